@@ -1,0 +1,3 @@
+"""Root conftest: shared fixtures live in tests/fixtures and are loaded as plugins."""
+
+pytest_plugins = ["tests.fixtures.database", "tests.fixtures.live_server", "tests.fixtures.platform"]

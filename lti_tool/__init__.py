@@ -1,0 +1,48 @@
+"""Cadre: the Flask application."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+from lti_tool.settings import Settings
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings or Settings()
+    app = Flask(__name__, instance_path=str(Path.cwd() / "instance"))
+    app.config["CADRE"] = settings
+    app.config["SECRET_KEY"] = settings.secret_key.get_secret_value() or _instance_secret(app)
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_mb * 1024 * 1024
+    app.config["TEMPLATES_AUTO_RELOAD"] = False
+
+    from lti_tool import db, observability, security
+
+    observability.init_app(app, settings)
+    db.init_app(app, settings.database_url)
+    security.init_app(app)
+
+    from lti_tool import ops
+    from lti_tool.lti import views as lti_views
+
+    ops.init_app(app)
+    lti_views.init_app(app)
+    return app
+
+
+def get_settings() -> Settings:
+    from flask import current_app
+
+    return current_app.config["CADRE"]
+
+
+def _instance_secret(app: Flask) -> str:
+    """A secret made once and kept in instance/, so the demo runs with nothing configured."""
+    path = Path(app.instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(48))
+    return path.read_text().strip()

@@ -1,0 +1,31 @@
+"""The ``cadre`` command: Flask's CLI group with Cadre's own commands."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup
+
+from lti_tool import create_app
+from lti_tool.db import get_engine
+from lti_tool.migrate import pending_revisions, upgrade
+
+
+@click.group(cls=FlaskGroup, create_app=create_app, add_version_option=False, add_default_commands=False)
+def main() -> None:
+    """Cadre: managers in the loop of their employees' training (an LTI 1.3 tool)."""
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every pending migration."""
+    engine = get_engine(current_app)
+    pending = pending_revisions(engine)
+    upgrade(engine)
+    click.echo(f"Applied {len(pending)} migration(s); the database is up to date." if pending
+               else "The database is already up to date.")

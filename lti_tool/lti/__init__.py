@@ -1,0 +1,1 @@
+"""LTI 1.3: registrations, tool keys, OIDC login, launch validation, deep linking, services."""

@@ -1,0 +1,228 @@
+"""Every table of Cadre, in one file while it stays readable.
+
+Conventions: integer surrogate keys, ``created_at`` in UTC, LTI identifiers kept as the platform sent them
+(strings), uniqueness scoped by platform because Canvas shares one issuer between customers.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lti_tool.db import Base, UTCDateTime, utcnow
+
+
+class CadreRole(enum.StrEnum):
+    """What a person may do in Cadre, derived from LIS roles (see ``lti_tool.lti.roles``)."""
+
+    ADMIN = "admin"
+    DESIGNER = "designer"
+    MANAGER = "manager"
+    LEARNER = "learner"
+
+
+class Platform(Base):
+    """One LTI registration: an issuer and the client_id it gave Cadre."""
+
+    __tablename__ = "platforms"
+    __table_args__ = (UniqueConstraint("issuer", "client_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    issuer: Mapped[str] = mapped_column(String(500))
+    client_id: Mapped[str] = mapped_column(String(255))
+    auth_login_url: Mapped[str] = mapped_column(String(1000))
+    auth_token_url: Mapped[str] = mapped_column(String(1000))
+    auth_audience: Mapped[str | None] = mapped_column(String(1000))
+    key_set_url: Mapped[str] = mapped_column(String(1000))
+    product_family: Mapped[str | None] = mapped_column(String(100))
+    key_set: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """The platform's JWKS as last fetched; refetched on an unknown kid (rate limited)."""
+    key_set_fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    deployments: Mapped[list[Deployment]] = relationship(
+        back_populates="platform", cascade="all, delete-orphan", order_by="Deployment.id"
+    )
+
+
+class Deployment(Base):
+    __tablename__ = "deployments"
+    __table_args__ = (UniqueConstraint("platform_id", "deployment_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("platforms.id", ondelete="CASCADE"))
+    deployment_id: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    platform: Mapped[Platform] = relationship(back_populates="deployments")
+
+
+class ToolKey(Base):
+    """Cadre's RSA key pairs. The newest unretired key signs; retired keys stay in the JWKS for a grace period."""
+
+    __tablename__ = "tool_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kid: Mapped[str] = mapped_column(String(64), unique=True)
+    private_key_pem: Mapped[str] = mapped_column(Text)
+    public_jwk: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Nonce(Base):
+    """A nonce issued at OIDC login; deleted when a launch uses it, so an id_token is accepted once."""
+
+    __tablename__ = "nonces"
+
+    value: Mapped[str] = mapped_column(String(128), primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("platforms.id", ondelete="CASCADE"))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class LtiCacheEntry(Base):
+    """Server-side key/value store behind pylti1p3's launch data storage (state, launch data)."""
+
+    __tablename__ = "lti_cache"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("platform_id", "sub"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("platforms.id", ondelete="CASCADE"))
+    sub: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str | None] = mapped_column(String(300))
+    given_name: Mapped[str | None] = mapped_column(String(200))
+    family_name: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
+    is_admin: Mapped[bool] = mapped_column(default=False)
+    """Set when the platform says so (institution or system Administrator)."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    platform: Mapped[Platform] = relationship()
+
+    @property
+    def display_name(self) -> str:
+        full = " ".join(part for part in (self.given_name, self.family_name) if part)
+        return self.name or full or self.email or f"User {self.sub}"
+
+
+class Context(Base):
+    """A course (or course section) on a platform."""
+
+    __tablename__ = "contexts"
+    __table_args__ = (UniqueConstraint("platform_id", "context_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("platforms.id", ondelete="CASCADE"))
+    deployment_id: Mapped[int | None] = mapped_column(ForeignKey("deployments.id", ondelete="SET NULL"))
+    context_id: Mapped[str] = mapped_column(String(255))
+    title: Mapped[str | None] = mapped_column(String(500))
+    label: Mapped[str | None] = mapped_column(String(255))
+    types: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    platform: Mapped[Platform] = relationship()
+
+    @property
+    def display_title(self) -> str:
+        return self.title or self.label or f"Course {self.context_id}"
+
+
+class Membership(Base):
+    """A user's roles in a context, as the platform last sent them, and the Cadre role derived from them."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("user_id", "context_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    context_id: Mapped[int] = mapped_column(ForeignKey("contexts.id", ondelete="CASCADE"), index=True)
+    lti_roles: Mapped[list[str]] = mapped_column(JSON, default=list)
+    role: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    user: Mapped[User] = relationship()
+    context: Mapped[Context] = relationship()
+
+
+class ResourceLink(Base):
+    """A placement of Cadre in a course (one activity)."""
+
+    __tablename__ = "resource_links"
+    __table_args__ = (UniqueConstraint("context_id", "resource_link_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    context_id: Mapped[int] = mapped_column(ForeignKey("contexts.id", ondelete="CASCADE"))
+    resource_link_id: Mapped[str] = mapped_column(String(255))
+    title: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Launch(Base):
+    """A validated launch. Its id is the launch token carried by Cadre's pages when cookies are blocked."""
+
+    __tablename__ = "launches"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("platforms.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    context_id: Mapped[int | None] = mapped_column(ForeignKey("contexts.id", ondelete="CASCADE"))
+    resource_link_id: Mapped[int | None] = mapped_column(ForeignKey("resource_links.id", ondelete="CASCADE"))
+    message_type: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(20))
+    claims: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+    platform: Mapped[Platform] = relationship()
+    user: Mapped[User] = relationship()
+    context: Mapped[Context | None] = relationship()
+    resource_link: Mapped[ResourceLink | None] = relationship()
+
+
+class ManagerLink(Base):
+    """A manager responsible for a learner in a course, and where Cadre learned it."""
+
+    __tablename__ = "manager_links"
+    __table_args__ = (
+        UniqueConstraint("context_id", "manager_id", "learner_id"),
+        Index("ix_manager_links_learner", "learner_id", "context_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    context_id: Mapped[int] = mapped_column(ForeignKey("contexts.id", ondelete="CASCADE"))
+    manager_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    learner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    source: Mapped[str] = mapped_column(String(30))
+    """``lti_mentor`` (Canvas role_scope_mentor), ``roster``, ``designer`` or ``nomination``."""
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    manager: Mapped[User] = relationship(foreign_keys=[manager_id])
+    learner: Mapped[User] = relationship(foreign_keys=[learner_id])
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    actor_label: Mapped[str] = mapped_column(String(200))
+    """Who acted, readable even after the user row is gone (``cli``, ``user 12``)."""
+    action: Mapped[str] = mapped_column(String(100))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

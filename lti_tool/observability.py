@@ -1,0 +1,84 @@
+"""Structured logs: one JSON line per request, with a request id; never tokens or secrets."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+import uuid
+from typing import Any
+
+from flask import Flask, Response, g, request
+
+from lti_tool.settings import Settings
+
+log = logging.getLogger("cadre")
+request_log = logging.getLogger("cadre.request")
+
+# Form fields and query parameters that carry credentials; their values never reach a log line.
+SECRET_FIELDS = frozenset({"id_token", "JWT", "state", "nonce", "lt", "launch", "csrf_token", "password"})
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "level": record.levelname,
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        extra = getattr(record, "fields", None)
+        if extra:
+            entry.update(extra)
+        if record.exc_info:
+            entry["exc"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str)
+
+
+def configure_logging(settings: Settings) -> None:
+    root = logging.getLogger("cadre")
+    if getattr(root, "_cadre_configured", False):
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter() if settings.log_json else logging.Formatter("%(levelname)s %(name)s %(message)s"))
+    root.addHandler(handler)
+    root.setLevel(settings.log_level.upper())
+    root.propagate = False
+    root._cadre_configured = True  # type: ignore[attr-defined]
+
+
+def current_request_id() -> str:
+    return g.get("request_id", "-")
+
+
+def init_app(app: Flask, settings: Settings) -> None:
+    configure_logging(settings)
+
+    @app.before_request
+    def _start() -> None:
+        incoming = request.headers.get("X-Request-Id", "")
+        g.request_id = incoming if incoming.isalnum() and len(incoming) <= 64 else uuid.uuid4().hex
+        g.request_started = time.perf_counter()
+
+    @app.after_request
+    def _log(response: Response) -> Response:
+        response.headers["X-Request-Id"] = current_request_id()
+        elapsed_ms = (time.perf_counter() - g.get("request_started", time.perf_counter())) * 1000
+        request_log.info(
+            "%s %s %s",
+            request.method,
+            request.path,
+            response.status_code,
+            extra={
+                "fields": {
+                    "request_id": current_request_id(),
+                    "method": request.method,
+                    "path": request.path,
+                    "status": response.status_code,
+                    "ms": round(elapsed_ms, 1),
+                    "query": sorted(k for k in request.args if k not in SECRET_FIELDS),
+                }
+            },
+        )
+        return response

@@ -1,0 +1,72 @@
+"""Settings, read once from the environment (prefix ``CADRE_``) or passed in by tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+INSTANCE_DIR = Path.cwd() / "instance"
+
+
+def default_database_url() -> str:
+    return f"sqlite:///{INSTANCE_DIR / 'cadre.db'}"
+
+
+class Settings(BaseSettings):
+    """Everything Cadre reads from its environment.
+
+    Nothing else in the code reads ``os.environ``: pass a ``Settings`` to ``create_app`` instead.
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix="CADRE_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    database_url: str = Field(default_factory=default_database_url)
+    secret_key: SecretStr = SecretStr("")
+    public_url: str = "http://127.0.0.1:5000"
+    """Where platforms and browsers reach Cadre; used in redirect URIs, JWKS URL and registration JSON."""
+
+    tool_name: str = "Cadre"
+    session_lifetime_minutes: int = 8 * 60
+    launch_token_minutes: int = 60
+    nonce_lifetime_seconds: int = 600
+    clock_skew_seconds: int = 60
+    key_grace_days: int = 7
+    """How long a rotated-out tool key stays in the JWKS so platforms can still verify old signatures."""
+
+    jwks_cache_seconds: int = 3600
+    jwks_refetch_min_seconds: int = 30
+    http_timeout_seconds: float = 10.0
+
+    actor_identity: str = "account"
+    """How xAPI actors are identified: ``account`` (platform issuer + LTI sub) or ``mbox`` (e-mail)."""
+
+    lrs_endpoint: str = ""
+    lrs_username: str = ""
+    lrs_password: SecretStr = SecretStr("")
+
+    max_upload_mb: int = 20
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    demo_platform_url: str = "http://127.0.0.1:5001"
+    """Where ``cadre demo`` serves its stand-in LMS."""
+
+    @field_validator("public_url", "demo_platform_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @field_validator("actor_identity")
+    @classmethod
+    def _known_identity(cls, value: str) -> str:
+        if value not in {"account", "mbox"}:
+            raise ValueError("CADRE_ACTOR_IDENTITY must be 'account' or 'mbox'")
+        return value
+
+    def url(self, path: str) -> str:
+        """An absolute URL on Cadre's public origin."""
+        return self.public_url + path

@@ -1,0 +1,1 @@
+"""Alembic migrations for Cadre, shipped inside the wheel so ``cadre db upgrade`` works when installed."""
