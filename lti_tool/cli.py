@@ -29,3 +29,14 @@ def db_upgrade() -> None:
     upgrade(engine)
     click.echo(f"Applied {len(pending)} migration(s); the database is up to date." if pending
                else "The database is already up to date.")
+
+
+def _register_feature_commands() -> None:
+    from lti_tool.demo.cli import COMMANDS as demo_commands
+    from lti_tool.ops.cli import COMMANDS as ops_commands
+
+    for command in [*ops_commands, *demo_commands]:
+        main.add_command(command)
+
+
+_register_feature_commands()

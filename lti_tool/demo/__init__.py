@@ -1,0 +1,1 @@
+"""The built-in demo platform: a small LMS stand-in that launches Cadre over real LTI 1.3."""

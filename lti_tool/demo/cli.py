@@ -1,0 +1,7 @@
+"""``cadre demo``."""
+
+from __future__ import annotations
+
+import click
+
+COMMANDS: list[click.Command] = []
