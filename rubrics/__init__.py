@@ -1,0 +1,64 @@
+"""Cadre's rubric engine: pure Python, no web framework and no database.
+
+The application stores and shows rubrics; this package decides what a valid rubric is, how an
+assessment is scored and explained, what changed between versions, and how rubrics travel as
+CSV and 1EdTech CASE JSON. See docs/rubrics.md.
+"""
+
+from rubrics.case_io import (
+    dumps_case_rubric,
+    export_case_framework,
+    export_case_rubric,
+    import_case_framework,
+    import_case_rubric,
+)
+from rubrics.competencies import CompetencyFramework, CompetencyItem
+from rubrics.csv_io import export_csv, import_csv
+from rubrics.errors import (
+    AssessmentError,
+    ImportProblem,
+    Problem,
+    RubricImportError,
+    RubricValidationError,
+)
+from rubrics.model import Criterion, Level, Rubric, ScoringMode
+from rubrics.parsing import DEFAULT_LIMITS, RubricLimits, parse_rubric
+from rubrics.scoring import Answer, CriterionScore, Scorer, ScoreResult, normalised_weights, score
+from rubrics.templates import get_template, list_templates
+from rubrics.versions import RubricDiff, canonical_json, content_hash, diff
+
+__all__ = [
+    "DEFAULT_LIMITS",
+    "Answer",
+    "AssessmentError",
+    "CompetencyFramework",
+    "CompetencyItem",
+    "Criterion",
+    "CriterionScore",
+    "ImportProblem",
+    "Level",
+    "Problem",
+    "Rubric",
+    "RubricDiff",
+    "RubricImportError",
+    "RubricLimits",
+    "RubricValidationError",
+    "ScoreResult",
+    "Scorer",
+    "ScoringMode",
+    "canonical_json",
+    "content_hash",
+    "diff",
+    "dumps_case_rubric",
+    "export_case_framework",
+    "export_case_rubric",
+    "export_csv",
+    "get_template",
+    "import_case_framework",
+    "import_case_rubric",
+    "import_csv",
+    "list_templates",
+    "normalised_weights",
+    "parse_rubric",
+    "score",
+]

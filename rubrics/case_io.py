@@ -1,0 +1,484 @@
+"""1EdTech CASE 1.1 JSON: rubrics as ``CFRubric`` and competency frameworks from a ``CFPackage``.
+
+CASE has no place for some of Cadre's fields, so they travel in the ``extensions`` object
+CASE provides (``extensions.cadre``): the scoring mode, criterion guidance, all competency
+tags, whether a comment is required, point ranges (CASE has one ``score``; Cadre writes the
+top of a range there and the bottom in ``minScore``) and non-UUID identifiers. Level guidance
+maps to CASE ``feedback``; criterion titles to ``category`` and level titles to ``quality``.
+
+CASE wants UUID identifiers; identifiers that are not UUIDs are turned into stable UUIDv5s
+under ``base_uri``, and the original is kept in the extension, so export -> import -> export
+gives the same text. Files from other tools import without the extension: every scored level
+means a points rubric, no scores means levels_only, and CFItemURI becomes the competency tag.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from rubrics.competencies import CompetencyFramework, CompetencyItem
+from rubrics.errors import ImportProblem, Problem, RubricImportError, RubricValidationError
+from rubrics.exact_numbers import json_number
+from rubrics.model import Criterion, Level, Rubric, ScoringMode
+from rubrics.parsing import DEFAULT_LIMITS, RubricLimits, describe, parse_rubric
+from rubrics.uploads import DEFAULT_MAX_BYTES, read_upload
+from rubrics.versions import content_hash
+
+EXTENSION = "cadre"
+
+# Where each rubric field lives in CASE JSON, to point validation problems at the right key.
+RUBRIC_KEYS = {
+    "title": "title", "description": "description", "identifier": "identifier",
+    "scoring_mode": "extensions.cadre.scoringMode",
+    "competency_frameworks": "extensions.cadre.competencyFrameworks", "criteria": "CFRubricCriteria",
+}
+CRITERION_KEYS = {
+    "title": "category", "description": "description", "identifier": "identifier", "position": "position",
+    "weight": "weight", "guidance": "extensions.cadre.guidance",
+    "competency_tags": "extensions.cadre.competencyTags",
+    "comment_required": "extensions.cadre.commentRequired", "levels": "CFRubricCriterionLevels",
+}
+LEVEL_KEYS = {
+    "title": "quality", "description": "description", "identifier": "identifier", "position": "position",
+    "guidance": "feedback", "points": "score", "max_points": "score",
+    "min_points": "extensions.cadre.minScore",
+}
+
+
+# -- export ----------------------------------------------------------------------------------
+
+def export_case_rubric(
+    rubric: Rubric,
+    *,
+    base_uri: str,
+    changed_at: datetime,
+    frameworks: Iterable[CompetencyFramework] = (),
+) -> dict[str, Any]:
+    """The rubric as a CASE ``CFRubric`` object.
+
+    ``base_uri`` is where this Cadre serves CASE (URIs are ``{base_uri}/CFRubrics/{id}`` and so
+    on); ``changed_at`` is every ``lastChangeDateTime`` (the version's creation time). Given
+    ``frameworks``, a criterion's first tag that names a framework item fills ``CFItemURI``.
+    """
+    base = base_uri.rstrip("/")
+    stamp = _timestamp(changed_at)
+    rubric_id = _case_identifier(rubric.identifier or content_hash(rubric), base, "rubric")
+    items = {}
+    for framework in frameworks:
+        for item in framework.items:
+            for key in (item.uri, item.identifier, item.human_coding_scheme):
+                if key:
+                    items.setdefault(key, item)
+    return {
+        "identifier": rubric_id,
+        "uri": f"{base}/CFRubrics/{rubric_id}",
+        "title": rubric.title,
+        "description": rubric.description,
+        "lastChangeDateTime": stamp,
+        "CFRubricCriteria": [
+            _export_criterion(criterion, rubric_id, base, stamp, items) for criterion in rubric.criteria
+        ],
+        "extensions": {
+            EXTENSION: {
+                "identifier": rubric.identifier,
+                "scoringMode": rubric.scoring_mode.value,
+                "competencyFrameworks": list(rubric.competency_frameworks),
+            }
+        },
+    }
+
+
+def dumps_case_rubric(
+    rubric: Rubric, *, base_uri: str, changed_at: datetime, frameworks: Iterable[CompetencyFramework] = ()
+) -> str:
+    """:func:`export_case_rubric` as indented JSON text."""
+    document = export_case_rubric(rubric, base_uri=base_uri, changed_at=changed_at, frameworks=frameworks)
+    return json.dumps(document, indent=2, ensure_ascii=False)
+
+
+def _export_criterion(
+    criterion: Criterion, rubric_id: str, base: str, stamp: str, items: dict[str, CompetencyItem]
+) -> dict[str, Any]:
+    criterion_id = _case_identifier(criterion.identifier, base, f"rubric/{rubric_id}/criterion")
+    exported: dict[str, Any] = {
+        "identifier": criterion_id,
+        "uri": f"{base}/CFRubricCriteria/{criterion_id}",
+        "category": criterion.title,
+        "description": criterion.description,
+    }
+    link = _item_link(criterion.competency_tags, items)
+    if link is not None:
+        exported["CFItemURI"] = link
+    exported.update({
+        "weight": json_number(criterion.weight),
+        "position": criterion.position,
+        "rubricId": rubric_id,
+        "lastChangeDateTime": stamp,
+        "CFRubricCriterionLevels": [
+            _export_level(level, criterion_id, base, stamp) for level in criterion.levels
+        ],
+        "extensions": {
+            EXTENSION: {
+                "identifier": criterion.identifier,
+                "guidance": criterion.guidance,
+                "competencyTags": list(criterion.competency_tags),
+                "commentRequired": criterion.comment_required,
+            }
+        },
+    })
+    return exported
+
+
+def _export_level(level: Level, criterion_id: str, base: str, stamp: str) -> dict[str, Any]:
+    level_id = _case_identifier(level.identifier, base, f"criterion/{criterion_id}/level")
+    exported: dict[str, Any] = {
+        "identifier": level_id,
+        "uri": f"{base}/CFRubricCriterionLevels/{level_id}",
+        "description": level.description,
+        "quality": level.title,
+    }
+    extension: dict[str, Any] = {"identifier": level.identifier}
+    if level.max_points is not None and level.min_points is not None:
+        exported["score"] = json_number(level.max_points)
+        if level.is_range:
+            extension["minScore"] = json_number(level.min_points)
+    exported.update({
+        "feedback": level.guidance,
+        "position": level.position,
+        "rubricCriterionId": criterion_id,
+        "lastChangeDateTime": stamp,
+        "extensions": {EXTENSION: extension},
+    })
+    return exported
+
+
+def _item_link(tags: tuple[str, ...], items: dict[str, CompetencyItem]) -> dict[str, str] | None:
+    """CASE LinkURI for the first tag that is a known item or at least looks like a URI."""
+    for tag in tags:
+        item = items.get(tag)
+        if item is not None:
+            title = item.human_coding_scheme or item.full_statement[:200]
+            return {"title": title, "identifier": item.identifier, "uri": item.uri}
+    for tag in tags:
+        if "://" in tag:
+            return {"title": tag, "identifier": tag.rstrip("/").rsplit("/", 1)[-1], "uri": tag}
+    return None
+
+
+def _case_identifier(identifier: str, base: str, kind: str) -> str:
+    """The identifier itself when it is already a canonical UUID, else a stable UUIDv5."""
+    try:
+        if str(uuid.UUID(identifier)) == identifier:
+            return identifier
+    except ValueError:
+        pass
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{base}#{kind}/{identifier}"))
+
+
+def _timestamp(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        raise ValueError("changed_at must carry a time zone (CASE times are absolute)")
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def export_case_framework(framework: CompetencyFramework, *, changed_at: datetime) -> dict[str, Any]:
+    """The framework as a CASE ``CFPackage`` (CFDocument and CFItems; no associations)."""
+    stamp = _timestamp(changed_at)
+    document_link = {"title": framework.title, "identifier": framework.identifier, "uri": framework.uri}
+    items = []
+    for item in framework.items:
+        exported: dict[str, Any] = {
+            "identifier": item.identifier,
+            "uri": item.uri,
+            "fullStatement": item.full_statement,
+        }
+        if item.human_coding_scheme:
+            exported["humanCodingScheme"] = item.human_coding_scheme
+        exported.update({"lastChangeDateTime": stamp, "CFDocumentURI": document_link})
+        items.append(exported)
+    return {
+        "CFDocument": {
+            "identifier": framework.identifier,
+            "uri": framework.uri,
+            "creator": framework.creator,
+            "title": framework.title,
+            "lastChangeDateTime": stamp,
+        },
+        "CFItems": items,
+        "CFAssociations": [],
+    }
+
+
+# -- import ----------------------------------------------------------------------------------
+
+def import_case_rubric(
+    source: str | bytes, *, max_bytes: int = DEFAULT_MAX_BYTES, limits: RubricLimits = DEFAULT_LIMITS
+) -> Rubric:
+    """Read one rubric from a ``CFRubric`` object or a ``CFPackage`` holding exactly one.
+
+    Raises RubricImportError naming JSON paths (``$.CFRubricCriteria[2].weight``); nothing
+    from a file with any problem is returned.
+    """
+    document = _load_json(source, max_bytes)
+    problems: list[ImportProblem] = []
+    if not isinstance(document, dict):
+        raise RubricImportError([ImportProblem("$", f"expected a CFRubric object, got {describe(document)}")])
+    base = "$"
+    if "CFRubrics" in document:
+        rubrics = document["CFRubrics"]
+        if not isinstance(rubrics, list) or len(rubrics) != 1:
+            count = len(rubrics) if isinstance(rubrics, list) else describe(rubrics)
+            raise RubricImportError(
+                [ImportProblem("$.CFRubrics", f"expected a list with exactly one CFRubric, got {count}")]
+            )
+        document, base = rubrics[0], "$.CFRubrics[0]"
+        if not isinstance(document, dict):
+            raise RubricImportError([_not_an_object(base, "a CFRubric object", document)])
+    reader = _CaseReader(problems)
+    data = reader.rubric(document, base)
+    if problems:
+        raise RubricImportError(problems)
+    try:
+        return parse_rubric(data, limits)
+    except RubricValidationError as error:
+        raise RubricImportError([_locate(problem, base) for problem in error.problems]) from None
+
+
+def import_case_framework(source: str | bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> CompetencyFramework:
+    """Read a competency framework from a CASE ``CFPackage`` (its CFDocument and CFItems)."""
+    package = _load_json(source, max_bytes)
+    problems: list[ImportProblem] = []
+    reader = _CaseReader(problems)
+    if not isinstance(package, dict):
+        raise RubricImportError([ImportProblem("$", f"expected a CFPackage object, got {describe(package)}")])
+    document = package.get("CFDocument")
+    if not isinstance(document, dict):
+        raise RubricImportError(
+            [ImportProblem("$.CFDocument", f"expected a CFDocument object, got {describe(document)}")]
+        )
+    identifier = reader.required_text(document, "identifier", "$.CFDocument")
+    uri = reader.required_text(document, "uri", "$.CFDocument")
+    title = reader.required_text(document, "title", "$.CFDocument")
+    creator = reader.text(document, "creator", "$.CFDocument")
+    raw_items = reader.list(package, "CFItems", "$")
+    items: list[CompetencyItem] = []
+    seen: dict[str, int] = {}
+    for index, raw in enumerate(raw_items):
+        path = f"$.CFItems[{index}]"
+        if not isinstance(raw, dict):
+            problems.append(ImportProblem(path, f"expected a CFItem object, got {describe(raw)}"))
+            continue
+        item_id = reader.required_text(raw, "identifier", path)
+        item = CompetencyItem(
+            identifier=item_id,
+            uri=reader.required_text(raw, "uri", path),
+            full_statement=reader.required_text(raw, "fullStatement", path),
+            human_coding_scheme=reader.text(raw, "humanCodingScheme", path),
+        )
+        if item_id and item_id in seen:
+            problems.append(ImportProblem(
+                f"{path}.identifier", f"identifier '{item_id}' is already used by $.CFItems[{seen[item_id]}]"
+            ))
+        seen.setdefault(item_id, index)
+        items.append(item)
+    if problems:
+        raise RubricImportError(problems)
+    return CompetencyFramework(
+        identifier=identifier, uri=uri, title=title, creator=creator, items=tuple(items)
+    )
+
+
+def _load_json(source: str | bytes, max_bytes: int) -> Any:
+    text = read_upload(source, max_bytes)
+
+    def refuse_constant(name: str) -> None:
+        raise ValueError(f"{name} is not a number JSON allows")
+
+    try:
+        # Decimal keeps 0.1 as 0.1: scores and weights stay exact.
+        return json.loads(text, parse_float=Decimal, parse_constant=refuse_constant)
+    except json.JSONDecodeError as error:
+        raise RubricImportError(
+            [ImportProblem(f"line {error.lineno}, column {error.colno}", f"invalid JSON: {error.msg}")]
+        ) from None
+    except (ValueError, RecursionError) as error:
+        raise RubricImportError([ImportProblem("$", f"invalid JSON: {error}")]) from None
+
+
+class _CaseReader:
+    """Checks CASE shapes and types, collecting problems by JSON path."""
+
+    def __init__(self, problems: list[ImportProblem]) -> None:
+        self.problems = problems
+
+    def rubric(self, document: dict[str, Any], base: str) -> dict[str, Any]:
+        rubric_id = self.required_text(document, "identifier", base)
+        extension = self.extension(document, base)
+        criteria_raw = self.list(document, "CFRubricCriteria", base)
+        criteria = []
+        for index, raw in enumerate(criteria_raw):
+            path = f"{base}.CFRubricCriteria[{index}]"
+            if not isinstance(raw, dict):
+                self.problems.append(_not_an_object(path, "a CFRubricCriterion object", raw))
+                continue
+            criteria.append(self.criterion(raw, path, index, rubric_id))
+        mode = extension.get("scoringMode")
+        if mode is None:
+            scored = any(
+                "points" in level or "max_points" in level
+                for criterion in criteria
+                for level in criterion["levels"]
+            )
+            mode = ScoringMode.POINTS.value if scored else ScoringMode.LEVELS_ONLY.value
+        return {
+            "identifier": extension.get("identifier", rubric_id),
+            "title": self.text(document, "title", base),
+            "description": self.text(document, "description", base),
+            "scoring_mode": mode,
+            "competency_frameworks": extension.get("competencyFrameworks", []),
+            "criteria": criteria,
+        }
+
+    def criterion(self, raw: dict[str, Any], path: str, index: int, rubric_id: str) -> dict[str, Any]:
+        criterion_id = self.required_text(raw, "identifier", path)
+        self.reference(raw, "rubricId", path, rubric_id, "rubric", "criterion")
+        extension = self.extension(raw, path)
+        description = self.text(raw, "description", path)
+        first_line = description.split("\n", 1)[0][:200]
+        title = self.text(raw, "category", path) or first_line or f"Criterion {index + 1}"
+        tags = extension.get("competencyTags")
+        if tags is None:
+            link = raw.get("CFItemURI")
+            tags = []
+            if link is not None:
+                if isinstance(link, dict) and isinstance(link.get("uri"), str):
+                    tags = [link["uri"]]
+                else:
+                    self.problems.append(ImportProblem(
+                        f"{path}.CFItemURI", f"expected a link object with a uri, got {describe(link)}"
+                    ))
+        criterion: dict[str, Any] = {
+            "identifier": extension.get("identifier", criterion_id),
+            "title": title,
+            "description": description,
+            "guidance": extension.get("guidance", ""),
+            "competency_tags": tags,
+            "comment_required": extension.get("commentRequired", False),
+            "levels": [],
+        }
+        for name in ("weight", "position"):
+            if name in raw:
+                criterion[name] = self.number(raw, name, path, whole=name == "position")
+        for level_index, level_raw in enumerate(self.list(raw, "CFRubricCriterionLevels", path)):
+            level_path = f"{path}.CFRubricCriterionLevels[{level_index}]"
+            if not isinstance(level_raw, dict):
+                self.problems.append(_not_an_object(level_path, "a CFRubricCriterionLevel object", level_raw))
+                continue
+            criterion["levels"].append(self.level(level_raw, level_path, level_index, criterion_id))
+        return criterion
+
+    def level(self, raw: dict[str, Any], path: str, index: int, criterion_id: str) -> dict[str, Any]:
+        level_id = self.required_text(raw, "identifier", path)
+        self.reference(raw, "rubricCriterionId", path, criterion_id, "criterion", "level")
+        extension = self.extension(raw, path)
+        level: dict[str, Any] = {
+            "identifier": extension.get("identifier", level_id),
+            "title": self.text(raw, "quality", path),
+            "description": self.text(raw, "description", path),
+            "guidance": self.text(raw, "feedback", path),
+        }
+        if "position" in raw:
+            level["position"] = self.number(raw, "position", path, whole=True)
+        if not level["title"]:
+            level["title"] = f"Level {level.get('position', index + 1)}"
+        if raw.get("score") is not None:
+            score = self.number(raw, "score", path, whole=False)
+            if "minScore" in extension:
+                level["min_points"], level["max_points"] = extension["minScore"], score
+            else:
+                level["points"] = score
+        return level
+
+    def extension(self, raw: dict[str, Any], path: str) -> dict[str, Any]:
+        extensions = raw.get("extensions")
+        if extensions is None:
+            return {}
+        if not isinstance(extensions, dict):
+            self.problems.append(_not_an_object(f"{path}.extensions", "an object", extensions))
+            return {}
+        ours = extensions.get(EXTENSION, {})
+        if not isinstance(ours, dict):
+            self.problems.append(_not_an_object(f"{path}.extensions.{EXTENSION}", "an object", ours))
+            return {}
+        return ours
+
+    def reference(
+        self, raw: dict[str, Any], name: str, path: str, expected: str, target: str, holder: str
+    ) -> None:
+        value = raw.get(name)
+        # An empty ``expected`` means the parent had no identifier, which is reported already.
+        if value is not None and expected and value != expected:
+            self.problems.append(ImportProblem(
+                f"{path}.{name}",
+                f"refers to {target} {describe(value)}, but the {holder} sits in {target} '{expected}'",
+            ))
+
+    def required_text(self, raw: dict[str, Any], name: str, path: str) -> str:
+        if raw.get(name) in (None, ""):
+            self.problems.append(ImportProblem(f"{path}.{name}", f"{name} is missing"))
+            return ""
+        return self.text(raw, name, path)
+
+    def text(self, raw: dict[str, Any], name: str, path: str) -> str:
+        value = raw.get(name)
+        if value is None:
+            return ""
+        if not isinstance(value, str):
+            self.problems.append(ImportProblem(f"{path}.{name}", f"expected text, got {describe(value)}"))
+            return ""
+        return value
+
+    def number(self, raw: dict[str, Any], name: str, path: str, *, whole: bool) -> Any:
+        value = raw[name]
+        if isinstance(value, bool) or not isinstance(value, int | Decimal):
+            self.problems.append(ImportProblem(f"{path}.{name}", f"expected a number, got {describe(value)}"))
+            return None
+        if whole and not isinstance(value, int):
+            self.problems.append(ImportProblem(f"{path}.{name}", f"expected a whole number, got {value}"))
+            return None
+        return value
+
+    def list(self, raw: dict[str, Any], name: str, path: str) -> list[Any]:
+        value = raw.get(name)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.problems.append(ImportProblem(f"{path}.{name}", f"expected a list, got {describe(value)}"))
+            return []
+        return value
+
+
+def _not_an_object(path: str, wanted: str, value: object) -> ImportProblem:
+    return ImportProblem(path, f"expected {wanted}, got {describe(value)}")
+
+
+def _locate(problem: Problem, base: str) -> ImportProblem:
+    """Turn a validation path such as ('criteria', 2, 'levels', 1, 'min_points') into a JSON path."""
+    path = problem.path
+    location = base
+    keys = RUBRIC_KEYS
+    index = 0
+    if len(path) >= 2 and path[0] == "criteria" and isinstance(path[1], int):
+        location += f".CFRubricCriteria[{path[1]}]"
+        keys, index = CRITERION_KEYS, 2
+        if len(path) >= 4 and path[2] == "levels" and isinstance(path[3], int):
+            location += f".CFRubricCriterionLevels[{path[3]}]"
+            keys, index = LEVEL_KEYS, 4
+    if len(path) > index and isinstance(path[index], str):
+        location += "." + keys.get(path[index], path[index])
+    return ImportProblem(location, problem.message)
