@@ -14,6 +14,7 @@ import migrations
 
 SCRIPT_LOCATION = Path(migrations.__file__).parent
 FILE_TEMPLATE = "%%(year)d_%%(month).2d_%%(day).2d_%%(hour).2d%%(minute).2d-%%(rev)s_%%(slug)s"
+PENDING_MIGRATIONS_MESSAGE = "Cadre's database needs upgrading: run `cadre db upgrade`"
 
 
 def alembic_config(database_url: str) -> Config:

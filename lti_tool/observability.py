@@ -9,15 +9,21 @@ import time
 import uuid
 from typing import Any
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, g, has_request_context, request
 
 from lti_tool.settings import Settings
 
 log = logging.getLogger("cadre")
 request_log = logging.getLogger("cadre.request")
 
-# Form fields and query parameters that carry credentials; their values never reach a log line.
-SECRET_FIELDS = frozenset({"id_token", "JWT", "state", "nonce", "lt", "launch", "csrf_token", "password"})
+# Form fields and query parameters that carry credentials. Cadre logs no form field and no query value at
+# all; these are also left out of the list of query parameter *names* a request line carries.
+SECRET_FIELDS = frozenset({
+    "id_token", "JWT", "state", "nonce", "lt", "launch", "csrf", "csrf_token", "password",
+    "registration_token", "token", "access_token", "client_assertion", "code",
+})
+# Loggers that write Cadre's JSON lines: its own, and Flask's app logger (unhandled exceptions).
+APP_LOGGERS = ("cadre", "lti_tool")
 
 
 class JsonFormatter(logging.Formatter):
@@ -36,16 +42,31 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
+class RequestIdFilter(logging.Filter):
+    """Adds the request id to every line logged while a request is handled, so lines can be grouped."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if has_request_context():
+            fields = dict(getattr(record, "fields", None) or {})
+            fields.setdefault("request_id", current_request_id())
+            record.fields = fields
+        return True
+
+
 def configure_logging(settings: Settings) -> None:
-    root = logging.getLogger("cadre")
-    if getattr(root, "_cadre_configured", False):
-        return
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter() if settings.log_json else logging.Formatter("%(levelname)s %(name)s %(message)s"))
-    root.addHandler(handler)
-    root.setLevel(settings.log_level.upper())
-    root.propagate = False
-    root._cadre_configured = True  # type: ignore[attr-defined]
+    handler.setFormatter(
+        JsonFormatter() if settings.log_json else logging.Formatter("%(levelname)s %(name)s %(message)s")
+    )
+    handler.addFilter(RequestIdFilter())
+    for name in APP_LOGGERS:
+        logger = logging.getLogger(name)
+        if getattr(logger, "_cadre_configured", False):
+            continue
+        logger.addHandler(handler)
+        logger.setLevel(settings.log_level.upper())
+        logger.propagate = False
+        logger._cadre_configured = True  # type: ignore[attr-defined]
 
 
 def current_request_id() -> str:

@@ -1,12 +1,24 @@
+"""Health check, the Canvas developer-key JSON and LTI Dynamic Registration."""
+
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+import logging
+
+import httpx
+from flask import Blueprint, Response, current_app, jsonify, render_template, request
 from sqlalchemy import text
 
+from lti_tool import get_settings
 from lti_tool.db import get_engine, get_session
 from lti_tool.migrate import pending_revisions
+from lti_tool.ops import dynamic_registration
+from lti_tool.ops.tool_configuration import ToolUrls, canvas_developer_key, dynamic_registration_request
 
 blueprint = Blueprint("ops", __name__)
+# The LTI blueprint (lti_tool.lti.views) owns /lti/login, /lti/launch and /lti/jwks; these two pages are for
+# administrators setting up a platform, so they live with operations under the same prefix.
+lti_setup_blueprint = Blueprint("ops_lti", __name__, url_prefix="/lti")
+log = logging.getLogger("cadre.registration")
 
 
 @blueprint.get("/healthz")
@@ -17,6 +29,58 @@ def healthz():  # type: ignore[no-untyped-def]
     except Exception as error:  # noqa: BLE001 - report any database failure as unhealthy
         return jsonify(status="error", database="unreachable", error=type(error).__name__), 503
     if pending:
-        return jsonify(status="error", database="ok", pending_migrations=pending,
-                       hint="run `cadre db upgrade`"), 503
+        return jsonify(
+            status="error", database="ok", pending_migrations=pending, hint="run `cadre db upgrade`"
+        ), 503
     return jsonify(status="ok", database="ok", pending_migrations=[])
+
+
+@lti_setup_blueprint.get("/config/canvas.json")
+def canvas_configuration() -> Response:
+    return jsonify(canvas_developer_key(get_settings()))
+
+
+@lti_setup_blueprint.get("/register")
+def register() -> tuple[str, int]:
+    settings = get_settings()
+    configuration_url = request.args.get("openid_configuration", "").strip()
+    if not configuration_url:
+        return render_template(
+            "ops/registration_failed.html",
+            tool_name=settings.tool_name,
+            message=(
+                "This address starts LTI Dynamic Registration: paste it into your platform "
+                "(Moodle: Site administration > Plugins > Activity modules > External tool > Manage tools > "
+                "Tool URL) rather than opening it directly. It expects an openid_configuration parameter."
+            ),
+            registration_url=ToolUrls.from_settings(settings).dynamic_registration,
+        ), 400
+    session = get_session()
+    try:
+        with httpx.Client(timeout=settings.http_timeout_seconds) as client:
+            registered = dynamic_registration.register(
+                session,
+                client,
+                configuration_url=configuration_url,
+                registration_token=request.args.get("registration_token") or None,
+                tool_registration=dynamic_registration_request(settings),
+            )
+        session.commit()
+    except dynamic_registration.RegistrationFailed as failure:
+        session.rollback()
+        log.warning(
+            "dynamic registration failed: %s", failure.message, extra={"fields": {"status": failure.status}}
+        )
+        return render_template(
+            "ops/registration_failed.html",
+            tool_name=settings.tool_name,
+            message=failure.message,
+            registration_url=ToolUrls.from_settings(settings).dynamic_registration,
+        ), failure.status
+    current_app.extensions["cadre.frame_ancestors"].invalidate()
+    return render_template(
+        "ops/registration_complete.html",
+        tool_name=settings.tool_name,
+        platform=registered.platform,
+        deployment_id=registered.deployment_id,
+    ), 200

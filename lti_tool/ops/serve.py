@@ -1,0 +1,52 @@
+"""``cadre serve``: Cadre under gunicorn, configured by config/gunicorn.conf.py and the environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from gunicorn.app.base import Application
+
+from lti_tool.settings import Settings
+
+REPOSITORY_CONFIG = Path(__file__).resolve().parents[2] / "config" / "gunicorn.conf.py"
+
+
+class ServerSettings(Settings):
+    """The server's own settings (same ``CADRE_`` prefix); read by ``cadre serve`` and gunicorn.conf.py."""
+
+    bind: str = "127.0.0.1:8000"
+    """host:port gunicorn listens on (behind a reverse proxy that terminates HTTPS)."""
+    workers: int = 2
+    forwarded_allow_ips: str = "127.0.0.1"
+    """Proxies whose X-Forwarded-* headers gunicorn trusts, comma-separated (``*`` only on a private net)."""
+
+
+def default_config_path() -> Path | None:
+    """config/gunicorn.conf.py of the current directory, else the one of the source checkout."""
+    for candidate in (Path.cwd() / "config" / "gunicorn.conf.py", REPOSITORY_CONFIG):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+class CadreServer(Application):  # type: ignore[misc]  # gunicorn ships no type hints
+    """Gunicorn running ``create_app(settings)`` in each worker, configured from a file, not from argv."""
+
+    def __init__(self, settings: Settings, options: dict[str, Any], config_path: Path | None) -> None:
+        self._settings = settings
+        self._options = options
+        self._config_path = config_path
+        super().__init__()
+
+    def load_config(self) -> None:
+        if self._config_path is not None:
+            self.load_config_from_file(str(self._config_path))
+        for key, value in self._options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Flask:
+        from lti_tool import create_app
+
+        return create_app(self._settings)

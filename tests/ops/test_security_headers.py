@@ -1,0 +1,71 @@
+"""Content-Security-Policy frame-ancestors follows the registered platforms; nothing forbids framing."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from lti_tool import security
+from lti_tool.db import session_scope
+from lti_tool.models import Platform
+from tests.ops.conftest import Cadre
+
+
+def frame_ancestors(client: FlaskClient) -> str:
+    response = client.get("/no-such-page")  # Flask's HTML 404 page carries the page headers
+    assert response.mimetype == "text/html"
+    assert "X-Frame-Options" not in response.headers
+    policy = response.headers["Content-Security-Policy"]
+    [directive] = [part.strip() for part in policy.split(";") if part.strip().startswith("frame-ancestors")]
+    return directive
+
+
+def test_without_platforms_only_cadre_may_frame_itself(client: FlaskClient) -> None:
+    assert frame_ancestors(client) == "frame-ancestors 'self'"
+
+
+def test_a_platform_added_by_the_cli_may_frame_cadre_at_once(client: FlaskClient, cadre: Cadre) -> None:
+    frame_ancestors(client)  # fills the cache
+    result = cadre("platform", "add", "--preset", "canvas", "--client-id", "10000000000001")
+    assert result.exit_code == 0
+    assert frame_ancestors(client) == (
+        "frame-ancestors 'self' https://canvas.instructure.com https://sso.canvaslms.com"
+    )
+    cadre(
+        "platform",
+        "remove",
+        "--issuer",
+        "https://canvas.instructure.com",
+        "--client-id",
+        "10000000000001",
+        "--yes",
+    )
+    assert frame_ancestors(client) == "frame-ancestors 'self'"
+
+
+def test_a_platform_added_elsewhere_shows_up_within_the_cache_ttl(
+    client: FlaskClient, app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert frame_ancestors(client) == "frame-ancestors 'self'"
+    # Another process (a second worker, `cadre` on another host) registers a Moodle.
+    with session_scope(app) as session:
+        session.add(
+            Platform(
+                name="Moodle",
+                issuer="https://moodle.example.edu",
+                client_id="m1",
+                auth_login_url="https://moodle.example.edu/mod/lti/auth.php",
+                auth_token_url="https://moodle.example.edu/mod/lti/token.php",
+                key_set_url="https://moodle.example.edu/mod/lti/certs.php",
+            )
+        )
+    assert frame_ancestors(client) == "frame-ancestors 'self'"  # still cached
+    monkeypatch.setattr(security, "FRAME_ANCESTORS_TTL_SECONDS", 0.0)  # the TTL has passed
+    assert frame_ancestors(client) == "frame-ancestors 'self' https://moodle.example.edu"
+
+
+def test_json_answers_carry_no_page_policy(client: FlaskClient) -> None:
+    response = client.get("/lti/config/canvas.json")
+    assert "Content-Security-Policy" not in response.headers
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
