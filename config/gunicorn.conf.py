@@ -6,9 +6,9 @@ Values come from the environment (prefix CADRE_, see config/.env.example) throug
 this file holds no secrets and needs no editing per deployment. `cadre serve --bind/--workers` override it.
 """
 
-from lti_tool.ops.serve import ServerSettings
+from lti_tool.settings import Settings
 
-_settings = ServerSettings()
+_settings = Settings()
 
 # Listen on loopback (or a private interface) behind a reverse proxy that terminates HTTPS: LTI launches,
 # cookies with `Secure; SameSite=None; Partitioned` and platform JWKS fetches all need https:// in production.

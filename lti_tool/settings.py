@@ -52,6 +52,17 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
 
+    dynamic_registration: str = "invite"
+    """LTI Dynamic Registration: ``invite`` (only with a link from ``cadre platform invite``), ``open``
+    (anyone who can reach Cadre may register a platform) or ``off``."""
+    registration_invite_hours: int = 72
+
+    bind: str = "127.0.0.1:8000"
+    """host:port ``cadre serve`` listens on (behind a reverse proxy that terminates HTTPS)."""
+    workers: int = 2
+    forwarded_allow_ips: str = "127.0.0.1"
+    """Proxies whose X-Forwarded-* headers gunicorn trusts, comma-separated (``*`` only on a private net)."""
+
     demo_platform_url: str = "http://127.0.0.1:5001"
     """Where ``cadre demo`` serves its stand-in LMS."""
 
@@ -59,6 +70,13 @@ class Settings(BaseSettings):
     @classmethod
     def _strip_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @field_validator("dynamic_registration")
+    @classmethod
+    def _known_registration_mode(cls, value: str) -> str:
+        if value not in {"invite", "open", "off"}:
+            raise ValueError("CADRE_DYNAMIC_REGISTRATION must be 'invite', 'open' or 'off'")
+        return value
 
     @field_validator("actor_identity")
     @classmethod

@@ -10,7 +10,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import click
 from flask import current_app
@@ -22,7 +22,7 @@ from lti_tool.db import get_engine, session_scope, utcnow
 from lti_tool.lti import keys as tool_keys
 from lti_tool.migrate import PENDING_MIGRATIONS_MESSAGE
 from lti_tool.models import Platform, ToolKey
-from lti_tool.ops import audit
+from lti_tool.ops import audit, invitations
 from lti_tool.ops.migration_guard import report_pending_migrations
 from lti_tool.ops.platforms import (
     CANVAS_ENVIRONMENTS,
@@ -37,7 +37,7 @@ from lti_tool.ops.platforms import (
     moodle_endpoints,
     remove_platform,
 )
-from lti_tool.ops.serve import CadreServer, ServerSettings, default_config_path
+from lti_tool.ops.serve import CadreServer, default_config_path
 from lti_tool.ops.tool_configuration import ToolUrls, moodle_manual_settings
 from lti_tool.settings import Settings
 
@@ -313,9 +313,10 @@ def platform_config() -> None:
     width = max(len(label) for label, _ in fields)
     click.echo("Moodle: Site administration > Plugins > Activity modules > External tool > Manage tools")
     click.echo(
-        '\nEither paste this URL into "Tool URL" and press "Add LTI Advantage" (dynamic registration):'
+        '\nEither paste a registration URL into "Tool URL" and press "Add LTI Advantage" (dynamic '
+        "registration):"
     )
-    click.echo(f"  {urls.dynamic_registration}")
+    click.echo(f"  {_registration_url(settings, urls)}")
     click.echo('\nOr choose "configure a tool manually" and enter:')
     for label, value in fields:
         click.echo(f"  {label.ljust(width)}  {value}")
@@ -329,6 +330,33 @@ def platform_config() -> None:
     click.echo("  Save, switch the key ON, install it (Settings > Apps > + App > By Client ID), then:")
     click.echo(
         "  cadre platform add --preset canvas --client-id <developer key id> --deployment-id <deployment id>"
+    )
+
+
+def _registration_url(settings: Settings, urls: ToolUrls) -> str:
+    if settings.dynamic_registration == "off":
+        return "(turned off: CADRE_DYNAMIC_REGISTRATION=off)"
+    if settings.dynamic_registration == "open":
+        return urls.dynamic_registration
+    return "run `cadre platform invite` for a single-use registration URL"
+
+
+@platform_group.command("invite")
+def platform_invite() -> None:
+    """Print a single-use URL that lets an LMS administrator register Cadre by dynamic registration."""
+    settings = _settings()
+    if settings.dynamic_registration == "off":
+        raise click.ClickException(
+            "Dynamic registration is turned off (CADRE_DYNAMIC_REGISTRATION=off); use `cadre platform add`."
+        )
+    url = ToolUrls.from_settings(settings).dynamic_registration
+    if settings.dynamic_registration == "invite":
+        url += "?" + urlencode({"invite": invitations.issue(current_app.config["SECRET_KEY"])})
+    click.echo(url)
+    click.echo(
+        f"Valid for {settings.registration_invite_hours} hours, for one registration. Moodle: Site "
+        'administration > Plugins > Activity modules > External tool > Manage tools > "Tool URL".',
+        err=True,
     )
 
 
@@ -405,7 +433,7 @@ def serve(bind: str | None, workers: int | None, config_path: Path | None) -> No
     config_path = config_path or default_config_path()
     options: dict[str, object] = {}
     if config_path is None:
-        server_settings = ServerSettings()
+        server_settings = Settings()
         options.update(
             bind=[server_settings.bind],
             workers=server_settings.workers,

@@ -13,16 +13,6 @@ from lti_tool.settings import Settings
 REPOSITORY_CONFIG = Path(__file__).resolve().parents[2] / "config" / "gunicorn.conf.py"
 
 
-class ServerSettings(Settings):
-    """The server's own settings (same ``CADRE_`` prefix); read by ``cadre serve`` and gunicorn.conf.py."""
-
-    bind: str = "127.0.0.1:8000"
-    """host:port gunicorn listens on (behind a reverse proxy that terminates HTTPS)."""
-    workers: int = 2
-    forwarded_allow_ips: str = "127.0.0.1"
-    """Proxies whose X-Forwarded-* headers gunicorn trusts, comma-separated (``*`` only on a private net)."""
-
-
 def default_config_path() -> Path | None:
     """config/gunicorn.conf.py of the current directory, else the one of the source checkout."""
     for candidate in (Path.cwd() / "config" / "gunicorn.conf.py", REPOSITORY_CONFIG):

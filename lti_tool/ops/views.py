@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 import httpx
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
@@ -11,7 +12,7 @@ from sqlalchemy import text
 from lti_tool import get_settings
 from lti_tool.db import get_engine, get_session
 from lti_tool.migrate import pending_revisions
-from lti_tool.ops import dynamic_registration
+from lti_tool.ops import dynamic_registration, invitations
 from lti_tool.ops.tool_configuration import ToolUrls, canvas_developer_key, dynamic_registration_request
 
 blueprint = Blueprint("ops", __name__)
@@ -43,19 +44,31 @@ def canvas_configuration() -> Response:
 @lti_setup_blueprint.get("/register")
 def register() -> tuple[str, int]:
     settings = get_settings()
+    if settings.dynamic_registration == "off":
+        return _registration_failed(
+            "Dynamic registration is turned off on this Cadre (CADRE_DYNAMIC_REGISTRATION=off). "
+            "Register the platform by hand: see `cadre platform config`.",
+            404,
+        )
     configuration_url = request.args.get("openid_configuration", "").strip()
     if not configuration_url:
-        return render_template(
-            "ops/registration_failed.html",
-            tool_name=settings.tool_name,
-            message=(
-                "This address starts LTI Dynamic Registration: paste it into your platform "
-                "(Moodle: Site administration > Plugins > Activity modules > External tool > Manage tools > "
-                "Tool URL) rather than opening it directly. It expects an openid_configuration parameter."
-            ),
-            registration_url=ToolUrls.from_settings(settings).dynamic_registration,
-        ), 400
+        return _registration_failed(
+            "This address starts LTI Dynamic Registration: paste it into your platform "
+            "(Moodle: Site administration > Plugins > Activity modules > External tool > Manage tools > "
+            "Tool URL) rather than opening it directly. It expects an openid_configuration parameter.",
+            400,
+        )
     session = get_session()
+    invite_age = timedelta(hours=settings.registration_invite_hours)
+    invite_id = None
+    if settings.dynamic_registration == "invite":
+        try:
+            invite_id = invitations.check(
+                session, current_app.config["SECRET_KEY"], request.args.get("invite", ""), invite_age
+            )
+        except invitations.InvitationRefused as refusal:
+            log.warning("dynamic registration refused: %s", refusal.message)
+            return _registration_failed(refusal.message, 403)
     try:
         with httpx.Client(timeout=settings.http_timeout_seconds) as client:
             registered = dynamic_registration.register(
@@ -65,18 +78,15 @@ def register() -> tuple[str, int]:
                 registration_token=request.args.get("registration_token") or None,
                 tool_registration=dynamic_registration_request(settings),
             )
+        if invite_id is not None:
+            invitations.mark_used(session, invite_id, invite_age)
         session.commit()
     except dynamic_registration.RegistrationFailed as failure:
         session.rollback()
         log.warning(
             "dynamic registration failed: %s", failure.message, extra={"fields": {"status": failure.status}}
         )
-        return render_template(
-            "ops/registration_failed.html",
-            tool_name=settings.tool_name,
-            message=failure.message,
-            registration_url=ToolUrls.from_settings(settings).dynamic_registration,
-        ), failure.status
+        return _registration_failed(failure.message, failure.status)
     current_app.extensions["cadre.frame_ancestors"].invalidate()
     return render_template(
         "ops/registration_complete.html",
@@ -84,3 +94,13 @@ def register() -> tuple[str, int]:
         platform=registered.platform,
         deployment_id=registered.deployment_id,
     ), 200
+
+
+def _registration_failed(message: str, status: int) -> tuple[str, int]:
+    settings = get_settings()
+    return render_template(
+        "ops/registration_failed.html",
+        tool_name=settings.tool_name,
+        message=message,
+        registration_url=ToolUrls.from_settings(settings).dynamic_registration,
+    ), status

@@ -273,7 +273,7 @@ def test_config_prints_what_to_paste(cadre: Cadre, app: Flask) -> None:
     result = cadre("platform", "config")
     assert result.exit_code == 0
     out = result.output
-    assert f"{base}/lti/register" in out
+    assert "run `cadre platform invite` for a single-use registration URL" in out
     for line in [
         f"Tool URL  {base}/lti/launch",
         "LTI version  LTI 1.3",

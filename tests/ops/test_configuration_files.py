@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from lti_tool.ops.serve import ServerSettings
+from lti_tool.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
-SETTING_NAMES = sorted(f"CADRE_{name.upper()}" for name in ServerSettings.model_fields)
+SETTING_NAMES = sorted(f"CADRE_{name.upper()}" for name in Settings.model_fields)
 
 
 @pytest.mark.parametrize("document", ["config/.env.example", "README.md"])
@@ -21,7 +21,7 @@ def test_every_setting_is_documented(document: str) -> None:
 def test_env_example_parses_and_holds_no_secret(tmp_path: Path) -> None:
     env_file = tmp_path / ".env"
     env_file.write_text((ROOT / "config/.env.example").read_text())
-    settings = ServerSettings(_env_file=env_file)  # type: ignore[call-arg]
+    settings = Settings(_env_file=env_file)  # type: ignore[call-arg]
     assert settings.secret_key.get_secret_value() == ""
     assert settings.lrs_password.get_secret_value() == ""
     assert settings.public_url.startswith("https://")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import httpx
 import pytest
 from flask import Flask
@@ -10,8 +12,9 @@ from sqlalchemy import func, select
 
 from lti_tool.db import session_scope
 from lti_tool.models import Deployment, Platform
+from lti_tool.ops import invitations
 from lti_tool.ops.dynamic_registration import issuer_matches_configuration_url
-from tests.fixtures.live_server import LiveServer, free_port
+from tests.fixtures.live_server import TEST_SECRET_KEY, LiveServer, free_port
 from tests.ops.conftest import RunningLms, audit_actions
 from tests.ops.lms_for_registration import LmsBehaviour
 
@@ -21,9 +24,15 @@ TOOL_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-tool-configuration"
 LMS_TOKEN = LmsBehaviour().registration_token
 
 
-def register_url(configuration_url: str, token: str | None = LMS_TOKEN) -> str:
+def register_url(configuration_url: str, token: str | None = LMS_TOKEN, invite: str | None = None) -> str:
+    """The URL a platform opens: the administrator's invitation plus what the platform appends."""
+    invite = invitations.issue(TEST_SECRET_KEY) if invite is None else invite
     query = httpx.QueryParams(
-        {"openid_configuration": configuration_url, **({"registration_token": token} if token else {})}
+        {
+            "invite": invite,
+            "openid_configuration": configuration_url,
+            **({"registration_token": token} if token else {}),
+        }
     )
     return f"/lti/register?{query}"
 
@@ -179,6 +188,58 @@ def test_second_registration_with_the_same_client_id_is_refused(
     again = client.get(register_url(lms.configuration_url))
     assert again.status_code == 400
     assert "already registered" in again.get_data(as_text=True)
+    assert stored_platforms(app) == 1
+
+
+@pytest.mark.parametrize(
+    ("invite", "message"),
+    [
+        ("", "registers platforms by invitation only"),
+        ("not-a-token", "is not valid (it was changed or made by another Cadre)"),
+        (invitations.issue("another-cadre-secret"), "is not valid (it was changed or made by another Cadre)"),
+    ],
+)
+def test_registration_needs_a_genuine_invitation(
+    client: FlaskClient, app: Flask, lms: RunningLms, invite: str, message: str
+) -> None:
+    response = client.get(register_url(lms.configuration_url, invite=invite))
+    assert response.status_code == 403
+    assert message in response.get_data(as_text=True)
+    assert stored_platforms(app) == 0
+    assert lms.behaviour.received_registrations == []
+
+
+def test_an_invitation_registers_once(client: FlaskClient, app: Flask, lms: RunningLms) -> None:
+    invite = invitations.issue(TEST_SECRET_KEY)
+    assert client.get(register_url(lms.configuration_url, invite=invite)).status_code == 200
+    lms.behaviour.client_id = "a-second-client"
+    again = client.get(register_url(lms.configuration_url, invite=invite))
+    assert again.status_code == 403
+    assert "has already been used" in again.get_data(as_text=True)
+    assert stored_platforms(app) == 1
+
+
+def test_an_expired_invitation_is_refused(app: Flask) -> None:
+    with session_scope(app) as session, pytest.raises(invitations.InvitationRefused, match="has expired"):
+        invitations.check(session, TEST_SECRET_KEY, invitations.issue(TEST_SECRET_KEY), timedelta(seconds=-1))
+
+
+def test_invite_command_prints_a_working_url(
+    cadre,
+    live_server: LiveServer,
+    app: Flask,  # type: ignore[no-untyped-def]
+    lms: RunningLms,
+) -> None:
+    result = cadre("platform", "invite")
+    assert result.exit_code == 0, result.output
+    url = result.stdout.strip()
+    assert url.startswith(live_server.url + "/lti/register?invite=")
+    assert "Valid for 72 hours, for one registration" in result.stderr
+    query = httpx.QueryParams(
+        {"openid_configuration": lms.configuration_url, "registration_token": LMS_TOKEN}
+    )
+    response = httpx.get(f"{url}&{query}", timeout=10)
+    assert response.status_code == 200, response.text
     assert stored_platforms(app) == 1
 
 
