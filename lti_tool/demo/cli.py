@@ -1,7 +1,94 @@
-"""``cadre demo``."""
+"""``cadre demo``: Cadre and a stand-in LMS in one process, wired together over real LTI 1.3."""
 
 from __future__ import annotations
 
-import click
+import os
+import threading
+from pathlib import Path
+from urllib.parse import urlsplit
 
-COMMANDS: list[click.Command] = []
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from lti_tool.db import get_engine, session_scope
+from lti_tool.demo.app import create_platform_app
+from lti_tool.demo.platform import LtiPlatform, PlatformKey, ToolEndpoints
+from lti_tool.demo.registration import register_platform
+from lti_tool.migrate import upgrade
+from lti_tool.settings import Settings
+
+DEMO_CLIENT_ID = "cadre-demo"
+DEMO_DEPLOYMENT_ID = "demo-deployment-1"
+KEY_FILE_NAME = "demo_platform_key.json"
+
+
+def demo_platform_key(instance_dir: Path) -> PlatformKey:
+    """The demo LMS's signing key, made on first run and kept in instance/ (never in the repository)."""
+    path = instance_dir / KEY_FILE_NAME
+    if path.exists():
+        return PlatformKey.from_json(path.read_text())
+    key = PlatformKey.generate(kid="demo-lms-key-1")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        file.write(key.to_json())
+    return key
+
+
+def build_demo_platform(settings: Settings, key: PlatformKey) -> LtiPlatform:
+    return LtiPlatform(
+        settings.demo_platform_url,
+        client_id=DEMO_CLIENT_ID,
+        deployment_id=DEMO_DEPLOYMENT_ID,
+        tool=ToolEndpoints(settings.public_url),
+        key=key,
+    )
+
+
+def prepare_demo(app: Flask) -> LtiPlatform:
+    """Migrate Cadre's database and register the demo LMS in it (idempotent)."""
+    settings: Settings = app.config["CADRE"]
+    upgrade(get_engine(app))
+    platform = build_demo_platform(settings, demo_platform_key(Path(app.instance_path)))
+    with session_scope(app) as session:
+        register_platform(session, platform)
+    return platform
+
+
+def serve(app: Flask, url: str, name: str) -> BaseWSGIServer:
+    parts = urlsplit(url)
+    server = make_server(parts.hostname or "127.0.0.1", parts.port or 80, app, threaded=True)
+    threading.Thread(target=server.serve_forever, name=name, daemon=True).start()
+    return server
+
+
+@click.command("demo")
+@with_appcontext
+def demo_command() -> None:
+    """Run Cadre and a demo LMS that launches it (one course, its designer, managers and learners)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    settings: Settings = app.config["CADRE"]
+    platform = prepare_demo(app)
+    servers = [
+        serve(app, settings.public_url, "cadre"),
+        serve(create_platform_app(platform), settings.demo_platform_url, "demo-lms"),
+    ]
+    click.echo(f"Cadre:    {settings.public_url}  (registered issuer {platform.issuer}, "
+               f"client_id {platform.client_id})")
+    click.echo(f"Demo LMS: {settings.demo_platform_url}")
+    click.echo("")
+    click.secho(f"Open {settings.demo_platform_url}/ and launch Cadre as anyone in the course.", bold=True)
+    click.echo("Press Ctrl+C to stop.")
+    stop = threading.Event()
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        click.echo("Stopping.")
+    finally:
+        for server in servers:
+            server.shutdown()
+
+
+COMMANDS: list[click.Command] = [demo_command]

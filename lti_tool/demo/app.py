@@ -1,0 +1,209 @@
+"""The platform's HTTP side: JWKS, OIDC authorization, deep-linking return, OAuth 2 token, NRPS/AGS, and
+(for ``cadre demo``) the course pages that launch Cadre in an iframe.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from flask import Flask, Response, abort, jsonify, render_template, request, url_for
+from jinja2 import DictLoader
+
+from lti_tool.demo import pages
+from lti_tool.demo.platform import (
+    DEEP_LINKING_REQUEST,
+    LIS_ROLES_FOR,
+    Activity,
+    LmsUser,
+    LtiPlatform,
+    PlatformError,
+)
+
+SCOPE_LINEITEM = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
+SCOPE_SCORE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
+SCOPE_NRPS = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
+
+
+def create_platform_app(platform: LtiPlatform, *, with_course_pages: bool = True) -> Flask:
+    """A Flask app serving ``platform``. ``with_course_pages`` adds the demo LMS's pages."""
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = secrets.token_urlsafe(32)
+    # Cookies ignore ports: on 127.0.0.1 the LMS and Cadre share a cookie jar, so never reuse its names.
+    app.config["SESSION_COOKIE_NAME"] = "demo_lms_session"
+    app.extensions["lti_platform"] = platform
+    app.jinja_loader = DictLoader(pages.TEMPLATES)  # type: ignore[assignment]
+
+    @app.errorhandler(PlatformError)
+    def _refused(error: PlatformError) -> tuple[str, int]:
+        return render_template("error.html", style=pages.STYLE, message=error.message), error.status
+
+    @app.get("/jwks")
+    def jwks() -> Response:
+        return jsonify(platform.jwks())
+
+    @app.route("/auth", methods=["GET", "POST"])
+    def authorize() -> str:
+        params = request.values.to_dict()
+        issued = platform.authorize(params)
+        return render_template(
+            "auto_submit.html",
+            title="Launching",
+            action=issued.redirect_uri,
+            fields={"id_token": issued.id_token, "state": issued.state},
+        )
+
+    @app.post("/deep-link-return")
+    def deep_link_return() -> str:
+        token = request.form.get("JWT", "")
+        if not token:
+            raise PlatformError("The deep-linking response has no JWT field.")
+        received = platform.verify_deep_link_response(token)
+        titles = [str(item.get("title") or "Cadre activity") for item in received.content_items]
+        added = platform.course.activities[-1].resource_link_id if received.content_items else None
+        course_url = url_for("demo_course", added=added) if with_course_pages else platform.url("/")
+        return render_template(
+            "deep_link_done.html", style=pages.STYLE, titles=titles or ["nothing"], course_url=course_url
+        )
+
+    @app.post("/token")
+    def token() -> tuple[Response, int]:
+        try:
+            access = platform.issue_access_token(request.form.to_dict())
+        except PlatformError as error:
+            return jsonify(error=error.oauth_error, error_description=error.message), error.status
+        return jsonify(
+            access_token=access.token,
+            token_type="Bearer",  # noqa: S106 - the OAuth token type, not a secret
+            expires_in=3600,
+            scope=" ".join(access.scopes),
+        ), 200
+
+    @app.get("/api/contexts/<context_id>/memberships")
+    def memberships(context_id: str) -> Response:
+        platform.check_access_token(request.headers.get("Authorization", ""), SCOPE_NRPS)
+        course = platform.course
+        if context_id != course.context_id:
+            abort(404)
+        members = [_member(platform, person) for person in course.people]
+        response = jsonify(
+            id=request.url,
+            context={"id": course.context_id, "label": course.label, "title": course.title},
+            members=members,
+        )
+        response.mimetype = "application/vnd.ims.lti-nrps.v2.membershipcontainer+json"
+        return response
+
+    @app.route("/api/contexts/<context_id>/lineitems", methods=["GET", "POST"])
+    def line_items(context_id: str) -> tuple[Response, int]:
+        platform.check_access_token(request.headers.get("Authorization", ""), SCOPE_LINEITEM)
+        if request.method == "GET":
+            return jsonify(platform.line_items), 200
+        item = dict(request.get_json(force=True) or {})
+        item["id"] = platform.url(f"/api/contexts/{context_id}/lineitems/{len(platform.line_items) + 1}")
+        platform.line_items.append(item)
+        return jsonify(item), 201
+
+    @app.post("/api/contexts/<context_id>/lineitems/<int:number>/scores")
+    def scores(context_id: str, number: int) -> tuple[str, int]:
+        platform.check_access_token(request.headers.get("Authorization", ""), SCOPE_SCORE)
+        platform.scores.append({"lineitem": number, **(request.get_json(force=True) or {})})
+        return "", 204
+
+    if with_course_pages:
+        _add_course_pages(app, platform)
+    return app
+
+
+def _member(platform: LtiPlatform, person: LmsUser) -> dict[str, Any]:
+    member: dict[str, Any] = {
+        "status": "Active",
+        "user_id": person.sub,
+        "roles": list(LIS_ROLES_FOR[person.role]),
+    }
+    member.update(person.identity_claims())
+    return member
+
+
+def _add_course_pages(app: Flask, platform: LtiPlatform) -> None:
+    course = platform.course
+
+    def render_page(page_title: str, template: str, **context: Any) -> str:
+        return render_template(
+            template,
+            page_title=page_title,
+            platform_name=platform.profile.name,
+            style=pages.STYLE,
+            home_url=url_for("demo_course"),
+            course=course,
+            role_labels=pages.ROLE_LABELS,
+            **context,
+        )
+
+    def mentee_names(person: LmsUser) -> str:
+        return ", ".join(course.person(sub).label for sub in person.mentees)
+
+    @app.get("/", endpoint="demo_course")
+    def course_page() -> str:
+        activity = _chosen_activity(platform, request.args.get("activity"))
+        added_id = request.args.get("added")
+        added = next((a for a in course.activities if a.resource_link_id == added_id), None)
+        designer = next((p for p in course.people if p.role == "designer"), None)
+        return render_page(
+            course.title,
+            "course.html",
+            activity=activity,
+            added=added,
+            designer=designer,
+            mentee_names=mentee_names,
+        )
+
+    @app.get("/launch", endpoint="demo_launch")
+    def launch_page() -> str:
+        person = _person(platform, request.args.get("user", ""))
+        activity = _chosen_activity(platform, request.args.get("activity"))
+        if activity is None:
+            abort(404)
+        launch = platform.prepare_launch(person, activity=activity)
+        return render_page(
+            activity.title,
+            "frame.html",
+            person=person,
+            heading=activity.title,
+            start_url=url_for("demo_login_initiation", hint=launch.message_hint),
+        )
+
+    @app.get("/deep-link", endpoint="demo_deep_link")
+    def deep_link_page() -> str:
+        person = _person(platform, request.args.get("user", ""))
+        launch = platform.prepare_launch(person, message_type=DEEP_LINKING_REQUEST)
+        return render_page(
+            "Add a Cadre activity",
+            "frame.html",
+            person=person,
+            heading="Add a Cadre activity",
+            start_url=url_for("demo_login_initiation", hint=launch.message_hint),
+        )
+
+    @app.get("/login-initiation", endpoint="demo_login_initiation")
+    def login_initiation() -> str:
+        """Third-party initiated login, posted from the frame as Moodle and Canvas do."""
+        launch = platform.pending_launch(request.args.get("hint", ""))
+        if launch is None:
+            raise PlatformError("This launch link has expired: start again from the course page.", 404)
+        action, fields = platform.login_initiation(launch)
+        return render_template("auto_submit.html", title="Opening Cadre", action=action, fields=fields)
+
+
+def _person(platform: LtiPlatform, sub: str) -> LmsUser:
+    try:
+        return platform.course.person(sub)
+    except KeyError:
+        abort(404)
+
+
+def _chosen_activity(platform: LtiPlatform, resource_link_id: str | None) -> Activity | None:
+    activities = platform.course.activities
+    if resource_link_id:
+        return next((a for a in activities if a.resource_link_id == resource_link_id), None)
+    return activities[0] if activities else None
