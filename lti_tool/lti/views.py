@@ -1,9 +1,228 @@
+"""LTI endpoints (``/lti/login``, ``/lti/launch``, ``/lti/jwks``, ``/lti/deep-link``) and the landing page.
+
+Every refused login or launch answers with the status and message of :mod:`lti_tool.lti.errors`, writes
+exactly one ``cadre.lti`` log line (reason, issuer, client_id — never the token) and stores nothing: the
+request's session is rolled back before the error page is rendered.
+"""
+
 from __future__ import annotations
 
-from flask import Blueprint, Flask
+import logging
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from pylti1p3.deep_link_resource import DeepLinkResource
+from sqlalchemy import select
+
+from lti_tool.db import get_session
+from lti_tool.lti import errors
+from lti_tool.lti import session as cadre_session
+from lti_tool.lti.activity_kinds import ACTIVITY_KINDS, CUSTOM_PARAMETER, activity_kind
+from lti_tool.lti.errors import LaunchRejected
+from lti_tool.lti.launch import (
+    CLAIM_CUSTOM,
+    CLAIM_DEEP_LINKING_SETTINGS,
+    CLAIM_RESOURCE_LINK,
+    DEEP_LINKING_REQUEST,
+    CadreMessageLaunch,
+)
+from lti_tool.lti.oidc import LOGIN_PARAMS, CadreOIDCLogin, login_request
+from lti_tool.lti.provisioning import record_launch
+from lti_tool.lti.registration import DatabaseToolConf, PlatformKeys
+from lti_tool.lti.session import current_launch, require_launch
+from lti_tool.models import CadreRole, ManagerLink, User
+from lti_tool.settings import Settings
+
+log = logging.getLogger("cadre.lti")
 
 blueprint = Blueprint("lti", __name__, url_prefix="/lti")
+pages = Blueprint("pages", __name__)
+
+JWKS_MAX_AGE_SECONDS = 300
+TITLE_MAX_LENGTH = 255
+
+
+def _settings() -> Settings:
+    return current_app.config["CADRE"]
+
+
+def _tool_conf() -> DatabaseToolConf:
+    return DatabaseToolConf(get_session(), _settings())
+
+
+def _rejected(error: LaunchRejected, stage: str) -> Response:
+    get_session().rollback()
+    log.warning(
+        "%s rejected: %s", stage, error.reason,
+        extra={"fields": {"stage": stage, "reason": error.reason, "status": error.status,
+                          "issuer": error.issuer, "client_id": error.client_id,
+                          "deployment_id": error.details.get("deployment_id")}},
+    )
+    return errors.error_page(error.status, error.rejection.title, error.message, error.action,
+                             new_tab_url=error.details.get("new_tab_url"))
+
+
+@blueprint.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    """OIDC third-party initiated login: remember state + nonce, send the browser to the platform."""
+    params = {key: value for key in LOGIN_PARAMS if (value := request.values.get(key))}
+    if request.values.get("lti1p3_new_window"):
+        params["lti1p3_new_window"] = "1"
+    session = get_session()
+    oidc = CadreOIDCLogin(login_request(params), _tool_conf(), session, _settings())
+    try:
+        response = oidc.redirect(_settings().url(url_for("lti.launch")))
+    except LaunchRejected as error:
+        return _rejected(error, "login")
+    session.commit()
+    return response
+
+
+@blueprint.post("/launch")
+def launch() -> Any:
+    """The platform posts the id_token here; a valid launch starts Cadre's session and moves on."""
+    session = get_session()
+    settings = _settings()
+    platform_keys = PlatformKeys(current_app.extensions["cadre.sessionmaker"], settings)
+    message_launch = CadreMessageLaunch(login_request(request.form.to_dict()), _tool_conf(), session,
+                                        settings, platform_keys)
+    try:
+        message_launch.validate()
+    except LaunchRejected as error:
+        return _rejected(error, "launch")
+    assert message_launch.validated is not None
+    launch_row = record_launch(session, message_launch.validated, settings)
+    session.commit()
+    cadre_session.start(launch_row)
+    endpoint = "lti.deep_link" if launch_row.message_type == DEEP_LINKING_REQUEST else "pages.home"
+    return redirect(cadre_session.launch_url(endpoint), code=303)
+
+
+@blueprint.get("/jwks")
+def jwks() -> Response:
+    """Cadre's public keys, for platforms to verify deep-linking responses and service assertions."""
+    session = get_session()
+    key_set = _tool_conf().get_jwks()
+    session.commit()  # the first request makes the first key
+    response = jsonify(key_set)
+    response.headers["Cache-Control"] = f"public, max-age={JWKS_MAX_AGE_SECONDS}"
+    return response
+
+
+def _deep_linking_launch() -> Response | None:
+    launch = current_launch()
+    if launch is None or launch.message_type != DEEP_LINKING_REQUEST:
+        return errors.error_page(400, "Not a deep-linking launch", errors.DEEP_LINK_NEEDS_DEEP_LINKING_LAUNCH)
+    return None
+
+
+@blueprint.get("/deep-link")
+@require_launch(CadreRole.DESIGNER, CadreRole.ADMIN)
+def deep_link() -> Any:
+    """The designer chooses the kind of activity to place in the course."""
+    if (refusal := _deep_linking_launch()) is not None:
+        return refusal
+    return _deep_link_form()
+
+
+def _deep_link_form(status: int = 200, problem: str | None = None, chosen: str | None = None,
+                    title: str = "") -> Any:
+    launch = current_launch()
+    assert launch is not None
+    settings_claim = launch.claims.get(CLAIM_DEEP_LINKING_SETTINGS, {})
+    html = render_template("lti/deep_link.html", launch=launch, kinds=ACTIVITY_KINDS, problem=problem,
+                           chosen=chosen, title=title, title_max_length=TITLE_MAX_LENGTH,
+                           suggested_title=settings_claim.get("title") or "")
+    return html, status
+
+
+@blueprint.post("/deep-link")
+@require_launch(CadreRole.DESIGNER, CadreRole.ADMIN)
+def deep_link_submit() -> Any:
+    """Answer the platform with a signed LtiDeepLinkingResponse carrying one ltiResourceLink."""
+    if (refusal := _deep_linking_launch()) is not None:
+        return refusal
+    kind = activity_kind(request.form.get("kind"))
+    title = (request.form.get("title") or "").strip()
+    problem = None
+    if kind is None:
+        problem = errors.DEEP_LINK_UNKNOWN_KIND
+    elif not title:
+        problem = errors.DEEP_LINK_EMPTY_TITLE
+    elif len(title) > TITLE_MAX_LENGTH:
+        problem = errors.DEEP_LINK_TITLE_TOO_LONG.format(max_length=TITLE_MAX_LENGTH)
+    if problem is not None:
+        return _deep_link_form(400, problem, request.form.get("kind"), title)
+    assert kind is not None
+    launch = current_launch()
+    assert launch is not None
+    session = get_session()
+    message_launch = CadreMessageLaunch.restore(launch, _tool_conf(), session, _settings())
+    deep_link = message_launch.get_deep_link()
+    resource = (
+        DeepLinkResource()
+        .set_url(_settings().url(url_for("lti.launch")))
+        .set_title(title)
+        .set_custom_params({CUSTOM_PARAMETER: kind.key})
+    )
+    response_jwt = deep_link.get_response_jwt([resource])
+    session.commit()  # signing may have made Cadre's first key
+    return_url = launch.claims[CLAIM_DEEP_LINKING_SETTINGS]["deep_link_return_url"]
+    return render_template("lti/deep_link_return.html", return_url=return_url, jwt=response_jwt,
+                           kind=kind, title=title)
+
+
+@pages.get("/home")
+@require_launch()
+def home() -> Any:
+    """Where a resource-link launch lands: who you are here, in which course and activity."""
+    launch = current_launch()
+    assert launch is not None
+    session = get_session()
+    custom = launch.claims.get(CLAIM_CUSTOM) or {}
+    kind = activity_kind(custom.get(CUSTOM_PARAMETER)) if isinstance(custom, dict) else None
+    activity_title = (launch.resource_link.title if launch.resource_link else None) or (
+        launch.claims.get(CLAIM_RESOURCE_LINK) or {}
+    ).get("title")
+    learners: list[User] = []
+    managers: list[User] = []
+    if launch.context_id is not None:
+        learners = list(session.scalars(
+            select(User).join(ManagerLink, ManagerLink.learner_id == User.id)
+            .where(ManagerLink.context_id == launch.context_id, ManagerLink.manager_id == launch.user_id,
+                   ManagerLink.status == "active")
+            .order_by(User.name, User.sub)
+        ))
+        managers = list(session.scalars(
+            select(User).join(ManagerLink, ManagerLink.manager_id == User.id)
+            .where(ManagerLink.context_id == launch.context_id, ManagerLink.learner_id == launch.user_id,
+                   ManagerLink.status == "active")
+            .order_by(User.name, User.sub)
+        ))
+    return render_template("home.html", launch=launch, user=launch.user, context=launch.context,
+                           role=CadreRole(launch.role), kind=kind, activity_title=activity_title,
+                           learners=learners, managers=managers)
+
+
+@pages.get("/")
+def index() -> Any:
+    """Opened outside a course: say what Cadre is and where to start."""
+    if current_launch() is not None:
+        return redirect(cadre_session.launch_url("pages.home"))
+    return render_template("index.html")
 
 
 def init_app(app: Flask) -> None:
+    cadre_session.init_app(app)
     app.register_blueprint(blueprint)
+    app.register_blueprint(pages)

@@ -1,0 +1,141 @@
+"""OIDC third-party login initiation (the first leg of every launch), on top of pylti1p3.
+
+What Cadre changes from pylti1p3's defaults, and why:
+
+* every cookie is ``SameSite=None; Secure; Partitioned`` (pylti1p3 sets ``Secure`` only on HTTPS
+  requests; browsers accept Secure cookies from ``http://localhost`` and ``127.0.0.1`` too, and Cadre is
+  served over HTTPS anywhere else);
+* the nonce goes to the ``nonces`` table, and a :class:`~lti_tool.lti.storage.LoginState` remembers which
+  registration (issuer **and** client_id) began the login, so the launch can check the token's ``aud``;
+* a login without ``client_id`` is accepted only when the issuer has a single registration;
+* every refusal is a :class:`~lti_tool.lti.errors.LaunchRejected` with its own message.
+
+Canvas's ``lti_storage_target`` (LTI Platform Storage) is accepted and passed through the cookie check,
+but Cadre keeps its state in cookies plus the database: when a browser refuses the state cookie, the launch
+answers with a page that reopens Cadre in a new tab (see ``cookies_blocked`` in :mod:`.errors`).
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Response
+from pylti1p3.contrib.flask import FlaskCookieService, FlaskOIDCLogin, FlaskRequest, FlaskSessionService
+from sqlalchemy.orm import Session
+
+from lti_tool.lti.errors import LaunchRejected
+from lti_tool.lti.registration import CadreRegistration, DatabaseToolConf
+from lti_tool.lti.storage import DatabaseDataStorage, LoginState, issue_nonce, purge_expired
+from lti_tool.settings import Settings
+
+STATE_COOKIE_PREFIX = "lti1p3-"
+LOGIN_PARAMS = ("iss", "login_hint", "target_link_uri", "lti_message_hint", "lti_deployment_id", "client_id",
+                "lti_storage_target")
+
+
+class CadreCookieService(FlaskCookieService):
+    """pylti1p3's cookie service, with the flags a cookie needs inside a cross-site iframe."""
+
+    def update_response(self, response: Response) -> None:
+        for key, cookie in self._cookie_data_to_set.items():
+            response.set_cookie(
+                key, str(cookie["value"]), max_age=cookie["exp"], path="/", secure=True, httponly=True,
+                samesite="None", partitioned=True,
+            )
+
+    @staticmethod
+    def state_cookie_name(state: str) -> str:
+        return STATE_COOKIE_PREFIX + state
+
+
+def login_request(params: dict[str, str]) -> FlaskRequest:
+    """A pylti1p3 request over the given parameters (query and form merged: Moodle posts, others GET)."""
+    return FlaskRequest(request_data=params)
+
+
+class CadreOIDCLogin(FlaskOIDCLogin):
+    cookie_check_template_name = "cookies_allowed_js_check.html"
+
+    def __init__(self, request: FlaskRequest, tool_conf: DatabaseToolConf, session: Session,
+                 settings: Settings) -> None:
+        self._db = session
+        self._settings = settings
+        self._storage = DatabaseDataStorage(session, settings.nonce_lifetime_seconds)
+        session_service = FlaskSessionService(request)
+        session_service.set_data_storage(self._storage)
+        super().__init__(request, tool_conf, session_service=session_service,
+                         cookie_service=CadreCookieService(request))
+
+    def get_additional_login_params(self) -> list[str]:
+        return ["lti_storage_target"]
+
+    def validate_oidc_login(self) -> CadreRegistration:
+        iss = self._get_request_param("iss")
+        login_url = self._settings.url("/lti/login")
+        if not iss:
+            raise LaunchRejected("login_missing_param", param="iss", login_url=login_url)
+        if not self._get_request_param("login_hint"):
+            raise LaunchRejected("login_missing_param", param="login_hint", login_url=login_url, issuer=iss)
+        tool_conf: DatabaseToolConf = self._tool_config
+        client_id = self._get_request_param("client_id")
+        if not client_id:
+            platforms = tool_conf.platforms_of_issuer(iss)
+            if len(platforms) > 1:
+                raise LaunchRejected("login_client_id_required", issuer=iss)
+            client_id = platforms[0].client_id if platforms else "(not sent)"
+        registration = tool_conf.find_registration_by_params(iss, client_id)
+        if registration is None:
+            raise LaunchRejected("unknown_registration", issuer=iss, client_id=client_id)
+        deployment_id = self._get_request_param("lti_deployment_id")
+        if deployment_id and tool_conf.find_deployment_row(registration.platform_id, deployment_id) is None:
+            raise LaunchRejected("unknown_deployment", issuer=iss, client_id=client_id,
+                                 deployment_id=deployment_id)
+        return registration
+
+    def _prepare_redirect_url(self, launch_url: str) -> str:
+        registration = self.validate_oidc_login()
+        self._registration = registration
+        purge_expired(self._db)
+        state = "state-" + secrets.token_urlsafe(24)
+        nonce = secrets.token_urlsafe(32)
+        lifetime = self._settings.nonce_lifetime_seconds
+        self._cookie_service.set_cookie(state, state, lifetime)
+        issue_nonce(self._db, nonce, registration.platform_id, lifetime)
+        LoginState(
+            issuer=registration.get_issuer() or "",
+            client_id=registration.get_client_id() or "",
+            platform_id=registration.platform_id,
+            nonce=nonce,
+            login_hint=self._get_request_param("login_hint"),
+            lti_message_hint=self._get_request_param("lti_message_hint") or None,
+            target_link_uri=self._get_request_param("target_link_uri") or None,
+        ).save(self._storage, state, lifetime)
+
+        auth_params: dict[str, Any] = {
+            "scope": "openid",
+            "response_type": "id_token",
+            "response_mode": "form_post",
+            "prompt": "none",
+            "client_id": registration.get_client_id(),
+            "redirect_uri": launch_url,
+            "state": state,
+            "nonce": nonce,
+            "login_hint": self._get_request_param("login_hint"),
+        }
+        if lti_message_hint := self._get_request_param("lti_message_hint"):
+            auth_params["lti_message_hint"] = lti_message_hint
+        auth_login_url = registration.get_auth_login_url() or ""
+        return auth_login_url + ("&" if "?" in auth_login_url else "?") + urlencode(auth_params)
+
+
+def new_tab_login_url(settings: Settings, login: LoginState) -> str:
+    """Begins the same login again in a top-level tab, where the browser keeps Cadre's cookies."""
+    params = {"iss": login.issuer, "client_id": login.client_id, "login_hint": login.login_hint,
+              "lti1p3_new_window": "1"}
+    if login.lti_message_hint:
+        params["lti_message_hint"] = login.lti_message_hint
+    if login.target_link_uri:
+        params["target_link_uri"] = login.target_link_uri
+    return settings.url("/lti/login") + "?" + urlencode(params)

@@ -1,0 +1,129 @@
+"""Server-side LTI state: pylti1p3's data storage in ``lti_cache``, login states and one-time nonces.
+
+Nothing about a login lives in the Flask session cookie, which an LMS iframe may lose. The login writes a
+:class:`LoginState` (which platform, which client_id, which nonce) and a :class:`~lti_tool.models.Nonce`
+row; the launch reads the state and deletes the nonce, so an id_token is accepted once. The browser is bound
+to the state by pylti1p3's state cookie (see :mod:`lti_tool.lti.oidc`).
+
+Functions take the request's session and never commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from pylti1p3.launch_data_storage.base import LaunchDataStorage
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from lti_tool.db import utcnow
+from lti_tool.models import LtiCacheEntry, Nonce
+
+DEFAULT_LIFETIME_SECONDS = 600
+
+
+class DatabaseDataStorage(LaunchDataStorage[Any]):
+    """pylti1p3's key/value launch data storage, in the ``lti_cache`` table with an expiry per key.
+
+    Keys are not prefixed with a browser session id (``get_session_cookie_name`` is None): the browser is
+    bound to a login by the state cookie instead, and launches by Cadre's own session (:mod:`.session`).
+    """
+
+    def __init__(self, session: Session, default_lifetime_seconds: int = DEFAULT_LIFETIME_SECONDS) -> None:
+        super().__init__()
+        self._db = session
+        self._default_lifetime = default_lifetime_seconds
+
+    def get_session_cookie_name(self) -> None:
+        return None
+
+    def can_set_keys_expiration(self) -> bool:
+        return True
+
+    def get_value(self, key: str) -> Any:
+        entry = self._db.get(LtiCacheEntry, self._prepare_key(key))
+        if entry is None or entry.expires_at <= utcnow():
+            return None
+        return entry.value
+
+    def set_value(self, key: str, value: Any, exp: int | None = None) -> None:
+        expires_at = utcnow() + timedelta(seconds=exp or self._default_lifetime)
+        key = self._prepare_key(key)
+        entry = self._db.get(LtiCacheEntry, key)
+        if entry is None:
+            self._db.add(LtiCacheEntry(key=key, value=value, expires_at=expires_at))
+        else:
+            entry.value, entry.expires_at = value, expires_at
+        self._db.flush()
+
+    def check_value(self, key: str) -> bool:
+        return self.get_value(key) is not None
+
+    def delete_value(self, key: str) -> None:
+        self._db.execute(delete(LtiCacheEntry).where(LtiCacheEntry.key == self._prepare_key(key)))
+
+
+@dataclass(frozen=True)
+class LoginState:
+    """What the OIDC login remembers for the launch that answers it, keyed by the ``state`` value."""
+
+    issuer: str
+    client_id: str
+    platform_id: int
+    nonce: str
+    login_hint: str
+    lti_message_hint: str | None = None
+    target_link_uri: str | None = None
+
+    @classmethod
+    def key(cls, state: str) -> str:
+        return f"login-state-{state}"
+
+    def save(self, storage: DatabaseDataStorage, state: str, lifetime_seconds: int) -> None:
+        storage.set_value(self.key(state), asdict(self), exp=lifetime_seconds)
+
+    @classmethod
+    def load(cls, storage: DatabaseDataStorage, state: str) -> LoginState | None:
+        value = storage.get_value(cls.key(state))
+        return cls(**value) if isinstance(value, dict) else None
+
+
+def issue_nonce(session: Session, value: str, platform_id: int, lifetime_seconds: int) -> Nonce:
+    nonce = Nonce(value=value, platform_id=platform_id,
+                  expires_at=utcnow() + timedelta(seconds=lifetime_seconds))
+    session.add(nonce)
+    session.flush()
+    return nonce
+
+
+NonceCheck = Literal["ok", "used", "expired"]
+
+
+def consume_nonce(session: Session, value: str, platform_id: int, now: datetime | None = None) -> NonceCheck:
+    """Delete the nonce issued at login: ``ok`` once, ``used`` afterwards (or if never issued here).
+
+    The decision rests on the DELETE's row count, so of two concurrent launches with the same token only
+    the one that deleted the row goes on.
+    """
+    now = now or utcnow()
+    nonce = session.scalars(
+        select(Nonce).where(Nonce.value == value, Nonce.platform_id == platform_id)
+    ).first()
+    if nonce is None:
+        return "used"
+    expired = nonce.expires_at <= now
+    deleted = session.execute(
+        delete(Nonce).where(Nonce.value == value, Nonce.platform_id == platform_id)
+    ).rowcount
+    if not deleted:
+        return "used"
+    return "expired" if expired else "ok"
+
+
+def purge_expired(session: Session, now: datetime | None = None) -> None:
+    """Drop expired cache entries and nonces; called at each login, cheap thanks to the expiry indexes."""
+    now = now or utcnow()
+    session.execute(delete(LtiCacheEntry).where(LtiCacheEntry.expires_at <= now))
+    session.execute(delete(Nonce).where(Nonce.expires_at <= now))

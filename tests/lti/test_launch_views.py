@@ -1,0 +1,356 @@
+"""Cadre's login, launch and JWKS views, driven with Flask's test client and tokens signed by the test."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import jwt
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from lti_tool.db import session_scope
+from lti_tool.lti.errors import REJECTIONS, rejection_message
+from lti_tool.lti.launch import CLAIM_DEPLOYMENT_ID, CLAIM_ROLE_SCOPE_MENTOR, CLAIM_ROLES, CLAIM_VERSION
+from lti_tool.models import Context, Launch, ManagerLink, Membership, Nonce, ResourceLink, User
+from tests.lti.conftest import CLIENT_ID, INSTRUCTOR, ISSUER, MENTOR, FakePlatform, SigningKey
+
+
+class Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture
+def lti_log() -> Iterator[list[logging.LogRecord]]:
+    """Records of the ``cadre.lti`` logger (Cadre's loggers do not propagate to pytest's caplog)."""
+    handler = Records()
+    logger = logging.getLogger("cadre.lti")
+    logger.addHandler(handler)
+    yield handler.records
+    logger.removeHandler(handler)
+
+
+def counts(app: Flask) -> dict[str, int]:
+    with session_scope(app) as session:
+        return {
+            model.__name__: session.scalar(select(func.count()).select_from(model)) or 0
+            for model in (User, Context, Membership, ResourceLink, Launch, ManagerLink)
+        }
+
+
+def assert_rejected(response: Any, reason: str, **details: Any) -> None:
+    assert response.status_code == REJECTIONS[reason].status, response.get_data(as_text=True)[:2000]
+    assert response.mimetype == "text/html"
+    assert rejection_message(reason, **details) in response.get_data(as_text=True).replace("&#39;", "'")
+
+
+def assert_iframe_cookie(response: Any, name: str) -> None:
+    """Set with the flags a cookie needs in a cross-site iframe."""
+    (header,) = [h for h in response.headers.getlist("Set-Cookie") if h.startswith(name + "=")]
+    attributes = {part.strip().split("=")[0].lower() for part in header.split(";")[1:]}
+    assert {"secure", "httponly", "partitioned", "samesite"} <= attributes
+    assert "SameSite=None" in header
+
+
+def test_valid_launch_records_everything_and_lands_home(app: Flask, lms: FakePlatform) -> None:
+    client = app.test_client()
+    response = lms.launch_as(client)
+    assert response.status_code == 303
+    assert response.headers["Location"].startswith("/home?lt=")
+    assert_iframe_cookie(response, "cadre_session")
+
+    home = client.get(response.headers["Location"])
+    page = home.get_data(as_text=True)
+    assert home.status_code == 200
+    assert 'data-testid="user-name">Ada Lovelace<' in page
+    assert 'data-role="learner"' in page
+    assert "Leading Teams" in page and "Feedback round" in page
+    assert counts(app) == {
+        "User": 1,
+        "Context": 1,
+        "Membership": 1,
+        "ResourceLink": 1,
+        "Launch": 1,
+        "ManagerLink": 0,
+    }
+    with session_scope(app) as session:
+        launch = session.scalars(select(Launch)).one()
+        assert launch.role == "learner" and launch.message_type == "LtiResourceLinkRequest"
+        assert len(launch.id) >= 43
+        assert session.scalar(select(func.count()).select_from(Nonce)) == 0
+
+
+def test_login_by_get_and_the_state_cookie_flags(app: Flask, lms: FakePlatform) -> None:
+    client = app.test_client()
+    response, params = lms.login(client, method="GET", lti_storage_target="_parent")
+    assert response.status_code == 302
+    assert params["client_id"] == CLIENT_ID and params["redirect_uri"].endswith("/lti/launch")
+    assert params["login_hint"] == "hint-1" and params["lti_message_hint"] == "msg-1"
+    assert_iframe_cookie(response, "lti1p3-" + params["state"])
+
+
+def test_replayed_launch_is_rejected_and_stores_nothing_more(
+    app: Flask, lms: FakePlatform, lti_log: list[logging.LogRecord]
+) -> None:
+    client = app.test_client()
+    _, params = lms.login(client)
+    token = lms.key.sign(lms.claims(params["nonce"]))
+    assert lms.launch(client, state=params["state"], token=token).status_code == 303
+    before = counts(app)
+
+    replay = lms.launch(client, state=params["state"], token=token)
+    assert_rejected(replay, "nonce_used")
+    assert "This launch was already used." in replay.get_data(as_text=True)
+    assert counts(app) == before
+    (record,) = lti_log
+    assert record.fields["reason"] == "nonce_used"  # type: ignore[attr-defined]
+    assert record.fields["issuer"] == ISSUER and record.fields["client_id"] == CLIENT_ID  # type: ignore[attr-defined]
+    assert token not in record.getMessage() and token not in str(record.fields)  # type: ignore[attr-defined]
+
+
+EMPTY = {"User": 0, "Context": 0, "Membership": 0, "ResourceLink": 0, "Launch": 0, "ManagerLink": 0}
+
+
+@pytest.mark.parametrize(
+    ("claims", "reason", "details"),
+    [
+        ({CLAIM_VERSION: "1.1"}, "wrong_version", {"version": "1.1"}),
+        (
+            {"https://purl.imsglobal.org/spec/lti/claim/message_type": "LtiSomethingElse"},
+            "unsupported_message_type",
+            {"message_type": "LtiSomethingElse"},
+        ),
+        (
+            {CLAIM_DEPLOYMENT_ID: "7"},
+            "unknown_deployment",
+            {"deployment_id": "7", "issuer": ISSUER, "client_id": CLIENT_ID},
+        ),
+        (
+            {"aud": "someone-else"},
+            "audience_mismatch",
+            {"audience": "someone-else", "issuer": ISSUER, "client_id": CLIENT_ID},
+        ),
+        ({"aud": [CLIENT_ID, "other"]}, "azp_mismatch", {"azp": "missing", "client_id": CLIENT_ID}),
+        ({"exp": int(time.time()) - 3600}, "expired_token", {}),
+        ({"iat": int(time.time()) + 3600}, "token_from_future", {}),
+        ({"nonce": "not-the-login-nonce"}, "nonce_mismatch", {}),
+        (
+            {"iss": "https://elsewhere.example"},
+            "issuer_mismatch",
+            {"issuer": "https://elsewhere.example", "login_issuer": ISSUER},
+        ),
+    ],
+)
+def test_invalid_claims_are_rejected_with_their_message(
+    app: Flask,
+    lms: FakePlatform,
+    lti_log: list[logging.LogRecord],
+    claims: dict[str, Any],
+    reason: str,
+    details: dict[str, Any],
+) -> None:
+    client = app.test_client()
+    _, params = lms.login(client)
+    token = lms.key.sign({**lms.claims(params["nonce"]), **claims})
+    response = lms.launch(client, state=params["state"], token=token)
+    assert_rejected(response, reason, **details)
+    assert [record.fields["reason"] for record in lti_log] == [reason]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    "claim",
+    [
+        "sub",
+        CLAIM_ROLES,
+        CLAIM_DEPLOYMENT_ID,
+        CLAIM_VERSION,
+        "https://purl.imsglobal.org/spec/lti/claim/message_type",
+        "https://purl.imsglobal.org/spec/lti/claim/resource_link",
+    ],
+)
+def test_missing_required_claims_are_400(app: Flask, lms: FakePlatform, claim: str) -> None:
+    client = app.test_client()
+    _, params = lms.login(client)
+    claims = lms.claims(params["nonce"])
+    del claims[claim]
+    response = lms.launch(client, state=params["state"], token=lms.key.sign(claims))
+    assert response.status_code == 400
+    assert "The id_token has no" in response.get_data(as_text=True)
+    assert counts(app) == EMPTY
+
+
+def test_signature_failures_are_401(app: Flask, lms: FakePlatform) -> None:
+    client = app.test_client()
+    _, params = lms.login(client)
+    forged = SigningKey.generate(lms.key.kid).sign(lms.claims(params["nonce"]))
+    assert_rejected(lms.launch(client, state=params["state"], token=forged), "bad_signature", kid=lms.key.kid)
+
+    _, params = lms.login(client)
+    unknown = SigningKey.generate("rotated-away").sign(lms.claims(params["nonce"]))
+    assert_rejected(
+        lms.launch(client, state=params["state"], token=unknown),
+        "unknown_kid",
+        kid="rotated-away",
+        issuer=ISSUER,
+        jwks_url=lms.jwks.url,
+    )
+
+    _, params = lms.login(client)
+    no_kid = jwt.encode(lms.claims(params["nonce"]), lms.key.private_pem, algorithm="RS256")
+    assert_rejected(lms.launch(client, state=params["state"], token=no_kid), "missing_kid")
+
+    _, params = lms.login(client)
+    hs256 = jwt.encode(lms.claims(params["nonce"]), "x" * 32, algorithm="HS256", headers={"kid": lms.key.kid})
+    assert_rejected(lms.launch(client, state=params["state"], token=hs256), "unsupported_alg", alg="HS256")
+    assert counts(app) == EMPTY
+
+
+def test_platform_key_rotation_refetches_once_within_the_rate_limit(app: Flask, lms: FakePlatform) -> None:
+    assert lms.launch_as(app.test_client()).status_code == 303
+    assert lms.jwks.hits == 1
+    assert lms.launch_as(app.test_client()).status_code == 303
+    assert lms.jwks.hits == 1  # cached on the platform row
+
+    rotated = SigningKey.generate("platform-key-2")
+    client = app.test_client()
+    _, params = lms.login(client)
+    response = lms.launch(client, state=params["state"], token=rotated.sign(lms.claims(params["nonce"])))
+    assert response.status_code == 401  # not published yet; the refetch is rate limited anyway
+    assert lms.jwks.hits == 1
+
+
+def test_launch_without_login_or_cookie(app: Flask, lms: FakePlatform) -> None:
+    client = app.test_client()
+    assert_rejected(client.post("/lti/launch", data={"state": "x"}), "missing_id_token")
+    assert_rejected(client.post("/lti/launch", data={"id_token": "a.b.c"}), "missing_state")
+    assert_rejected(
+        client.post("/lti/launch", data={"id_token": "nonsense", "state": "x"}),
+        "malformed_token",
+        detail="a JWT has three dot-separated parts",
+    )
+    token = lms.key.sign(lms.claims("whatever"))
+    assert_rejected(lms.launch(client, state="state-unknown", token=token), "unknown_state")
+
+    _, params = lms.login(client)
+    other_browser = app.test_client()
+    response = lms.launch(
+        other_browser, state=params["state"], token=lms.key.sign(lms.claims(params["nonce"]))
+    )
+    assert_rejected(response, "cookies_blocked")
+    assert 'data-testid="open-new-tab"' in response.get_data(as_text=True)
+    assert counts(app) == EMPTY
+
+
+def test_login_refusals(app: Flask, lms: FakePlatform) -> None:
+    client = app.test_client()
+    response, _ = lms.login(client, client_id="unknown-client")
+    assert_rejected(response, "unknown_registration", issuer=ISSUER, client_id="unknown-client")
+    assert "cadre platform add --name NAME --issuer https://lms.example.test --client-id unknown-client" in (
+        response.get_data(as_text=True)
+    )
+    response, _ = lms.login(client, lti_deployment_id="99")
+    assert_rejected(response, "unknown_deployment", issuer=ISSUER, client_id=CLIENT_ID, deployment_id="99")
+    assert "cadre platform add-deployment --issuer https://lms.example.test --client-id client-a 99" in (
+        response.get_data(as_text=True)
+    )
+    response, _ = lms.login(client, login_hint="")
+    assert response.status_code == 400
+
+    # Without client_id: fine while the issuer has one registration, refused once it has two.
+    response, params = lms.login(client, client_id=None)
+    assert response.status_code == 302 and params["client_id"] == CLIENT_ID
+    lms.register(client_id="client-b")
+    response, _ = lms.login(client, client_id=None)
+    assert_rejected(response, "login_client_id_required", issuer=ISSUER)
+
+
+def test_two_client_ids_on_one_issuer_each_launch_as_themselves(app: Flask, lms: FakePlatform) -> None:
+    lms.register(client_id="client-b")
+    client = app.test_client()
+    _, params = lms.login(client, client_id="client-b")
+    assert params["client_id"] == "client-b"
+    # A token for client-a answering client-b's login is refused, though both are registered.
+    response = lms.launch(client, state=params["state"], token=lms.key.sign(lms.claims(params["nonce"])))
+    assert_rejected(response, "audience_mismatch", audience=CLIENT_ID, issuer=ISSUER, client_id="client-b")
+
+    _, params = lms.login(client, client_id="client-b")
+    claims = lms.claims(params["nonce"], aud="client-b")
+    assert lms.launch(client, state=params["state"], token=lms.key.sign(claims)).status_code == 303
+    with session_scope(app) as session:
+        assert session.scalars(select(Launch)).one().platform.client_id == "client-b"
+
+
+def test_relaunch_updates_without_blanking_personal_data(app: Flask, lms: FakePlatform) -> None:
+    assert lms.launch_as(app.test_client()).status_code == 303
+    anonymous = {"name": None, "given_name": None, "family_name": None, "email": None}
+    client = app.test_client()
+    _, params = lms.login(client)
+    claims = {k: v for k, v in lms.claims(params["nonce"], roles=[INSTRUCTOR]).items() if k not in anonymous}
+    assert lms.launch(client, state=params["state"], token=lms.key.sign(claims)).status_code == 303
+    with session_scope(app) as session:
+        user = session.scalars(select(User)).one()
+        assert (user.name, user.email) == ("Ada Lovelace", "ada@example.test")
+        assert session.scalars(select(Membership)).one().role == "designer"
+        assert session.scalar(select(func.count()).select_from(Launch)) == 2
+
+
+def test_mentor_scope_links_the_manager_to_observed_learners(app: Flask, lms: FakePlatform) -> None:
+    lms.launch_as(app.test_client(), sub="learner-1", name="Lin Learner")
+    client = app.test_client()
+    response = lms.launch_as(
+        client,
+        sub="mentor-1",
+        name="Max Manager",
+        roles=[MENTOR],
+        **{CLAIM_ROLE_SCOPE_MENTOR: ["learner-1", "learner-2"]},
+    )
+    assert response.status_code == 303
+    with session_scope(app) as session:
+        links = session.scalars(select(ManagerLink).order_by(ManagerLink.id)).all()
+        assert [(link.manager.sub, link.learner.sub, link.source, link.status) for link in links] == [
+            ("mentor-1", "learner-1", "lti_mentor", "active"),
+            ("mentor-1", "learner-2", "lti_mentor", "active"),
+        ]
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert 'data-role="manager"' in page and "Lin Learner" in page and "User learner-2" in page
+
+    lms.launch_as(
+        app.test_client(), sub="mentor-1", roles=[MENTOR], **{CLAIM_ROLE_SCOPE_MENTOR: ["learner-2"]}
+    )
+    with session_scope(app) as session:
+        statuses = {link.learner.sub: link.status for link in session.scalars(select(ManagerLink))}
+    assert statuses == {"learner-1": "ended", "learner-2": "active"}
+
+
+def test_jwks_is_public_and_cacheable(app: Flask) -> None:
+    client = app.test_client()
+    response = client.get("/lti/jwks")
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "public, max-age=300"
+    (key,) = response.get_json()["keys"]
+    assert key["kty"] == "RSA" and key["alg"] == "RS256" and key["kid"] and "d" not in key
+    assert client.get("/lti/jwks").get_json()["keys"] == [key]
+
+
+def test_cookie_check_page_renders_when_enabled(app: Flask, lms: FakePlatform) -> None:
+    from lti_tool.db import get_session
+    from lti_tool.lti.oidc import CadreOIDCLogin, login_request
+    from lti_tool.lti.registration import DatabaseToolConf
+
+    params = {"iss": ISSUER, "login_hint": "h", "client_id": CLIENT_ID, "lti_storage_target": "_parent"}
+    with app.test_request_context("/lti/login", query_string=params):
+        settings = app.config["CADRE"]
+        oidc = CadreOIDCLogin(
+            login_request(params), DatabaseToolConf(get_session(), settings), get_session(), settings
+        )
+        page = oidc.enable_check_cookies().redirect(settings.url("/lti/launch"))
+    assert isinstance(page, str) and "lti1p3-new-tab-link" in page and "cookie-check.js" in page
+    assert '"lti1p3_new_window": "1"' in page and '"lti_storage_target": "_parent"' in page
