@@ -143,9 +143,9 @@ class CadreMessageLaunch(FlaskMessageLaunch):
                                  client_id=login.client_id)
         tool_conf: DatabaseToolConf = self._tool_config
         registration = tool_conf.find_registration_by_params(iss, login.client_id)
-        platform = tool_conf.find_platform(iss, login.client_id)
-        if registration is None or platform is None:
+        if registration is None:
             raise LaunchRejected("unknown_registration", issuer=iss, client_id=login.client_id)
+        platform = registration.platform
 
         claims = self._verify_signature(id_token, header, platform)
         self._check_audience(claims, platform)

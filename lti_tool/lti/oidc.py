@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from lti_tool.lti.errors import LaunchRejected
 from lti_tool.lti.registration import CadreRegistration, DatabaseToolConf
-from lti_tool.lti.storage import DatabaseDataStorage, LoginState, issue_nonce, purge_expired
+from lti_tool.lti.storage import DatabaseDataStorage, LoginState, issue_nonce
 from lti_tool.settings import Settings
 
 STATE_COOKIE_PREFIX = "lti1p3-"
@@ -97,7 +97,6 @@ class CadreOIDCLogin(FlaskOIDCLogin):
     def _prepare_redirect_url(self, launch_url: str) -> str:
         registration = self.validate_oidc_login()
         self._registration = registration
-        purge_expired(self._db)
         state = "state-" + secrets.token_urlsafe(24)
         nonce = secrets.token_urlsafe(32)
         lifetime = self._settings.nonce_lifetime_seconds

@@ -30,12 +30,18 @@ log = logging.getLogger("cadre.lti")
 
 
 class CadreRegistration(Registration):
-    """A pylti1p3 registration built from a :class:`Platform` row, signing with Cadre's current key."""
+    """A pylti1p3 registration built from a :class:`Platform` row, signing with Cadre's current key.
 
-    def __init__(self, platform: Platform, tool_key: ToolKey) -> None:
+    The tool key is read only when something signs (deep linking, service tokens): a login or a launch
+    verifies the platform's signature and never needs Cadre's private key.
+    """
+
+    def __init__(self, platform: Platform, session: Session) -> None:
         super().__init__()
+        self.platform = platform
         self.platform_id = platform.id
-        self._tool_key = tool_key
+        self._db = session
+        self._tool_key: ToolKey | None = None
         self.set_issuer(platform.issuer)
         self.set_client_id(platform.client_id)
         self.set_auth_login_url(platform.auth_login_url)
@@ -43,13 +49,21 @@ class CadreRegistration(Registration):
         if platform.auth_audience:
             self.set_auth_audience(platform.auth_audience)
         self.set_key_set_url(platform.key_set_url)
-        self.set_tool_private_key(tool_key.private_key_pem)
+
+    @property
+    def tool_key(self) -> ToolKey:
+        if self._tool_key is None:
+            self._tool_key = keys.signing_key(self._db)
+        return self._tool_key
+
+    def get_tool_private_key(self) -> str:
+        return self.tool_key.private_key_pem
 
     def get_kid(self) -> str:
-        return self._tool_key.kid
+        return self.tool_key.kid
 
     def get_jwks(self) -> list[dict[str, Any]]:
-        return [self._tool_key.public_jwk]
+        return [self.tool_key.public_jwk]
 
 
 class DatabaseToolConf(ToolConfAbstract[Any]):
@@ -86,7 +100,7 @@ class DatabaseToolConf(ToolConfAbstract[Any]):
         platform = self.find_platform(iss, client_id) if client_id else None
         if platform is None:
             return None
-        return CadreRegistration(platform, keys.signing_key(self._db))
+        return CadreRegistration(platform, self._db)
 
     def find_deployment_row(self, platform_id: int, deployment_id: str) -> Deployment | None:
         return self._db.scalars(

@@ -36,6 +36,8 @@ from datetime import timedelta
 from typing import Any, TypeVar
 
 from flask import Flask, Response, current_app, g, request, session, url_for
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from lti_tool.db import get_session, utcnow
 from lti_tool.lti import errors
@@ -83,7 +85,13 @@ def current_launch() -> Launch | None:
         for token in (_token_from_request(), session.get(SESSION_KEY)):
             if not token or not isinstance(token, str):
                 continue
-            launch = get_session().get(Launch, token)
+            launch = get_session().scalars(
+                select(Launch)
+                .where(Launch.id == token)
+                .options(
+                    joinedload(Launch.user), joinedload(Launch.context), joinedload(Launch.resource_link)
+                )
+            ).first()
             if launch is not None and launch.expires_at > utcnow():
                 g.cadre_launch = launch
                 break

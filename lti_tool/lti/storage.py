@@ -10,12 +10,14 @@ Functions take the request's session and never commit.
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from pylti1p3.launch_data_storage.base import LaunchDataStorage
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from lti_tool.db import utcnow
@@ -58,6 +60,11 @@ class DatabaseDataStorage(LaunchDataStorage[Any]):
             entry.value, entry.expires_at = value, expires_at
         self._db.flush()
 
+    def add_value(self, key: str, value: Any, exp: int | None = None) -> None:
+        """Like ``set_value`` for a key known to be new; written with the request's commit."""
+        expires_at = utcnow() + timedelta(seconds=exp or self._default_lifetime)
+        self._db.add(LtiCacheEntry(key=self._prepare_key(key), value=value, expires_at=expires_at))
+
     def check_value(self, key: str) -> bool:
         return self.get_value(key) is not None
 
@@ -82,7 +89,8 @@ class LoginState:
         return f"login-state-{state}"
 
     def save(self, storage: DatabaseDataStorage, state: str, lifetime_seconds: int) -> None:
-        storage.set_value(self.key(state), asdict(self), exp=lifetime_seconds)
+        """Store under a state just made (random, so new): an insert, without looking for an old entry."""
+        storage.add_value(self.key(state), asdict(self), exp=lifetime_seconds)
 
     @classmethod
     def load(cls, storage: DatabaseDataStorage, state: str) -> LoginState | None:
@@ -94,7 +102,6 @@ def issue_nonce(session: Session, value: str, platform_id: int, lifetime_seconds
     nonce = Nonce(value=value, platform_id=platform_id,
                   expires_at=utcnow() + timedelta(seconds=lifetime_seconds))
     session.add(nonce)
-    session.flush()
     return nonce
 
 
@@ -104,26 +111,39 @@ NonceCheck = Literal["ok", "used", "expired"]
 def consume_nonce(session: Session, value: str, platform_id: int, now: datetime | None = None) -> NonceCheck:
     """Delete the nonce issued at login: ``ok`` once, ``used`` afterwards (or if never issued here).
 
-    The decision rests on the DELETE's row count, so of two concurrent launches with the same token only
-    the one that deleted the row goes on.
+    One DELETE … RETURNING decides, so of two concurrent launches with the same token only the one that
+    deleted the row goes on.
     """
     now = now or utcnow()
-    nonce = session.scalars(
-        select(Nonce).where(Nonce.value == value, Nonce.platform_id == platform_id)
-    ).first()
-    if nonce is None:
+    expires_at = session.execute(
+        delete(Nonce)
+        .where(Nonce.value == value, Nonce.platform_id == platform_id)
+        .returning(Nonce.expires_at)
+    ).scalar()
+    if expires_at is None:
         return "used"
-    expired = nonce.expires_at <= now
-    deleted = session.execute(
-        delete(Nonce).where(Nonce.value == value, Nonce.platform_id == platform_id)
-    ).rowcount
-    if not deleted:
-        return "used"
-    return "expired" if expired else "ok"
+    return "expired" if expires_at <= now else "ok"
+
+
+class ExpiredRowsPurge:
+    """Runs :func:`purge_expired` at most once per interval per process, so logins do not pay for it."""
+
+    def __init__(self, interval_seconds: float = 60.0) -> None:
+        self._interval = interval_seconds
+        self._last_run = float("-inf")
+        self._lock = threading.Lock()
+
+    def run_if_due(self, session: Session) -> bool:
+        with self._lock:
+            if time.monotonic() - self._last_run < self._interval:
+                return False
+            self._last_run = time.monotonic()
+        purge_expired(session)
+        return True
 
 
 def purge_expired(session: Session, now: datetime | None = None) -> None:
-    """Drop expired cache entries and nonces; called at each login, cheap thanks to the expiry indexes."""
+    """Drop expired cache entries and nonces (cheap thanks to the expiry indexes)."""
     now = now or utcnow()
     session.execute(delete(LtiCacheEntry).where(LtiCacheEntry.expires_at <= now))
     session.execute(delete(Nonce).where(Nonce.expires_at <= now))

@@ -40,6 +40,7 @@ from lti_tool.lti.oidc import LOGIN_PARAMS, CadreOIDCLogin, login_request
 from lti_tool.lti.provisioning import record_launch
 from lti_tool.lti.registration import DatabaseToolConf, PlatformKeys
 from lti_tool.lti.session import current_launch, require_launch
+from lti_tool.lti.storage import ExpiredRowsPurge
 from lti_tool.models import CadreRole, ManagerLink, User
 from lti_tool.settings import Settings
 
@@ -84,6 +85,7 @@ def login() -> Any:
         response = oidc.redirect(_settings().url(url_for("lti.launch")))
     except LaunchRejected as error:
         return _rejected(error, "login")
+    current_app.extensions["cadre.expired_lti_rows"].run_if_due(session)
     session.commit()
     return response
 
@@ -223,6 +225,7 @@ def index() -> Any:
 
 
 def init_app(app: Flask) -> None:
+    app.extensions["cadre.expired_lti_rows"] = ExpiredRowsPurge()
     cadre_session.init_app(app)
     app.register_blueprint(blueprint)
     app.register_blueprint(pages)
