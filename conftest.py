@@ -1,3 +1,8 @@
 """Root conftest: shared fixtures live in tests/fixtures and are loaded as plugins."""
 
-pytest_plugins = ["tests.fixtures.database", "tests.fixtures.live_server", "tests.fixtures.platform"]
+pytest_plugins = [
+    "tests.fixtures.database",
+    "tests.fixtures.live_server",
+    "tests.fixtures.platform",
+    "tests.fixtures.browser",
+]

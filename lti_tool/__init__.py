@@ -24,11 +24,12 @@ def create_app(settings: Settings | None = None) -> Flask:
     db.init_app(app, settings.database_url)
     security.init_app(app)
 
-    from lti_tool import ops
+    from lti_tool import ops, rubric_library
     from lti_tool.lti import views as lti_views
 
     ops.init_app(app)
     lti_views.init_app(app)
+    rubric_library.init_app(app)
     return app
 
 

@@ -63,7 +63,7 @@ class Deployment(Base):
 
 
 class ToolKey(Base):
-    """Cadre's RSA key pairs. The newest unretired key signs; retired keys stay in the JWKS for a grace period."""
+    """Cadre's RSA key pairs: the newest unretired key signs; retired keys stay in the JWKS for a while."""
 
     __tablename__ = "tool_keys"
 
@@ -226,3 +226,131 @@ class AuditEntry(Base):
     """Who acted, readable even after the user row is gone (``cli``, ``user 12``)."""
     action: Mapped[str] = mapped_column(String(100))
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+# --- Rubric library ---
+# One append-only block for the rubric library (lti_tool/rubric_library); its import stays here so the
+# block can be read and moved as a whole.
+from sqlalchemy import CheckConstraint, event, inspect  # noqa: E402
+
+
+class Rubric(Base):
+    """A rubric owned by a course, with its versions; the content lives in :class:`RubricVersion`.
+
+    ``lock_version`` is SQLAlchemy's version counter: every UPDATE of the row checks and bumps it, so two
+    designers saving the same rubric at once cannot silently overwrite each other (the edit form posts the
+    value it was rendered with, and the second save is refused with who changed it and when).
+    ``published_to_platform`` (set by an administrator) shows the rubric to every course on the platform.
+    """
+
+    __tablename__ = "rubrics"
+    __table_args__ = (Index("ix_rubrics_platform_published", "platform_id", "published_to_platform"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("platforms.id", ondelete="CASCADE"))
+    context_id: Mapped[int] = mapped_column(ForeignKey("contexts.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    """The current version's title, kept here so lists need no JSON."""
+    published_to_platform: Mapped[bool] = mapped_column(default=False)
+    current_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("rubric_versions.id", ondelete="SET NULL", use_alter=True)
+    )
+    lock_version: Mapped[int] = mapped_column(default=1)
+    created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    updated_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    __mapper_args__ = {"version_id_col": lock_version}
+
+    context: Mapped[Context] = relationship()
+    current_version: Mapped[RubricVersion | None] = relationship(
+        foreign_keys=[current_version_id], post_update=True
+    )
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_user_id])
+    updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_user_id])
+
+
+class RubricVersion(Base):
+    """One version of a rubric: the whole validated rubric as ``rubrics.Rubric.to_dict()``.
+
+    Criteria and levels stay inside ``content`` rather than in tables of their own: a version is an
+    immutable snapshot once an assessment used it (``used_at``), scoring and display always read the whole
+    rubric at once, and the engine already validates and diffs that form. Criterion and level tables would
+    only duplicate the JSON and need keeping in step with it. What must be *queried* across versions -- which
+    criteria evidence which competency -- is indexed in :class:`RubricVersionCompetency`.
+    """
+
+    __tablename__ = "rubric_versions"
+    __table_args__ = (UniqueConstraint("rubric_id", "number"), CheckConstraint("number >= 1", name="number"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rubric_id: Mapped[int] = mapped_column(ForeignKey("rubrics.id", ondelete="CASCADE"))
+    number: Mapped[int]
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    content_hash: Mapped[str] = mapped_column(String(80))
+    created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    """When the content was last written (an unused version may be replaced in place)."""
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """Set when a submitted assessment first used this version; from then on the content never changes."""
+
+    rubric: Mapped[Rubric] = relationship(foreign_keys=[rubric_id])
+    created_by: Mapped[User | None] = relationship()
+    competencies: Mapped[list[RubricVersionCompetency]] = relationship(
+        back_populates="version", cascade="all, delete-orphan", order_by="RubricVersionCompetency.id"
+    )
+
+
+@event.listens_for(RubricVersion, "before_update")
+def _refuse_changing_a_used_version(_mapper: Any, _connection: Any, version: RubricVersion) -> None:
+    """A safety net under the services: the content of a version an assessment used never changes."""
+    state = inspect(version)
+    used_at = state.attrs.used_at.history
+    was_used = any(value is not None for value in (*used_at.unchanged, *used_at.deleted))
+    content_changed = any(state.attrs[name].history.has_changes() for name in ("content", "content_hash"))
+    if was_used and content_changed:
+        raise ValueError(f"rubric version {version.id} was used by an assessment; its content cannot change")
+
+
+class RubricVersionCompetency(Base):
+    """Which criterion of a version evidences which competency tag: the index for per-competency reports."""
+
+    __tablename__ = "rubric_version_competencies"
+    __table_args__ = (
+        # Named by hand: the conventional name would pass PostgreSQL's 63-character limit.
+        UniqueConstraint(
+            "version_id", "criterion_identifier", "competency_tag", name="uq_rubric_version_competencies_tag"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("rubric_versions.id", ondelete="CASCADE"))
+    criterion_identifier: Mapped[str] = mapped_column(String(100))
+    competency_tag: Mapped[str] = mapped_column(String(500), index=True)
+
+    version: Mapped[RubricVersion] = relationship(back_populates="competencies")
+
+
+class CompetencyFramework(Base):
+    """A competency framework imported from a CASE CFPackage, for a course or (no context) a platform.
+
+    ``items`` is ``rubrics.CompetencyFramework.to_dict()["items"]``; criteria tags point into it.
+    """
+
+    __tablename__ = "competency_frameworks"
+    __table_args__ = (Index("ix_competency_frameworks_platform_identifier", "platform_id", "identifier"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("platforms.id", ondelete="CASCADE"))
+    context_id: Mapped[int | None] = mapped_column(ForeignKey("contexts.id", ondelete="CASCADE"))
+    identifier: Mapped[str] = mapped_column(String(255))
+    uri: Mapped[str] = mapped_column(String(1000))
+    title: Mapped[str] = mapped_column(String(500))
+    creator: Mapped[str] = mapped_column(String(500), default="")
+    items: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,0 +1,314 @@
+"""The rubric edit form: posted field names in, the engine's plain dict out, and problems back beside fields.
+
+Field names are flat and structured, so the form works as plain HTML (no JavaScript needed)::
+
+    title  description  scoring_mode  competency_frameworks  identifier  lock_version
+    criteria-0-title  criteria-0-description  criteria-0-guidance  criteria-0-weight
+    criteria-0-competency_tags  criteria-0-comment_required  criteria-0-identifier  criteria-0-position
+    criteria-0-levels-1-title  criteria-0-levels-1-points  ...  criteria-0-levels-1-remove
+
+A level's ``points`` field holds either a number (``3``) or a range (``1.5-2.5``). Rows are kept in the
+order posted and renumbered from 0, so a problem's path in the engine (``("criteria", 2, "levels", 1,
+"min_points")``) is also the name of the field to show it beside. Identifiers are hidden: a new row gets
+one made from its title, and it never changes afterwards (versions and reports match on it).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import rubrics
+from rubrics.exact_numbers import format_decimal
+
+FIELD_INDEX = re.compile(r"criteria-(\d+)-")
+LEVEL_INDEX = re.compile(r"criteria-(\d+)-levels-(\d+)-")
+POINT_RANGE = re.compile(r"\s*([^\s\-–]+)\s*(?:-|–|to)\s*(\S+)\s*\Z")
+POINTS_NAMES = frozenset({"points", "min_points", "max_points"})
+HIDDEN_NAMES = frozenset({"identifier", "position"})
+ADD_CRITERION = "add-criterion"
+ADD_LEVEL_PREFIX = "add-level-"
+SAVE = "save"
+
+
+@dataclass
+class LevelFields:
+    identifier: str = ""
+    position: str = ""
+    title: str = ""
+    description: str = ""
+    guidance: str = ""
+    points: str = ""
+
+
+@dataclass
+class CriterionFields:
+    identifier: str = ""
+    position: str = ""
+    title: str = ""
+    description: str = ""
+    guidance: str = ""
+    weight: str = "1"
+    competency_tags: str = ""
+    comment_required: bool = False
+    levels: list[LevelFields] = field(default_factory=list)
+
+
+@dataclass
+class RubricForm:
+    """The values of the edit form as typed, and the problems to show beside them."""
+
+    title: str = ""
+    description: str = ""
+    scoring_mode: str = rubrics.ScoringMode.POINTS.value
+    competency_frameworks: str = ""
+    identifier: str = ""
+    lock_version: int | None = None
+    criteria: list[CriterionFields] = field(default_factory=list)
+    errors: dict[str, list[str]] = field(default_factory=dict)
+    """Field name (or a row: ``criteria-1``, ``criteria-1-levels-0``) → messages."""
+    problems: list[tuple[str, str]] = field(default_factory=list)
+    """Every problem in order, as (field name, message), for the summary at the top."""
+
+    # -- building ---------------------------------------------------------------------------------------
+
+    @classmethod
+    def from_rubric(cls, rubric: rubrics.Rubric, lock_version: int | None = None) -> RubricForm:
+        return cls(
+            title=rubric.title,
+            description=rubric.description,
+            scoring_mode=rubric.scoring_mode.value,
+            competency_frameworks=" ".join(rubric.competency_frameworks),
+            identifier=rubric.identifier,
+            lock_version=lock_version,
+            criteria=[
+                CriterionFields(
+                    identifier=criterion.identifier,
+                    position=str(criterion.position),
+                    title=criterion.title,
+                    description=criterion.description,
+                    guidance=criterion.guidance,
+                    weight=format_decimal(criterion.weight),
+                    competency_tags=" ".join(criterion.competency_tags),
+                    comment_required=criterion.comment_required,
+                    levels=[
+                        LevelFields(
+                            identifier=level.identifier,
+                            position=str(level.position),
+                            title=level.title,
+                            description=level.description,
+                            guidance=level.guidance,
+                            points=_points_text(level),
+                        )
+                        for level in criterion.levels
+                    ],
+                )
+                for criterion in rubric.criteria
+            ],
+        )
+
+    @classmethod
+    def blank(cls) -> RubricForm:
+        """A new rubric: one criterion with two levels to fill in."""
+        form = cls()
+        form.add_criterion()
+        return form
+
+    @classmethod
+    def from_post(cls, posted: Mapping[str, str]) -> RubricForm:
+        """Read a posted form; rows ticked "remove" are dropped and the rest renumbered from 0."""
+        lock_version = posted.get("lock_version", "").strip()
+        form = cls(
+            title=posted.get("title", ""),
+            description=posted.get("description", ""),
+            scoring_mode=posted.get("scoring_mode", ""),
+            competency_frameworks=posted.get("competency_frameworks", ""),
+            identifier=posted.get("identifier", ""),
+            lock_version=int(lock_version) if lock_version.isdigit() else None,
+        )
+        criterion_indexes = sorted(
+            {int(match.group(1)) for key in posted if (match := FIELD_INDEX.match(key))}
+        )
+        level_indexes: dict[int, set[int]] = {}
+        for key in posted:
+            if match := LEVEL_INDEX.match(key):
+                level_indexes.setdefault(int(match.group(1)), set()).add(int(match.group(2)))
+        for index in criterion_indexes:
+            prefix = f"criteria-{index}-"
+            if posted.get(prefix + "remove"):
+                continue
+            criterion = CriterionFields(
+                identifier=posted.get(prefix + "identifier", "").strip(),
+                position=posted.get(prefix + "position", "").strip(),
+                title=posted.get(prefix + "title", ""),
+                description=posted.get(prefix + "description", ""),
+                guidance=posted.get(prefix + "guidance", ""),
+                weight=posted.get(prefix + "weight", ""),
+                competency_tags=posted.get(prefix + "competency_tags", ""),
+                comment_required=bool(posted.get(prefix + "comment_required")),
+            )
+            for level_index in sorted(level_indexes.get(index, ())):
+                level_prefix = f"{prefix}levels-{level_index}-"
+                if posted.get(level_prefix + "remove"):
+                    continue
+                criterion.levels.append(
+                    LevelFields(
+                        identifier=posted.get(level_prefix + "identifier", "").strip(),
+                        position=posted.get(level_prefix + "position", "").strip(),
+                        title=posted.get(level_prefix + "title", ""),
+                        description=posted.get(level_prefix + "description", ""),
+                        guidance=posted.get(level_prefix + "guidance", ""),
+                        points=posted.get(level_prefix + "points", ""),
+                    )
+                )
+            form.criteria.append(criterion)
+        form._fill_identifiers()
+        return form
+
+    def add_criterion(self) -> None:
+        levels = 1 if self.scoring_mode == rubrics.ScoringMode.LEVELS_ONLY.value else 2
+        self.criteria.append(CriterionFields(levels=[LevelFields() for _ in range(levels)]))
+
+    def add_level(self, criterion_index: int) -> None:
+        if 0 <= criterion_index < len(self.criteria):
+            self.criteria[criterion_index].levels.append(LevelFields())
+
+    def apply_action(self, action: str) -> bool:
+        """Carry out an "add a row" button (the no-JavaScript path); True if ``action`` was one."""
+        if action == ADD_CRITERION:
+            self.add_criterion()
+            return True
+        if action.startswith(ADD_LEVEL_PREFIX) and action[len(ADD_LEVEL_PREFIX) :].isdigit():
+            self.add_level(int(action[len(ADD_LEVEL_PREFIX) :]))
+            return True
+        return False
+
+    def _fill_identifiers(self) -> None:
+        """Give new rows an identifier made from their title, unique among their siblings."""
+        taken = {criterion.identifier for criterion in self.criteria if criterion.identifier}
+        for number, criterion in enumerate(self.criteria, start=1):
+            if not criterion.identifier:
+                criterion.identifier = _unique_slug(criterion.title, f"criterion-{number}", taken)
+            level_taken = {level.identifier for level in criterion.levels if level.identifier}
+            for level_number, level in enumerate(criterion.levels, start=1):
+                if not level.identifier:
+                    level.identifier = _unique_slug(level.title, f"level-{level_number}", level_taken)
+
+    # -- to the engine ----------------------------------------------------------------------------------
+
+    def to_data(self) -> dict[str, Any]:
+        """The engine's plain form (``rubrics.parse_rubric`` validates it); row i is ``criteria[i]``."""
+        numeric = self.scoring_mode != rubrics.ScoringMode.LEVELS_ONLY.value
+        criterion_positions = _positions([criterion.position for criterion in self.criteria])
+        criteria = []
+        for criterion, position in zip(self.criteria, criterion_positions, strict=True):
+            level_positions = _positions([level.position for level in criterion.levels])
+            levels = []
+            for level, level_position in zip(criterion.levels, level_positions, strict=True):
+                level_data: dict[str, Any] = {
+                    "identifier": level.identifier,
+                    "title": level.title,
+                    "description": level.description,
+                    "guidance": level.guidance,
+                    "position": level_position,
+                }
+                level_data.update(_points_fields(level.points, numeric))
+                levels.append(level_data)
+            criteria.append(
+                {
+                    "identifier": criterion.identifier,
+                    "title": criterion.title,
+                    "description": criterion.description,
+                    "guidance": criterion.guidance,
+                    "position": position,
+                    "weight": criterion.weight.strip(),
+                    "competency_tags": criterion.competency_tags.split(),
+                    "comment_required": criterion.comment_required,
+                    "levels": levels,
+                }
+            )
+        return {
+            "identifier": self.identifier.strip(),
+            "title": self.title,
+            "description": self.description,
+            "scoring_mode": self.scoring_mode,
+            "competency_frameworks": self.competency_frameworks.split(),
+            "criteria": criteria,
+        }
+
+    def parse(self) -> rubrics.Rubric | None:
+        """The validated rubric, or None with every problem attached to its field."""
+        try:
+            return rubrics.parse_rubric(self.to_data())
+        except rubrics.RubricValidationError as error:
+            self.add_problems(error.problems)
+            return None
+
+    def add_problems(self, problems: list[rubrics.Problem]) -> None:
+        for problem in problems:
+            name = field_name(problem.path)
+            self.errors.setdefault(name, []).append(problem.message)
+            self.problems.append((name, problem.message))
+
+    def errors_for(self, name: str) -> list[str]:
+        return self.errors.get(name, [])
+
+
+def field_name(path: tuple[str | int, ...]) -> str:
+    """The form field (or row) a problem's path points at: the name shown beside it in the form.
+
+    Hidden fields (identifier, position) report on their row; every points field on ``points``.
+    """
+    parts = [str(part) for part in path]
+    if not parts:
+        return "form"
+    if parts[-1] in HIDDEN_NAMES and len(parts) > 1:
+        parts = parts[:-1]
+    elif parts[-1] in POINTS_NAMES:
+        parts[-1] = "points"
+    return "-".join(parts)
+
+
+def _points_text(level: rubrics.Level) -> str:
+    if level.min_points is None or level.max_points is None:
+        return ""
+    if level.is_range:
+        return f"{format_decimal(level.min_points)}-{format_decimal(level.max_points)}"
+    return format_decimal(level.max_points)
+
+
+def _points_fields(text: str, numeric: bool) -> dict[str, str]:
+    """``"3"`` → points; ``"1.5-2.5"`` (or ``1.5 to 2.5``) → a range; blank → nothing."""
+    text = text.strip()
+    if not text:
+        return {}
+    if numeric and (match := POINT_RANGE.match(text)):
+        return {"min_points": match.group(1), "max_points": match.group(2)}
+    return {"points": text}
+
+
+def _positions(posted: list[str]) -> list[int]:
+    """Keep the positions rows had (so an edit does not renumber the stored rubric) while they still
+    increase down the form; a new or moved row takes the next number."""
+    positions: list[int] = []
+    previous: int | None = None
+    for text in posted:
+        value = int(text) if text.isdigit() else None
+        if value is not None and (previous is None or value > previous):
+            position = value
+        else:
+            position = 1 if previous is None else previous + 1
+        positions.append(position)
+        previous = position
+    return positions
+
+
+def _unique_slug(title: str, fallback: str, taken: set[str]) -> str:
+    base = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:60] or fallback
+    candidate, number = base, 2
+    while candidate in taken:
+        candidate, number = f"{base}-{number}", number + 1
+    taken.add(candidate)
+    return candidate

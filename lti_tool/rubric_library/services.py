@@ -1,0 +1,585 @@
+"""The rubric library: storing, versioning, sharing, importing and exporting rubrics.
+
+Every function takes the request's session and never commits (the view commits once). Validation is the
+rubric engine's (:mod:`rubrics`): a rubric reaches the database only as a validated ``rubrics.Rubric``,
+stored whole in a :class:`~lti_tool.models.RubricVersion`. Every write adds an :class:`AuditEntry`.
+
+Who may do what (an :class:`Actor` is a person in the course they launched from):
+
+* everyone in a course sees its rubrics, and the rubrics an administrator published to the platform;
+  anything else is "not found", so nobody learns that another course's rubric exists;
+* designers and administrators change the rubrics of their own course, and copy visible ones into it;
+* administrators publish a rubric to every course of the platform, and withdraw it.
+
+Versions: editing a rubric whose current version no assessment has used yet rewrites that version in
+place; once a submitted assessment used it (:func:`mark_version_used`), an edit makes a new version, so
+feedback already given keeps reading against the rubric it was given with.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+import rubrics
+from lti_tool.db import utcnow
+from lti_tool.models import (
+    AuditEntry,
+    CadreRole,
+    CompetencyFramework,
+    Launch,
+    Rubric,
+    RubricVersion,
+    RubricVersionCompetency,
+)
+
+EDITING_ROLES = frozenset({CadreRole.DESIGNER, CadreRole.ADMIN})
+
+
+# -- who acts ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Actor:
+    """A person acting in the course they launched from."""
+
+    user_id: int
+    name: str
+    platform_id: int
+    context_id: int
+    role: CadreRole
+
+    @classmethod
+    def from_launch(cls, launch: Launch) -> Actor:
+        if launch.context_id is None:
+            raise NoCourse()
+        return cls(
+            user_id=launch.user_id,
+            name=launch.user.display_name,
+            platform_id=launch.platform_id,
+            context_id=launch.context_id,
+            role=CadreRole(launch.role),
+        )
+
+    @property
+    def may_edit(self) -> bool:
+        return self.role in EDITING_ROLES
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is CadreRole.ADMIN
+
+
+# -- errors -----------------------------------------------------------------------------------------------
+
+
+class RubricLibraryError(Exception):
+    """Base of the refusals below; ``message`` is written for the person who asked."""
+
+    message = "The rubric library cannot do that."
+
+    def __init__(self, message: str | None = None) -> None:
+        if message is not None:
+            self.message = message
+        super().__init__(self.message)
+
+
+class NoCourse(RubricLibraryError):
+    message = "Rubrics belong to a course: open Cadre from a course to use the rubric library."
+
+
+class RubricNotFound(RubricLibraryError):
+    message = "This rubric does not exist, or it belongs to another course."
+
+
+class NotAllowed(RubricLibraryError):
+    message = "You may not change this rubric."
+
+
+class ConflictError(RubricLibraryError):
+    """Someone saved the rubric after the editor loaded it; nothing was saved."""
+
+    def __init__(self, rubric: Rubric | None, *, changed_by: str | None, changed_at: datetime | None) -> None:
+        self.rubric_id = rubric.id if rubric is not None else None
+        self.current_lock_version = rubric.lock_version if rubric is not None else None
+        self.changed_by = changed_by
+        self.changed_at = changed_at
+        when = f" at {changed_at:%Y-%m-%d %H:%M} UTC" if changed_at else ""
+        who = changed_by or "someone else"
+        super().__init__(
+            f"{who} changed this rubric{when}, after you opened it. Nothing was saved: your changes are "
+            "still in the form below. Compare them with the saved rubric, then save again to replace it."
+        )
+
+
+# -- reading ------------------------------------------------------------------------------------------------
+
+
+def _visible_to(actor: Actor) -> Any:
+    """The SQL condition for rubrics ``actor`` may see."""
+    return or_(
+        Rubric.context_id == actor.context_id,
+        (Rubric.platform_id == actor.platform_id)
+        & Rubric.published_to_platform.is_(True)
+        & Rubric.archived_at.is_(None),
+    )
+
+
+@dataclass(frozen=True)
+class Library:
+    """What a course's rubric library page lists."""
+
+    course_rubrics: list[Rubric]
+    published_rubrics: list[Rubric]
+    """Published by an administrator from other courses of the platform."""
+    archived_rubrics: list[Rubric]
+    frameworks: list[CompetencyFramework]
+
+
+def list_library(session: Session, actor: Actor) -> Library:
+    """The course's rubrics (live and archived), and the ones published from other courses."""
+    visible = list(
+        session.scalars(
+            select(Rubric).where(_visible_to(actor)).order_by(func.lower(Rubric.title), Rubric.id)
+        )
+    )
+    own = [rubric for rubric in visible if rubric.context_id == actor.context_id]
+    return Library(
+        course_rubrics=[rubric for rubric in own if rubric.archived_at is None],
+        published_rubrics=[rubric for rubric in visible if rubric.context_id != actor.context_id],
+        archived_rubrics=[rubric for rubric in own if rubric.archived_at is not None],
+        frameworks=list_frameworks(session, actor),
+    )
+
+
+def get_rubric(session: Session, actor: Actor, rubric_id: int, *, to_change: bool = False) -> Rubric:
+    """The rubric if ``actor`` may see it (RubricNotFound otherwise) and, with ``to_change``, change it."""
+    rubric = session.scalars(select(Rubric).where(Rubric.id == rubric_id, _visible_to(actor))).first()
+    if rubric is None:
+        raise RubricNotFound()
+    if to_change:
+        if not actor.may_edit:
+            raise NotAllowed("Only designers and administrators change rubrics; you can preview this one.")
+        if rubric.context_id != actor.context_id:
+            raise NotAllowed(
+                f"'{rubric.title}' belongs to the course {rubric.context.display_title} and was shared with "
+                "every course; duplicate it to change your own copy."
+            )
+    return rubric
+
+
+def current_version(rubric: Rubric) -> RubricVersion:
+    version = rubric.current_version
+    if version is None:  # only if someone deleted versions by hand
+        raise RubricNotFound("This rubric has no version to show.")
+    return version
+
+
+def version_content(version: RubricVersion) -> rubrics.Rubric:
+    """The engine's rubric for a stored version (stored content was validated when it was written)."""
+    return rubrics.Rubric.from_dict(version.content)
+
+
+def list_versions(session: Session, actor: Actor, rubric_id: int) -> list[RubricVersion]:
+    """Every version of a visible rubric, newest first."""
+    rubric = get_rubric(session, actor, rubric_id)
+    return list(
+        session.scalars(
+            select(RubricVersion)
+            .where(RubricVersion.rubric_id == rubric.id)
+            .order_by(RubricVersion.number.desc())
+        )
+    )
+
+
+def get_version(session: Session, actor: Actor, rubric_id: int, number: int | None = None) -> RubricVersion:
+    """Version ``number`` of a visible rubric; the current one when ``number`` is None."""
+    rubric = get_rubric(session, actor, rubric_id)
+    if number is None:
+        return current_version(rubric)
+    version = session.scalars(
+        select(RubricVersion).where(RubricVersion.rubric_id == rubric.id, RubricVersion.number == number)
+    ).first()
+    if version is None:
+        raise RubricNotFound(f"'{rubric.title}' has no version {number}.")
+    return version
+
+
+def compare_versions(
+    session: Session, actor: Actor, rubric_id: int, old_number: int, new_number: int
+) -> rubrics.RubricDiff:
+    """What changed from version ``old_number`` to ``new_number`` (matched by criterion and level ids)."""
+    old = get_version(session, actor, rubric_id, old_number)
+    new = get_version(session, actor, rubric_id, new_number)
+    return rubrics.diff(version_content(old), version_content(new))
+
+
+# -- writing ------------------------------------------------------------------------------------------------
+
+
+def _audit(session: Session, actor: Actor | str, action: str, **details: Any) -> None:
+    """One audit entry; ``actor`` is a person, or a label for Cadre acting on its own (``assessment``)."""
+    if isinstance(actor, Actor):
+        entry = AuditEntry(
+            actor_user_id=actor.user_id, actor_label=f"user {actor.user_id}", action=action, details=details
+        )
+    else:
+        entry = AuditEntry(actor_label=actor, action=action, details=details)
+    session.add(entry)
+
+
+def _write_content(version: RubricVersion, content: rubrics.Rubric) -> None:
+    """Put ``content`` into ``version`` and bring its competency index in step."""
+    version.content = content.to_dict()
+    version.content_hash = rubrics.content_hash(content)
+    version.changed_at = utcnow()
+    wanted = [
+        (criterion.identifier, tag) for criterion in content.criteria for tag in criterion.competency_tags
+    ]
+    # Keep rows that stay: deleting and re-inserting the same pair in one flush would hit the unique key.
+    kept = [row for row in version.competencies if (row.criterion_identifier, row.competency_tag) in wanted]
+    present = {(row.criterion_identifier, row.competency_tag) for row in kept}
+    version.competencies = kept + [
+        RubricVersionCompetency(criterion_identifier=identifier, competency_tag=tag)
+        for identifier, tag in wanted
+        if (identifier, tag) not in present
+    ]
+
+
+def _require_editor(actor: Actor) -> None:
+    if not actor.may_edit:
+        raise NotAllowed("Only designers and administrators create and change rubrics.")
+
+
+def create_rubric(session: Session, actor: Actor, content: rubrics.Rubric, *, origin: str) -> Rubric:
+    """A new rubric in the actor's course, with ``content`` as version 1. ``origin`` goes to the audit log."""
+    _require_editor(actor)
+    now = utcnow()
+    rubric = Rubric(
+        platform_id=actor.platform_id,
+        context_id=actor.context_id,
+        title=content.title,
+        created_by_user_id=actor.user_id,
+        updated_by_user_id=actor.user_id,
+        created_at=now,
+        updated_at=now,
+    )
+    version = RubricVersion(rubric=rubric, number=1, created_by_user_id=actor.user_id, created_at=now)
+    _write_content(version, content)
+    rubric.current_version = version
+    session.add_all([rubric, version])
+    session.flush()
+    _audit(
+        session,
+        actor,
+        "rubric.create",
+        rubric_id=rubric.id,
+        version=1,
+        origin=origin,
+        context_id=actor.context_id,
+    )
+    return rubric
+
+
+def create_from_dict(
+    session: Session, actor: Actor, data: Mapping[str, Any], *, origin: str = "form"
+) -> Rubric:
+    """Validate ``data`` (the engine's plain form) and store it; RubricValidationError stores nothing."""
+    _require_editor(actor)
+    return create_rubric(session, actor, rubrics.parse_rubric(data), origin=origin)
+
+
+def create_from_template(session: Session, actor: Actor, slug: str) -> Rubric:
+    try:
+        template = rubrics.get_template(slug)
+    except KeyError:
+        raise RubricNotFound(f"There is no rubric template '{slug}'.") from None
+    return create_rubric(session, actor, template, origin=f"template:{slug}")
+
+
+@dataclass(frozen=True)
+class UpdateOutcome:
+    rubric: Rubric
+    version: RubricVersion
+    changed: bool
+    """False when the posted rubric equals the current version (nothing was written)."""
+    new_version: bool
+    """True when the current version was used, so the edit became a new version."""
+
+
+def update_rubric(
+    session: Session,
+    actor: Actor,
+    rubric_id: int,
+    content: rubrics.Rubric | Mapping[str, Any],
+    *,
+    expected_lock_version: int,
+) -> UpdateOutcome:
+    """Save an edit made on the rubric as it was at ``expected_lock_version``.
+
+    Raises ConflictError (and writes nothing) when the rubric changed since, RubricValidationError for
+    invalid content. After a ConflictError the view must roll the session back.
+    """
+    rubric = get_rubric(session, actor, rubric_id, to_change=True)
+    if rubric.lock_version != expected_lock_version:
+        raise ConflictError(
+            rubric,
+            changed_by=rubric.updated_by.display_name if rubric.updated_by else None,
+            changed_at=rubric.updated_at,
+        )
+    if not isinstance(content, rubrics.Rubric):
+        content = rubrics.parse_rubric(content)
+    version = current_version(rubric)
+    if rubrics.content_hash(content) == version.content_hash:
+        return UpdateOutcome(rubric, version, changed=False, new_version=False)
+    old_content = version_content(version)
+    now = utcnow()
+    if version.used_at is None:
+        _write_content(version, content)
+        new_version = False
+    else:
+        version = RubricVersion(
+            rubric=rubric, number=version.number + 1, created_by_user_id=actor.user_id, created_at=now
+        )
+        _write_content(version, content)
+        session.add(version)
+        rubric.current_version = version
+        new_version = True
+    rubric.title = content.title
+    rubric.updated_at = now
+    rubric.updated_by_user_id = actor.user_id
+    try:
+        session.flush()
+    except StaleDataError:
+        # Another request saved between our read and our write: its lock_version check won.
+        raise ConflictError(None, changed_by=None, changed_at=None) from None
+    _audit(
+        session,
+        actor,
+        "rubric.new_version" if new_version else "rubric.update",
+        rubric_id=rubric.id,
+        version=version.number,
+        changes=list(rubrics.diff(old_content, content).summary()),
+    )
+    return UpdateOutcome(rubric, version, changed=True, new_version=new_version)
+
+
+def duplicate_rubric(session: Session, actor: Actor, rubric_id: int) -> Rubric:
+    """A copy of a visible rubric's current version, as a new rubric of the actor's course."""
+    _require_editor(actor)
+    source = get_rubric(session, actor, rubric_id)
+    content = version_content(current_version(source))
+    title = f"Copy of {content.title}"[: rubrics.DEFAULT_LIMITS.max_title]
+    copy = rubrics.Rubric(
+        title=title,
+        scoring_mode=content.scoring_mode,
+        criteria=content.criteria,
+        identifier=content.identifier,
+        description=content.description,
+        competency_frameworks=content.competency_frameworks,
+    )
+    return create_rubric(session, actor, copy, origin=f"duplicate:{source.id}")
+
+
+def _set_archived(session: Session, actor: Actor, rubric_id: int, archived: bool) -> Rubric:
+    rubric = get_rubric(session, actor, rubric_id, to_change=True)
+    if (rubric.archived_at is not None) != archived:
+        rubric.archived_at = utcnow() if archived else None
+        rubric.updated_at = utcnow()
+        rubric.updated_by_user_id = actor.user_id
+        session.flush()
+        _audit(session, actor, "rubric.archive" if archived else "rubric.restore", rubric_id=rubric.id)
+    return rubric
+
+
+def archive_rubric(session: Session, actor: Actor, rubric_id: int) -> Rubric:
+    """Hide a rubric from the course's list (and from other courses); its versions stay."""
+    return _set_archived(session, actor, rubric_id, True)
+
+
+def restore_rubric(session: Session, actor: Actor, rubric_id: int) -> Rubric:
+    return _set_archived(session, actor, rubric_id, False)
+
+
+def _set_published(session: Session, actor: Actor, rubric_id: int, published: bool) -> Rubric:
+    if not actor.is_admin:
+        raise NotAllowed("Only an administrator publishes rubrics to every course of the platform.")
+    rubric = get_rubric(session, actor, rubric_id)
+    if rubric.published_to_platform != published:
+        rubric.published_to_platform = published
+        rubric.updated_at = utcnow()
+        rubric.updated_by_user_id = actor.user_id
+        session.flush()
+        _audit(
+            session,
+            actor,
+            "rubric.publish" if published else "rubric.unpublish",
+            rubric_id=rubric.id,
+            platform_id=rubric.platform_id,
+        )
+    return rubric
+
+
+def publish_rubric(session: Session, actor: Actor, rubric_id: int) -> Rubric:
+    """Show the rubric to every course of the platform (to preview and duplicate, not to edit)."""
+    return _set_published(session, actor, rubric_id, True)
+
+
+def unpublish_rubric(session: Session, actor: Actor, rubric_id: int) -> Rubric:
+    return _set_published(session, actor, rubric_id, False)
+
+
+def mark_version_used(session: Session, version: RubricVersion, *, actor_label: str = "assessment") -> bool:
+    """Freeze ``version``: a submitted assessment used it. True when this call froze it."""
+    if version.used_at is not None:
+        return False
+    version.used_at = utcnow()
+    _audit(session, actor_label, "rubric_version.used", rubric_id=version.rubric_id, version=version.number)
+    return True
+
+
+# -- import and export --------------------------------------------------------------------------------------
+
+
+CSV = "csv"
+CASE = "case"
+
+
+def detect_format(filename: str, data: bytes) -> str:
+    """CSV or CASE JSON, from the file name, else from the first character."""
+    lowered = filename.lower()
+    if lowered.endswith(".csv"):
+        return CSV
+    if lowered.endswith(".json"):
+        return CASE
+    return CASE if data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{" else CSV
+
+
+def is_case_framework(data: bytes) -> bool:
+    """A CASE package with a CFDocument and no CFRubrics is a competency framework, not a rubric."""
+    return b'"CFDocument"' in data and b'"CFRubrics"' not in data
+
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    rubric: Rubric | None = None
+    framework: CompetencyFramework | None = None
+
+
+def import_file(session: Session, actor: Actor, filename: str, data: bytes) -> ImportOutcome:
+    """Import a rubric (CSV or CASE CFRubric/CFPackage) or a competency framework (CASE CFPackage).
+
+    RubricImportError lists every problem by line or JSON path; nothing is stored then.
+    """
+    _require_editor(actor)
+    file_format = detect_format(filename, data)
+    if file_format == CASE and is_case_framework(data):
+        framework = rubrics.import_case_framework(data)
+        return ImportOutcome(framework=store_framework(session, actor, framework))
+    content = rubrics.import_csv(data) if file_format == CSV else rubrics.import_case_rubric(data)
+    rubric = create_rubric(session, actor, content, origin=f"import:{file_format}:{filename[:100]}")
+    return ImportOutcome(rubric=rubric)
+
+
+def store_framework(
+    session: Session, actor: Actor, framework: rubrics.CompetencyFramework
+) -> CompetencyFramework:
+    """Keep a framework for the actor's course; importing the same framework again replaces it."""
+    _require_editor(actor)
+    row = session.scalars(
+        select(CompetencyFramework).where(
+            CompetencyFramework.platform_id == actor.platform_id,
+            CompetencyFramework.context_id == actor.context_id,
+            CompetencyFramework.identifier == framework.identifier,
+        )
+    ).first()
+    action = "competency_framework.update"
+    if row is None:
+        row = CompetencyFramework(
+            platform_id=actor.platform_id,
+            context_id=actor.context_id,
+            identifier=framework.identifier,
+            created_by_user_id=actor.user_id,
+        )
+        session.add(row)
+        action = "competency_framework.create"
+    stored = framework.to_dict()
+    row.uri, row.title, row.creator, row.items = (
+        framework.uri,
+        framework.title,
+        framework.creator,
+        stored["items"],
+    )
+    row.updated_at = utcnow()
+    session.flush()
+    _audit(
+        session,
+        actor,
+        action,
+        framework_id=row.id,
+        identifier=framework.identifier,
+        items=len(framework.items),
+    )
+    return row
+
+
+def list_frameworks(session: Session, actor: Actor) -> list[CompetencyFramework]:
+    """Frameworks of the actor's course and of the whole platform (no course)."""
+    return list(
+        session.scalars(
+            select(CompetencyFramework)
+            .where(
+                CompetencyFramework.platform_id == actor.platform_id,
+                or_(
+                    CompetencyFramework.context_id == actor.context_id,
+                    CompetencyFramework.context_id.is_(None),
+                ),
+            )
+            .order_by(CompetencyFramework.title, CompetencyFramework.id)
+        )
+    )
+
+
+def framework_content(row: CompetencyFramework) -> rubrics.CompetencyFramework:
+    return rubrics.CompetencyFramework.from_dict(
+        {
+            "identifier": row.identifier,
+            "uri": row.uri,
+            "title": row.title,
+            "creator": row.creator,
+            "items": row.items,
+        }
+    )
+
+
+def export_csv(version: RubricVersion) -> str:
+    return rubrics.export_csv(version_content(version))
+
+
+def export_case(
+    version: RubricVersion, *, base_uri: str, frameworks: Sequence[CompetencyFramework] = ()
+) -> str:
+    """The version as a CASE CFRubric; every lastChangeDateTime is when the version's content was written."""
+    return rubrics.dumps_case_rubric(
+        version_content(version),
+        base_uri=base_uri,
+        changed_at=version.changed_at,
+        frameworks=[framework_content(row) for row in frameworks],
+    )
+
+
+def competency_statements(frameworks: Sequence[CompetencyFramework]) -> dict[str, str]:
+    """Tag → readable statement, for showing a criterion's competency tags with their meaning."""
+    statements: dict[str, str] = {}
+    for row in frameworks:
+        for item in framework_content(row).items:
+            for key in (item.uri, item.identifier, item.human_coding_scheme):
+                if key:
+                    statements.setdefault(key, item.full_statement)
+    return statements

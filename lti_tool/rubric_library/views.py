@@ -1,0 +1,420 @@
+"""Pages of the rubric library (``/rubrics``): list, preview, edit, versions, import and export.
+
+Views read the request, call :mod:`lti_tool.rubric_library.services` and commit once. Every page needs a
+launch; changing pages need the designer or administrator role (``require_launch`` answers 403 with the
+reason), and the services refuse what the role allows but the rubric does not (another course's rubric:
+404; a shared rubric: 403). Every link and form carries the launch token, so the pages work with cookies
+blocked; every form carries the CSRF token (checked for all POSTs by ``lti_tool.lti.session``).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from decimal import Decimal
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, send_file
+
+import rubrics
+from lti_tool.db import get_session
+from lti_tool.lti import errors
+from lti_tool.lti.session import current_launch, launch_url, require_launch
+from lti_tool.models import CadreRole, Rubric, RubricVersion
+from lti_tool.rubric_library import services
+from lti_tool.rubric_library.forms import SAVE, RubricForm
+from lti_tool.settings import Settings
+from rubrics.exact_numbers import format_decimal
+
+blueprint = Blueprint("rubric_library", __name__, url_prefix="/rubrics")
+
+EDITORS = (CadreRole.DESIGNER, CadreRole.ADMIN)
+ANYONE = (CadreRole.ADMIN, CadreRole.DESIGNER, CadreRole.MANAGER, CadreRole.LEARNER)
+CSV_TYPE = "text/csv"  # Flask adds "; charset=utf-8" to text types
+CASE_TYPE = "application/json"
+
+
+@blueprint.app_template_filter("rubric_number")
+def _rubric_number(value: Decimal | None) -> str:
+    """Exact decimals as the engine writes them (``3.5``, not ``3.50``)."""
+    return format_decimal(value) if value is not None else ""
+
+
+@blueprint.app_template_filter("rubric_level_points")
+def _rubric_level_points(level: rubrics.Level) -> str:
+    if level.min_points is None or level.max_points is None:
+        return ""
+    if level.is_range:
+        return f"{format_decimal(level.min_points)}–{format_decimal(level.max_points)} points"
+    unit = "point" if level.max_points == 1 else "points"
+    return f"{format_decimal(level.max_points)} {unit}"
+
+
+@blueprint.app_template_filter("rubric_shares")
+def _rubric_shares(content: rubrics.Rubric) -> dict[str, str]:
+    """Each criterion's share of the result in weighted-percentage mode, e.g. ``"33.3%"``."""
+    return {
+        identifier: f"{float(share) * 100:.1f}%".replace(".0%", "%")
+        for identifier, share in rubrics.normalised_weights(content).items()
+    }
+
+
+def _actor() -> services.Actor:
+    launch = current_launch()
+    assert launch is not None  # under require_launch
+    return services.Actor.from_launch(launch)
+
+
+@blueprint.errorhandler(services.NoCourse)
+def _no_course(error: services.NoCourse) -> Response:
+    return errors.error_page(400, "No course", error.message)
+
+
+@blueprint.errorhandler(services.RubricNotFound)
+def _not_found(error: services.RubricNotFound) -> Response:
+    return errors.error_page(404, "Rubric not found", error.message)
+
+
+@blueprint.errorhandler(services.NotAllowed)
+def _not_allowed(error: services.NotAllowed) -> Response:
+    return errors.error_page(403, "Not allowed", error.message)
+
+
+def _redirect(endpoint: str, **values: Any) -> Response:
+    return redirect(launch_url(endpoint, **values), code=303)
+
+
+def _int_arg(name: str) -> int | None:
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() else None
+
+
+# -- list and preview --------------------------------------------------------------------------------------
+
+
+@blueprint.get("/")
+@require_launch(*EDITORS)
+def library() -> Any:
+    """The course's rubrics, rubrics shared with every course, and the templates to start from."""
+    actor = _actor()
+    listing = services.list_library(get_session(), actor)
+    return render_template(
+        "rubric_library/list.html",
+        listing=listing,
+        templates=rubrics.list_templates(),
+        actor=actor,
+        notice=request.args.get("notice"),
+    )
+
+
+@blueprint.get("/<int:rubric_id>")
+@require_launch(*ANYONE)
+def preview(rubric_id: int) -> Any:
+    """The rubric as a manager sees it when assessing; ``?version=N`` shows an older version."""
+    session = get_session()
+    actor = _actor()
+    rubric = services.get_rubric(session, actor, rubric_id)
+    version = services.get_version(session, actor, rubric_id, _int_arg("version"))
+    frameworks = services.list_frameworks(session, actor)
+    return render_template(
+        "rubric_library/preview.html",
+        rubric=rubric,
+        version=version,
+        content=services.version_content(version),
+        statements=services.competency_statements(frameworks),
+        actor=actor,
+        may_change=actor.may_edit and rubric.context_id == actor.context_id,
+        notice=request.args.get("notice"),
+    )
+
+
+@blueprint.get("/templates/<slug>")
+@require_launch(*EDITORS)
+def template_preview(slug: str) -> Any:
+    try:
+        content = rubrics.get_template(slug)
+    except KeyError:
+        raise services.RubricNotFound(f"There is no rubric template '{slug}'.") from None
+    actor = _actor()
+    frameworks = services.list_frameworks(get_session(), actor)
+    return render_template(
+        "rubric_library/preview.html",
+        rubric=None,
+        version=None,
+        content=content,
+        template_slug=slug,
+        statements=services.competency_statements(frameworks),
+        actor=actor,
+        may_change=False,
+        notice=None,
+    )
+
+
+# -- creating ----------------------------------------------------------------------------------------------
+
+
+@blueprint.post("/from-template")
+@require_launch(*EDITORS)
+def create_from_template() -> Any:
+    session = get_session()
+    rubric = services.create_from_template(session, _actor(), request.form.get("template", ""))
+    session.commit()
+    return _redirect("rubric_library.edit", rubric_id=rubric.id, notice="created")
+
+
+@blueprint.route("/new", methods=["GET", "POST"])
+@require_launch(*EDITORS)
+def new() -> Any:
+    """A blank rubric: nothing is stored until it is valid."""
+    actor = _actor()
+    if request.method == "GET":
+        return _edit_page(RubricForm.blank(), rubric=None, actor=actor)
+    form = RubricForm.from_post(request.form)
+    if form.apply_action(request.form.get("action", SAVE)):
+        return _edit_page(form, rubric=None, actor=actor)
+    content = form.parse()
+    if content is None:
+        return _edit_page(form, rubric=None, actor=actor, status=400)
+    session = get_session()
+    rubric = services.create_rubric(session, actor, content, origin="form")
+    session.commit()
+    return _redirect("rubric_library.preview", rubric_id=rubric.id, notice="saved")
+
+
+@blueprint.post("/<int:rubric_id>/duplicate")
+@require_launch(*EDITORS)
+def duplicate(rubric_id: int) -> Any:
+    session = get_session()
+    copy = services.duplicate_rubric(session, _actor(), rubric_id)
+    session.commit()
+    return _redirect("rubric_library.edit", rubric_id=copy.id, notice="duplicated")
+
+
+# -- editing -----------------------------------------------------------------------------------------------
+
+
+def _edit_page(
+    form: RubricForm,
+    *,
+    rubric: Rubric | None,
+    actor: services.Actor,
+    status: int = 200,
+    conflict: services.ConflictError | None = None,
+    conflict_changes: tuple[str, ...] = (),
+) -> Any:
+    version = rubric.current_version if rubric is not None else None
+    html = render_template(
+        "rubric_library/edit.html",
+        form=form,
+        rubric=rubric,
+        version=version,
+        actor=actor,
+        scoring_modes=list(rubrics.ScoringMode),
+        conflict=conflict,
+        conflict_changes=conflict_changes,
+        notice=request.args.get("notice"),
+    )
+    return html, status
+
+
+@blueprint.get("/<int:rubric_id>/edit")
+@require_launch(*EDITORS)
+def edit(rubric_id: int) -> Any:
+    actor = _actor()
+    rubric = services.get_rubric(get_session(), actor, rubric_id, to_change=True)
+    version = services.current_version(rubric)
+    form = RubricForm.from_rubric(services.version_content(version), rubric.lock_version)
+    return _edit_page(form, rubric=rubric, actor=actor)
+
+
+@blueprint.post("/<int:rubric_id>/edit")
+@require_launch(*EDITORS)
+def save(rubric_id: int) -> Any:
+    """Save an edit; invalid input or a conflicting save re-renders the form with everything typed kept."""
+    session = get_session()
+    actor = _actor()
+    rubric = services.get_rubric(session, actor, rubric_id, to_change=True)
+    form = RubricForm.from_post(request.form)
+    if form.apply_action(request.form.get("action", SAVE)):
+        return _edit_page(form, rubric=rubric, actor=actor)
+    content = form.parse()
+    if content is None:
+        return _edit_page(form, rubric=rubric, actor=actor, status=400)
+    if form.lock_version is None:
+        abort(400)
+    try:
+        outcome = services.update_rubric(
+            session, actor, rubric_id, content, expected_lock_version=form.lock_version
+        )
+    except services.ConflictError as conflict:
+        session.rollback()
+        rubric = services.get_rubric(session, actor, rubric_id, to_change=True)
+        if conflict.changed_by is None:  # lost a race at flush time: name the winner now
+            conflict = services.ConflictError(
+                rubric,
+                changed_by=rubric.updated_by.display_name if rubric.updated_by else None,
+                changed_at=rubric.updated_at,
+            )
+        saved = services.version_content(services.current_version(rubric))
+        # Saving again from this page replaces the other person's version, knowingly.
+        form.lock_version = rubric.lock_version
+        changes = rubrics.diff(saved, content).summary()
+        return _edit_page(
+            form, rubric=rubric, actor=actor, status=409, conflict=conflict, conflict_changes=changes
+        )
+    session.commit()
+    notice = "saved"
+    if not outcome.changed:
+        notice = "unchanged"
+    elif outcome.new_version:
+        notice = "new-version"
+    return _redirect("rubric_library.preview", rubric_id=rubric_id, notice=notice)
+
+
+@blueprint.post("/<int:rubric_id>/archive")
+@require_launch(*EDITORS)
+def archive(rubric_id: int) -> Any:
+    session = get_session()
+    services.archive_rubric(session, _actor(), rubric_id)
+    session.commit()
+    return _redirect("rubric_library.library", notice="archived")
+
+
+@blueprint.post("/<int:rubric_id>/restore")
+@require_launch(*EDITORS)
+def restore(rubric_id: int) -> Any:
+    session = get_session()
+    services.restore_rubric(session, _actor(), rubric_id)
+    session.commit()
+    return _redirect("rubric_library.preview", rubric_id=rubric_id, notice="restored")
+
+
+@blueprint.post("/<int:rubric_id>/publish")
+@require_launch(CadreRole.ADMIN)
+def publish(rubric_id: int) -> Any:
+    session = get_session()
+    services.publish_rubric(session, _actor(), rubric_id)
+    session.commit()
+    return _redirect("rubric_library.preview", rubric_id=rubric_id, notice="published")
+
+
+@blueprint.post("/<int:rubric_id>/unpublish")
+@require_launch(CadreRole.ADMIN)
+def unpublish(rubric_id: int) -> Any:
+    session = get_session()
+    services.unpublish_rubric(session, _actor(), rubric_id)
+    session.commit()
+    return _redirect("rubric_library.preview", rubric_id=rubric_id, notice="unpublished")
+
+
+# -- versions ----------------------------------------------------------------------------------------------
+
+
+@blueprint.get("/<int:rubric_id>/versions")
+@require_launch(*EDITORS)
+def versions(rubric_id: int) -> Any:
+    session = get_session()
+    actor = _actor()
+    rubric = services.get_rubric(session, actor, rubric_id)
+    history = services.list_versions(session, actor, rubric_id)
+    return render_template("rubric_library/versions.html", rubric=rubric, versions=history, actor=actor)
+
+
+@blueprint.get("/<int:rubric_id>/diff")
+@require_launch(*EDITORS)
+def compare(rubric_id: int) -> Any:
+    """What changed between two versions (``?from=1&to=2``; by default the last two)."""
+    session = get_session()
+    actor = _actor()
+    rubric = services.get_rubric(session, actor, rubric_id)
+    history = services.list_versions(session, actor, rubric_id)
+    newest = history[0].number
+    new_number = _int_arg("to") or newest
+    old_number = _int_arg("from") or max(new_number - 1, 1)
+    changes = services.compare_versions(session, actor, rubric_id, old_number, new_number)
+    return render_template(
+        "rubric_library/diff.html",
+        rubric=rubric,
+        versions=history,
+        changes=changes,
+        old_number=old_number,
+        new_number=new_number,
+        actor=actor,
+    )
+
+
+# -- import and export -------------------------------------------------------------------------------------
+
+
+@blueprint.route("/import", methods=["GET", "POST"])
+@require_launch(*EDITORS)
+def import_file() -> Any:
+    """Upload a rubric (CSV or CASE JSON) or a competency framework (CASE CFPackage)."""
+    actor = _actor()
+    if request.method == "GET":
+        return render_template("rubric_library/import.html", problems=[], filename=None, actor=actor)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        problems = [rubrics.ImportProblem("file", "choose a file to import")]
+        return render_template(
+            "rubric_library/import.html", problems=problems, filename=None, actor=actor
+        ), 400
+    session = get_session()
+    data = upload.read()
+    try:
+        outcome = services.import_file(session, actor, upload.filename, data)
+    except rubrics.RubricImportError as error:
+        session.rollback()
+        html = render_template(
+            "rubric_library/import.html", problems=error.problems, filename=upload.filename, actor=actor
+        )
+        return html, 400
+    session.commit()
+    if outcome.rubric is not None:
+        return _redirect("rubric_library.preview", rubric_id=outcome.rubric.id, notice="imported")
+    return _redirect("rubric_library.library", notice="framework-imported")
+
+
+def _download_name(rubric: Rubric, version: RubricVersion, extension: str) -> str:
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", rubric.title).strip("-").lower()[:60] or "rubric"
+    return f"{slug}-v{version.number}.{extension}"
+
+
+def _settings() -> Settings:
+    return current_app.config["CADRE"]
+
+
+@blueprint.get("/<int:rubric_id>/export.csv")
+@require_launch(*EDITORS)
+def export_csv(rubric_id: int) -> Any:
+    session = get_session()
+    actor = _actor()
+    rubric = services.get_rubric(session, actor, rubric_id)
+    version = services.get_version(session, actor, rubric_id, _int_arg("version"))
+    data = services.export_csv(version).encode("utf-8")
+    return send_file(
+        io.BytesIO(data),
+        mimetype=CSV_TYPE,
+        as_attachment=True,
+        download_name=_download_name(rubric, version, "csv"),
+    )
+
+
+@blueprint.get("/<int:rubric_id>/export.case.json")
+@require_launch(*EDITORS)
+def export_case(rubric_id: int) -> Any:
+    session = get_session()
+    actor = _actor()
+    rubric = services.get_rubric(session, actor, rubric_id)
+    version = services.get_version(session, actor, rubric_id, _int_arg("version"))
+    text = services.export_case(
+        version,
+        base_uri=_settings().url(f"/rubrics/{rubric.id}/case"),
+        frameworks=services.list_frameworks(session, actor),
+    )
+    return send_file(
+        io.BytesIO(text.encode("utf-8")),
+        mimetype=CASE_TYPE,
+        as_attachment=True,
+        download_name=_download_name(rubric, version, "case.json"),
+    )
