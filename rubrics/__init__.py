@@ -2,9 +2,15 @@
 
 The application stores and shows rubrics; this package decides what a valid rubric is, how an
 assessment is scored and explained, what changed between versions, and how rubrics travel as
-CSV and 1EdTech CASE JSON. See docs/rubrics.md.
+CSV (Cadre's layout and Canvas's) and 1EdTech CASE JSON. See docs/rubrics.md.
 """
 
+from rubrics.canvas_csv import (
+    CanvasExportError,
+    export_canvas_csv,
+    import_canvas_csv,
+    looks_like_canvas_csv,
+)
 from rubrics.case_io import (
     dumps_case_rubric,
     export_case_framework,
@@ -31,6 +37,7 @@ __all__ = [
     "DEFAULT_LIMITS",
     "Answer",
     "AssessmentError",
+    "CanvasExportError",
     "CompetencyFramework",
     "CompetencyItem",
     "Criterion",
@@ -50,14 +57,17 @@ __all__ = [
     "content_hash",
     "diff",
     "dumps_case_rubric",
+    "export_canvas_csv",
     "export_case_framework",
     "export_case_rubric",
     "export_csv",
     "get_template",
+    "import_canvas_csv",
     "import_case_framework",
     "import_case_rubric",
     "import_csv",
     "list_templates",
+    "looks_like_canvas_csv",
     "normalised_weights",
     "parse_rubric",
     "score",

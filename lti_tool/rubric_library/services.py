@@ -449,16 +449,18 @@ def mark_version_used(session: Session, version: RubricVersion, *, actor_label: 
 
 CSV = "csv"
 CASE = "case"
+CANVAS = "canvas"
 
 
 def detect_format(filename: str, data: bytes) -> str:
-    """CSV or CASE JSON, from the file name, else from the first character."""
+    """CSV or CASE JSON, from the file name, else from the first character; a CSV whose header is
+    Canvas's rubric layout (``Rubric Name, Criteria Name, ...``) is Canvas CSV."""
     lowered = filename.lower()
-    if lowered.endswith(".csv"):
-        return CSV
     if lowered.endswith(".json"):
         return CASE
-    return CASE if data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{" else CSV
+    if not lowered.endswith(".csv") and data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{":
+        return CASE
+    return CANVAS if rubrics.looks_like_canvas_csv(data) else CSV
 
 
 def is_case_framework(data: bytes) -> bool:
@@ -473,7 +475,8 @@ class ImportOutcome:
 
 
 def import_file(session: Session, actor: Actor, filename: str, data: bytes) -> ImportOutcome:
-    """Import a rubric (CSV or CASE CFRubric/CFPackage) or a competency framework (CASE CFPackage).
+    """Import a rubric (Cadre CSV, Canvas CSV or CASE CFRubric/CFPackage) or a competency framework
+    (CASE CFPackage).
 
     RubricImportError lists every problem by line or JSON path; nothing is stored then.
     """
@@ -482,9 +485,27 @@ def import_file(session: Session, actor: Actor, filename: str, data: bytes) -> I
     if file_format == CASE and is_case_framework(data):
         framework = rubrics.import_case_framework(data)
         return ImportOutcome(framework=store_framework(session, actor, framework))
-    content = rubrics.import_csv(data) if file_format == CSV else rubrics.import_case_rubric(data)
+    if file_format == CANVAS:
+        content = _one_canvas_rubric(data)
+    elif file_format == CSV:
+        content = rubrics.import_csv(data)
+    else:
+        content = rubrics.import_case_rubric(data)
     rubric = create_rubric(session, actor, content, origin=f"import:{file_format}:{filename[:100]}")
     return ImportOutcome(rubric=rubric)
+
+
+def _one_canvas_rubric(data: bytes) -> rubrics.Rubric:
+    """The rubric of a Canvas CSV; a file holding several (Canvas allows that) is refused, naming them."""
+    found = rubrics.import_canvas_csv(data)
+    if len(found) > 1:
+        names = ", ".join(rubric.title for rubric in found[:5]) + (", ..." if len(found) > 5 else "")
+        raise rubrics.RubricImportError([rubrics.ImportProblem(
+            "file",
+            f"this file holds {len(found)} rubrics ({names}); import one at a time: keep the rows of "
+            "one Rubric Name and upload the file again",
+        )])
+    return found[0]
 
 
 def store_framework(
@@ -560,6 +581,11 @@ def framework_content(row: CompetencyFramework) -> rubrics.CompetencyFramework:
 
 def export_csv(version: RubricVersion) -> str:
     return rubrics.export_csv(version_content(version))
+
+
+def export_canvas_csv(version: RubricVersion) -> str:
+    """The version in Canvas's rubric CSV layout; rubrics.CanvasExportError for a levels-only rubric."""
+    return rubrics.export_canvas_csv(version_content(version))
 
 
 def export_case(

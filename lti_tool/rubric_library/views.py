@@ -400,6 +400,26 @@ def export_csv(rubric_id: int) -> Any:
     )
 
 
+@blueprint.get("/<int:rubric_id>/export.canvas.csv")
+@require_launch(*EDITORS)
+def export_canvas_csv(rubric_id: int) -> Any:
+    """The version in Canvas's rubric CSV layout, for Canvas's rubric import (levels-only rubrics: 422)."""
+    session = get_session()
+    actor = _actor()
+    rubric = services.get_rubric(session, actor, rubric_id)
+    version = services.get_version(session, actor, rubric_id, _int_arg("version"))
+    try:
+        data = services.export_canvas_csv(version).encode("utf-8")
+    except rubrics.CanvasExportError as error:
+        return errors.error_page(422, "Not exportable for Canvas", str(error))
+    return send_file(
+        io.BytesIO(data),
+        mimetype=CSV_TYPE,
+        as_attachment=True,
+        download_name=_download_name(rubric, version, "canvas.csv"),
+    )
+
+
 @blueprint.get("/<int:rubric_id>/export.case.json")
 @require_launch(*EDITORS)
 def export_case(rubric_id: int) -> Any:
