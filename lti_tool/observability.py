@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 import time
 import uuid
@@ -26,20 +27,46 @@ SECRET_FIELDS = frozenset({
 APP_LOGGERS = ("cadre", "lti_tool")
 
 
+# SQLAlchemy puts a failed statement's bound values in its error messages ("[parameters: ('…',)]"); they
+# are launch tokens, states and nonces when the failed query looked one up, so they are cut out.
+SQL_PARAMETERS = re.compile(r"\[parameters: .*?\](?=\n|$|\s*\(Background on this error)", re.DOTALL)
+REQUEST_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def redact(text: str) -> str:
+    return SQL_PARAMETERS.sub("[parameters: (redacted)]", text)
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
             "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
             "level": record.levelname,
             "logger": record.name,
-            "msg": record.getMessage(),
+            "msg": redact(record.getMessage()),
         }
         extra = getattr(record, "fields", None)
         if extra:
             entry.update(extra)
         if record.exc_info:
-            entry["exc"] = self.formatException(record.exc_info)
+            entry["exc"] = redact(self.formatException(record.exc_info))
         return json.dumps(entry, default=str)
+
+
+class TextFormatter(logging.Formatter):
+    """``CADRE_LOG_JSON=false``: one line per record whatever a request path holds (``%0a`` decodes to a
+    newline, which would forge a log line), and the same redaction as the JSON lines."""
+
+    def __init__(self) -> None:
+        super().__init__("%(levelname)s %(name)s %(message)s")
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 - logging's name
+        message = super().formatMessage(record)
+        return CONTROL_CHARACTERS.sub(lambda match: repr(match.group())[1:-1], redact(message))
+
+    def formatException(self, ei: Any) -> str:  # noqa: N802 - logging's name
+        return redact(super().formatException(ei))
 
 
 class RequestIdFilter(logging.Filter):
@@ -56,7 +83,7 @@ class RequestIdFilter(logging.Filter):
 def configure_logging(settings: Settings) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
-        JsonFormatter() if settings.log_json else logging.Formatter("%(levelname)s %(name)s %(message)s")
+        JsonFormatter() if settings.log_json else TextFormatter()
     )
     handler.addFilter(RequestIdFilter())
     for name in APP_LOGGERS:
@@ -79,7 +106,8 @@ def init_app(app: Flask, settings: Settings) -> None:
     @app.before_request
     def _start() -> None:
         incoming = request.headers.get("X-Request-Id", "")
-        g.request_id = incoming if incoming.isalnum() and len(incoming) <= 64 else uuid.uuid4().hex
+        # ASCII letters, digits and dashes only (str.isalnum would let any Unicode letter through).
+        g.request_id = incoming if REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
         g.request_started = time.perf_counter()
 
     @app.after_request

@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import jwt
 from pylti1p3.contrib.flask import FlaskMessageLaunch, FlaskRequest, FlaskSessionService
@@ -271,8 +272,14 @@ class CadreMessageLaunch(FlaskMessageLaunch):
             settings = claims.get(CLAIM_DEEP_LINKING_SETTINGS)
             if not isinstance(settings, dict) or not settings:
                 raise missing(CLAIM_DEEP_LINKING_SETTINGS)
-            if not settings.get("deep_link_return_url"):
+            return_url = settings.get("deep_link_return_url")
+            if not return_url:
                 raise missing(CLAIM_DEEP_LINKING_SETTINGS + " deep_link_return_url")
+            if not _is_http_url(return_url):
+                # Cadre's page auto-posts the response there: a javascript: or data: URL would run in
+                # Cadre's origin.
+                raise LaunchRejected("invalid_deep_linking_settings",
+                                     detail="deep_link_return_url is not an absolute http(s) URL", **who)
             accept_types = settings.get("accept_types")
             if not isinstance(accept_types, list) or "ltiResourceLink" not in accept_types:
                 raise LaunchRejected("invalid_deep_linking_settings",
@@ -286,6 +293,16 @@ class CadreMessageLaunch(FlaskMessageLaunch):
                               else "invalid_claim")
                     raise LaunchRejected(reason, claim=message_type, detail=str(error), **who) from error
         return deployment
+
+
+def _is_http_url(value: object) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        parts = urlsplit(value)
+        return parts.scheme in {"http", "https"} and bool(parts.hostname)
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        return False
 
 
 def _message_type(body: dict[str, Any]) -> str:

@@ -51,8 +51,12 @@ class CadreCookieService(FlaskCookieService):
 
 
 def login_request(params: dict[str, str]) -> FlaskRequest:
-    """A pylti1p3 request over the given parameters (query and form merged: Moodle posts, others GET)."""
-    return FlaskRequest(request_data=params)
+    """A pylti1p3 request over the given parameters (query and form merged: Moodle posts, others GET).
+
+    A value with a NUL byte is dropped (so it reads as missing): no platform sends one, and PostgreSQL
+    refuses it in a query, which would turn a bad request into a 500 and an error log.
+    """
+    return FlaskRequest(request_data={key: value for key, value in params.items() if "\x00" not in value})
 
 
 class CadreOIDCLogin(FlaskOIDCLogin):

@@ -7,9 +7,11 @@ Canvas gives every cloud customer the same issuer, so a registration is always f
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from pylti1p3.deployment import Deployment as LtiDeployment
@@ -127,15 +129,21 @@ class JwksUnavailable(Exception):
     pass
 
 
-def fetch_jwks(url: str, timeout: float) -> dict[str, Any]:
-    """GET a JSON Web Key Set; :class:`JwksUnavailable` with a readable reason on any failure."""
+JWKS_MAX_BYTES = 256 * 1024
+"""A platform's key set is a few KiB; a bigger answer is refused before it is all read."""
+JWKS_MAX_REDIRECTS = 3
+
+
+def fetch_jwks(url: str, timeout: float, *, transport: httpx.BaseTransport | None = None) -> dict[str, Any]:
+    """GET a JSON Web Key Set; :class:`JwksUnavailable` with a readable reason on any failure.
+
+    At most :data:`JWKS_MAX_REDIRECTS` redirects, to http(s) URLs only and never from https down to http;
+    the answer is read up to :data:`JWKS_MAX_BYTES`; ``timeout`` bounds every network step.
+    """
     try:
-        response = httpx.get(url, timeout=timeout, follow_redirects=True,
-                             headers={"Accept": "application/json"})
-        response.raise_for_status()
-        key_set = response.json()
-    except httpx.HTTPStatusError as error:
-        raise JwksUnavailable(f"HTTP {error.response.status_code}") from error
+        with httpx.Client(timeout=timeout, follow_redirects=False, transport=transport) as client:
+            body = _get_capped(client, url)
+        key_set = json.loads(body)
     except httpx.HTTPError as error:
         raise JwksUnavailable(type(error).__name__) from error
     except ValueError as error:
@@ -143,6 +151,28 @@ def fetch_jwks(url: str, timeout: float) -> dict[str, Any]:
     if not isinstance(key_set, dict) or not isinstance(key_set.get("keys"), list):
         raise JwksUnavailable('the response has no "keys" list')
     return key_set
+
+
+def _get_capped(client: httpx.Client, url: str) -> bytes:
+    for _ in range(JWKS_MAX_REDIRECTS + 1):
+        with client.stream("GET", url, headers={"Accept": "application/json"}) as response:
+            if response.is_redirect:
+                target = str(response.url.join(response.headers["location"]))
+                if urlsplit(target).scheme not in {"http", "https"} or (
+                    urlsplit(url).scheme == "https" and urlsplit(target).scheme != "https"
+                ):
+                    raise JwksUnavailable(f"HTTP {response.status_code} to a refused URL")
+                url = target
+                continue
+            if not response.is_success:
+                raise JwksUnavailable(f"HTTP {response.status_code}")
+            body = b""
+            for chunk in response.iter_bytes():
+                body += chunk
+                if len(body) > JWKS_MAX_BYTES:
+                    raise JwksUnavailable(f"the key set is larger than {JWKS_MAX_BYTES // 1024} KiB")
+            return body
+    raise JwksUnavailable(f"more than {JWKS_MAX_REDIRECTS} redirects")
 
 
 def find_key(key_set: dict[str, Any] | None, kid: str) -> dict[str, Any] | None:

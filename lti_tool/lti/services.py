@@ -10,8 +10,10 @@ import hashlib
 import threading
 import time
 from collections.abc import Iterable
+from typing import Any
 
-from pylti1p3.service_connector import ServiceConnector
+import requests
+from pylti1p3.service_connector import REQUESTS_USER_AGENT, ServiceConnector
 
 EXPIRY_MARGIN_SECONDS = 30
 """Cached tokens are dropped this long before the platform says they expire, so none is sent dead."""
@@ -57,8 +59,28 @@ def access_token_key(issuer: str | None, client_id: str | None, scopes: Iterable
     return hashlib.sha256(material.encode()).hexdigest()
 
 
+SERVICE_TIMEOUT_SECONDS = 10.0
+
+
+class TimeoutSession(requests.Session):
+    """A requests session whose calls time out: pylti1p3 calls the platform (token endpoint, AGS, NRPS)
+    without a timeout, so a platform that never answers would hold a worker thread forever."""
+
+    def __init__(self, timeout: float = SERVICE_TIMEOUT_SECONDS) -> None:
+        super().__init__()
+        self.timeout = timeout
+        self.headers["User-Agent"] = REQUESTS_USER_AGENT
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
+        kwargs.setdefault("timeout", self.timeout)
+        return super().request(method, url, *args, **kwargs)
+
+
 class CadreServiceConnector(ServiceConnector):
     cache: AccessTokenCache = ACCESS_TOKENS
+
+    def __init__(self, registration: Any, requests_session: requests.Session | None = None) -> None:
+        super().__init__(registration, requests_session=requests_session or TimeoutSession())
 
     def _scope_key(self, scopes: Iterable[str]) -> str:
         return access_token_key(self._registration.get_issuer(), self._registration.get_client_id(), scopes)

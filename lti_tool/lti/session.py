@@ -31,6 +31,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import re
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -50,6 +51,9 @@ CSRF_HEADER = "X-CSRF-Token"
 SESSION_KEY = "launch"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 CSRF_EXEMPT_PATHS = frozenset({"/lti/login", "/lti/launch", "/lti/register"})
+# Launch ids are ``secrets.token_urlsafe(32)``: anything else is not looked up (a NUL byte or a megabyte of
+# garbage must not reach the database, where it would fail the query and land in an error log).
+LAUNCH_TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,128}")
 
 View = TypeVar("View", bound=Callable[..., Any])
 
@@ -83,7 +87,7 @@ def current_launch() -> Launch | None:
     if "cadre_launch" not in g:
         g.cadre_launch = None
         for token in (_token_from_request(), session.get(SESSION_KEY)):
-            if not token or not isinstance(token, str):
+            if not isinstance(token, str) or not LAUNCH_TOKEN_PATTERN.fullmatch(token):
                 continue
             launch = get_session().scalars(
                 select(Launch)
@@ -168,7 +172,8 @@ def check_csrf() -> Response | None:
     if not sent and request.mimetype in {"application/x-www-form-urlencoded", "multipart/form-data"}:
         sent = request.form.get(CSRF_FIELD)
     expected = csrf_token_for(launch.id, current_app.config["SECRET_KEY"]) if launch else None
-    if not sent or not expected or not hmac.compare_digest(sent, expected):
+    # Compared as bytes: hmac.compare_digest raises TypeError on a str with non-ASCII characters.
+    if not sent or not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
         return errors.error_page(400, "Form expired", errors.CSRF_FAILED)
     return None
 

@@ -10,6 +10,7 @@ Functions take the request's session and never commit.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from dataclasses import asdict, dataclass
@@ -24,6 +25,9 @@ from lti_tool.db import utcnow
 from lti_tool.models import LtiCacheEntry, Nonce
 
 DEFAULT_LIFETIME_SECONDS = 600
+STATE_PATTERN = re.compile(r"[A-Za-z0-9._~-]{1,255}")
+"""What a ``state`` may look like (Cadre makes ``state-`` + a URL-safe random token); anything else, e.g. a
+NUL byte PostgreSQL would refuse, is not looked up."""
 
 
 class DatabaseDataStorage(LaunchDataStorage[Any]):
@@ -94,6 +98,8 @@ class LoginState:
 
     @classmethod
     def load(cls, storage: DatabaseDataStorage, state: str) -> LoginState | None:
+        if not STATE_PATTERN.fullmatch(state):  # not one Cadre made: don't send it to the database
+            return None
         value = storage.get_value(cls.key(state))
         return cls(**value) if isinstance(value, dict) else None
 

@@ -24,6 +24,7 @@ from flask import (
 from pylti1p3.deep_link_resource import DeepLinkResource
 from sqlalchemy import select
 
+from lti_tool import security
 from lti_tool.db import get_session
 from lti_tool.lti import errors
 from lti_tool.lti import session as cadre_session
@@ -180,6 +181,7 @@ def deep_link_submit() -> Any:
     response_jwt = deep_link.get_response_jwt([resource])
     session.commit()  # signing may have made Cadre's first key
     return_url = launch.claims[CLAIM_DEEP_LINKING_SETTINGS]["deep_link_return_url"]
+    security.allow_form_action(return_url)  # validated as an http(s) URL with the launch
     return render_template("lti/deep_link_return.html", return_url=return_url, jwt=response_jwt,
                            kind=kind, title=title)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 from sqlalchemy.orm import Session
@@ -34,12 +34,35 @@ ERROR_EXCERPT_CHARS = 300
 
 class RegistrationFailed(Exception):
     """The registration stopped; ``status`` is 400 for what the request or platform got wrong, 502 for the
-    platform being unreachable or refusing."""
+    platform being unreachable or refusing.
 
-    def __init__(self, message: str, status: int) -> None:
+    ``message`` is shown to the administrator and logged; ``platform_said`` (an excerpt of the platform's
+    answer, which may echo the registration token) is shown but never logged.
+    """
+
+    def __init__(self, message: str, status: int, platform_said: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
+        self.platform_said = platform_said
+
+    @property
+    def shown(self) -> str:
+        return f"{self.message}: {self.platform_said}" if self.platform_said else self.message
+
+
+def shown_url(url: str) -> str:
+    """A URL for messages and logs: without its query and fragment, where platforms put tokens."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "(an invalid URL)"
+    return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
+
+
+def same_origin(first: str, second: str) -> bool:
+    one, two = urlsplit(first), urlsplit(second)
+    return (one.scheme, one.hostname, one.port) == (two.scheme, two.hostname, two.port)
 
 
 @dataclass(frozen=True)
@@ -76,26 +99,29 @@ def fetch_platform_configuration(
 ) -> PlatformConfiguration:
     try:
         configuration_url = require_http_url("openid_configuration", configuration_url)
-    except InvalidUrl as error:
-        raise RegistrationFailed(str(error), 400) from None
+    except InvalidUrl:
+        raise RegistrationFailed(
+            f"openid_configuration must be an absolute http(s) URL, got {shown_url(configuration_url)!r}", 400
+        ) from None
     # Canvas wants the registration token on this request too; Moodle ignores it.
     headers = {"Accept": "application/json"}
     if registration_token:
         headers["Authorization"] = f"Bearer {registration_token}"
     status, body = _exchange(client, "GET", configuration_url, headers=headers, what="its configuration")
+    shown = shown_url(configuration_url)
     if status != 200:
         raise RegistrationFailed(
-            f"The platform answered HTTP {status} for its configuration at {configuration_url}.", 502
+            f"The platform answered HTTP {status} for its configuration at {shown}.", 502
         )
-    document = _parse_json_object(body, f"The platform's configuration at {configuration_url}")
+    document = _parse_json_object(body, f"The platform's configuration at {shown}")
 
     issuer = document.get("issuer")
     if not isinstance(issuer, str) or not issuer:
-        raise RegistrationFailed(f"The platform's configuration at {configuration_url} has no issuer.", 400)
+        raise RegistrationFailed(f"The platform's configuration at {shown} has no issuer.", 400)
     if not issuer_matches_configuration_url(issuer, configuration_url):
         raise RegistrationFailed(
-            f"The platform's configuration names the issuer {issuer}, but it was served from "
-            f"{configuration_url}. Cadre only accepts a configuration served under its own issuer.",
+            f"The platform's configuration names the issuer {issuer[:200]}, but it was served from "
+            f"{shown}. Cadre only accepts a configuration served under its own issuer.",
             400,
         )
     endpoints = {}
@@ -107,8 +133,17 @@ def fetch_platform_configuration(
             )
         except InvalidUrl:
             raise RegistrationFailed(
-                f"The platform's configuration lacks a usable {field} (got {value!r}).", 400
+                f"The platform's configuration lacks a usable {field} (got {str(value)[:200]!r}).", 400
             ) from None
+    # Cadre posts its registration, with the platform's registration token, to this endpoint and shows
+    # what it answers: it must be the platform that served the configuration, not a host it names.
+    if not same_origin(endpoints["registration_endpoint"], configuration_url):
+        raise RegistrationFailed(
+            f"The platform's registration_endpoint {shown_url(endpoints['registration_endpoint'])} is not "
+            f"on the origin of its configuration ({shown}). Cadre only registers with the platform that "
+            "served the configuration.",
+            400,
+        )
     audience = document.get("authorization_server")
     return PlatformConfiguration(
         issuer=issuer,
@@ -139,8 +174,9 @@ def register_with_platform(
     if not 200 <= status < 300:
         excerpt = body[:ERROR_EXCERPT_CHARS].decode("utf-8", "replace").strip()
         raise RegistrationFailed(
-            f"The platform refused the registration (HTTP {status})" + (f": {excerpt}" if excerpt else "."),
+            f"The platform refused the registration (HTTP {status})" + ("" if excerpt else "."),
             502,
+            platform_said=excerpt or None,
         )
     answer = _parse_json_object(body, "The platform's answer to the registration")
     client_id = answer.get("client_id")
@@ -214,16 +250,18 @@ def _exchange(client: httpx.Client, method: str, url: str, *, what: str, **kwarg
                 body += chunk
                 if len(body) > MAX_RESPONSE_BYTES:
                     raise RegistrationFailed(
-                        f"The platform's answer for {what} at {url} is larger than "
+                        f"The platform's answer for {what} at {shown_url(url)} is larger than "
                         f"{MAX_RESPONSE_BYTES // 1024} KiB.",
                         502,
                     )
             return response.status_code, body
     except httpx.TimeoutException:
-        raise RegistrationFailed(f"The platform at {url} did not answer in time ({what}).", 502) from None
+        raise RegistrationFailed(
+            f"The platform at {shown_url(url)} did not answer in time ({what}).", 502
+        ) from None
     except httpx.HTTPError as error:
         raise RegistrationFailed(
-            f"Could not reach the platform at {url} ({what}): {type(error).__name__}.", 502
+            f"Could not reach the platform at {shown_url(url)} ({what}): {type(error).__name__}.", 502
         ) from None
 
 

@@ -52,8 +52,12 @@ class PlatformEndpoints:
 
 def require_http_url(label: str, value: str) -> str:
     """``value`` if it is an absolute http(s) URL with a host, else :class:`InvalidUrl` naming ``label``."""
-    parts = urlsplit(value.strip())
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
+    try:
+        parts = urlsplit(value.strip())
+        usable = parts.scheme in {"http", "https"} and bool(parts.hostname)
+    except ValueError:  # e.g. "http://[": urlsplit refuses an unclosed IPv6 bracket
+        usable = False
+    if not usable:
         raise InvalidUrl(f"{label} must be an absolute http(s) URL, got {value!r}")
     return value.strip()
 

@@ -9,7 +9,7 @@ import httpx
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
 from sqlalchemy import text
 
-from lti_tool import get_settings
+from lti_tool import get_settings, security
 from lti_tool.db import get_engine, get_session
 from lti_tool.migrate import pending_revisions
 from lti_tool.ops import dynamic_registration, invitations
@@ -58,6 +58,9 @@ def register() -> tuple[str, int]:
             "Tool URL) rather than opening it directly. It expects an openid_configuration parameter.",
             400,
         )
+    # The platform shows this page in its own frame (Moodle: a dialog) before it is registered, so the
+    # frame-ancestors of the registered platforms do not name it yet; the page holds no form or token.
+    security.allow_frame_ancestor(configuration_url)
     session = get_session()
     invite_age = timedelta(hours=settings.registration_invite_hours)
     invite_id = None
@@ -83,10 +86,12 @@ def register() -> tuple[str, int]:
         session.commit()
     except dynamic_registration.RegistrationFailed as failure:
         session.rollback()
+        # The message names URLs without their query; the platform's own words (failure.shown) may echo
+        # its registration token, so they go to the page only.
         log.warning(
             "dynamic registration failed: %s", failure.message, extra={"fields": {"status": failure.status}}
         )
-        return _registration_failed(failure.message, failure.status)
+        return _registration_failed(failure.shown, failure.status)
     current_app.extensions["cadre.frame_ancestors"].invalidate()
     return render_template(
         "ops/registration_complete.html",

@@ -1,0 +1,92 @@
+"""Who reaches which rubric: courses and platforms never see each other's rubrics, and hostile query or
+form values are refused as bad requests, never answered with a server error.
+
+The ``xfail(strict=True)`` tests describe findings in ``lti_tool/rubric_library`` that another change owns;
+each passes once the fix in its reason is applied (then drop the mark).
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.orm import Session
+
+from lti_tool.models import Rubric
+from lti_tool.rubric_library import services
+from tests.fixtures.platform import PlatformFactory
+from tests.rubric_library.conftest import Page, Visitor, visitor_from
+
+TEMPLATE = "communication"
+
+
+def create_from_template(visitor: Visitor) -> tuple[int, Page]:
+    edit_page = visitor.submit(visitor.get("/rubrics/"), f"use-template-{TEMPLATE}")
+    assert edit_page.status == 200, edit_page.text[:2000]
+    return int(edit_page.response.url.path.split("/")[2]), edit_page
+
+
+def test_another_platform_never_sees_a_rubric_even_published_from_the_same_course_id(
+    designer: Visitor, admin: Visitor, make_platform: PlatformFactory, db: Session
+) -> None:
+    """Platform B's course has the same LTI context id as platform A's: still another course."""
+    rubric_id, _ = create_from_template(designer)
+    published = admin.submit(admin.get(f"/rubrics/{rubric_id}"), "publish-form")
+    assert published.attributes("notice")[0]["data-notice"] == "published"
+
+    other = make_platform("generic", slot="elsewhere")
+    outsiders = [visitor_from(other.launch_as(role), role) for role in ("admin", "designer", "learner")]
+    for outsider in outsiders:
+        for path in (f"/rubrics/{rubric_id}", f"/rubrics/{rubric_id}/export.csv",
+                     f"/rubrics/{rubric_id}/export.case.json", f"/rubrics/{rubric_id}/versions",
+                     f"/rubrics/{rubric_id}/edit"):
+            page = outsider.get(path)
+            assert page.status in {403, 404}, (outsider.role, path, page.status)
+            if outsider.role != "learner":
+                assert page.status == 404 and page.texts("error-message") == [services.RubricNotFound.message]
+    admin_b, designer_b, _ = outsiders
+    for path in ("unpublish", "duplicate", "archive"):
+        assert admin_b.post(f"/rubrics/{rubric_id}/{path}").status == 404, path
+    assert not designer_b.get("/rubrics/").attributes("rubric")
+    db.expire_all()
+    rubric = db.get(Rubric, rubric_id)
+    assert rubric is not None and rubric.published_to_platform and rubric.archived_at is None
+
+
+def test_one_persons_launch_token_with_another_persons_csrf_token_is_refused(
+    designer: Visitor, other_designer: Visitor, db: Session
+) -> None:
+    rubric_id, _ = create_from_template(designer)
+    forged = other_designer.post(f"/rubrics/{rubric_id}/archive", csrf=designer.csrf_token)
+    assert forged.status == 400
+    db.expire_all()
+    rubric = db.get(Rubric, rubric_id)
+    assert rubric is not None and rubric.archived_at is None
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="views._int_arg: str.isdigit() accepts '²' and unbounded digit strings, int() then raises or the "
+    "database overflows -> 500; accept only value.isascii() and value.isdigit() and len(value) <= 9",
+)
+def test_a_hostile_version_number_is_not_a_server_error(designer: Visitor) -> None:
+    rubric_id, _ = create_from_template(designer)
+    for value in ("²", "9" * 30):
+        for path in (f"/rubrics/{rubric_id}", f"/rubrics/{rubric_id}/export.csv"):
+            page = designer.client.get(path, params={"lt": designer.launch_token, "version": value})
+            assert page.status_code == 404, (path, value, page.status_code)
+        diff = designer.client.get(f"/rubrics/{rubric_id}/diff",
+                                   params={"lt": designer.launch_token, "from": value, "to": "1"})
+        assert diff.status_code in {200, 404}, (value, diff.status_code)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="forms.RubricForm.from_post/_positions: lock_version and *-position use str.isdigit(), which "
+    "accepts '²', and int('²') raises ValueError -> 500; test text.isascii() and text.isdigit()",
+)
+def test_hostile_numbers_in_the_edit_form_are_not_a_server_error(designer: Visitor) -> None:
+    rubric_id, edit_page = create_from_template(designer)
+    fields = {key: value for key, value in edit_page.form("rubric-form").fields.items()
+              if key not in {"lt", "csrf_token"}}
+    for changes in ({"lock_version": "²"}, {"criteria-0-position": "²"}):
+        page = designer.post(f"/rubrics/{rubric_id}/edit", {**fields, **changes, "action": "save"})
+        assert page.status < 500, (changes, page.status)
