@@ -126,7 +126,7 @@ class RubricForm:
             scoring_mode=posted.get("scoring_mode", ""),
             competency_frameworks=posted.get("competency_frameworks", ""),
             identifier=posted.get("identifier", ""),
-            lock_version=int(lock_version) if lock_version.isdigit() else None,
+            lock_version=whole_number(lock_version),
         )
         criterion_indexes = sorted(
             {int(match.group(1)) for key in posted if (match := FIELD_INDEX.match(key))}
@@ -180,8 +180,10 @@ class RubricForm:
         if action == ADD_CRITERION:
             self.add_criterion()
             return True
-        if action.startswith(ADD_LEVEL_PREFIX) and action[len(ADD_LEVEL_PREFIX) :].isdigit():
-            self.add_level(int(action[len(ADD_LEVEL_PREFIX) :]))
+        if action.startswith(ADD_LEVEL_PREFIX) and (
+            criterion := whole_number(action[len(ADD_LEVEL_PREFIX) :])
+        ) is not None:
+            self.add_level(criterion)
             return True
         return False
 
@@ -289,13 +291,25 @@ def _points_fields(text: str, numeric: bool) -> dict[str, str]:
     return {"points": text}
 
 
+def whole_number(text: str) -> int | None:
+    """A small non-negative integer typed or posted as ASCII digits, else None.
+
+    ``str.isdigit`` alone accepts characters such as '²' that ``int`` refuses, and long digit strings
+    overflow the database's integer columns: both would turn hostile input into a server error.
+    """
+    text = text.strip()
+    if text.isascii() and text.isdigit() and len(text) <= 9:
+        return int(text)
+    return None
+
+
 def _positions(posted: list[str]) -> list[int]:
     """Keep the positions rows had (so an edit does not renumber the stored rubric) while they still
     increase down the form; a new or moved row takes the next number."""
     positions: list[int] = []
     previous: int | None = None
     for text in posted:
-        value = int(text) if text.isdigit() else None
+        value = whole_number(text)
         if value is not None and (previous is None or value > previous):
             position = value
         else:

@@ -22,7 +22,7 @@ from lti_tool.lti import errors
 from lti_tool.lti.session import current_launch, launch_url, require_launch
 from lti_tool.models import CadreRole, Rubric, RubricVersion
 from lti_tool.rubric_library import services
-from lti_tool.rubric_library.forms import SAVE, RubricForm
+from lti_tool.rubric_library.forms import SAVE, RubricForm, whole_number
 from lti_tool.settings import Settings
 from rubrics.exact_numbers import format_decimal
 
@@ -85,8 +85,14 @@ def _redirect(endpoint: str, **values: Any) -> Response:
 
 
 def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
+    """A version number from the query string: None when absent, a 404 when it is not a version number."""
+    text = request.args.get(name, "").strip()
+    if not text:
+        return None
+    number = whole_number(text)
+    if number is None:
+        raise services.RubricNotFound(f"'{text[:20]}' is not a version number.")
+    return number
 
 
 # -- list and preview --------------------------------------------------------------------------------------
