@@ -22,6 +22,17 @@ from lti_tool.models import Platform
 
 FRAME_ANCESTORS_TTL_SECONDS = 30.0
 
+# Canvas cloud gives every customer the same issuer but shows tools inside each customer's own domain
+# (school.instructure.com, or a vanity domain: those go in CADRE_FRAME_ANCESTORS).
+CANVAS_CLOUD_ISSUERS = frozenset(
+    {
+        "https://canvas.instructure.com",
+        "https://canvas.beta.instructure.com",
+        "https://canvas.test.instructure.com",
+    }
+)
+CANVAS_CLOUD_FRAME_SOURCE = "https://*.instructure.com"
+
 
 def origin_of(url: str) -> str | None:
     try:
@@ -67,10 +78,17 @@ def content_security_policy(frame_ancestors: str) -> str:
     )
 
 
-class FrameAncestors:
-    """Origins allowed to frame Cadre: those of the registered platforms, cached briefly."""
+def configured_origins(setting: str) -> list[str]:
+    """The origins in ``CADRE_FRAME_ANCESTORS`` (spaces or commas between them); malformed ones dropped."""
+    return sorted({origin for item in setting.replace(",", " ").split() if (origin := origin_of(item))})
 
-    def __init__(self) -> None:
+
+class FrameAncestors:
+    """Origins allowed to frame Cadre: those of the registered platforms (for Canvas cloud, its customers'
+    domains) and the configured extra ones, cached briefly."""
+
+    def __init__(self, extra_origins: list[str] | None = None) -> None:
+        self._extra = list(extra_origins or [])
         self._value = "'self'"
         self._loaded_at = float("-inf")
 
@@ -81,13 +99,15 @@ class FrameAncestors:
         if time.monotonic() - self._loaded_at > FRAME_ANCESTORS_TTL_SECONDS:
             rows = get_session().execute(select(Platform.issuer, Platform.auth_login_url)).all()
             origins = {origin for row in rows for origin in map(origin_of, row) if origin}
-            self._value = " ".join(["'self'", *sorted(origins)])
+            if any(row.issuer.rstrip("/") in CANVAS_CLOUD_ISSUERS for row in rows):
+                origins.add(CANVAS_CLOUD_FRAME_SOURCE)
+            self._value = " ".join(["'self'", *sorted(origins), *self._extra])
             self._loaded_at = time.monotonic()
         return self._value
 
 
 def init_app(app: Flask) -> None:
-    frame_ancestors = FrameAncestors()
+    frame_ancestors = FrameAncestors(configured_origins(app.config["CADRE"].frame_ancestors))
     app.extensions["cadre.frame_ancestors"] = frame_ancestors
 
     @app.after_request

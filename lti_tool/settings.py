@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     lrs_username: str = ""
     lrs_password: SecretStr = SecretStr("")
 
+    frame_ancestors: str = ""
+    """Extra origins allowed to show Cadre in a frame, space-separated: a Canvas vanity domain
+    (``https://learn.example.com``) or an LMS whose pages live on another origin than its issuer."""
+
     max_upload_mb: int = 20
     log_level: str = "INFO"
     log_json: bool = True
