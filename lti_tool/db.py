@@ -50,11 +50,12 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 def build_engine(database_url: str) -> Engine:
+    """An engine for the URL; SQL parameters (launch tokens, states, nonces) never appear in its errors."""
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30})
+        engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
@@ -67,7 +68,7 @@ def build_engine(database_url: str) -> Engine:
         return engine
     if url.drivername in {"postgresql", "postgres"}:
         url = url.set(drivername="postgresql+psycopg")
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, hide_parameters=True)
 
 
 def init_app(app: Flask, database_url: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import threading
 from pathlib import Path
@@ -10,6 +11,7 @@ from urllib.parse import urlsplit
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
+from sqlalchemy.engine import make_url
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from lti_tool.db import get_engine, session_scope
@@ -57,6 +59,31 @@ def prepare_demo(app: Flask) -> LtiPlatform:
     return platform
 
 
+def exposure_problems(settings: Settings) -> list[str]:
+    """Why this demo would not be private to this machine; empty when it is.
+
+    The demo LMS lets whoever reaches it launch Cadre as anyone, administrator included, and registers
+    itself in Cadre's database: it belongs on loopback addresses and on the demo's own SQLite file.
+    """
+    problems = []
+    for name, url in (("CADRE_PUBLIC_URL", settings.public_url),
+                      ("CADRE_DEMO_PLATFORM_URL", settings.demo_platform_url)):
+        if not _is_loopback(urlsplit(url).hostname):
+            problems.append(f"{name}={url} is not a loopback address (127.0.0.1, ::1 or localhost)")
+    if make_url(settings.database_url).get_backend_name() != "sqlite":
+        problems.append("CADRE_DATABASE_URL is not a SQLite file: the demo would register its LMS there")
+    return problems
+
+
+def _is_loopback(host: str | None) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return host is not None and ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def serve(app: Flask, url: str, name: str) -> BaseWSGIServer:
     parts = urlsplit(url)
     server = make_server(parts.hostname or "127.0.0.1", parts.port or 80, app, threaded=True)
@@ -65,11 +92,21 @@ def serve(app: Flask, url: str, name: str) -> BaseWSGIServer:
 
 
 @click.command("demo")
+@click.option("--allow-exposed", is_flag=True,
+              help="Run even on non-loopback addresses or a non-SQLite database (anyone reaching the demo "
+                   "LMS can act as any user).")
 @with_appcontext
-def demo_command() -> None:
+def demo_command(allow_exposed: bool) -> None:
     """Run Cadre and a demo LMS that launches it (one course, its designer, managers and learners)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     settings: Settings = app.config["CADRE"]
+    problems = exposure_problems(settings)
+    if problems and not allow_exposed:
+        raise click.ClickException(
+            "The demo lets anyone who reaches its LMS act as any user, so it runs only on this machine:\n  - "
+            + "\n  - ".join(problems)
+            + "\nUnset those variables (or pass --allow-exposed if you really mean it)."
+        )
     platform = prepare_demo(app)
     servers = [
         serve(app, settings.public_url, "cadre"),
