@@ -10,10 +10,11 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import case, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from lti_tool.db import Base, utcnow
@@ -32,26 +33,23 @@ from lti_tool.settings import Settings
 MENTOR_SOURCE = "lti_mentor"
 PERSONAL_CLAIMS = ("name", "given_name", "family_name", "email")
 
-Row = TypeVar("Row", bound=Base)
 
+def _upsert(session: Session, model: type[Base], keys: dict[str, Any], insert: dict[str, Any],
+            update: dict[str, Any]) -> int:
+    """``INSERT … ON CONFLICT (keys) DO UPDATE … RETURNING id``: the row's id, new or not, in one statement.
 
-def _get_or_create(session: Session, model: type[Row], defaults: dict[str, Any] | None = None,
-                   **keys: Any) -> Row:
-    """The row with these unique keys, inserted (with ``defaults``) if missing.
-
-    The insert runs in a savepoint, so a concurrent launch inserting the same row makes this one read it
-    instead of failing.
+    One statement per row instead of a SELECT, an INSERT or UPDATE and the ORM's flush, and safe when two
+    launches race to create the same row (the database settles it; no savepoint dance).
     """
-    row = session.scalars(select(model).filter_by(**keys)).first()
-    if row is not None:
-        return row
-    try:
-        with session.begin_nested():
-            row = model(**keys, **(defaults or {}))
-            session.add(row)
-        return row
-    except IntegrityError:
-        return session.scalars(select(model).filter_by(**keys)).one()
+    table = model.__table__
+    dialect = session.get_bind().dialect.name
+    statement = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(table).values(
+        {**keys, **insert}
+    )
+    # DO UPDATE even with nothing to change: DO NOTHING would return no row, so no id, for an existing one.
+    assignments = update or {name: statement.excluded[name] for name in keys}
+    statement = statement.on_conflict_do_update(index_elements=list(keys), set_=assignments)
+    return session.execute(statement.returning(table.c.id)).scalar_one()
 
 
 def _sent(claims: dict[str, Any], name: str) -> str | None:
@@ -59,101 +57,88 @@ def _sent(claims: dict[str, Any], name: str) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
 
 
-def upsert_user(session: Session, platform_id: int, claims: dict[str, Any], now: datetime) -> User:
-    user = _get_or_create(session, User, platform_id=platform_id, sub=claims["sub"])
-    for field in PERSONAL_CLAIMS:
-        if (value := _sent(claims, field)) is not None:
-            setattr(user, field, value)
-    user.is_admin = is_platform_admin(claims.get(CLAIM_ROLES, []))
-    user.last_seen_at = now
-    return user
+def upsert_user(session: Session, platform_id: int, claims: dict[str, Any], now: datetime) -> int:
+    personal = {field: value for field in PERSONAL_CLAIMS if (value := _sent(claims, field)) is not None}
+    changes = {**personal, "is_admin": is_platform_admin(claims.get(CLAIM_ROLES, [])), "last_seen_at": now}
+    return _upsert(session, User, {"platform_id": platform_id, "sub": claims["sub"]}, changes, changes)
 
 
-def upsert_context(session: Session, launch: ValidatedLaunch) -> Context | None:
+def upsert_context(session: Session, launch: ValidatedLaunch) -> int | None:
     claim = launch.claims.get(CLAIM_CONTEXT)
     if not claim:
         return None
-    context = _get_or_create(session, Context, defaults={"deployment_id": launch.deployment.id},
-                             platform_id=launch.platform.id, context_id=str(claim["id"]))
-    context.deployment_id = launch.deployment.id
+    changes: dict[str, Any] = {"deployment_id": launch.deployment.id}
     if title := _sent(claim, "title"):
-        context.title = title
+        changes["title"] = title
     if label := _sent(claim, "label"):
-        context.label = label
+        changes["label"] = label
     if isinstance(claim.get("type"), list):
-        context.types = [str(value) for value in claim["type"]]
-    return context
+        changes["types"] = [str(value) for value in claim["type"]]
+    keys = {"platform_id": launch.platform.id, "context_id": str(claim["id"])}
+    return _upsert(session, Context, keys, {"types": [], **changes}, changes)
 
 
-def upsert_membership(session: Session, user: User, context: Context, lti_roles: list[str]) -> Membership:
-    role = map_roles(lti_roles).value
-    membership = _get_or_create(session, Membership, defaults={"role": role, "lti_roles": list(lti_roles)},
-                                user_id=user.id, context_id=context.id)
-    membership.lti_roles = list(lti_roles)
-    membership.role = role
-    return membership
+def upsert_membership(session: Session, user_id: int, context_id: int, lti_roles: list[str],
+                      now: datetime) -> int:
+    changes = {"lti_roles": list(lti_roles), "role": map_roles(lti_roles).value, "updated_at": now}
+    return _upsert(session, Membership, {"user_id": user_id, "context_id": context_id}, changes, changes)
 
 
-def upsert_resource_link(session: Session, context: Context, claims: dict[str, Any]) -> ResourceLink | None:
+def upsert_resource_link(session: Session, context_id: int, claims: dict[str, Any]) -> int | None:
     claim = claims.get(CLAIM_RESOURCE_LINK)
     if not isinstance(claim, dict) or not claim.get("id"):
         return None
-    link = _get_or_create(session, ResourceLink, context_id=context.id, resource_link_id=str(claim["id"]))
-    if title := _sent(claim, "title"):
-        link.title = title
-    return link
+    changes = {"title": title} if (title := _sent(claim, "title")) else {}
+    keys = {"context_id": context_id, "resource_link_id": str(claim["id"])}
+    return _upsert(session, ResourceLink, keys, changes, changes)
 
 
-def record_mentor_scope(
-    session: Session, manager: User, context: Context, learner_subs: Iterable[str]
-) -> None:
+def record_mentor_scope(session: Session, platform_id: int, manager_id: int, manager_sub: str,
+                        context_id: int, learner_subs: Iterable[str]) -> None:
     """Canvas observers: link the mentor to each observed learner (users created by sub when new).
 
     The claim is the platform's current list, so ``lti_mentor`` links for learners no longer in it are
     marked ``ended`` (and reactivated if they come back); links from other sources are left alone.
     """
+    links = ManagerLink.__table__.c
     wanted: set[int] = set()
-    for sub in sorted({str(sub) for sub in learner_subs if sub and str(sub) != manager.sub}):
-        learner = _get_or_create(session, User, platform_id=manager.platform_id, sub=sub)
-        link = _get_or_create(session, ManagerLink, defaults={"source": MENTOR_SOURCE},
-                              context_id=context.id, manager_id=manager.id, learner_id=learner.id)
-        if link.source == MENTOR_SOURCE:
-            link.status = "active"
-        wanted.add(learner.id)
-    existing = session.scalars(
-        select(ManagerLink).where(ManagerLink.context_id == context.id, ManagerLink.manager_id == manager.id,
-                                  ManagerLink.source == MENTOR_SOURCE)
+    for sub in sorted({str(sub) for sub in learner_subs if sub and str(sub) != manager_sub}):
+        learner_id = _upsert(session, User, {"platform_id": platform_id, "sub": sub}, {}, {})
+        _upsert(session, ManagerLink,
+                {"context_id": context_id, "manager_id": manager_id, "learner_id": learner_id},
+                {"source": MENTOR_SOURCE, "status": "active"},
+                {"status": case((links.source == MENTOR_SOURCE, "active"), else_=links.status)})
+        wanted.add(learner_id)
+    session.execute(
+        update(ManagerLink)
+        .where(ManagerLink.context_id == context_id, ManagerLink.manager_id == manager_id,
+               ManagerLink.source == MENTOR_SOURCE, ManagerLink.learner_id.not_in(wanted))
+        .values(status="ended")
     )
-    for link in existing:
-        if link.learner_id not in wanted:
-            link.status = "ended"
 
 
 def record_launch(session: Session, launch: ValidatedLaunch, settings: Settings,
                   now: datetime | None = None) -> Launch:
-    """Upsert everything the launch tells Cadre and add the :class:`Launch` row (flushed, not committed)."""
+    """Upsert everything the launch tells Cadre and add the :class:`Launch` row (not committed)."""
     now = now or utcnow()
     claims = launch.claims
     lti_roles: list[str] = list(claims.get(CLAIM_ROLES, []))
     role = map_roles(lti_roles)
-    user = upsert_user(session, launch.platform.id, claims, now)
-    session.flush()
-    context = upsert_context(session, launch)
-    resource_link = None
-    if context is not None:
-        session.flush()
-        upsert_membership(session, user, context, lti_roles)
-        resource_link = upsert_resource_link(session, context, claims)
+    user_id = upsert_user(session, launch.platform.id, claims, now)
+    context_id = upsert_context(session, launch)
+    resource_link_id = None
+    if context_id is not None:
+        upsert_membership(session, user_id, context_id, lti_roles, now)
+        resource_link_id = upsert_resource_link(session, context_id, claims)
         mentor_scope = claims.get(CLAIM_ROLE_SCOPE_MENTOR)
         if is_mentor(lti_roles) and isinstance(mentor_scope, list):
-            record_mentor_scope(session, user, context, mentor_scope)
-    session.flush()
+            record_mentor_scope(session, launch.platform.id, user_id, claims["sub"], context_id, mentor_scope)
     row = Launch(
         id=secrets.token_urlsafe(32),
         platform_id=launch.platform.id,
-        user_id=user.id,
-        context_id=context.id if context else None,
-        resource_link_id=resource_link.id if resource_link else None,
+        user_id=user_id,
+        context_id=context_id,
+        resource_link_id=resource_link_id,
         message_type=claims[CLAIM_MESSAGE_TYPE],
         role=role.value,
         claims=claims,
@@ -161,5 +146,5 @@ def record_launch(session: Session, launch: ValidatedLaunch, settings: Settings,
         expires_at=now + timedelta(minutes=settings.launch_token_minutes),
     )
     session.add(row)
-    session.flush()
     return row
+
