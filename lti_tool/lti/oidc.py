@@ -49,6 +49,13 @@ class CadreCookieService(FlaskCookieService):
     def state_cookie_name(state: str) -> str:
         return STATE_COOKIE_PREFIX + state
 
+    @classmethod
+    def forget_state(cls, response: Response, state: str) -> None:
+        """Drop the state cookie once its launch is accepted: it is single-use, and a browser that launches
+        often would otherwise send every past login's cookie with each request until they expire."""
+        response.delete_cookie(cls.state_cookie_name(state), path="/", secure=True, httponly=True,
+                               samesite="None", partitioned=True)
+
 
 def login_request(params: dict[str, str]) -> FlaskRequest:
     """A pylti1p3 request over the given parameters (query and form merged: Moodle posts, others GET).

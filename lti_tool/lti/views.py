@@ -37,7 +37,7 @@ from lti_tool.lti.launch import (
     DEEP_LINKING_REQUEST,
     CadreMessageLaunch,
 )
-from lti_tool.lti.oidc import LOGIN_PARAMS, CadreOIDCLogin, login_request
+from lti_tool.lti.oidc import LOGIN_PARAMS, CadreCookieService, CadreOIDCLogin, login_request
 from lti_tool.lti.provisioning import record_launch
 from lti_tool.lti.registration import DatabaseToolConf, PlatformKeys
 from lti_tool.lti.session import current_launch, require_launch
@@ -108,7 +108,9 @@ def launch() -> Any:
     session.commit()
     cadre_session.start(launch_row)
     endpoint = "lti.deep_link" if launch_row.message_type == DEEP_LINKING_REQUEST else "pages.home"
-    return redirect(cadre_session.launch_url(endpoint), code=303)
+    response = redirect(cadre_session.launch_url(endpoint), code=303)
+    CadreCookieService.forget_state(response, request.form["state"])
+    return response
 
 
 @blueprint.get("/jwks")

@@ -89,6 +89,17 @@ def test_home_is_reachable_again_with_the_same_browser(platform: RunningPlatform
     assert texts_by_testid(again.text)["user-name"] == platform.user("learner").label
 
 
+def test_an_accepted_launch_drops_its_single_use_state_cookie(platform: RunningPlatform) -> None:
+    pending = platform.begin_launch("learner")
+    state_cookies = [c.name for c in pending.client.cookies.jar if c.name.startswith("lti1p3-")]
+    assert state_cookies == [f"lti1p3-{pending.state}"]  # set by the login
+
+    launched = pending.post(pending.sign(pending.claims()))
+
+    assert launched.status_code == 200 and "data-testid=\"user-name\"" in launched.text
+    assert [c.name for c in pending.client.cookies.jar] == ["cadre_session"]
+
+
 def test_content_developer_is_a_designer(platform: RunningPlatform) -> None:
     result = platform.launch_as("designer", roles=[ROLE_CONTENT_DEVELOPER])
     assert_lands_home(result, platform.user("designer").label, "designer", platform.lti.course.title)
