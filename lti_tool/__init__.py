@@ -24,9 +24,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     db.init_app(app, settings.database_url)
     security.init_app(app)
 
-    from lti_tool import ops, rubric_library
+    from lti_tool import error_pages, ops, rubric_library
     from lti_tool.lti import views as lti_views
 
+    error_pages.init_app(app)
     ops.init_app(app)
     lti_views.init_app(app)
     rubric_library.init_app(app)
