@@ -118,6 +118,12 @@ class User(Base):
         full = " ".join(part for part in (self.given_name, self.family_name) if part)
         return self.name or full or self.email or f"User {self.sub}"
 
+    @property
+    def is_named(self) -> bool:
+        """Whether Cadre knows this person's name or e-mail (a learner linked by a manager's launch has only
+        an LTI id until they open Cadre themselves)."""
+        return bool(self.name or self.given_name or self.family_name or self.email)
+
 
 class Context(Base):
     """A course (or course section) on a platform."""

@@ -84,6 +84,13 @@ def texts_by_testid(page: str) -> dict[str, str]:
     return {key: " ".join(texts[0].split()) for key, texts in parser.values.items()}
 
 
+def all_texts_by_testid(page: str, testid: str) -> list[str]:
+    """Text of every element with this ``data-testid``, whitespace collapsed."""
+    parser = _TestIdParser()
+    parser.feed(page)
+    return [" ".join(text.split()) for text in parser.values.get(testid, [])]
+
+
 def attributes_by_testid(page: str) -> dict[str, dict[str, str]]:
     """Attributes of the first element with each ``data-testid``."""
     parser = _TestIdParser()

@@ -31,6 +31,7 @@ from lti_tool.demo.platform import (
 from lti_tool.models import Context, Launch, ManagerLink, Membership, Platform, User
 from tests.e2e.checks import (
     StoredRows,
+    all_texts_by_testid,
     assert_rejected,
     attributes_by_testid,
     page_text,
@@ -118,6 +119,13 @@ def test_mentor_launch_links_the_manager_to_the_learners_in_role_scope_mentor(
     learner_subs = {row.id: row.sub for row in rows(app, User)}
     assert sorted(learner_subs[link.learner_id] for link in links) == sorted(manager.mentees)
     assert {(link.source, link.status) for link in links} == {("lti_mentor", "active")}
+    people = all_texts_by_testid(result.text, "managed-learner")
+    assert sorted(people) == sorted(f"{sub} (has not opened Cadre yet)" for sub in manager.mentees)
+
+    learner = platform.lti.course.person(manager.mentees[0])
+    platform.launch_as("learner", user=learner)  # the learner opens Cadre: now Cadre knows the name
+    again = result.client.get("/home")
+    assert learner.label in all_texts_by_testid(again.text, "managed-learner")
 
 
 def test_launch_without_personal_data_shows_a_placeholder_name(platform: RunningPlatform, app: Flask) -> None:
