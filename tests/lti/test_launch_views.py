@@ -320,7 +320,8 @@ def test_mentor_scope_links_the_manager_to_observed_learners(app: Flask, lms: Fa
             ("mentor-1", "learner-2", "lti_mentor", "active"),
         ]
     page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert 'data-role="manager"' in page and "Lin Learner" in page and "User learner-2" in page
+    assert 'data-role="manager"' in page and "Lin Learner" in page
+    assert "learner-2 <span class=\"muted\" data-testid=\"not-met-yet\">(has not opened Cadre yet)" in page
 
     lms.launch_as(
         app.test_client(), sub="mentor-1", roles=[MENTOR], **{CLAIM_ROLE_SCOPE_MENTOR: ["learner-2"]}
