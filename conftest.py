@@ -5,4 +5,5 @@ pytest_plugins = [
     "tests.fixtures.live_server",
     "tests.fixtures.platform",
     "tests.fixtures.browser",
+    "tests.fixtures.logs",
 ]

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from rubrics.csv_io import read_rows
 from rubrics.errors import ImportProblem, Problem, RubricImportError, RubricValidationError
 from rubrics.exact_numbers import NotANumber, format_decimal, to_decimal
 from rubrics.model import Level, Rubric, ScoringMode
@@ -116,7 +117,7 @@ def import_canvas_csv(
     """
     text = read_upload(source, max_bytes)
     problems: list[ImportProblem] = []
-    rows = _read_rows(text, problems)
+    rows = read_rows(text, problems)
     if problems:
         raise RubricImportError(problems)
     if not rows:
@@ -377,20 +378,6 @@ def _width(cells: list[str]) -> int:
     while width and not cells[width - 1].strip():
         width -= 1
     return width
-
-
-def _read_rows(text: str, problems: list[ImportProblem]) -> list[tuple[int, list[str]]]:
-    """Rows with the line each starts on (a quoted cell may span several lines)."""
-    rows: list[tuple[int, list[str]]] = []
-    reader = csv.reader(io.StringIO(text, newline=""))
-    start = 1
-    try:
-        for cells in reader:
-            rows.append((start, cells))
-            start = reader.line_num + 1
-    except csv.Error as error:
-        problems.append(ImportProblem(f"line {start}", f"the CSV cannot be read: {error}"))
-    return rows
 
 
 def _unique_slug(title: str, fallback: str, used: set[str], limits: RubricLimits) -> str:

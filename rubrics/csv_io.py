@@ -54,7 +54,7 @@ def import_csv(
     """Read a rubric from CSV, or raise RubricImportError listing every problem by line."""
     text = read_upload(source, max_bytes)
     problems: list[ImportProblem] = []
-    rows = _read_rows(text, problems)
+    rows = read_rows(text, problems)
     if problems:
         raise RubricImportError(problems)
     if not rows:
@@ -118,7 +118,7 @@ def _level_cells(level: Level) -> list[str]:
     ]
 
 
-def _read_rows(text: str, problems: list[ImportProblem]) -> list[tuple[int, list[str]]]:
+def read_rows(text: str, problems: list[ImportProblem]) -> list[tuple[int, list[str]]]:
     """Rows with the line each starts on (a quoted cell may span several lines)."""
     rows: list[tuple[int, list[str]]] = []
     reader = csv.reader(io.StringIO(text, newline=""))

@@ -134,14 +134,14 @@ JWKS_MAX_BYTES = 256 * 1024
 JWKS_MAX_REDIRECTS = 3
 
 
-def fetch_jwks(url: str, timeout: float, *, transport: httpx.BaseTransport | None = None) -> dict[str, Any]:
+def fetch_jwks(url: str, timeout: float) -> dict[str, Any]:
     """GET a JSON Web Key Set; :class:`JwksUnavailable` with a readable reason on any failure.
 
     At most :data:`JWKS_MAX_REDIRECTS` redirects, to http(s) URLs only and never from https down to http;
     the answer is read up to :data:`JWKS_MAX_BYTES`; ``timeout`` bounds every network step.
     """
     try:
-        with httpx.Client(timeout=timeout, follow_redirects=False, transport=transport) as client:
+        with httpx.Client(timeout=timeout, follow_redirects=False) as client:
             body = _get_capped(client, url)
         key_set = json.loads(body)
     except httpx.HTTPError as error:
@@ -153,14 +153,18 @@ def fetch_jwks(url: str, timeout: float, *, transport: httpx.BaseTransport | Non
     return key_set
 
 
+def redirect_allowed(current: str, target: str) -> bool:
+    """A redirect stays on http(s) and never goes from https down to http."""
+    scheme, target_scheme = urlsplit(current).scheme, urlsplit(target).scheme
+    return target_scheme in {"http", "https"} and not (scheme == "https" and target_scheme != "https")
+
+
 def _get_capped(client: httpx.Client, url: str) -> bytes:
     for _ in range(JWKS_MAX_REDIRECTS + 1):
         with client.stream("GET", url, headers={"Accept": "application/json"}) as response:
             if response.is_redirect:
                 target = str(response.url.join(response.headers["location"]))
-                if urlsplit(target).scheme not in {"http", "https"} or (
-                    urlsplit(url).scheme == "https" and urlsplit(target).scheme != "https"
-                ):
+                if not redirect_allowed(url, target):
                     raise JwksUnavailable(f"HTTP {response.status_code} to a refused URL")
                 url = target
                 continue

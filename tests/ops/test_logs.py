@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import io
 import json
-import logging
-from collections.abc import Iterator
 
 import httpx
-import pytest
 
-from lti_tool.observability import APP_LOGGERS, JsonFormatter, RequestIdFilter
 from tests.fixtures.live_server import LiveServer
 
 SECRETS = {
@@ -21,18 +17,6 @@ SECRETS = {
 }
 
 
-@pytest.fixture
-def log_lines() -> Iterator[io.StringIO]:
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(JsonFormatter())
-    handler.addFilter(RequestIdFilter())
-    loggers = [logging.getLogger(name) for name in APP_LOGGERS]
-    for logger in loggers:
-        logger.addHandler(handler)
-    yield stream
-    for logger in loggers:
-        logger.removeHandler(handler)
 
 
 def test_launch_post_is_logged_once_without_secrets(

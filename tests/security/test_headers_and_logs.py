@@ -2,36 +2,21 @@
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import re
-from collections.abc import Iterator
 
 import httpx
-import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.exc import OperationalError
 
-from lti_tool.observability import APP_LOGGERS, JsonFormatter, RequestIdFilter, TextFormatter
+from lti_tool.observability import JsonFormatter, TextFormatter
 from tests.fixtures.live_server import LiveServer
 from tests.rubric_library.conftest import Visitor
 
 LAUNCH_TOKEN = "Zq3-launch-token-that-must-never-be-logged-0123456789"
 
 
-@pytest.fixture
-def log_lines() -> Iterator[io.StringIO]:
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(JsonFormatter())
-    handler.addFilter(RequestIdFilter())
-    loggers = [logging.getLogger(name) for name in APP_LOGGERS]
-    for logger in loggers:
-        logger.addHandler(handler)
-    yield stream
-    for logger in loggers:
-        logger.removeHandler(handler)
 
 
 def policy(response: httpx.Response) -> dict[str, str]:

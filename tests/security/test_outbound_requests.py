@@ -1,74 +1,128 @@
-"""What Cadre fetches from platforms (JWKS, dynamic registration): bounded, and only where it should."""
+"""What Cadre fetches from platforms (JWKS, dynamic registration): bounded, and only where it should.
+
+The platform here is a real HTTP server on 127.0.0.1 that answers with redirects, oversized or broken
+bodies and configurations pointing elsewhere.
+"""
 
 from __future__ import annotations
 
 import io
 import json
-import logging
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 
 import httpx
 import pytest
+from flask import Flask, Response, jsonify, redirect, request
 from flask.testing import FlaskClient
 
-from lti_tool.lti.registration import JWKS_MAX_BYTES, JwksUnavailable, fetch_jwks
-from lti_tool.observability import APP_LOGGERS, JsonFormatter
+from lti_tool.lti.registration import JWKS_MAX_BYTES, JwksUnavailable, fetch_jwks, redirect_allowed
 from lti_tool.ops import dynamic_registration, invitations
 from lti_tool.ops.dynamic_registration import RegistrationFailed, fetch_platform_configuration
-from tests.fixtures.live_server import TEST_SECRET_KEY
+from tests.fixtures.live_server import TEST_SECRET_KEY, free_port, serve_in_thread
 from tests.ops.conftest import RunningLms
 
 KEY_SET = {"keys": [{"kty": "RSA", "kid": "k1", "n": "AQAB", "e": "AQAB"}]}
 
 
-def serve(routes: dict[str, httpx.Response]) -> tuple[httpx.MockTransport, list[str]]:
-    seen: list[str] = []
-
-    def handle(request: httpx.Request) -> httpx.Response:
-        seen.append(str(request.url))
-        return routes.get(str(request.url), httpx.Response(404))
-
-    return httpx.MockTransport(handle), seen
+@dataclass
+class KeysServer:
+    url: str
+    seen: list[str] = field(default_factory=list)
 
 
-def moved(to: str) -> httpx.Response:
-    return httpx.Response(302, headers={"Location": to})
+@pytest.fixture(scope="module")
+def keys_server() -> Iterator[KeysServer]:
+    port = free_port()
+    server = KeysServer(f"http://127.0.0.1:{port}")
+    app = Flask("platform_keys")
+
+    @app.before_request
+    def record() -> None:
+        server.seen.append(request.full_path.rstrip("?"))
+
+    @app.get("/jwks")
+    def jwks() -> Response:
+        return jsonify(KEY_SET)
+
+    @app.get("/moved")
+    def moved() -> Response:
+        return redirect("/jwks")
+
+    @app.get("/loop")
+    def loop() -> Response:
+        return redirect("/loop")
+
+    @app.get("/to-a-file")
+    def to_a_file() -> Response:
+        return redirect("file:///etc/passwd")
+
+    @app.get("/big")
+    def big() -> bytes:
+        return b" " * (JWKS_MAX_BYTES + 1)
+
+    @app.get("/broken")
+    def broken() -> tuple[str, int]:
+        return "no", 500
+
+    @app.get("/mod/lti/openid-configuration.php")
+    def openid_configuration() -> Response | tuple[str, int]:
+        if "registration_token" in request.args:
+            return "unavailable", 503
+        return jsonify(configuration(server.url, registration_endpoint=request.args["endpoint"]))
+
+    http = serve_in_thread(app, port)
+    yield server
+    http.shutdown()
+
+
+@pytest.fixture
+def platform_keys(keys_server: KeysServer) -> KeysServer:
+    keys_server.seen.clear()
+    return keys_server
 
 
 # -- platform JWKS -------------------------------------------------------------------------------------------
 
 
-def test_jwks_follows_a_short_redirect_chain() -> None:
-    transport, _ = serve({
-        "https://lms.example/jwks": moved("https://keys.lms.example/jwks"),
-        "https://keys.lms.example/jwks": httpx.Response(200, json=KEY_SET),
-    })
-    assert fetch_jwks("https://lms.example/jwks", 5, transport=transport) == KEY_SET
+def test_jwks_follows_a_short_redirect_chain(platform_keys: KeysServer) -> None:
+    assert fetch_jwks(platform_keys.url + "/moved", 5) == KEY_SET
+    assert platform_keys.seen == ["/moved", "/jwks"]
 
 
 @pytest.mark.parametrize(
-    ("routes", "reason"),
+    ("path", "reason", "requests"),
     [
-        ({"https://lms.example/jwks": moved("http://169.254.169.254/latest/meta-data/")}, "refused URL"),
-        ({"https://lms.example/jwks": moved("file:///etc/passwd")}, "refused URL"),
-        ({"https://lms.example/jwks": moved("https://lms.example/jwks")}, "redirects"),
-        ({"https://lms.example/jwks": httpx.Response(200, content=b" " * (JWKS_MAX_BYTES + 1))}, "larger"),
-        ({"https://lms.example/jwks": httpx.Response(500)}, "HTTP 500"),
+        ("/to-a-file", "refused URL", 1),
+        ("/loop", "more than 3 redirects", 4),
+        ("/big", "larger than 256 KiB", 1),
+        ("/broken", "HTTP 500", 1),
     ],
 )
-def test_jwks_fetch_is_bounded(routes: dict[str, httpx.Response], reason: str) -> None:
-    transport, seen = serve(routes)
+def test_jwks_fetch_is_bounded(platform_keys: KeysServer, path: str, reason: str, requests: int) -> None:
     with pytest.raises(JwksUnavailable, match=reason):
-        fetch_jwks("https://lms.example/jwks", 5, transport=transport)
-    assert len(seen) <= 4
-    assert not any(url.startswith(("http://169.254", "file:")) for url in seen)
+        fetch_jwks(platform_keys.url + path, 5)
+    assert len(platform_keys.seen) == requests
+
+
+@pytest.mark.parametrize(
+    ("current", "target", "allowed"),
+    [
+        ("https://lms.example/jwks", "https://keys.lms.example/jwks", True),
+        ("http://lms.example/jwks", "https://lms.example/jwks", True),
+        ("https://lms.example/jwks", "http://169.254.169.254/latest/meta-data/", False),
+        ("https://lms.example/jwks", "file:///etc/passwd", False),
+        ("http://lms.example/jwks", "gopher://lms.example/", False),
+    ],
+)
+def test_redirects_stay_on_http_and_never_downgrade(current: str, target: str, allowed: bool) -> None:
+    assert redirect_allowed(current, target) is allowed
 
 
 # -- dynamic registration -------------------------------------------------------------------------------
 
 
-def configuration(**changes: str) -> dict[str, str]:
-    base = "https://moodle.example.edu"
+def configuration(base: str, **changes: str) -> dict[str, str]:
     return {
         "issuer": base,
         "authorization_endpoint": f"{base}/mod/lti/auth.php",
@@ -84,50 +138,36 @@ def configuration(**changes: str) -> dict[str, str]:
     [
         "http://169.254.169.254/latest/api/token",
         "https://internal.example.edu/admin",
-        "http://moodle.example.edu/mod/lti/openid-registration.php",  # another scheme: another origin
-        "https://moodle.example.edu:8443/mod/lti/openid-registration.php",
+        "https://127.0.0.1:{port}/mod/lti/openid-registration.php",  # another scheme: another origin
+        "http://127.0.0.1:{other_port}/mod/lti/openid-registration.php",
     ],
 )
 def test_registration_is_posted_only_to_the_origin_that_served_the_configuration(
-    registration_endpoint: str,
+    platform_keys: KeysServer, registration_endpoint: str
 ) -> None:
     """The registration token and Cadre's registration go to the platform, and what the endpoint answers
     is shown on the page: an endpoint elsewhere would make Cadre a proxy into the platform's network."""
-    url = "https://moodle.example.edu/mod/lti/openid-configuration.php"
-    transport, seen = serve({url: httpx.Response(200, json=configuration(
-        registration_endpoint=registration_endpoint))})
-    with httpx.Client(transport=transport) as client, pytest.raises(RegistrationFailed) as failure:
+    port = int(platform_keys.url.rsplit(":", 1)[1])
+    endpoint = registration_endpoint.format(port=port, other_port=port + 1)
+    url = f"{platform_keys.url}/mod/lti/openid-configuration.php?{httpx.QueryParams({'endpoint': endpoint})}"
+    with httpx.Client(timeout=5) as client, pytest.raises(RegistrationFailed) as failure:
         fetch_platform_configuration(client, url, "registration-token")
     assert failure.value.status == 400
     assert "registration_endpoint" in failure.value.message
-    assert seen == [url]
+    assert [path.split("?")[0] for path in platform_keys.seen] == ["/mod/lti/openid-configuration.php"]
 
 
-def test_messages_name_urls_without_their_query() -> None:
-    url = "https://moodle.example.edu/mod/lti/openid-configuration.php?registration_token=SECRET-IN-QUERY"
-    transport, _ = serve({url: httpx.Response(503)})
-    with httpx.Client(transport=transport) as client, pytest.raises(RegistrationFailed) as failure:
+def test_messages_name_urls_without_their_query(platform_keys: KeysServer) -> None:
+    url = f"{platform_keys.url}/mod/lti/openid-configuration.php?registration_token=SECRET-IN-QUERY"
+    with httpx.Client(timeout=5) as client, pytest.raises(RegistrationFailed) as failure:
         fetch_platform_configuration(client, url, None)
     assert "SECRET-IN-QUERY" not in failure.value.message
-    assert "https://moodle.example.edu/mod/lti/openid-configuration.php" in failure.value.message
+    assert f"{platform_keys.url}/mod/lti/openid-configuration.php" in failure.value.message
     assert dynamic_registration.shown_url("https://user:pw@h.example/p?q=1#f") == "https://h.example/p"
 
 
-@pytest.fixture
-def log_text() -> Iterator[io.StringIO]:
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(JsonFormatter())
-    loggers = [logging.getLogger(name) for name in APP_LOGGERS]
-    for logger in loggers:
-        logger.addHandler(handler)
-    yield stream
-    for logger in loggers:
-        logger.removeHandler(handler)
-
-
 def test_a_failed_registration_logs_neither_tokens_nor_the_platforms_answer(
-    client: FlaskClient, lms: RunningLms, log_text: io.StringIO
+    client: FlaskClient, lms: RunningLms, log_lines: io.StringIO
 ) -> None:
     query = httpx.QueryParams({
         "invite": invitations.issue(TEST_SECRET_KEY),
@@ -138,9 +178,9 @@ def test_a_failed_registration_logs_neither_tokens_nor_the_platforms_answer(
     page = response.get_data(as_text=True)
     assert response.status_code == 502
     assert "registration token expired" in page  # the platform's answer, for the administrator
-    lines = [json.loads(line) for line in log_text.getvalue().splitlines()]
+    lines = [json.loads(line) for line in log_lines.getvalue().splitlines()]
     assert any(line["msg"].startswith("dynamic registration failed") for line in lines)
-    text = log_text.getvalue()
+    text = log_lines.getvalue()
     for secret in ("SECRET-IN-CONFIGURATION-URL", "not-the-lms-token", "registration token expired",
                    query["invite"]):
         assert secret not in text
