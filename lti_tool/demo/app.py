@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import secrets
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, abort, jsonify, render_template, request, url_for
 from jinja2 import DictLoader
@@ -15,6 +16,7 @@ from lti_tool.demo.platform import (
     DEEP_LINKING_REQUEST,
     LIS_ROLES_FOR,
     Activity,
+    LaunchRequest,
     LmsUser,
     LtiPlatform,
     PlatformError,
@@ -25,8 +27,19 @@ SCOPE_SCORE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
 SCOPE_NRPS = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
 
 
-def create_platform_app(platform: LtiPlatform, *, with_course_pages: bool = True) -> Flask:
-    """A Flask app serving ``platform``. ``with_course_pages`` adds the demo LMS's pages."""
+def create_platform_app(
+    platform: LtiPlatform,
+    *,
+    with_course_pages: bool = True,
+    storage_target: str | None = "_parent",
+    storage_responder: bool = True,
+) -> Flask:
+    """A Flask app serving ``platform``. ``with_course_pages`` adds the demo LMS's pages.
+
+    On those pages, the launch page answers the tool frame's LTI Platform Storage messages
+    (``storage_responder``) and its login initiation offers them with ``lti_storage_target``
+    (``storage_target``; None sends none, as Moodle does).
+    """
     app = Flask(__name__)
     app.config["SECRET_KEY"] = secrets.token_urlsafe(32)
     # Cookies ignore ports: on 127.0.0.1 the LMS and Cadre share a cookie jar, so never reuse its names.
@@ -111,7 +124,7 @@ def create_platform_app(platform: LtiPlatform, *, with_course_pages: bool = True
         return "", 204
 
     if with_course_pages:
-        _add_course_pages(app, platform)
+        _add_course_pages(app, platform, storage_target=storage_target, storage_responder=storage_responder)
     return app
 
 
@@ -125,7 +138,9 @@ def _member(platform: LtiPlatform, person: LmsUser) -> dict[str, Any]:
     return member
 
 
-def _add_course_pages(app: Flask, platform: LtiPlatform) -> None:
+def _add_course_pages(
+    app: Flask, platform: LtiPlatform, *, storage_target: str | None, storage_responder: bool
+) -> None:
     course = platform.course
 
     def render_page(page_title: str, template: str, **context: Any) -> str:
@@ -171,6 +186,7 @@ def _add_course_pages(app: Flask, platform: LtiPlatform) -> None:
             person=person,
             heading=activity.title,
             start_url=url_for("demo_login_initiation", hint=launch.message_hint),
+            tool_origin=_tool_origin(launch) if storage_responder else None,
         )
 
     @app.get("/deep-link", endpoint="demo_deep_link")
@@ -183,6 +199,7 @@ def _add_course_pages(app: Flask, platform: LtiPlatform) -> None:
             person=person,
             heading="Add a Cadre activity",
             start_url=url_for("demo_login_initiation", hint=launch.message_hint),
+            tool_origin=_tool_origin(launch) if storage_responder else None,
         )
 
     @app.get("/login-initiation", endpoint="demo_login_initiation")
@@ -191,8 +208,14 @@ def _add_course_pages(app: Flask, platform: LtiPlatform) -> None:
         launch = platform.pending_launch(request.args.get("hint", ""))
         if launch is None:
             raise PlatformError("This launch link has expired: start again from the course page.", 404)
-        action, fields = platform.login_initiation(launch)
+        action, fields = platform.login_initiation(launch, storage_target=storage_target)
         return render_template("auto_submit.html", title="Opening Cadre", action=action, fields=fields)
+
+
+def _tool_origin(launch: LaunchRequest) -> str:
+    """The origin the tool frame's Platform Storage messages come from (and answers go to)."""
+    parts = urlsplit(launch.registration.tool.base_url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _person(platform: LtiPlatform, sub: str) -> LmsUser:

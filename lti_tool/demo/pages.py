@@ -244,6 +244,41 @@ FRAME_PAGE: Final = """
 </div>
 <iframe class="tool" name="tool" title="Cadre: {{ heading }}" src="{{ start_url }}"
         allow="clipboard-write" data-testid="tool-frame"></iframe>
+{% if tool_origin %}
+<script>
+/* LTI Platform Storage (1EdTech LTI Client Side postMessages): the tool frame may keep small values in
+   this window, e.g. to bind a launch to the browser when it refuses the tool's cookies. */
+(function () {
+  var frame = document.querySelector("iframe[data-testid=tool-frame]");
+  var toolOrigin = {{ tool_origin|tojson }};
+  var store = new Map();
+  window.addEventListener("message", function (event) {
+    var data = event.data;
+    if (event.source !== frame.contentWindow || event.origin !== toolOrigin) return;
+    if (!data || typeof data !== "object" || typeof data.subject !== "string") return;
+    var reply = {subject: data.subject + ".response", message_id: data.message_id};
+    var slot = event.origin + " " + data.key;
+    if (data.subject === "lti.capabilities") {
+      reply.supported_messages = [{subject: "lti.put_data"}, {subject: "lti.get_data"}];
+    } else if (data.subject === "lti.put_data" && typeof data.key === "string") {
+      store.set(slot, data.value);
+      reply.key = data.key;
+      reply.value = data.value;
+    } else if (data.subject === "lti.get_data" && store.has(slot)) {
+      reply.key = data.key;
+      reply.value = store.get(slot);
+    } else if (data.subject === "lti.put_data") {
+      reply.error = {code: "bad_request", message: "lti.put_data needs a string key."};
+    } else if (data.subject === "lti.get_data") {
+      reply.error = {code: "bad_request", message: "Nothing is stored under this key."};
+    } else {
+      reply.error = {code: "unsupported_subject", message: "Unsupported subject: " + data.subject};
+    }
+    event.source.postMessage(reply, event.origin);
+  });
+})();
+</script>
+{% endif %}
 """
 
 AUTO_SUBMIT: Final = """<!doctype html>

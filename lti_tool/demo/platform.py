@@ -655,10 +655,16 @@ class LtiPlatform:
                 self._deep_link_requests[request.deep_link_data] = request
         return request
 
-    def login_initiation(self, request: LaunchRequest) -> tuple[str, dict[str, str]]:
-        """Where and what the platform posts to start the tool's OIDC login (third-party initiated login)."""
+    def login_initiation(
+        self, request: LaunchRequest, *, storage_target: str | None = None
+    ) -> tuple[str, dict[str, str]]:
+        """Where and what the platform posts to start the tool's OIDC login (third-party initiated login).
+
+        ``storage_target`` (e.g. ``"_parent"``) offers the tool LTI Platform Storage, as Canvas does: only
+        a page that answers the tool frame's postMessages (the demo LMS's launch page) may send it.
+        """
         registration = request.registration
-        return registration.tool.login_url, {
+        fields = {
             "iss": self.issuer,
             "login_hint": request.user.sub,
             "target_link_uri": _target_link_uri(request),
@@ -666,6 +672,9 @@ class LtiPlatform:
             "client_id": registration.client_id,
             "lti_deployment_id": registration.deployment_id,
         }
+        if storage_target:
+            fields["lti_storage_target"] = storage_target
+        return registration.tool.login_url, fields
 
     def build_claims(self, request: LaunchRequest, *, nonce: str, now: float | None = None) -> dict[str, Any]:
         """Every claim of the id_token for ``request``, before overrides and omissions."""

@@ -6,8 +6,9 @@ Status policy (the same for login and launch):
   parameter or claim, a wrong LTI version, a message type Cadre does not handle. The platform sent a bad
   message; retrying will not help.
 * **401** — the token cannot be trusted for this browser now: bad or missing signature, unknown ``kid``,
-  expired or future-dated token, replayed nonce, a login that began elsewhere or expired, or a browser that
-  refused Cadre's cookies. Opening the activity again usually fixes it.
+  expired or future-dated token, replayed nonce, a login that began elsewhere or expired, a browser that
+  refused Cadre's cookies, or a Platform Storage secret that does not match the login's. Opening the
+  activity again usually fixes it.
 * **403** — the token is fine but Cadre was not told to trust its sender: issuer + client_id or deployment
   not registered. An administrator must register it (the page names the ``cadre`` command).
 * **502** — the platform's public keys could not be fetched.
@@ -109,6 +110,12 @@ REJECTIONS: dict[str, Rejection] = {
         "This browser did not send back the cookie Cadre set when the login began, so Cadre cannot tell "
         "the launch came from you. Browsers that block third-party cookies do this inside a course page.",
         "Open Cadre in a new tab (the link below), or allow cookies for this site.",
+    ),
+    "storage_mismatch": Rejection(
+        401, "Launch not bound to this browser",
+        "The value the platform kept for this login (LTI Platform Storage) does not match the one Cadre "
+        "gave it, so Cadre cannot tell the launch came from you.",
+        "Open the activity again from your course, or open Cadre in a new tab (the link below).",
     ),
     "issuer_mismatch": Rejection(
         401, "Launch from another platform",

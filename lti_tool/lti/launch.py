@@ -13,7 +13,11 @@ registrations up by issuer alone unless told otherwise, ignores ``aud``/``azp`` 
    rate limited), then ``exp``/``iat`` with ``settings.clock_skew_seconds`` of leeway;
 4. ``aud`` contains the login's client_id; with several audiences, ``azp`` is that client_id;
 5. the nonce is the login's, and is consumed (deleted): a second use is "already used";
-6. the browser sent back the state cookie set at login (binds the launch to the browser);
+6. the launch is bound to the browser: it sent back the state cookie set at login or, when the login used
+   LTI Platform Storage (:mod:`.oidc`), the ``lti_storage_secret`` the platform's window kept for it
+   (compared in constant time). Without the cookie and without that field, nothing is consumed or stored:
+   :class:`PlatformStorageNeeded` makes the view answer with a page that asks the platform for the secret
+   (``lti.get_data``) and posts the launch again with it;
 7. LTI version 1.3.0, a message type Cadre handles, a registered deployment, ``sub``, ``roles``, and
    ``resource_link.id`` or ``deep_linking_settings`` as the message type requires; pylti1p3's own
    message validators run last as a backstop.
@@ -23,6 +27,7 @@ The rest of pylti1p3's ``MessageLaunch`` (deep linking, AGS, NRPS) works on the 
 
 from __future__ import annotations
 
+import hmac
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -36,10 +41,10 @@ from pylti1p3.message_validators import get_validators
 from sqlalchemy.orm import Session
 
 from lti_tool.lti.errors import LaunchRejected
-from lti_tool.lti.oidc import CadreCookieService, new_tab_login_url
+from lti_tool.lti.oidc import CadreCookieService, PlatformStorage, new_tab_login_url
 from lti_tool.lti.registration import DatabaseToolConf, PlatformKeys
 from lti_tool.lti.services import CadreServiceConnector
-from lti_tool.lti.storage import DatabaseDataStorage, LoginState, consume_nonce
+from lti_tool.lti.storage import DatabaseDataStorage, LoginState, consume_nonce, peek_nonce
 from lti_tool.models import Deployment, Launch, Platform
 from lti_tool.settings import Settings
 
@@ -60,6 +65,7 @@ DEEP_LINKING_REQUEST = "LtiDeepLinkingRequest"
 SUPPORTED_MESSAGE_TYPES = (RESOURCE_LINK_REQUEST, DEEP_LINKING_REQUEST)
 LTI_VERSION = "1.3.0"
 ACCEPTED_ALGORITHMS = ("RS256",)
+STORAGE_SECRET_FIELD = "lti_storage_secret"  # noqa: S105 - a form field name
 
 
 @dataclass(frozen=True)
@@ -71,6 +77,18 @@ class ValidatedLaunch:
     @property
     def message_type(self) -> str:
         return self.claims[CLAIM_MESSAGE_TYPE]
+
+
+class PlatformStorageNeeded(Exception):  # noqa: N818 - a request for one more step, not an error
+    """The launch came without the state cookie, from a login that used LTI Platform Storage: the view
+    answers with a page that fetches the login's secret from the platform's window and posts again."""
+
+    def __init__(self, *, id_token: str, state: str, storage: PlatformStorage, new_tab_url: str) -> None:
+        super().__init__("launch awaiting the platform storage secret")
+        self.id_token = id_token
+        self.state = state
+        self.storage = storage
+        self.new_tab_url = new_tab_url
 
 
 class CadreDeepLink(DeepLink):
@@ -150,8 +168,19 @@ class CadreMessageLaunch(FlaskMessageLaunch):
 
         claims = self._verify_signature(id_token, header, platform)
         self._check_audience(claims, platform)
+        has_cookie = self._cookie_service.get_cookie(state) == state
+        storage_secret = self._get_request_param(STORAGE_SECRET_FIELD)
+        storage = PlatformStorage.of(login.storage_target, registration.get_auth_login_url())
+        if not has_cookie and storage_secret is None and login.storage_secret and storage:
+            self._consume_nonce(claims, login, platform, consume=False)  # a replay is refused now
+            raise PlatformStorageNeeded(id_token=id_token, state=state, storage=storage,
+                                        new_tab_url=new_tab_login_url(self._settings, login))
         self._consume_nonce(claims, login, platform)
-        if self._cookie_service.get_cookie(state) != state:
+        if storage_secret is not None:
+            if not _same_secret(storage_secret, login.storage_secret):
+                raise LaunchRejected("storage_mismatch", issuer=iss, client_id=platform.client_id,
+                                     new_tab_url=new_tab_login_url(self._settings, login))
+        elif not has_cookie:
             raise LaunchRejected("cookies_blocked", issuer=iss, client_id=platform.client_id,
                                  new_tab_url=new_tab_login_url(self._settings, login))
         deployment = self._check_message(claims, platform)
@@ -216,14 +245,16 @@ class CadreMessageLaunch(FlaskMessageLaunch):
         if (len(audiences) > 1 or azp is not None) and azp != platform.client_id:
             raise LaunchRejected("azp_mismatch", azp=azp or "missing", **who)
 
-    def _consume_nonce(self, claims: dict[str, Any], login: LoginState, platform: Platform) -> None:
+    def _consume_nonce(self, claims: dict[str, Any], login: LoginState, platform: Platform, *,
+                       consume: bool = True) -> None:
+        """Check the nonce is the login's and unused, and delete it (``consume=False``: only check)."""
         who = {"issuer": platform.issuer, "client_id": platform.client_id}
         nonce = claims.get("nonce")
         if not isinstance(nonce, str) or not nonce:
             raise LaunchRejected("missing_claim", claim="nonce", message_type=_message_type(claims), **who)
         if nonce != login.nonce:
             raise LaunchRejected("nonce_mismatch", **who)
-        outcome = consume_nonce(self._db, nonce, platform.id)
+        outcome = (consume_nonce if consume else peek_nonce)(self._db, nonce, platform.id)
         if outcome == "used":
             raise LaunchRejected("nonce_used", **who)
         if outcome == "expired":
@@ -303,6 +334,13 @@ def _is_http_url(value: object) -> bool:
         return parts.scheme in {"http", "https"} and bool(parts.hostname)
     except ValueError:  # e.g. an unclosed IPv6 bracket
         return False
+
+
+def _same_secret(sent: str, kept: str | None) -> bool:
+    """The Platform Storage secret the launch brought back is the one its login made (constant time)."""
+    if not kept or not sent:
+        return False
+    return hmac.compare_digest(sent.encode(), kept.encode())
 
 
 def _message_type(body: dict[str, Any]) -> str:

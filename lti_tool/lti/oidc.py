@@ -10,29 +10,87 @@ What Cadre changes from pylti1p3's defaults, and why:
 * a login without ``client_id`` is accepted only when the issuer has a single registration;
 * every refusal is a :class:`~lti_tool.lti.errors.LaunchRejected` with its own message.
 
-Canvas's ``lti_storage_target`` (LTI Platform Storage) is accepted and passed through the cookie check,
-but Cadre keeps its state in cookies plus the database: when a browser refuses the state cookie, the launch
-answers with a page that reopens Cadre in a new tab (see ``cookies_blocked`` in :mod:`.errors`).
+When the login carries ``lti_storage_target`` (Canvas; the 1EdTech LTI Client Side postMessages / Platform
+Storage API), the state cookie is still set, and the login also makes a random ``storage_secret`` (kept in
+the :class:`~lti_tool.lti.storage.LoginState`). Instead of a 302, the login answers with a small page
+(``lti/storage_login.html``) that asks the platform's window to keep the secret (``lti.put_data``) and then
+goes on to the platform's authorization URL. A launch that comes back without the state cookie is then
+bound to the browser by the secret the platform gives back (``lti.get_data``, see :mod:`.launch`). The
+secret is only ever in that page and in the platform window's storage: never in a URL, never in a log.
+Without a storage target, a launch whose state cookie the browser refused answers with a page that reopens
+Cadre in a new tab (see ``cookies_blocked`` in :mod:`.errors`).
 """
 
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Response
+from flask import Response, make_response, render_template
 from pylti1p3.contrib.flask import FlaskCookieService, FlaskOIDCLogin, FlaskRequest, FlaskSessionService
+from pylti1p3.contrib.flask.redirect import FlaskRedirect
 from sqlalchemy.orm import Session
 
 from lti_tool.lti.errors import LaunchRejected
 from lti_tool.lti.registration import CadreRegistration, DatabaseToolConf
 from lti_tool.lti.storage import DatabaseDataStorage, LoginState, issue_nonce
+from lti_tool.security import origin_of
 from lti_tool.settings import Settings
 
 STATE_COOKIE_PREFIX = "lti1p3-"
 LOGIN_PARAMS = ("iss", "login_hint", "target_link_uri", "lti_message_hint", "lti_deployment_id", "client_id",
                 "lti_storage_target")
+STORAGE_KEY_PREFIX = "cadre_state_"
+"""Platform Storage key of a login's secret: this prefix + the state."""
+STORAGE_TARGET_MAX_LENGTH = 255
+
+
+def storage_key(state: str) -> str:
+    return STORAGE_KEY_PREFIX + state
+
+
+@dataclass(frozen=True)
+class PlatformStorage:
+    """Where the pages of a Platform Storage login or launch post their messages."""
+
+    target: str
+    """``_parent`` or the name of a frame of the parent window (Canvas: ``post_message_forwarding``)."""
+    origin: str
+    """The platform's origin: that of its OIDC authorization URL (the spec's choice)."""
+
+    @classmethod
+    def of(cls, target: str | None, auth_login_url: str | None) -> PlatformStorage | None:
+        if not target or len(target) > STORAGE_TARGET_MAX_LENGTH:
+            return None
+        origin = origin_of(auth_login_url or "")
+        return cls(target=target, origin=origin) if origin else None
+
+    def page_context(self, state: str) -> dict[str, str]:
+        return {"storage_target": self.target, "platform_origin": self.origin,
+                "storage_key": storage_key(state)}
+
+
+class StorageLoginPage(FlaskRedirect):
+    """The login's answer when the platform offers Platform Storage: a page that stores the secret in the
+    platform's window, then goes to the authorization URL (with the state cookie set, as for the 302)."""
+
+    def __init__(self, location: str, cookie_service: CadreCookieService, storage: PlatformStorage,
+                 state: str, secret: str) -> None:
+        super().__init__(location, cookie_service)
+        self._page_context = {**storage.page_context(state), "storage_secret": secret,
+                              "message_id": secrets.token_urlsafe(12)}
+
+    def do_redirect(self) -> Response:
+        html = render_template("lti/storage_login.html", auth_url=self.get_redirect_url(),
+                               **self._page_context)
+        response = make_response(html, 200)
+        response.headers["Cache-Control"] = "no-store"
+        return self._process_response(response)
+
+    def do_js_redirect(self) -> Response:
+        return self.do_redirect()
 
 
 class CadreCookieService(FlaskCookieService):
@@ -78,6 +136,7 @@ class CadreOIDCLogin(FlaskOIDCLogin):
         session_service.set_data_storage(self._storage)
         super().__init__(request, tool_conf, session_service=session_service,
                          cookie_service=CadreCookieService(request))
+        self._storage_login: tuple[PlatformStorage, str, str] | None = None
 
     def get_additional_login_params(self) -> list[str]:
         return ["lti_storage_target"]
@@ -113,6 +172,9 @@ class CadreOIDCLogin(FlaskOIDCLogin):
         lifetime = self._settings.nonce_lifetime_seconds
         self._cookie_service.set_cookie(state, state, lifetime)
         issue_nonce(self._db, nonce, registration.platform_id, lifetime)
+        storage = None if self._is_new_window_request() else PlatformStorage.of(
+            self._get_request_param("lti_storage_target"), registration.get_auth_login_url())
+        storage_secret = secrets.token_urlsafe(24) if storage else None
         LoginState(
             issuer=registration.get_issuer() or "",
             client_id=registration.get_client_id() or "",
@@ -121,7 +183,11 @@ class CadreOIDCLogin(FlaskOIDCLogin):
             login_hint=self._get_request_param("login_hint"),
             lti_message_hint=self._get_request_param("lti_message_hint") or None,
             target_link_uri=self._get_request_param("target_link_uri") or None,
+            storage_target=storage.target if storage else None,
+            storage_secret=storage_secret,
         ).save(self._storage, state, lifetime)
+        if storage and storage_secret:
+            self._storage_login = (storage, state, storage_secret)
 
         auth_params: dict[str, Any] = {
             "scope": "openid",
@@ -138,6 +204,13 @@ class CadreOIDCLogin(FlaskOIDCLogin):
             auth_params["lti_message_hint"] = lti_message_hint
         auth_login_url = registration.get_auth_login_url() or ""
         return auth_login_url + ("&" if "?" in auth_login_url else "?") + urlencode(auth_params)
+
+    def _prepare_redirect(self, launch_url: str) -> FlaskRedirect:
+        url = self._prepare_redirect_url(launch_url)
+        if self._storage_login is not None:
+            storage, state, secret = self._storage_login
+            return StorageLoginPage(url, self._cookie_service, storage, state, secret)
+        return FlaskRedirect(url, self._cookie_service)
 
 
 def new_tab_login_url(settings: Settings, login: LoginState) -> str:

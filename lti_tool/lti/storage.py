@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from pylti1p3.launch_data_storage.base import LaunchDataStorage
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from lti_tool.db import utcnow
@@ -87,6 +87,11 @@ class LoginState:
     login_hint: str
     lti_message_hint: str | None = None
     target_link_uri: str | None = None
+    storage_target: str | None = None
+    """The login's ``lti_storage_target``, when the platform offered LTI Platform Storage."""
+    storage_secret: str | None = None
+    """The random value Cadre's login page gave the platform to keep (Platform Storage); a launch without
+    the state cookie must bring it back."""
 
     @classmethod
     def key(cls, state: str) -> str:
@@ -101,7 +106,10 @@ class LoginState:
         if not STATE_PATTERN.fullmatch(state):  # not one Cadre made: don't send it to the database
             return None
         value = storage.get_value(cls.key(state))
-        return cls(**value) if isinstance(value, dict) else None
+        if not isinstance(value, dict):
+            return None
+        known = {name: value[name] for name in cls.__dataclass_fields__ if name in value}
+        return cls(**known)
 
 
 def issue_nonce(session: Session, value: str, platform_id: int, lifetime_seconds: int) -> Nonce:
@@ -126,6 +134,17 @@ def consume_nonce(session: Session, value: str, platform_id: int, now: datetime 
         .where(Nonce.value == value, Nonce.platform_id == platform_id)
         .returning(Nonce.expires_at)
     ).scalar()
+    if expires_at is None:
+        return "used"
+    return "expired" if expires_at <= now else "ok"
+
+
+def peek_nonce(session: Session, value: str, platform_id: int, now: datetime | None = None) -> NonceCheck:
+    """What :func:`consume_nonce` would answer now, without deleting anything."""
+    now = now or utcnow()
+    expires_at = session.scalar(
+        select(Nonce.expires_at).where(Nonce.value == value, Nonce.platform_id == platform_id)
+    )
     if expires_at is None:
         return "used"
     return "expired" if expires_at <= now else "ok"

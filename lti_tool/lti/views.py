@@ -8,6 +8,7 @@ request's session is rolled back before the error page is rendered.
 from __future__ import annotations
 
 import logging
+import secrets
 from typing import Any
 
 from flask import (
@@ -16,6 +17,7 @@ from flask import (
     Response,
     current_app,
     jsonify,
+    make_response,
     redirect,
     render_template,
     request,
@@ -35,7 +37,9 @@ from lti_tool.lti.launch import (
     CLAIM_DEEP_LINKING_SETTINGS,
     CLAIM_RESOURCE_LINK,
     DEEP_LINKING_REQUEST,
+    STORAGE_SECRET_FIELD,
     CadreMessageLaunch,
+    PlatformStorageNeeded,
 )
 from lti_tool.lti.oidc import LOGIN_PARAMS, CadreCookieService, CadreOIDCLogin, login_request
 from lti_tool.lti.provisioning import record_launch
@@ -103,6 +107,8 @@ def launch() -> Any:
         message_launch.validate()
     except LaunchRejected as error:
         return _rejected(error, "launch")
+    except PlatformStorageNeeded as needed:
+        return _platform_storage_launch(needed)
     assert message_launch.validated is not None
     launch_row = record_launch(session, message_launch.validated, settings)
     session.commit()
@@ -110,6 +116,29 @@ def launch() -> Any:
     endpoint = "lti.deep_link" if launch_row.message_type == DEEP_LINKING_REQUEST else "pages.home"
     response = redirect(cadre_session.launch_url(endpoint), code=303)
     CadreCookieService.forget_state(response, request.form["state"])
+    return response
+
+
+def _platform_storage_launch(needed: PlatformStorageNeeded) -> Response:
+    """No state cookie, but the login stored a secret in the platform's window: a page that fetches it
+    (``lti.get_data``) and posts the launch again with it. Nothing was consumed or stored."""
+    get_session().rollback()
+    blocked = errors.REJECTIONS["cookies_blocked"]
+    html = render_template(
+        "lti/storage_launch.html",
+        launch_url=url_for("lti.launch"),
+        id_token=needed.id_token,
+        state=needed.state,
+        secret_field=STORAGE_SECRET_FIELD,
+        message_id=secrets.token_urlsafe(12),
+        blocked_title=blocked.title,
+        blocked_message=errors.rejection_message("cookies_blocked"),
+        blocked_action=errors.rejection_action("cookies_blocked"),
+        new_tab_url=needed.new_tab_url,
+        **needed.storage.page_context(needed.state),
+    )
+    response = make_response(html, 200)
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 

@@ -355,3 +355,29 @@ def test_token_endpoint_refuses_bad_assertions(
     })
     assert response.status_code == 401
     assert response.get_json() == {"error": "invalid_client", "error_description": description}
+
+
+def test_demo_lms_offers_platform_storage_to_the_tool_frame(lms: LtiPlatform) -> None:
+    learner = lms.course.first_with_role("learner")
+    activity = lms.course.activities[0].resource_link_id
+    client = create_platform_app(lms).test_client()
+
+    frame = client.get("/launch", query_string={"user": learner.sub, "activity": activity})
+    page = frame.get_data(as_text=True)
+    assert frame.status_code == 200
+    assert 'var toolOrigin = "https://cadre.example.test";' in page
+    assert "event.source !== frame.contentWindow || event.origin !== toolOrigin" in page
+    assert "lti.put_data" in page and "lti.get_data" in page and "bad_request" in page
+    start = page.split('src="', 2)[1].split('"')[0].replace("&amp;", "&")
+    initiation = client.get(start).get_data(as_text=True)
+    assert '<input type="hidden" name="lti_storage_target" value="_parent">' in initiation
+
+    # the httpx flows and a platform configured without it send no storage target and answer nothing
+    request = lms.prepare_launch(learner)
+    assert "lti_storage_target" not in lms.login_initiation(request)[1]
+    assert lms.login_initiation(request, storage_target="_parent")[1]["lti_storage_target"] == "_parent"
+    plain = create_platform_app(lms, storage_target=None, storage_responder=False).test_client()
+    frame = plain.get("/launch", query_string={"user": learner.sub, "activity": activity})
+    assert "toolOrigin" not in frame.get_data(as_text=True)
+    start = frame.get_data(as_text=True).split('src="', 2)[1].split('"')[0].replace("&amp;", "&")
+    assert "lti_storage_target" not in plain.get(start).get_data(as_text=True)

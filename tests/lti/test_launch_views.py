@@ -90,7 +90,7 @@ def test_valid_launch_records_everything_and_lands_home(app: Flask, lms: FakePla
 
 def test_login_by_get_and_the_state_cookie_flags(app: Flask, lms: FakePlatform) -> None:
     client = app.test_client()
-    response, params = lms.login(client, method="GET", lti_storage_target="_parent")
+    response, params = lms.login(client, method="GET")
     assert response.status_code == 302
     assert params["client_id"] == CLIENT_ID and params["redirect_uri"].endswith("/lti/launch")
     assert params["login_hint"] == "hint-1" and params["lti_message_hint"] == "msg-1"
