@@ -239,7 +239,7 @@ DEEP_LINK_NEEDS_DEEP_LINKING_LAUNCH = (
 )
 DEEP_LINK_UNKNOWN_KIND = "Choose one of the activity kinds listed."
 DEEP_LINK_EMPTY_TITLE = "Give the activity a title."
-DEEP_LINK_TITLE_TOO_LONG = "Keep the title under {max_length} characters."
+DEEP_LINK_TITLE_TOO_LONG = "The title can be at most {max_length} characters long."
 
 
 def error_page(status: int, title: str, message: str, action: str | None = None,

@@ -198,7 +198,7 @@ class CadreMessageLaunch(FlaskMessageLaunch):
         try:
             header = json.loads(self.urlsafe_b64decode(parts[0]))
             body = json.loads(self.urlsafe_b64decode(parts[1]))
-        except ValueError as error:
+        except (ValueError, RecursionError) as error:  # RecursionError: absurdly nested JSON
             raise LaunchRejected("malformed_token", detail="header or body is not base64url JSON") from error
         if not isinstance(header, dict) or not isinstance(body, dict):
             raise LaunchRejected("malformed_token", detail="header and body must be JSON objects")

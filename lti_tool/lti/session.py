@@ -168,12 +168,14 @@ def check_csrf() -> Response | None:
     if request.method not in UNSAFE_METHODS or _csrf_is_exempt():
         return None
     launch = current_launch()
+    if launch is None:  # no form of a live session can be valid: say the session is what expired
+        return session_expired()
     sent = request.headers.get(CSRF_HEADER)
     if not sent and request.mimetype in {"application/x-www-form-urlencoded", "multipart/form-data"}:
         sent = request.form.get(CSRF_FIELD)
-    expected = csrf_token_for(launch.id, current_app.config["SECRET_KEY"]) if launch else None
+    expected = csrf_token_for(launch.id, current_app.config["SECRET_KEY"])
     # Compared as bytes: hmac.compare_digest raises TypeError on a str with non-ASCII characters.
-    if not sent or not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
+    if not sent or not hmac.compare_digest(sent.encode(), expected.encode()):
         return errors.error_page(400, "Form expired", errors.CSRF_FAILED)
     return None
 

@@ -50,8 +50,25 @@ class PlatformEndpoints:
     audience: str | None = None
 
 
-def require_http_url(label: str, value: str) -> str:
+# The lengths of the platforms table's columns (lti_tool.models.Platform, Deployment).
+NAME_MAX, ISSUER_MAX, CLIENT_ID_MAX, URL_MAX, DEPLOYMENT_ID_MAX = 200, 500, 255, 1000, 255
+LARGEST_ID = 2**31 - 1
+
+
+def checked_text(label: str, value: str, max_length: int) -> str:
+    """``value`` without surrounding spaces, refused when longer than its column or with control characters
+    (a NUL or a newline pasted along with an id would never match what the LMS sends)."""
+    value = value.strip()
+    if any(ord(char) < 32 or ord(char) == 127 for char in value):
+        raise PlatformRegistrationError(f"{label} must not contain control characters.")
+    if len(value) > max_length:
+        raise PlatformRegistrationError(f"{label} must be at most {max_length} characters.")
+    return value
+
+
+def require_http_url(label: str, value: str, max_length: int = URL_MAX) -> str:
     """``value`` if it is an absolute http(s) URL with a host, else :class:`InvalidUrl` naming ``label``."""
+    value = checked_text(label, value, max_length)
     try:
         parts = urlsplit(value.strip())
         usable = parts.scheme in {"http", "https"} and bool(parts.hostname)
@@ -59,7 +76,7 @@ def require_http_url(label: str, value: str) -> str:
         usable = False
     if not usable:
         raise InvalidUrl(f"{label} must be an absolute http(s) URL, got {value!r}")
-    return value.strip()
+    return value
 
 
 def moodle_endpoints(site: str) -> PlatformEndpoints:
@@ -100,7 +117,8 @@ def find_platform(
     """One platform, by id or by (issuer, client_id); :class:`UnknownPlatform` when there is none."""
     query = select(Platform).options(selectinload(Platform.deployments))
     if platform_id is not None:
-        platform = session.scalars(query.where(Platform.id == platform_id)).first()
+        in_range = 1 <= platform_id <= LARGEST_ID
+        platform = session.scalars(query.where(Platform.id == platform_id)).first() if in_range else None
         if platform is None:
             raise UnknownPlatform(f"No platform with id {platform_id}. See `cadre platform list`.")
         return platform
@@ -133,12 +151,13 @@ def add_platform(
     actor_label: str,
 ) -> Platform:
     """A new registration with its deployments; refuses a second registration of (issuer, client_id)."""
-    name, client_id = name.strip(), client_id.strip()
+    name = checked_text("--name", name, NAME_MAX)
+    client_id = checked_text("--client-id", client_id, CLIENT_ID_MAX)
     if not name:
         raise PlatformRegistrationError("The platform needs a name (--name).")
     if not client_id:
         raise PlatformRegistrationError("The client_id must not be empty.")
-    issuer = require_http_url("The issuer", endpoints.issuer)
+    issuer = require_http_url("The issuer", endpoints.issuer, ISSUER_MAX)
     login_url = require_http_url("The login URL", endpoints.login_url)
     token_url = require_http_url("The token URL", endpoints.token_url)
     jwks_url = require_http_url("The JWKS URL", endpoints.jwks_url)
@@ -159,15 +178,14 @@ def add_platform(
         client_id=client_id,
         auth_login_url=login_url,
         auth_token_url=token_url,
-        auth_audience=(endpoints.audience or "").strip() or None,
+        auth_audience=checked_text("--audience", endpoints.audience or "", URL_MAX) or None,
         key_set_url=jwks_url,
         product_family=product_family,
     )
     session.add(platform)
     session.flush()
-    unique_deployment_ids = list(dict.fromkeys(d.strip() for d in deployment_ids))
+    unique_deployment_ids = list(dict.fromkeys(map(_checked_deployment_id, deployment_ids)))
     for deployment_id in unique_deployment_ids:
-        _check_deployment_id(deployment_id)
         platform.deployments.append(Deployment(deployment_id=deployment_id))
     session.flush()
     audit.record(
@@ -186,8 +204,7 @@ def add_platform(
 def add_deployment(
     session: Session, platform: Platform, deployment_id: str, *, actor_label: str
 ) -> Deployment:
-    deployment_id = deployment_id.strip()
-    _check_deployment_id(deployment_id)
+    deployment_id = _checked_deployment_id(deployment_id)
     if any(existing.deployment_id == deployment_id for existing in platform.deployments):
         raise PlatformRegistrationError(
             f"Deployment {deployment_id} is already registered for platform {platform.id} "
@@ -224,8 +241,8 @@ def remove_platform(session: Session, platform: Platform, *, actor_label: str) -
     session.flush()
 
 
-def _check_deployment_id(deployment_id: str) -> None:
+def _checked_deployment_id(deployment_id: str) -> str:
+    deployment_id = checked_text("A deployment id", deployment_id, DEPLOYMENT_ID_MAX)
     if not deployment_id:
         raise PlatformRegistrationError("A deployment id must not be empty.")
-    if len(deployment_id) > 255:
-        raise PlatformRegistrationError("A deployment id must be at most 255 characters.")
+    return deployment_id

@@ -14,7 +14,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, send_file
+from flask import Blueprint, Response, current_app, redirect, render_template, request, send_file
 
 import rubrics
 from lti_tool.db import get_session
@@ -113,7 +113,7 @@ def library() -> Any:
     )
 
 
-@blueprint.get("/<int:rubric_id>")
+@blueprint.get("/<int(max=2147483647):rubric_id>")
 @require_launch(*ANYONE)
 def preview(rubric_id: int) -> Any:
     """The rubric as a manager sees it when assessing; ``?version=N`` shows an older version."""
@@ -187,7 +187,7 @@ def new() -> Any:
     return _redirect("rubric_library.preview", rubric_id=rubric.id, notice="saved")
 
 
-@blueprint.post("/<int:rubric_id>/duplicate")
+@blueprint.post("/<int(max=2147483647):rubric_id>/duplicate")
 @require_launch(*EDITORS)
 def duplicate(rubric_id: int) -> Any:
     session = get_session()
@@ -197,6 +197,12 @@ def duplicate(rubric_id: int) -> Any:
 
 
 # -- editing -----------------------------------------------------------------------------------------------
+
+
+STALE_FORM = (
+    "This form did not say which version of the rubric it was opened at. Check your changes below and "
+    "save again."
+)
 
 
 def _edit_page(
@@ -223,7 +229,7 @@ def _edit_page(
     return html, status
 
 
-@blueprint.get("/<int:rubric_id>/edit")
+@blueprint.get("/<int(max=2147483647):rubric_id>/edit")
 @require_launch(*EDITORS)
 def edit(rubric_id: int) -> Any:
     actor = _actor()
@@ -233,7 +239,7 @@ def edit(rubric_id: int) -> Any:
     return _edit_page(form, rubric=rubric, actor=actor)
 
 
-@blueprint.post("/<int:rubric_id>/edit")
+@blueprint.post("/<int(max=2147483647):rubric_id>/edit")
 @require_launch(*EDITORS)
 def save(rubric_id: int) -> Any:
     """Save an edit; invalid input or a conflicting save re-renders the form with everything typed kept."""
@@ -247,7 +253,11 @@ def save(rubric_id: int) -> Any:
     if content is None:
         return _edit_page(form, rubric=rubric, actor=actor, status=400)
     if form.lock_version is None:
-        abort(400)
+        # Without the version the form was opened at, a save could silently replace someone else's: show
+        # the form again (typed values kept) stamped with the current version, for a deliberate save.
+        form.lock_version = rubric.lock_version
+        form.problems.append(("title", STALE_FORM))
+        return _edit_page(form, rubric=rubric, actor=actor, status=400)
     try:
         outcome = services.update_rubric(
             session, actor, rubric_id, content, expected_lock_version=form.lock_version
@@ -277,7 +287,7 @@ def save(rubric_id: int) -> Any:
     return _redirect("rubric_library.preview", rubric_id=rubric_id, notice=notice)
 
 
-@blueprint.post("/<int:rubric_id>/archive")
+@blueprint.post("/<int(max=2147483647):rubric_id>/archive")
 @require_launch(*EDITORS)
 def archive(rubric_id: int) -> Any:
     session = get_session()
@@ -286,7 +296,7 @@ def archive(rubric_id: int) -> Any:
     return _redirect("rubric_library.library", notice="archived")
 
 
-@blueprint.post("/<int:rubric_id>/restore")
+@blueprint.post("/<int(max=2147483647):rubric_id>/restore")
 @require_launch(*EDITORS)
 def restore(rubric_id: int) -> Any:
     session = get_session()
@@ -295,7 +305,7 @@ def restore(rubric_id: int) -> Any:
     return _redirect("rubric_library.preview", rubric_id=rubric_id, notice="restored")
 
 
-@blueprint.post("/<int:rubric_id>/publish")
+@blueprint.post("/<int(max=2147483647):rubric_id>/publish")
 @require_launch(CadreRole.ADMIN)
 def publish(rubric_id: int) -> Any:
     session = get_session()
@@ -304,19 +314,22 @@ def publish(rubric_id: int) -> Any:
     return _redirect("rubric_library.preview", rubric_id=rubric_id, notice="published")
 
 
-@blueprint.post("/<int:rubric_id>/unpublish")
+@blueprint.post("/<int(max=2147483647):rubric_id>/unpublish")
 @require_launch(CadreRole.ADMIN)
 def unpublish(rubric_id: int) -> Any:
     session = get_session()
-    services.unpublish_rubric(session, _actor(), rubric_id)
+    actor = _actor()
+    rubric = services.unpublish_rubric(session, actor, rubric_id)
     session.commit()
+    if rubric.context_id != actor.context_id:  # another course's rubric: no longer visible from here
+        return _redirect("rubric_library.library", notice="unpublished")
     return _redirect("rubric_library.preview", rubric_id=rubric_id, notice="unpublished")
 
 
 # -- versions ----------------------------------------------------------------------------------------------
 
 
-@blueprint.get("/<int:rubric_id>/versions")
+@blueprint.get("/<int(max=2147483647):rubric_id>/versions")
 @require_launch(*EDITORS)
 def versions(rubric_id: int) -> Any:
     session = get_session()
@@ -326,7 +339,7 @@ def versions(rubric_id: int) -> Any:
     return render_template("rubric_library/versions.html", rubric=rubric, versions=history, actor=actor)
 
 
-@blueprint.get("/<int:rubric_id>/diff")
+@blueprint.get("/<int(max=2147483647):rubric_id>/diff")
 @require_launch(*EDITORS)
 def compare(rubric_id: int) -> Any:
     """What changed between two versions (``?from=1&to=2``; by default the last two)."""
@@ -390,7 +403,7 @@ def _settings() -> Settings:
     return current_app.config["CADRE"]
 
 
-@blueprint.get("/<int:rubric_id>/export.csv")
+@blueprint.get("/<int(max=2147483647):rubric_id>/export.csv")
 @require_launch(*EDITORS)
 def export_csv(rubric_id: int) -> Any:
     session = get_session()
@@ -406,7 +419,7 @@ def export_csv(rubric_id: int) -> Any:
     )
 
 
-@blueprint.get("/<int:rubric_id>/export.canvas.csv")
+@blueprint.get("/<int(max=2147483647):rubric_id>/export.canvas.csv")
 @require_launch(*EDITORS)
 def export_canvas_csv(rubric_id: int) -> Any:
     """The version in Canvas's rubric CSV layout, for Canvas's rubric import (levels-only rubrics: 422)."""
@@ -426,7 +439,7 @@ def export_canvas_csv(rubric_id: int) -> Any:
     )
 
 
-@blueprint.get("/<int:rubric_id>/export.case.json")
+@blueprint.get("/<int(max=2147483647):rubric_id>/export.case.json")
 @require_launch(*EDITORS)
 def export_case(rubric_id: int) -> Any:
     session = get_session()

@@ -81,17 +81,6 @@ def test_a_canvas_environment_that_does_not_exist_is_named(cadre: Cadre, app: Fl
     assert changed_tables(before, stored_rows(app)) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: `cadre platform add` checks no length against the columns (platforms.name 200, issuer 500, "
-        "client_id 255, URLs and audience 1000; only deployment ids are checked): on PostgreSQL a longer "
-        "value escapes as sqlalchemy DataError (a traceback, exit 1, no message); on SQLite it is stored "
-        "as given, longer than the schema says. Fix: check each length in ops.platforms.add_platform "
-        "(and require_http_url) and raise PlatformRegistrationError('--name must be at most 200 "
-        "characters') like _check_deployment_id does."
-    ),
-)
 @pytest.mark.parametrize(
     ("option", "value"),
     [
@@ -113,16 +102,6 @@ def test_platform_add_refuses_a_value_longer_than_cadre_keeps_naming_the_limit(
     assert changed_tables(before, stored_rows(app)) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: a NUL byte in a `cadre platform` value (e.g. --name 'a\\x00b', or a deployment id pasted with "
-        "one) is not refused: PostgreSQL rejects it with a DataError traceback (exit 1, no message); SQLite "
-        "stores it, and the name or deployment id then never matches what the LMS sends. Fix: refuse "
-        "control characters in ops.platforms (add_platform, add_deployment, find_platform) with a "
-        "PlatformRegistrationError naming the option."
-    ),
-)
 @pytest.mark.parametrize(
     "args",
     [
@@ -206,15 +185,6 @@ def test_remove_with_half_a_selector_or_two_selectors_removes_nothing(cadre: Cad
     assert changed_tables(before, stored_rows(app)) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: `cadre platform show/remove PLATFORM_ID` accepts any integer (click type=int) and looks it up "
-        "as is: an id beyond the database's integer range raises OverflowError (SQLite) or DataError "
-        "(PostgreSQL, from 2**31) instead of 'No platform with id N'. Fix: type=click.IntRange(1, 2**31 - 1) "
-        "on the argument, or treat out-of-range ids as unknown in ops.platforms.find_platform."
-    ),
-)
 @pytest.mark.usefixtures("registered")
 @pytest.mark.parametrize("command", ["show", "remove"])
 def test_show_and_remove_of_an_id_beyond_the_database_range_say_there_is_no_such_platform(

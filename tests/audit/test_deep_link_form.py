@@ -155,8 +155,8 @@ def test_the_deep_link_page_without_a_launch_says_the_session_expired(
         assert read_page(page).texts("error-message") == [SESSION_EXPIRED]
         before = stored_rows(app)
         refused = cookieless.post("/lti/deep-link", data={"kind": "self_assessment", "title": "x"})
-        assert refused.status_code == 400  # no launch: the CSRF check refuses first
-        assert read_page(refused).texts("error-message") == [CSRF_FAILED]
+        assert refused.status_code == 401  # no launch at all: the session, not the form, has expired
+        assert read_page(refused).texts("error-message") == [SESSION_EXPIRED]
         assert changed_tables(before, stored_rows(app)) == []
 
 

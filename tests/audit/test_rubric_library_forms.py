@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import rubrics
-from lti_tool.lti.errors import CSRF_FAILED
+from lti_tool.lti.errors import CSRF_FAILED, SESSION_EXPIRED
 from lti_tool.models import Rubric
 from lti_tool.rubric_library import services
 from tests.audit.helpers import (
@@ -159,11 +159,11 @@ def test_a_form_posted_with_the_csrf_token_of_another_launch_is_refused(
 def test_a_form_posted_without_any_launch_is_refused_as_expired_and_changes_nothing(
     form: Form, library: Library, designer: Visitor, app: Flask
 ) -> None:
-    """No launch token and no cookie: the CSRF check answers first (no launch, so no token can match)."""
+    """No launch token and no cookie: the session has expired, whatever the form carries."""
     before = stored_rows(app)
     refused = form.post(designer, library, with_token=False)
-    assert refused.status == 400
-    assert refused.texts("error-message") == [CSRF_FAILED]
+    assert refused.status == 401
+    assert refused.texts("error-message") == [SESSION_EXPIRED]
     assert changed_tables(before, stored_rows(app)) == []
 
 
@@ -372,16 +372,6 @@ def test_an_edit_with_an_unknown_scoring_mode_and_an_oversized_title_changes_not
     assert changed_tables(before, stored_rows(app)) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: POST /rubrics/<id>/edit without a lock_version (or with one that is not a number, e.g. '²') "
-        "calls abort(400) in rubric_library.views.save; 400 is not in error_pages.MESSAGES, so the person "
-        "gets Werkzeug's bare 'Bad Request' page (no Cadre layout, no launch link, nothing to act on) and "
-        "loses the form. Fix: re-render the edit form with status 400 and a problem such as 'This form is "
-        "out of date: reload the rubric and make your changes again', or answer errors.error_page(400, ...)."
-    ),
-)
 def test_an_edit_without_a_usable_lock_version_is_refused_with_a_message_and_changes_nothing(
     library: Library, designer: Visitor, app: Flask
 ) -> None:
@@ -483,18 +473,6 @@ def test_an_upload_over_the_request_limit_is_a_file_too_large_page(designer: Vis
     assert changed_tables(before, stored_rows(app)) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: an administrator launching from another course of the platform may unpublish a rubric "
-        "published from course A (services._set_published looks the rubric up without to_change), and the "
-        "view then redirects to the rubric's preview, which is no longer visible to them: the change is "
-        "made, but the page says 'This rubric does not exist, or it belongs to another course.' (404), so "
-        "the person believes nothing happened. Fix: either refuse (get_rubric(..., to_change=True) in "
-        "_set_published: 403 naming the owning course, rubric stays published), or keep the permission and "
-        "redirect to the library with notice=unpublished when the rubric is not of the actor's course."
-    ),
-)
 def test_an_admin_of_another_course_unpublishing_a_shared_rubric_is_told_what_happened(
     library: Library, other_admin: Visitor, db: Session
 ) -> None:

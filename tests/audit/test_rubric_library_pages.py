@@ -72,16 +72,6 @@ def test_a_rubric_that_does_not_exist_is_not_found_on_any_page(designer: Visitor
         assert refused.texts("error-message") == [NOT_FOUND], page
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: a rubric id beyond the database's integer range is a 500, not a 404: Werkzeug's <int:> "
-        "converter has no maximum, so /rubrics/100000000000000000000 reaches the query (SQLite: "
-        "OverflowError binding the parameter; PostgreSQL: NumericValueOutOfRange from 2**31 on). "
-        "Fix: declare the rubric routes with <int(max=2147483647):rubric_id> (a 404 page), or have "
-        "services.get_rubric raise RubricNotFound for ids outside 1..2**31-1."
-    ),
-)
 def test_a_rubric_id_beyond_the_database_range_is_not_found_rather_than_a_server_error(
     designer: Visitor, app: Flask
 ) -> None:

@@ -91,8 +91,9 @@ def test_csrf_is_required_on_unsafe_methods(app: Flask, lms: FakePlatform) -> No
 
     assert client.post("/lti/deep-link", data={**form, "csrf_token": good}).status_code == 200
     assert client.post("/lti/deep-link", data=form, headers={"X-CSRF-Token": good}).status_code == 200
-    # No launch at all: no token can be right.
-    assert app.test_client().post("/lti/deep-link", data={"csrf_token": good}).status_code == 400
+    # No launch at all: the session, not the form, has expired.
+    expired = app.test_client().post("/lti/deep-link", data={"csrf_token": good})
+    assert expired.status_code == 401 and SESSION_EXPIRED in expired.get_data(as_text=True)
 
 
 def test_lti_endpoints_the_platform_posts_are_exempt(app: Flask) -> None:
