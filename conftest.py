@@ -6,4 +6,6 @@ pytest_plugins = [
     "tests.fixtures.platform",
     "tests.fixtures.browser",
     "tests.fixtures.logs",
+    "tests.fixtures.visitors",
+    "tests.fixtures.operations",
 ]

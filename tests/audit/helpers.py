@@ -8,7 +8,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from lti_tool.db import Base, session_scope
-from tests.rubric_library.conftest import Page, Visitor
+from tests.fixtures.visitors import Page, Visitor
 
 TEMPLATE = "communication"
 TEMPLATE_TITLE = "Communication"

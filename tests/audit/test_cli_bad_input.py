@@ -9,7 +9,7 @@ from click.testing import Result
 from flask import Flask
 
 from tests.audit.helpers import changed_tables, stored_rows
-from tests.ops.conftest import Cadre
+from tests.fixtures.operations import Cadre
 
 ADD = [
     "platform", "add",

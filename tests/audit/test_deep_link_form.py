@@ -22,7 +22,7 @@ from lti_tool.lti.errors import (
 from lti_tool.lti.views import TITLE_MAX_LENGTH
 from tests.audit.helpers import changed_tables, stored_rows
 from tests.fixtures.platform import LaunchResult, RunningPlatform, submit_form
-from tests.rubric_library.conftest import read_page
+from tests.fixtures.visitors import read_page
 
 ROLE_REFUSAL = (
     "This page is for a designer or an administrator; you are signed in to Cadre as {role} in this course."

@@ -17,7 +17,7 @@ from flask.testing import FlaskClient
 from lti_tool.lti.errors import REJECTIONS, rejection_action, rejection_message
 from tests.audit.helpers import changed_tables, stored_rows
 from tests.fixtures.platform import RunningPlatform
-from tests.rubric_library.conftest import read_page
+from tests.fixtures.visitors import read_page
 
 
 def b64(data: bytes) -> str:

@@ -29,7 +29,7 @@ from tests.audit.helpers import (
     form_without_tokens,
     stored_rows,
 )
-from tests.rubric_library.conftest import OTHER_COURSE, Page, Visitor
+from tests.fixtures.visitors import OTHER_COURSE, Page, Visitor
 
 EDITORS_ONLY = (
     "This page is for a designer or an administrator; you are signed in to Cadre as {role} in this course."

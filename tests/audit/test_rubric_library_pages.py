@@ -12,7 +12,7 @@ from lti_tool.lti.errors import SESSION_EXPIRED
 from lti_tool.rubric_library import services
 from tests.audit.helpers import TEMPLATE, TEMPLATE_TITLE, changed_tables, create_from_template, stored_rows
 from tests.fixtures.platform import RunningPlatform
-from tests.rubric_library.conftest import OTHER_COURSE, Visitor, visitor_from
+from tests.fixtures.visitors import OTHER_COURSE, Visitor, visitor_from
 
 EDITORS_ONLY = (
     "This page is for a designer or an administrator; you are signed in to Cadre as {role} in this course."

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from lti_tool.db import session_scope
 from lti_tool.lti.keys import jwks
 from lti_tool.models import ToolKey
-from tests.ops.conftest import Cadre, audit_actions
+from tests.fixtures.operations import Cadre, audit_actions
 
 
 def test_list_without_keys(cadre: Cadre) -> None:

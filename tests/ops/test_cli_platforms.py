@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from lti_tool.db import session_scope
 from lti_tool.models import AuditEntry, Deployment, Platform
-from tests.ops.conftest import Cadre, audit_actions
+from tests.fixtures.operations import Cadre, audit_actions
 
 MOODLE = "https://moodle.example.edu"
 MANUAL = [

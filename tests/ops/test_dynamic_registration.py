@@ -15,8 +15,8 @@ from lti_tool.models import Deployment, Platform
 from lti_tool.ops import invitations
 from lti_tool.ops.dynamic_registration import issuer_matches_configuration_url
 from tests.fixtures.live_server import TEST_SECRET_KEY, LiveServer, free_port
-from tests.ops.conftest import RunningLms, audit_actions
-from tests.ops.lms_for_registration import LmsBehaviour
+from tests.fixtures.lms_for_registration import LmsBehaviour
+from tests.fixtures.operations import RunningLms, audit_actions
 
 TOOL_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-tool-configuration"
 

@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 from lti_tool import security
 from lti_tool.db import session_scope
 from lti_tool.models import Platform
-from tests.ops.conftest import Cadre
+from tests.fixtures.operations import Cadre
 
 
 def frame_ancestors(client: FlaskClient) -> str:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 import rubrics
 from lti_tool.models import Rubric
 from tests.fixtures.live_server import LiveServer
-from tests.rubric_library.conftest import Visitor
+from tests.fixtures.visitors import Visitor
 from tests.rubric_library.test_pages import create_from_template
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]

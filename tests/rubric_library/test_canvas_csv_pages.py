@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 import rubrics
 from lti_tool.models import AuditEntry, Rubric, RubricVersion
 from lti_tool.rubric_library import services
-from tests.rubric_library.conftest import Page, Visitor
+from tests.fixtures.visitors import Page, Visitor
 
 CANVAS_FILE = (
     "\ufeffRubric Name,Criteria Name,Criteria Description,Criteria Enable Range,"

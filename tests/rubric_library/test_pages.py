@@ -15,7 +15,7 @@ import rubrics
 from lti_tool.lti.errors import CSRF_FAILED, SESSION_EXPIRED
 from lti_tool.models import AuditEntry, Rubric, RubricVersion
 from lti_tool.rubric_library import services
-from tests.rubric_library.conftest import Page, Visitor
+from tests.fixtures.visitors import Page, Visitor
 
 TEMPLATE = "communication"
 

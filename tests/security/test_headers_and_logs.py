@@ -12,7 +12,7 @@ from sqlalchemy.exc import OperationalError
 
 from lti_tool.observability import JsonFormatter, TextFormatter
 from tests.fixtures.live_server import LiveServer
-from tests.rubric_library.conftest import Visitor
+from tests.fixtures.visitors import Visitor
 
 LAUNCH_TOKEN = "Zq3-launch-token-that-must-never-be-logged-0123456789"
 

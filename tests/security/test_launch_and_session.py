@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from lti_tool.demo.platform import DEEP_LINKING_REQUEST
 from lti_tool.lti.errors import CSRF_FAILED, SESSION_EXPIRED
 from tests.fixtures.platform import RunningPlatform, submit_form
-from tests.rubric_library.conftest import Visitor
+from tests.fixtures.visitors import Visitor
 
 ADMIN_ROLE = "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Administrator"
 

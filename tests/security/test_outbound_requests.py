@@ -20,7 +20,7 @@ from lti_tool.lti.registration import JWKS_MAX_BYTES, JwksUnavailable, fetch_jwk
 from lti_tool.ops import dynamic_registration, invitations
 from lti_tool.ops.dynamic_registration import RegistrationFailed, fetch_platform_configuration
 from tests.fixtures.live_server import TEST_SECRET_KEY, free_port, serve_in_thread
-from tests.ops.conftest import RunningLms
+from tests.fixtures.operations import RunningLms
 
 KEY_SET = {"keys": [{"kty": "RSA", "kid": "k1", "n": "AQAB", "e": "AQAB"}]}
 

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from lti_tool.models import Rubric
 from lti_tool.rubric_library import services
 from tests.fixtures.platform import PlatformFactory
-from tests.rubric_library.conftest import Page, Visitor, visitor_from
+from tests.fixtures.visitors import Page, Visitor, visitor_from
 
 TEMPLATE = "communication"
 
