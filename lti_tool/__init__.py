@@ -7,12 +7,12 @@ from pathlib import Path
 
 from flask import Flask
 
-from lti_tool.settings import Settings
+from lti_tool.settings import Settings, instance_dir
 
 
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings()
-    app = Flask(__name__, instance_path=str(Path.cwd() / "instance"))
+    app = Flask(__name__, instance_path=str(instance_dir()))
     app.config["CADRE"] = settings
     app.config["SECRET_KEY"] = settings.secret_key.get_secret_value() or _instance_secret(app)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_mb * 1024 * 1024

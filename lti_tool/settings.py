@@ -7,11 +7,14 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-INSTANCE_DIR = Path.cwd() / "instance"
+
+def instance_dir() -> Path:
+    """Where Cadre keeps its local files (SQLite database, generated secret): ``instance/`` here."""
+    return Path.cwd() / "instance"
 
 
 def default_database_url() -> str:
-    return f"sqlite:///{INSTANCE_DIR / 'cadre.db'}"
+    return f"sqlite:///{instance_dir() / 'cadre.db'}"
 
 
 class Settings(BaseSettings):

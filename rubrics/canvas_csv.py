@@ -38,7 +38,6 @@ RANGE_OFF = frozenset({"false", "0", ""})
 # Canvas reads "1,75" as 1.75 (it swaps the comma for a point); so does Cadre.
 DECIMAL_COMMA = re.compile(r"\s*-?\d+,\d+\s*\Z")
 RATING_LABEL = re.compile(r"(rating (?:name|description|points))(?:\s*\d+)?\Z")
-NAMES_SHOWN = 5
 
 
 class CanvasExportError(ValueError):

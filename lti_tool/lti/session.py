@@ -50,6 +50,7 @@ CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 SESSION_KEY = "launch"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+FORM_MIMETYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 CSRF_EXEMPT_PATHS = frozenset({"/lti/login", "/lti/launch", "/lti/register"})
 # Launch ids are ``secrets.token_urlsafe(32)``: anything else is not looked up (a NUL byte or a megabyte of
 # garbage must not reach the database, where it would fail the query and land in an error log).
@@ -75,9 +76,7 @@ def start(launch: Launch) -> None:
 
 def _token_from_request() -> str | None:
     token = request.headers.get(LAUNCH_TOKEN_HEADER) or request.args.get(LAUNCH_TOKEN_FIELD)
-    if not token and request.method in UNSAFE_METHODS and request.mimetype in {
-        "application/x-www-form-urlencoded", "multipart/form-data"
-    }:
+    if not token and request.method in UNSAFE_METHODS and request.mimetype in FORM_MIMETYPES:
         token = request.form.get(LAUNCH_TOKEN_FIELD)
     return token or None
 
@@ -171,7 +170,7 @@ def check_csrf() -> Response | None:
     if launch is None:  # no form of a live session can be valid: say the session is what expired
         return session_expired()
     sent = request.headers.get(CSRF_HEADER)
-    if not sent and request.mimetype in {"application/x-www-form-urlencoded", "multipart/form-data"}:
+    if not sent and request.mimetype in FORM_MIMETYPES:
         sent = request.form.get(CSRF_FIELD)
     expected = csrf_token_for(launch.id, current_app.config["SECRET_KEY"])
     # Compared as bytes: hmac.compare_digest raises TypeError on a str with non-ASCII characters.

@@ -24,11 +24,10 @@ from flask import (
     url_for,
 )
 from pylti1p3.deep_link_resource import DeepLinkResource
-from sqlalchemy import select
 
-from lti_tool import security
+from lti_tool import get_settings, security
 from lti_tool.db import get_session
-from lti_tool.lti import errors
+from lti_tool.lti import errors, manager_links
 from lti_tool.lti import session as cadre_session
 from lti_tool.lti.activity_kinds import ACTIVITY_KINDS, CUSTOM_PARAMETER, activity_kind
 from lti_tool.lti.errors import LaunchRejected
@@ -46,8 +45,7 @@ from lti_tool.lti.provisioning import record_launch
 from lti_tool.lti.registration import DatabaseToolConf, PlatformKeys
 from lti_tool.lti.session import current_launch, require_launch
 from lti_tool.lti.storage import ExpiredRowsPurge
-from lti_tool.models import CadreRole, ManagerLink, User
-from lti_tool.settings import Settings
+from lti_tool.models import CadreRole, User
 
 log = logging.getLogger("cadre.lti")
 
@@ -58,12 +56,8 @@ JWKS_MAX_AGE_SECONDS = 300
 TITLE_MAX_LENGTH = 255
 
 
-def _settings() -> Settings:
-    return current_app.config["CADRE"]
-
-
 def _tool_conf() -> DatabaseToolConf:
-    return DatabaseToolConf(get_session(), _settings())
+    return DatabaseToolConf(get_session(), get_settings())
 
 
 def _rejected(error: LaunchRejected, stage: str) -> Response:
@@ -85,9 +79,9 @@ def login() -> Any:
     if request.values.get("lti1p3_new_window"):
         params["lti1p3_new_window"] = "1"
     session = get_session()
-    oidc = CadreOIDCLogin(login_request(params), _tool_conf(), session, _settings())
+    oidc = CadreOIDCLogin(login_request(params), _tool_conf(), session, get_settings())
     try:
-        response = oidc.redirect(_settings().url(url_for("lti.launch")))
+        response = oidc.redirect(get_settings().url(url_for("lti.launch")))
     except LaunchRejected as error:
         return _rejected(error, "login")
     current_app.extensions["cadre.expired_lti_rows"].run_if_due(session)
@@ -99,7 +93,7 @@ def login() -> Any:
 def launch() -> Any:
     """The platform posts the id_token here; a valid launch starts Cadre's session and moves on."""
     session = get_session()
-    settings = _settings()
+    settings = get_settings()
     platform_keys = PlatformKeys(current_app.extensions["cadre.sessionmaker"], settings)
     message_launch = CadreMessageLaunch(login_request(request.form.to_dict()), _tool_conf(), session,
                                         settings, platform_keys)
@@ -201,11 +195,11 @@ def deep_link_submit() -> Any:
     launch = current_launch()
     assert launch is not None
     session = get_session()
-    message_launch = CadreMessageLaunch.restore(launch, _tool_conf(), session, _settings())
+    message_launch = CadreMessageLaunch.restore(launch, _tool_conf(), session, get_settings())
     deep_link = message_launch.get_deep_link()
     resource = (
         DeepLinkResource()
-        .set_url(_settings().url(url_for("lti.launch")))
+        .set_url(get_settings().url(url_for("lti.launch")))
         .set_title(title)
         .set_custom_params({CUSTOM_PARAMETER: kind.key})
     )
@@ -232,18 +226,8 @@ def home() -> Any:
     learners: list[User] = []
     managers: list[User] = []
     if launch.context_id is not None:
-        learners = list(session.scalars(
-            select(User).join(ManagerLink, ManagerLink.learner_id == User.id)
-            .where(ManagerLink.context_id == launch.context_id, ManagerLink.manager_id == launch.user_id,
-                   ManagerLink.status == "active")
-            .order_by(User.name, User.sub)
-        ))
-        managers = list(session.scalars(
-            select(User).join(ManagerLink, ManagerLink.manager_id == User.id)
-            .where(ManagerLink.context_id == launch.context_id, ManagerLink.learner_id == launch.user_id,
-                   ManagerLink.status == "active")
-            .order_by(User.name, User.sub)
-        ))
+        learners = manager_links.learners_of(session, launch.context_id, launch.user_id)
+        managers = manager_links.managers_of(session, launch.context_id, launch.user_id)
     return render_template("home.html", launch=launch, user=launch.user, context=launch.context,
                            role=CadreRole(launch.role), kind=kind, activity_title=activity_title,
                            learners=learners, managers=managers)

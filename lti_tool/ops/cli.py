@@ -18,6 +18,7 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lti_tool import get_settings
 from lti_tool.db import get_engine, session_scope, utcnow
 from lti_tool.lti import keys as tool_keys
 from lti_tool.migrate import PENDING_MIGRATIONS_MESSAGE
@@ -42,10 +43,6 @@ from lti_tool.ops.tool_configuration import ToolUrls, moodle_manual_settings
 from lti_tool.settings import Settings
 
 COMMANDS: list[click.Command] = []
-
-
-def _settings() -> Settings:
-    return current_app.config["CADRE"]
 
 
 @contextmanager
@@ -307,7 +304,7 @@ def platform_remove(platform_id: int | None, issuer: str | None, client_id: str 
 @platform_group.command("config")
 def platform_config() -> None:
     """What to enter in Moodle and Canvas to connect them to this Cadre."""
-    settings = _settings()
+    settings = get_settings()
     urls = ToolUrls.from_settings(settings)
     fields = moodle_manual_settings(settings)
     width = max(len(label) for label, _ in fields)
@@ -344,7 +341,7 @@ def _registration_url(settings: Settings, urls: ToolUrls) -> str:
 @platform_group.command("invite")
 def platform_invite() -> None:
     """Print a single-use URL that lets an LMS administrator register Cadre by dynamic registration."""
-    settings = _settings()
+    settings = get_settings()
     if settings.dynamic_registration == "off":
         raise click.ClickException(
             "Dynamic registration is turned off (CADRE_DYNAMIC_REGISTRATION=off); use `cadre platform add`."
@@ -378,7 +375,7 @@ def _key_status(key: ToolKey, grace: timedelta) -> str:
 @keys_group.command("rotate")
 def keys_rotate() -> None:
     """Make a new signing key; the old ones stay published for CADRE_KEY_GRACE_DAYS."""
-    grace = timedelta(days=_settings().key_grace_days)
+    grace = timedelta(days=get_settings().key_grace_days)
     with _transaction() as session:
         new_key = tool_keys.rotate(session)
         still_published = [key for key in tool_keys.published_keys(session, grace) if key.id != new_key.id]
@@ -401,7 +398,7 @@ def keys_rotate() -> None:
 @keys_group.command("list")
 def keys_list() -> None:
     """Every key, newest first, with what it is used for."""
-    grace = timedelta(days=_settings().key_grace_days)
+    grace = timedelta(days=get_settings().key_grace_days)
     with _transaction() as session:
         keys = session.scalars(select(ToolKey).order_by(ToolKey.id.desc())).all()
         rows = [[key.kid, f"{key.created_at:%Y-%m-%d %H:%M} UTC", _key_status(key, grace)] for key in keys]
@@ -447,7 +444,7 @@ def serve(bind: str | None, workers: int | None, config_path: Path | None) -> No
         options["workers"] = workers
     # Workers build their own app and engine; drop the connections this process opened before forking.
     get_engine(current_app).dispose()
-    CadreServer(_settings(), options, config_path).run()
+    CadreServer(get_settings(), options, config_path).run()
 
 
 COMMANDS.append(serve)

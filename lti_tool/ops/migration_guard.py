@@ -40,12 +40,6 @@ class MigrationGuard:
                 self._checked_at = time.monotonic()
         return not self._up_to_date
 
-    def forget(self) -> None:
-        """Check again on the next request (after an upgrade made in this process)."""
-        with self._lock:
-            self._up_to_date = False
-            self._checked_at = float("-inf")
-
 
 def report_pending_migrations(app: Flask) -> list[str]:
     """Log (and return) the pending revisions; for `cadre serve`, `cadre demo` and other startups."""

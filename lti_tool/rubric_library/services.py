@@ -105,6 +105,15 @@ class NotAllowed(RubricLibraryError):
 class ConflictError(RubricLibraryError):
     """Someone saved the rubric after the editor loaded it; nothing was saved."""
 
+    @classmethod
+    def saved_since(cls, rubric: Rubric) -> ConflictError:
+        """The conflict naming who last saved ``rubric``, and when."""
+        return cls(
+            rubric,
+            changed_by=rubric.updated_by.display_name if rubric.updated_by else None,
+            changed_at=rubric.updated_at,
+        )
+
     def __init__(self, rubric: Rubric | None, *, changed_by: str | None, changed_at: datetime | None) -> None:
         self.rubric_id = rubric.id if rubric is not None else None
         self.current_lock_version = rubric.lock_version if rubric is not None else None
@@ -186,9 +195,8 @@ def version_content(version: RubricVersion) -> rubrics.Rubric:
     return rubrics.Rubric.from_dict(version.content)
 
 
-def list_versions(session: Session, actor: Actor, rubric_id: int) -> list[RubricVersion]:
-    """Every version of a visible rubric, newest first."""
-    rubric = get_rubric(session, actor, rubric_id)
+def versions_of(session: Session, rubric: Rubric) -> list[RubricVersion]:
+    """Every version of ``rubric`` (as :func:`get_rubric` returned it), newest first."""
     return list(
         session.scalars(
             select(RubricVersion)
@@ -198,9 +206,8 @@ def list_versions(session: Session, actor: Actor, rubric_id: int) -> list[Rubric
     )
 
 
-def get_version(session: Session, actor: Actor, rubric_id: int, number: int | None = None) -> RubricVersion:
-    """Version ``number`` of a visible rubric; the current one when ``number`` is None."""
-    rubric = get_rubric(session, actor, rubric_id)
+def version_of(session: Session, rubric: Rubric, number: int | None = None) -> RubricVersion:
+    """Version ``number`` of ``rubric`` (as :func:`get_rubric` returned it); the current one when None."""
     if number is None:
         return current_version(rubric)
     version = session.scalars(
@@ -215,8 +222,16 @@ def compare_versions(
     session: Session, actor: Actor, rubric_id: int, old_number: int, new_number: int
 ) -> rubrics.RubricDiff:
     """What changed from version ``old_number`` to ``new_number`` (matched by criterion and level ids)."""
-    old = get_version(session, actor, rubric_id, old_number)
-    new = get_version(session, actor, rubric_id, new_number)
+    rubric = get_rubric(session, actor, rubric_id)
+    return compare_versions_of(session, rubric, old_number, new_number)
+
+
+def compare_versions_of(
+    session: Session, rubric: Rubric, old_number: int, new_number: int
+) -> rubrics.RubricDiff:
+    """Like :func:`compare_versions`, for ``rubric`` as :func:`get_rubric` returned it."""
+    old = version_of(session, rubric, old_number)
+    new = version_of(session, rubric, new_number)
     return rubrics.diff(version_content(old), version_content(new))
 
 
@@ -295,12 +310,16 @@ def create_from_dict(
     return create_rubric(session, actor, rubrics.parse_rubric(data), origin=origin)
 
 
-def create_from_template(session: Session, actor: Actor, slug: str) -> Rubric:
+def get_template(slug: str) -> rubrics.Rubric:
+    """A built-in rubric template; RubricNotFound for an unknown slug."""
     try:
-        template = rubrics.get_template(slug)
+        return rubrics.get_template(slug)
     except KeyError:
         raise RubricNotFound(f"There is no rubric template '{slug}'.") from None
-    return create_rubric(session, actor, template, origin=f"template:{slug}")
+
+
+def create_from_template(session: Session, actor: Actor, slug: str) -> Rubric:
+    return create_rubric(session, actor, get_template(slug), origin=f"template:{slug}")
 
 
 @dataclass(frozen=True)
@@ -328,11 +347,7 @@ def update_rubric(
     """
     rubric = get_rubric(session, actor, rubric_id, to_change=True)
     if rubric.lock_version != expected_lock_version:
-        raise ConflictError(
-            rubric,
-            changed_by=rubric.updated_by.display_name if rubric.updated_by else None,
-            changed_at=rubric.updated_at,
-        )
+        raise ConflictError.saved_since(rubric)
     if not isinstance(content, rubrics.Rubric):
         content = rubrics.parse_rubric(content)
     version = current_version(rubric)

@@ -14,16 +14,16 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from flask import Blueprint, Response, current_app, redirect, render_template, request, send_file
+from flask import Blueprint, Response, redirect, render_template, request, send_file
 
 import rubrics
+from lti_tool import get_settings
 from lti_tool.db import get_session
 from lti_tool.lti import errors
 from lti_tool.lti.session import current_launch, launch_url, require_launch
 from lti_tool.models import CadreRole, Rubric, RubricVersion
 from lti_tool.rubric_library import services
 from lti_tool.rubric_library.forms import SAVE, RubricForm, whole_number
-from lti_tool.settings import Settings
 from rubrics.exact_numbers import format_decimal
 
 blueprint = Blueprint("rubric_library", __name__, url_prefix="/rubrics")
@@ -120,7 +120,7 @@ def preview(rubric_id: int) -> Any:
     session = get_session()
     actor = _actor()
     rubric = services.get_rubric(session, actor, rubric_id)
-    version = services.get_version(session, actor, rubric_id, _int_arg("version"))
+    version = services.version_of(session, rubric, _int_arg("version"))
     frameworks = services.list_frameworks(session, actor)
     return render_template(
         "rubric_library/preview.html",
@@ -137,10 +137,7 @@ def preview(rubric_id: int) -> Any:
 @blueprint.get("/templates/<slug>")
 @require_launch(*EDITORS)
 def template_preview(slug: str) -> Any:
-    try:
-        content = rubrics.get_template(slug)
-    except KeyError:
-        raise services.RubricNotFound(f"There is no rubric template '{slug}'.") from None
+    content = services.get_template(slug)
     actor = _actor()
     frameworks = services.list_frameworks(get_session(), actor)
     return render_template(
@@ -266,11 +263,7 @@ def save(rubric_id: int) -> Any:
         session.rollback()
         rubric = services.get_rubric(session, actor, rubric_id, to_change=True)
         if conflict.changed_by is None:  # lost a race at flush time: name the winner now
-            conflict = services.ConflictError(
-                rubric,
-                changed_by=rubric.updated_by.display_name if rubric.updated_by else None,
-                changed_at=rubric.updated_at,
-            )
+            conflict = services.ConflictError.saved_since(rubric)
         saved = services.version_content(services.current_version(rubric))
         # Saving again from this page replaces the other person's version, knowingly.
         form.lock_version = rubric.lock_version
@@ -335,7 +328,7 @@ def versions(rubric_id: int) -> Any:
     session = get_session()
     actor = _actor()
     rubric = services.get_rubric(session, actor, rubric_id)
-    history = services.list_versions(session, actor, rubric_id)
+    history = services.versions_of(session, rubric)
     return render_template("rubric_library/versions.html", rubric=rubric, versions=history, actor=actor)
 
 
@@ -346,11 +339,11 @@ def compare(rubric_id: int) -> Any:
     session = get_session()
     actor = _actor()
     rubric = services.get_rubric(session, actor, rubric_id)
-    history = services.list_versions(session, actor, rubric_id)
+    history = services.versions_of(session, rubric)
     newest = history[0].number
     new_number = _int_arg("to") or newest
     old_number = _int_arg("from") or max(new_number - 1, 1)
-    changes = services.compare_versions(session, actor, rubric_id, old_number, new_number)
+    changes = services.compare_versions_of(session, rubric, old_number, new_number)
     return render_template(
         "rubric_library/diff.html",
         rubric=rubric,
@@ -399,17 +392,13 @@ def _download_name(rubric: Rubric, version: RubricVersion, extension: str) -> st
     return f"{slug}-v{version.number}.{extension}"
 
 
-def _settings() -> Settings:
-    return current_app.config["CADRE"]
-
-
 @blueprint.get("/<int(max=2147483647):rubric_id>/export.csv")
 @require_launch(*EDITORS)
 def export_csv(rubric_id: int) -> Any:
     session = get_session()
     actor = _actor()
     rubric = services.get_rubric(session, actor, rubric_id)
-    version = services.get_version(session, actor, rubric_id, _int_arg("version"))
+    version = services.version_of(session, rubric, _int_arg("version"))
     data = services.export_csv(version).encode("utf-8")
     return send_file(
         io.BytesIO(data),
@@ -426,7 +415,7 @@ def export_canvas_csv(rubric_id: int) -> Any:
     session = get_session()
     actor = _actor()
     rubric = services.get_rubric(session, actor, rubric_id)
-    version = services.get_version(session, actor, rubric_id, _int_arg("version"))
+    version = services.version_of(session, rubric, _int_arg("version"))
     try:
         data = services.export_canvas_csv(version).encode("utf-8")
     except rubrics.CanvasExportError as error:
@@ -445,10 +434,10 @@ def export_case(rubric_id: int) -> Any:
     session = get_session()
     actor = _actor()
     rubric = services.get_rubric(session, actor, rubric_id)
-    version = services.get_version(session, actor, rubric_id, _int_arg("version"))
+    version = services.version_of(session, rubric, _int_arg("version"))
     text = services.export_case(
         version,
-        base_uri=_settings().url(f"/rubrics/{rubric.id}/case"),
+        base_uri=get_settings().url(f"/rubrics/{rubric.id}/case"),
         frameworks=services.list_frameworks(session, actor),
     )
     return send_file(
