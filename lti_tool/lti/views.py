@@ -27,7 +27,7 @@ from pylti1p3.deep_link_resource import DeepLinkResource
 
 from lti_tool import get_settings, security
 from lti_tool.db import get_session
-from lti_tool.lti import errors, manager_links
+from lti_tool.lti import errors
 from lti_tool.lti import session as cadre_session
 from lti_tool.lti.activity_kinds import ACTIVITY_KINDS, CUSTOM_PARAMETER, activity_kind
 from lti_tool.lti.errors import LaunchRejected
@@ -46,6 +46,7 @@ from lti_tool.lti.registration import DatabaseToolConf, PlatformKeys
 from lti_tool.lti.session import current_launch, require_launch
 from lti_tool.lti.storage import ExpiredRowsPurge
 from lti_tool.models import CadreRole, User
+from lti_tool.relationships import services as manager_links
 
 log = logging.getLogger("cadre.lti")
 
