@@ -24,20 +24,15 @@ def create_app(settings: Settings | None = None) -> Flask:
     db.init_app(app, settings.database_url)
     security.init_app(app)
 
-    from lti_tool import error_pages, ops, rubric_library
+    from lti_tool import ops, rubric_library
     from lti_tool.lti import views as lti_views
+    from lti_tool.web import error_handlers
 
-    error_pages.init_app(app)
+    error_handlers.init_app(app)
     ops.init_app(app)
     lti_views.init_app(app)
     rubric_library.init_app(app)
     return app
-
-
-def get_settings() -> Settings:
-    from flask import current_app
-
-    return current_app.config["CADRE"]
 
 
 def _instance_secret(app: Flask) -> str:

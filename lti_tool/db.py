@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from flask import Flask, current_app, g
+from flask import Flask, Response, current_app, g
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -75,6 +76,9 @@ def init_app(app: Flask, database_url: str) -> None:
     engine = build_engine(database_url)
     app.extensions["cadre.engine"] = engine
     app.extensions["cadre.sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
+    # Registered before every other after_request handler, so it runs after them all (Flask runs them in
+    # reverse): whatever they read or write is part of the request's one transaction.
+    app.after_request(_finish_request)
     app.teardown_appcontext(_close_session)
 
 
@@ -83,21 +87,96 @@ def get_engine(app: Flask | None = None) -> Engine:
 
 
 def get_session() -> Session:
-    """The session of this request (or CLI command); views commit it once, services never do."""
+    """The session of this request (or CLI command). Services never commit: the boundary does, once."""
     if "db_session" not in g:
         g.db_session = current_app.extensions["cadre.sessionmaker"]()
     return g.db_session
 
 
+# -- after-commit callbacks ---------------------------------------------------------------------------------
+#
+# A service that changes something with an effect outside the database (a cache to drop, a worker to wake,
+# later an AGS score or an e-mail) registers the effect with ``after_commit(session, callback)``. The unit of
+# work runs the callbacks once its commit has succeeded, in the order registered, and drops them when it
+# rolls back: an effect never leaves for a change that did not happen.
+
+_PENDING = "cadre.after_commit.pending"
+_COMMITTED = "cadre.after_commit.committed"
+log = logging.getLogger("cadre.db")
+
+
+def after_commit(session: Session, callback: Callable[[], object]) -> None:
+    """Run ``callback`` after ``session``'s transaction commits; never if it rolls back."""
+    session.info.setdefault(_PENDING, []).append(callback)
+
+
+@event.listens_for(Session, "after_commit")
+def _callbacks_committed(session: Session) -> None:
+    pending = session.info.pop(_PENDING, None)
+    if pending:
+        session.info.setdefault(_COMMITTED, []).extend(pending)
+
+
+@event.listens_for(Session, "after_rollback")
+def _callbacks_rolled_back(session: Session) -> None:
+    session.info.pop(_PENDING, None)
+
+
+def _run_committed_callbacks(session: Session) -> None:
+    """Run what the last commit released. The change is stored: a failing callback is logged, and the
+    others still run (an outbox row or a scheduled job is the safety net for effects that must happen)."""
+    while callbacks := session.info.pop(_COMMITTED, None):
+        for callback in callbacks:
+            try:
+                callback()
+            except Exception:
+                log.exception("after-commit callback %s failed", getattr(callback, "__qualname__", callback))
+
+
+def commit(session: Session) -> None:
+    """Commit ``session`` and run the callbacks it released. Only units of work call this."""
+    session.commit()
+    _run_committed_callbacks(session)
+
+
+def rollback(session: Session) -> None:
+    session.rollback()
+    session.info.pop(_PENDING, None)
+    session.info.pop(_COMMITTED, None)
+
+
+# -- units of work -----------------------------------------------------------------------------------------
+
+
+def _finish_request(response: Response) -> Response:
+    """The request's unit of work: commit when the answer is a success or a redirect, roll back when it is
+    an error page (a refused launch or a form with problems stores nothing). An exception in the view never
+    gets here: the teardown closes, and so rolls back, the session."""
+    session: Session | None = g.get("db_session")
+    if session is None:
+        return response
+    if response.status_code < 400 and not g.get("cadre_rollback_only"):
+        commit(session)
+    else:
+        rollback(session)
+    return response
+
+
+def rollback_only() -> None:
+    """This request must store nothing, whatever its status (e.g. a preview built from unsaved input)."""
+    g.cadre_rollback_only = True
+
+
 @contextmanager
 def session_scope(app: Flask) -> Iterator[Session]:
-    """A session outside a request (worker, CLI): committed when the block succeeds."""
+    """A unit of work outside a request (worker, CLI command): committed when the block succeeds, rolled
+    back when it raises; after-commit callbacks run once the commit succeeded."""
     session: Session = app.extensions["cadre.sessionmaker"]()
     try:
         yield session
-        session.commit()
+        commit(session)
     except BaseException:
-        session.rollback()
+        rollback(session)
         raise
     finally:
         session.close()
@@ -106,4 +185,6 @@ def session_scope(app: Flask) -> Iterator[Session]:
 def _close_session(_exc: BaseException | None) -> None:
     session = g.pop("db_session", None)
     if session is not None:
+        session.info.pop(_PENDING, None)
+        session.info.pop(_COMMITTED, None)
         session.close()

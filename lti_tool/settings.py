@@ -95,3 +95,10 @@ class Settings(BaseSettings):
     def url(self, path: str) -> str:
         """An absolute URL on Cadre's public origin."""
         return self.public_url + path
+
+
+def get_settings() -> Settings:
+    """The settings of the running app (``create_app(settings)``); features read them through this."""
+    from flask import current_app
+
+    return current_app.config["CADRE"]

@@ -22,8 +22,6 @@ import shlex
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Response, make_response, render_template
-
 
 @dataclass(frozen=True)
 class Rejection:
@@ -240,13 +238,3 @@ DEEP_LINK_NEEDS_DEEP_LINKING_LAUNCH = (
 DEEP_LINK_UNKNOWN_KIND = "Choose one of the activity kinds listed."
 DEEP_LINK_EMPTY_TITLE = "Give the activity a title."
 DEEP_LINK_TITLE_TOO_LONG = "The title can be at most {max_length} characters long."
-
-
-def error_page(status: int, title: str, message: str, action: str | None = None,
-               **context: Any) -> Response:
-    """The HTML error page shown inside the LMS frame."""
-    html = render_template("error.html", status=status, title=title, message=message, action=action,
-                           **context)
-    response = make_response(html, status)
-    response.headers["Cache-Control"] = "no-store"
-    return response

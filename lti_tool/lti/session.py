@@ -43,6 +43,7 @@ from sqlalchemy.orm import joinedload
 from lti_tool.db import get_session, utcnow
 from lti_tool.lti import errors
 from lti_tool.models import CadreRole, Launch
+from lti_tool.web import error_page
 
 LAUNCH_TOKEN_FIELD = "lt"  # noqa: S105 - a field name, not a secret
 LAUNCH_TOKEN_HEADER = "X-Cadre-Launch"  # noqa: S105
@@ -124,7 +125,7 @@ def launch_url(endpoint: str, **values: Any) -> str:
 
 
 def session_expired() -> Response:
-    return errors.error_page(401, "Session expired", errors.SESSION_EXPIRED)
+    return error_page(401, "Session expired", errors.SESSION_EXPIRED)
 
 
 def require_launch(*roles: CadreRole) -> Callable[[View], View]:
@@ -141,7 +142,7 @@ def require_launch(*roles: CadreRole) -> Callable[[View], View]:
                 message = errors.ROLE_NOT_ALLOWED.format(
                     allowed=allowed, role=ROLE_LABELS.get(CadreRole(launch.role), launch.role)
                 )
-                return errors.error_page(403, "Not for your role", message)
+                return error_page(403, "Not for your role", message)
             return view(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]
@@ -175,7 +176,7 @@ def check_csrf() -> Response | None:
     expected = csrf_token_for(launch.id, current_app.config["SECRET_KEY"])
     # Compared as bytes: hmac.compare_digest raises TypeError on a str with non-ASCII characters.
     if not sent or not hmac.compare_digest(sent.encode(), expected.encode()):
-        return errors.error_page(400, "Form expired", errors.CSRF_FAILED)
+        return error_page(400, "Form expired", errors.CSRF_FAILED)
     return None
 
 

@@ -25,8 +25,8 @@ from flask import (
 )
 from pylti1p3.deep_link_resource import DeepLinkResource
 
-from lti_tool import get_settings, security
-from lti_tool.db import get_session
+from lti_tool import security
+from lti_tool.db import get_session, rollback_only
 from lti_tool.lti import errors
 from lti_tool.lti import session as cadre_session
 from lti_tool.lti.activity_kinds import ACTIVITY_KINDS, CUSTOM_PARAMETER, activity_kind
@@ -47,6 +47,8 @@ from lti_tool.lti.session import current_launch, require_launch
 from lti_tool.lti.storage import ExpiredRowsPurge
 from lti_tool.models import CadreRole, User
 from lti_tool.relationships import services as manager_links
+from lti_tool.settings import get_settings
+from lti_tool.web import error_page
 
 log = logging.getLogger("cadre.lti")
 
@@ -62,14 +64,13 @@ def _tool_conf() -> DatabaseToolConf:
 
 
 def _rejected(error: LaunchRejected, stage: str) -> Response:
-    get_session().rollback()
     log.warning(
         "%s rejected: %s", stage, error.reason,
         extra={"fields": {"stage": stage, "reason": error.reason, "status": error.status,
                           "issuer": error.issuer, "client_id": error.client_id,
                           "deployment_id": error.details.get("deployment_id")}},
     )
-    return errors.error_page(error.status, error.rejection.title, error.message, error.action,
+    return error_page(error.status, error.rejection.title, error.message, error.action,
                              new_tab_url=error.details.get("new_tab_url"))
 
 
@@ -86,7 +87,6 @@ def login() -> Any:
     except LaunchRejected as error:
         return _rejected(error, "login")
     current_app.extensions["cadre.expired_lti_rows"].run_if_due(session)
-    session.commit()
     return response
 
 
@@ -106,7 +106,6 @@ def launch() -> Any:
         return _platform_storage_launch(needed)
     assert message_launch.validated is not None
     launch_row = record_launch(session, message_launch.validated, settings)
-    session.commit()
     cadre_session.start(launch_row)
     endpoint = "lti.deep_link" if launch_row.message_type == DEEP_LINKING_REQUEST else "pages.home"
     response = redirect(cadre_session.launch_url(endpoint), code=303)
@@ -117,7 +116,7 @@ def launch() -> Any:
 def _platform_storage_launch(needed: PlatformStorageNeeded) -> Response:
     """No state cookie, but the login stored a secret in the platform's window: a page that fetches it
     (``lti.get_data``) and posts the launch again with it. Nothing was consumed or stored."""
-    get_session().rollback()
+    rollback_only()
     blocked = errors.REJECTIONS["cookies_blocked"]
     html = render_template(
         "lti/storage_launch.html",
@@ -141,8 +140,7 @@ def _platform_storage_launch(needed: PlatformStorageNeeded) -> Response:
 def jwks() -> Response:
     """Cadre's public keys, for platforms to verify deep-linking responses and service assertions."""
     session = get_session()
-    key_set = _tool_conf().get_jwks()
-    session.commit()  # the first request makes the first key
+    key_set = _tool_conf().get_jwks()  # the first request makes the first key
     response = jsonify(key_set)
     response.headers["Cache-Control"] = f"public, max-age={JWKS_MAX_AGE_SECONDS}"
     return response
@@ -151,7 +149,7 @@ def jwks() -> Response:
 def _deep_linking_launch() -> Response | None:
     launch = current_launch()
     if launch is None or launch.message_type != DEEP_LINKING_REQUEST:
-        return errors.error_page(400, "Not a deep-linking launch", errors.DEEP_LINK_NEEDS_DEEP_LINKING_LAUNCH)
+        return error_page(400, "Not a deep-linking launch", errors.DEEP_LINK_NEEDS_DEEP_LINKING_LAUNCH)
     return None
 
 
@@ -204,8 +202,7 @@ def deep_link_submit() -> Any:
         .set_title(title)
         .set_custom_params({CUSTOM_PARAMETER: kind.key})
     )
-    response_jwt = deep_link.get_response_jwt([resource])
-    session.commit()  # signing may have made Cadre's first key
+    response_jwt = deep_link.get_response_jwt([resource])  # signing may make Cadre's first key
     return_url = launch.claims[CLAIM_DEEP_LINKING_SETTINGS]["deep_link_return_url"]
     security.allow_form_action(return_url)  # validated as an http(s) URL with the launch
     return render_template("lti/deep_link_return.html", return_url=return_url, jwt=response_jwt,

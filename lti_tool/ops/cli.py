@@ -18,7 +18,6 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lti_tool import get_settings
 from lti_tool.db import get_engine, session_scope, utcnow
 from lti_tool.lti import keys as tool_keys
 from lti_tool.migrate import PENDING_MIGRATIONS_MESSAGE
@@ -40,7 +39,7 @@ from lti_tool.ops.platforms import (
 )
 from lti_tool.ops.serve import CadreServer, default_config_path
 from lti_tool.ops.tool_configuration import ToolUrls, moodle_manual_settings
-from lti_tool.settings import Settings
+from lti_tool.settings import Settings, get_settings
 
 COMMANDS: list[click.Command] = []
 

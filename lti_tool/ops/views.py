@@ -9,11 +9,12 @@ import httpx
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
 from sqlalchemy import text
 
-from lti_tool import get_settings, security
-from lti_tool.db import get_engine, get_session
+from lti_tool import security
+from lti_tool.db import after_commit, get_engine, get_session
 from lti_tool.migrate import pending_revisions
 from lti_tool.ops import dynamic_registration, invitations
 from lti_tool.ops.tool_configuration import ToolUrls, canvas_developer_key, dynamic_registration_request
+from lti_tool.settings import get_settings
 
 blueprint = Blueprint("ops", __name__)
 # The LTI blueprint (lti_tool.lti.views) owns /lti/login, /lti/launch and /lti/jwks; these two pages are for
@@ -83,16 +84,14 @@ def register() -> tuple[str, int]:
             )
         if invite_id is not None:
             invitations.mark_used(session, invite_id, invite_age)
-        session.commit()
     except dynamic_registration.RegistrationFailed as failure:
-        session.rollback()
         # The message names URLs without their query; the platform's own words (failure.shown) may echo
         # its registration token, so they go to the page only.
         log.warning(
             "dynamic registration failed: %s", failure.message, extra={"fields": {"status": failure.status}}
         )
         return _registration_failed(failure.shown, failure.status)
-    current_app.extensions["cadre.frame_ancestors"].invalidate()
+    after_commit(session, current_app.extensions["cadre.frame_ancestors"].invalidate)
     return render_template(
         "ops/registration_complete.html",
         tool_name=settings.tool_name,

@@ -17,13 +17,13 @@ from typing import Any
 from flask import Blueprint, Response, redirect, render_template, request, send_file
 
 import rubrics
-from lti_tool import get_settings
-from lti_tool.db import get_session
-from lti_tool.lti import errors
+from lti_tool.db import get_session, rollback
 from lti_tool.lti.session import current_launch, launch_url, require_launch
 from lti_tool.models import CadreRole, Rubric, RubricVersion
 from lti_tool.rubric_library import services
 from lti_tool.rubric_library.forms import SAVE, RubricForm, whole_number
+from lti_tool.settings import get_settings
+from lti_tool.web import error_page
 from rubrics.exact_numbers import format_decimal
 
 blueprint = Blueprint("rubric_library", __name__, url_prefix="/rubrics")
@@ -67,17 +67,17 @@ def _actor() -> services.Actor:
 
 @blueprint.errorhandler(services.NoCourse)
 def _no_course(error: services.NoCourse) -> Response:
-    return errors.error_page(400, "No course", error.message)
+    return error_page(400, "No course", error.message)
 
 
 @blueprint.errorhandler(services.RubricNotFound)
 def _not_found(error: services.RubricNotFound) -> Response:
-    return errors.error_page(404, "Rubric not found", error.message)
+    return error_page(404, "Rubric not found", error.message)
 
 
 @blueprint.errorhandler(services.NotAllowed)
 def _not_allowed(error: services.NotAllowed) -> Response:
-    return errors.error_page(403, "Not allowed", error.message)
+    return error_page(403, "Not allowed", error.message)
 
 
 def _redirect(endpoint: str, **values: Any) -> Response:
@@ -161,7 +161,6 @@ def template_preview(slug: str) -> Any:
 def create_from_template() -> Any:
     session = get_session()
     rubric = services.create_from_template(session, _actor(), request.form.get("template", ""))
-    session.commit()
     return _redirect("rubric_library.edit", rubric_id=rubric.id, notice="created")
 
 
@@ -180,7 +179,6 @@ def new() -> Any:
         return _edit_page(form, rubric=None, actor=actor, status=400)
     session = get_session()
     rubric = services.create_rubric(session, actor, content, origin="form")
-    session.commit()
     return _redirect("rubric_library.preview", rubric_id=rubric.id, notice="saved")
 
 
@@ -189,7 +187,6 @@ def new() -> Any:
 def duplicate(rubric_id: int) -> Any:
     session = get_session()
     copy = services.duplicate_rubric(session, _actor(), rubric_id)
-    session.commit()
     return _redirect("rubric_library.edit", rubric_id=copy.id, notice="duplicated")
 
 
@@ -260,7 +257,7 @@ def save(rubric_id: int) -> Any:
             session, actor, rubric_id, content, expected_lock_version=form.lock_version
         )
     except services.ConflictError as conflict:
-        session.rollback()
+        rollback(session)  # the losing save's flush; the page below reads the winner's version
         rubric = services.get_rubric(session, actor, rubric_id, to_change=True)
         if conflict.changed_by is None:  # lost a race at flush time: name the winner now
             conflict = services.ConflictError.saved_since(rubric)
@@ -271,7 +268,6 @@ def save(rubric_id: int) -> Any:
         return _edit_page(
             form, rubric=rubric, actor=actor, status=409, conflict=conflict, conflict_changes=changes
         )
-    session.commit()
     notice = "saved"
     if not outcome.changed:
         notice = "unchanged"
@@ -285,7 +281,6 @@ def save(rubric_id: int) -> Any:
 def archive(rubric_id: int) -> Any:
     session = get_session()
     services.archive_rubric(session, _actor(), rubric_id)
-    session.commit()
     return _redirect("rubric_library.library", notice="archived")
 
 
@@ -294,7 +289,6 @@ def archive(rubric_id: int) -> Any:
 def restore(rubric_id: int) -> Any:
     session = get_session()
     services.restore_rubric(session, _actor(), rubric_id)
-    session.commit()
     return _redirect("rubric_library.preview", rubric_id=rubric_id, notice="restored")
 
 
@@ -303,7 +297,6 @@ def restore(rubric_id: int) -> Any:
 def publish(rubric_id: int) -> Any:
     session = get_session()
     services.publish_rubric(session, _actor(), rubric_id)
-    session.commit()
     return _redirect("rubric_library.preview", rubric_id=rubric_id, notice="published")
 
 
@@ -313,7 +306,6 @@ def unpublish(rubric_id: int) -> Any:
     session = get_session()
     actor = _actor()
     rubric = services.unpublish_rubric(session, actor, rubric_id)
-    session.commit()
     if rubric.context_id != actor.context_id:  # another course's rubric: no longer visible from here
         return _redirect("rubric_library.library", notice="unpublished")
     return _redirect("rubric_library.preview", rubric_id=rubric_id, notice="unpublished")
@@ -376,12 +368,10 @@ def import_file() -> Any:
     try:
         outcome = services.import_file(session, actor, upload.filename, data)
     except rubrics.RubricImportError as error:
-        session.rollback()
         html = render_template(
             "rubric_library/import.html", problems=error.problems, filename=upload.filename, actor=actor
         )
         return html, 400
-    session.commit()
     if outcome.rubric is not None:
         return _redirect("rubric_library.preview", rubric_id=outcome.rubric.id, notice="imported")
     return _redirect("rubric_library.library", notice="framework-imported")
@@ -419,7 +409,7 @@ def export_canvas_csv(rubric_id: int) -> Any:
     try:
         data = services.export_canvas_csv(version).encode("utf-8")
     except rubrics.CanvasExportError as error:
-        return errors.error_page(422, "Not exportable for Canvas", str(error))
+        return error_page(422, "Not exportable for Canvas", str(error))
     return send_file(
         io.BytesIO(data),
         mimetype=CSV_TYPE,

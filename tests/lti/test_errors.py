@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import Flask
 
-from lti_tool.lti.errors import REJECTIONS, LaunchRejected, error_page, rejection_action, rejection_message
+from lti_tool.lti.errors import REJECTIONS, LaunchRejected, rejection_action, rejection_message
+from lti_tool.web import error_page
 
 
 def test_every_rejection_has_a_status_from_the_policy() -> None:

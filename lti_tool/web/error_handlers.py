@@ -7,8 +7,8 @@ from __future__ import annotations
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from lti_tool.lti.errors import error_page
 from lti_tool.observability import current_request_id
+from lti_tool.web.pages import error_page
 
 MESSAGES = {
     404: (
