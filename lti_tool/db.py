@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -9,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from flask import Flask, Response, current_app, g
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, Enum, MetaData, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -48,6 +49,21 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def enum_column(enum_class: type[enum.StrEnum], *, name: str, length: int) -> Enum:
+    """``enum_class`` stored as its values in a ``VARCHAR(length)`` with a CHECK constraint named
+    ``ck_<table>_<name>``: the same on SQLite and PostgreSQL, and a new value is one migration away (no
+    native PostgreSQL type to alter)."""
+    return Enum(
+        enum_class,
+        name=name,
+        length=length,
+        native_enum=False,
+        create_constraint=True,
+        validate_strings=True,
+        values_callable=lambda members: [member.value for member in members],
+    )
 
 
 def build_engine(database_url: str) -> Engine:

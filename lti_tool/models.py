@@ -6,23 +6,16 @@ Conventions: integer surrogate keys, ``created_at`` in UTC, LTI identifiers kept
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lti_tool.db import Base, UTCDateTime, utcnow
+from lti_tool.db import Base, UTCDateTime, enum_column, utcnow
+from lti_tool.states import CadreRole, ManagerLinkSource, ManagerLinkStatus, MessageType
 
-
-class CadreRole(enum.StrEnum):
-    """What a person may do in Cadre, derived from LIS roles (see ``lti_tool.lti.roles``)."""
-
-    ADMIN = "admin"
-    DESIGNER = "designer"
-    MANAGER = "manager"
-    LEARNER = "learner"
+__all__ = ["CadreRole"]  # re-exported: most features import it with the models
 
 
 class Platform(Base):
@@ -157,7 +150,7 @@ class Membership(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     context_id: Mapped[int] = mapped_column(ForeignKey("contexts.id", ondelete="CASCADE"), index=True)
     lti_roles: Mapped[list[str]] = mapped_column(JSON, default=list)
-    role: Mapped[str] = mapped_column(String(20))
+    role: Mapped[CadreRole] = mapped_column(enum_column(CadreRole, name="role", length=20))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
@@ -188,8 +181,10 @@ class Launch(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     context_id: Mapped[int | None] = mapped_column(ForeignKey("contexts.id", ondelete="CASCADE"))
     resource_link_id: Mapped[int | None] = mapped_column(ForeignKey("resource_links.id", ondelete="CASCADE"))
-    message_type: Mapped[str] = mapped_column(String(100))
-    role: Mapped[str] = mapped_column(String(20))
+    message_type: Mapped[MessageType] = mapped_column(
+        enum_column(MessageType, name="message_type", length=100)
+    )
+    role: Mapped[CadreRole] = mapped_column(enum_column(CadreRole, name="role", length=20))
     claims: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
@@ -213,9 +208,12 @@ class ManagerLink(Base):
     context_id: Mapped[int] = mapped_column(ForeignKey("contexts.id", ondelete="CASCADE"))
     manager_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     learner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    source: Mapped[str] = mapped_column(String(30))
-    """``lti_mentor`` (Canvas role_scope_mentor), ``roster``, ``designer`` or ``nomination``."""
-    status: Mapped[str] = mapped_column(String(20), default="active")
+    source: Mapped[ManagerLinkSource] = mapped_column(
+        enum_column(ManagerLinkSource, name="source", length=30)
+    )
+    status: Mapped[ManagerLinkStatus] = mapped_column(
+        enum_column(ManagerLinkStatus, name="status", length=20), default=ManagerLinkStatus.ACTIVE
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     manager: Mapped[User] = relationship(foreign_keys=[manager_id])

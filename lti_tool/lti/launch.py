@@ -47,6 +47,7 @@ from lti_tool.lti.services import CadreServiceConnector
 from lti_tool.lti.storage import DatabaseDataStorage, LoginState, consume_nonce, peek_nonce
 from lti_tool.models import Deployment, Launch, Platform
 from lti_tool.settings import Settings
+from lti_tool.states import MessageType
 
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
 CLAIM_MESSAGE_TYPE = CLAIM + "message_type"
@@ -60,8 +61,8 @@ CLAIM_ROLE_SCOPE_MENTOR = CLAIM + "role_scope_mentor"
 CLAIM_TOOL_PLATFORM = CLAIM + "tool_platform"
 CLAIM_DEEP_LINKING_SETTINGS = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
 
-RESOURCE_LINK_REQUEST = "LtiResourceLinkRequest"
-DEEP_LINKING_REQUEST = "LtiDeepLinkingRequest"
+RESOURCE_LINK_REQUEST = MessageType.RESOURCE_LINK
+DEEP_LINKING_REQUEST = MessageType.DEEP_LINKING
 SUPPORTED_MESSAGE_TYPES = (RESOURCE_LINK_REQUEST, DEEP_LINKING_REQUEST)
 LTI_VERSION = "1.3.0"
 ACCEPTED_ALGORITHMS = ("RS256",)

@@ -29,8 +29,9 @@ from lti_tool.lti.launch import (
 from lti_tool.lti.roles import is_mentor, is_platform_admin, map_roles
 from lti_tool.models import Context, Launch, ManagerLink, Membership, ResourceLink, User
 from lti_tool.settings import Settings
+from lti_tool.states import ManagerLinkSource, ManagerLinkStatus
 
-MENTOR_SOURCE = "lti_mentor"
+MENTOR_SOURCE = ManagerLinkSource.LTI_MENTOR
 PERSONAL_CLAIMS = ("name", "given_name", "family_name", "email")
 
 
@@ -106,14 +107,15 @@ def record_mentor_scope(session: Session, platform_id: int, manager_id: int, man
         learner_id = _upsert(session, User, {"platform_id": platform_id, "sub": sub}, {}, {})
         _upsert(session, ManagerLink,
                 {"context_id": context_id, "manager_id": manager_id, "learner_id": learner_id},
-                {"source": MENTOR_SOURCE, "status": "active"},
-                {"status": case((links.source == MENTOR_SOURCE, "active"), else_=links.status)})
+                {"source": MENTOR_SOURCE, "status": ManagerLinkStatus.ACTIVE},
+                {"status": case((links.source == MENTOR_SOURCE, ManagerLinkStatus.ACTIVE.value),
+                                 else_=links.status)})
         wanted.add(learner_id)
     session.execute(
         update(ManagerLink)
         .where(ManagerLink.context_id == context_id, ManagerLink.manager_id == manager_id,
                ManagerLink.source == MENTOR_SOURCE, ManagerLink.learner_id.not_in(wanted))
-        .values(status="ended")
+        .values(status=ManagerLinkStatus.ENDED)
     )
 
 

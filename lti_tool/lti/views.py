@@ -139,7 +139,6 @@ def _platform_storage_launch(needed: PlatformStorageNeeded) -> Response:
 @blueprint.get("/jwks")
 def jwks() -> Response:
     """Cadre's public keys, for platforms to verify deep-linking responses and service assertions."""
-    session = get_session()
     key_set = _tool_conf().get_jwks()  # the first request makes the first key
     response = jsonify(key_set)
     response.headers["Cache-Control"] = f"public, max-age={JWKS_MAX_AGE_SECONDS}"

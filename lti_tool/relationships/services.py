@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from lti_tool.models import ManagerLink, User
+from lti_tool.states import ManagerLinkStatus
 
 
 def _linked_users(session: Session, context_id: int, user_id: int, this_end: InstrumentedAttribute[int],
@@ -13,7 +14,8 @@ def _linked_users(session: Session, context_id: int, user_id: int, this_end: Ins
     """The users at ``other_end`` of the course's active links whose ``this_end`` is ``user_id``."""
     return list(session.scalars(
         select(User).join(ManagerLink, other_end == User.id)
-        .where(ManagerLink.context_id == context_id, this_end == user_id, ManagerLink.status == "active")
+        .where(ManagerLink.context_id == context_id, this_end == user_id,
+               ManagerLink.status == ManagerLinkStatus.ACTIVE)
         .order_by(User.name, User.sub)
     ))
 
