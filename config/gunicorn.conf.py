@@ -23,9 +23,11 @@ max_requests = 2000
 max_requests_jitter = 200
 
 # Cadre writes one JSON line per request itself (with the request id, without query values or form
-# fields); gunicorn's access log would repeat every request with its full query string, so it stays off.
+# fields), so gunicorn's access log stays off. Turned on (`--access-logfile -`), its lines and the error
+# log's go through Cadre's redacting logger: no credential value (lt=, invite=, state=, …) is written.
 accesslog = None
 errorlog = "-"
+logger_class = "lti_tool.observability.GunicornLogger"
 loglevel = _settings.log_level.lower()
 
 # Only these proxies may set X-Forwarded-For/-Proto. Cadre builds its absolute URLs from CADRE_PUBLIC_URL,

@@ -11,20 +11,33 @@ import uuid
 from typing import Any
 
 from flask import Flask, Response, g, has_request_context, request
+from gunicorn import glogging
+from werkzeug.serving import WSGIRequestHandler
 
 from lti_tool.settings import Settings
 
 log = logging.getLogger("cadre")
 request_log = logging.getLogger("cadre.request")
+access_log = logging.getLogger("cadre.access")
+"""The servers' own request lines (``cadre demo``); ``cadre serve`` leaves gunicorn's access log off."""
 
 # Form fields and query parameters that carry credentials. Cadre logs no form field and no query value at
 # all; these are also left out of the list of query parameter *names* a request line carries.
 SECRET_FIELDS = frozenset({
     "id_token", "JWT", "state", "nonce", "lt", "launch", "csrf", "csrf_token", "password",
     "registration_token", "token", "access_token", "client_assertion", "code",
+    "invite", "lti_storage_secret", "lti_message_hint", "login_hint", "cadre_tab",
 })
+# Request lines written by the servers (Werkzeug in `cadre demo`, gunicorn's access log) hold raw query
+# strings: the value of any of those names is cut out wherever ``name=value`` appears in a line.
+CREDENTIAL_VALUE = re.compile(
+    r"(?<![\w.-])(" + "|".join(sorted(map(re.escape, SECRET_FIELDS), key=len, reverse=True)) + r")"
+    r"(=|%3D)[^&;#\s\"']*",
+    re.IGNORECASE,
+)
 # Loggers that write Cadre's JSON lines: its own, and Flask's app logger (unhandled exceptions).
 APP_LOGGERS = ("cadre", "lti_tool")
+THIRD_PARTY_REQUEST_LOGGERS = ("werkzeug", "gunicorn.access", "gunicorn.error")
 
 
 # SQLAlchemy puts a failed statement's bound values in its error messages ("[parameters: ('…',)]"); they
@@ -35,7 +48,49 @@ CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def redact(text: str) -> str:
-    return SQL_PARAMETERS.sub("[parameters: (redacted)]", text)
+    """``text`` without SQL bound values and without the value of any credential written ``name=value``."""
+    text = SQL_PARAMETERS.sub("[parameters: (redacted)]", text)
+    return CREDENTIAL_VALUE.sub(lambda match: f"{match.group(1)}{match.group(2)}[redacted]", text)
+
+
+class RedactingFilter(logging.Filter):
+    """For loggers Cadre does not format itself (``werkzeug``, ``gunicorn.access``, ``gunicorn.error``):
+    the record's message, formatted, then redacted, whatever handler writes it afterwards."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = redact(message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
+
+
+class RedactingRequestHandler(WSGIRequestHandler):
+    """Werkzeug's development server (``cadre demo``), logging each request through ``cadre.access``
+    (Cadre's formatter: one line, JSON or text, redacted) instead of raw lines on the ``werkzeug`` logger."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        line = getattr(self, "requestline", "")
+        access_log.info(
+            '%s "%s" %s %s', self.address_string(), line, code, size,
+            extra={"fields": {"client": self.address_string(), "request": redact(line),
+                              "status": str(code), "size": str(size)}},
+        )
+
+    def log(self, type: str, message: str, *args: Any) -> None:  # noqa: A002 - Werkzeug's name
+        access_log.log(logging.ERROR if type == "error" else logging.INFO, "%s %s",
+                       self.address_string(), message % args if args else message)
+
+
+class GunicornLogger(glogging.Logger):  # type: ignore[misc]  # gunicorn ships no type hints
+    """Gunicorn's logger with credentials cut out of its access and error lines (request lines, headers,
+    query strings), for ``access_log_format`` atoms such as ``%(r)s``, ``%(q)s`` and ``%({referer}i)s``."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        for logger in (self.error_log, self.access_log):
+            if not any(isinstance(existing, RedactingFilter) for existing in logger.filters):
+                logger.addFilter(RedactingFilter())
 
 
 class JsonFormatter(logging.Formatter):
@@ -94,6 +149,11 @@ def configure_logging(settings: Settings) -> None:
         logger.setLevel(settings.log_level.upper())
         logger.propagate = False
         logger._cadre_configured = True  # type: ignore[attr-defined]
+    # Other servers' loggers keep their own handlers, but lose credentials before any of them writes.
+    for name in THIRD_PARTY_REQUEST_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(existing, RedactingFilter) for existing in logger.filters):
+            logger.addFilter(RedactingFilter())
 
 
 def current_request_id() -> str:

@@ -19,6 +19,7 @@ from lti_tool.demo.app import create_platform_app
 from lti_tool.demo.platform import LtiPlatform, PlatformKey, ToolEndpoints
 from lti_tool.demo.registration import register_platform
 from lti_tool.migrate import upgrade
+from lti_tool.observability import RedactingRequestHandler
 from lti_tool.settings import Settings
 
 DEMO_CLIENT_ID = "cadre-demo"
@@ -86,7 +87,9 @@ def _is_loopback(host: str | None) -> bool:
 
 def serve(app: Flask, url: str, name: str) -> BaseWSGIServer:
     parts = urlsplit(url)
-    server = make_server(parts.hostname or "127.0.0.1", parts.port or 80, app, threaded=True)
+    # Werkzeug's own request log would print each query string whole (launch states, login hints).
+    server = make_server(parts.hostname or "127.0.0.1", parts.port or 80, app, threaded=True,
+                         request_handler=RedactingRequestHandler)
     threading.Thread(target=server.serve_forever, name=name, daemon=True).start()
     return server
 

@@ -11,6 +11,8 @@ from gunicorn.app.base import Application
 from lti_tool.settings import Settings
 
 REPOSITORY_CONFIG = Path(__file__).resolve().parents[2] / "config" / "gunicorn.conf.py"
+GUNICORN_DEFAULT_LOGGER = "gunicorn.glogging.Logger"
+REDACTING_LOGGER = "lti_tool.observability.GunicornLogger"
 
 
 def default_config_path() -> Path | None:
@@ -35,6 +37,11 @@ class CadreServer(Application):  # type: ignore[misc]  # gunicorn ships no type 
             self.load_config_from_file(str(self._config_path))
         for key, value in self._options.items():
             self.cfg.set(key, value)
+        # Request lines hold query strings with credentials (dynamic registration's registration_token and
+        # invite): whatever the configuration file, gunicorn's log goes through Cadre's redaction, unless
+        # the file names a logger class of its own.
+        if self.cfg.settings["logger_class"].get() in (GUNICORN_DEFAULT_LOGGER, "simple"):
+            self.cfg.set("logger_class", REDACTING_LOGGER)
 
     def load(self) -> Flask:
         from lti_tool import create_app
