@@ -1,186 +1,333 @@
-"""The cost of an LTI launch: login → platform auth → launch → landing page, against a do-nothing route.
+"""The cost of an LTI launch in Cadre and in a stock pylti1p3next tool, measured in the same run.
 
-Everything is served in this process by threaded werkzeug servers on 127.0.0.1 (Cadre on a fresh SQLite
-database, the test platform, and a bare Flask app) and driven by one browser-like httpx client. The bare
-route receives the same requests in the same order (same methods, same form bodies), so the ratio is what
-Cadre's own work (OIDC state, signature check, nonce, provisioning, session, page) costs on top of HTTP and
-WSGI plumbing. The platform's RS256 signing is inside the launch figure, as it would be for a user.
+Every app runs under gunicorn (gthread, as ``cadre serve``) on 127.0.0.1, in its own processes: Cadre
+with 2 workers on a SQLite file (and on PostgreSQL when 127.0.0.1:5432 answers), the stock tool of
+:mod:`.stock_tool` with 2 workers, and the platform of :mod:`.platform_app` (Cadre's demo platform; one
+worker, it keeps pending launches in memory) with both tools registered. One browser (:mod:`.browser`) per
+tool makes each launch as a new browser: OIDC login → platform auth (RS256 signing) → launch POST →
+landing page (Cadre redirects after the POST; the stock tool answers the page itself).
 
-Prints figures; never asserts on time. ``python -m tests.bench.bench_launch [iterations]``.
+The figure is **ratio = launch time / (requests in the launch × a bare GET of the tool's own server)**,
+the bare GET being a trivial route of the same gunicorn app (``/bench/noop``), sampled as many times
+as the launch has requests, interleaved with the launches so that noise hits both alike. Medians of
+``--rounds`` rounds × ``--launches`` launches per tool. Then, from the ``Server-Timing`` header only the
+benchmark apps send (:mod:`.server_timing`), where each of Cadre's requests spends its time: server
+time, statements and their kinds, time in the database driver, the commit.
+
+Prints figures; never asserts on time. ``python -m tests.bench.bench_launch --help``.
 """
 
 from __future__ import annotations
 
-import logging
+import argparse
+import contextlib
+import json
+import os
 import statistics
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urljoin
-
-from flask import Flask
-from werkzeug.serving import BaseWSGIServer, make_server
+from urllib.parse import urlencode
 
 from lti_tool import create_app
 from lti_tool.db import get_engine, session_scope
-from lti_tool.demo.app import create_platform_app
-from lti_tool.demo.platform import LtiPlatform, PlatformKey, ToolEndpoints
+from lti_tool.demo.platform import PlatformKey
 from lti_tool.demo.registration import register_platform
 from lti_tool.migrate import upgrade
 from lti_tool.settings import Settings
+from tests.bench.browser import Answer, Browser
+from tests.bench.platform_app import ToolRegistrationConfig, build_platform, platform_config
+from tests.bench.server_timing import ServerTiming, parse_server_timing
+from tests.bench.servers import NOOP_PATH, Servers, running
 from tests.fixtures.live_server import free_port
-from tests.fixtures.platform import browser_client, parse_forms
+from tests.fixtures.platform import parse_forms
 
-TARGET_RATIO = 2.5
-DEFAULT_ITERATIONS = 200
-WARMUP = 10
-
-
-def serve(app: Flask) -> tuple[str, BaseWSGIServer]:
-    port = free_port()
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return f"http://127.0.0.1:{port}", server
-
-
-def bare_app() -> Flask:
-    app = Flask("bare")
-
-    @app.route("/noop", methods=["GET", "POST"])
-    def noop() -> str:
-        return ""
-
-    return app
+DEFAULT_ROUNDS = 3
+DEFAULT_LAUNCHES = 150
+WARMUP_LAUNCHES = 10
+TIME_LIMIT_SECONDS = 600.0
+"""The whole measurement stops (with what it has) past this; a normal run takes well under a minute."""
+TARGET_RATIO = 3.5
+WORKERS = 2
+LEARNER = "learner-ana"
+LEARNER_NAME = "Ana Lima"
+SECRET_KEY = "bench-secret-key-not-for-production"  # noqa: S105
+POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/{database}"
 
 
-class LaunchBench:
-    def __init__(self, workdir: Path) -> None:
-        cadre_port = free_port()
-        cadre_url = f"http://127.0.0.1:{cadre_port}"
-        settings = Settings(
-            database_url=f"sqlite:///{workdir / 'bench.db'}",
-            secret_key="bench-secret-key-not-for-production",  # noqa: S106
-            public_url=cadre_url,
-            log_level="WARNING",
-            _env_file=None,  # type: ignore[call-arg]
-        )
-        self.cadre = create_app(settings)
-        upgrade(get_engine(self.cadre))
-        self.servers: list[BaseWSGIServer] = []
-        server = make_server("127.0.0.1", cadre_port, self.cadre, threaded=True)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        self.servers.append(server)
-
-        platform_port = free_port()
-        self.platform = LtiPlatform(
-            f"http://127.0.0.1:{platform_port}", client_id="bench-client", deployment_id="bench-deployment",
-            tool=ToolEndpoints(cadre_url), key=PlatformKey.generate(kid="bench-key"),
-        )
-        server = make_server("127.0.0.1", platform_port, create_platform_app(self.platform), threaded=True)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        self.servers.append(server)
-        with session_scope(self.cadre) as session:
-            register_platform(session, self.platform)
-
-        self.bare_url, server = serve(bare_app())
-        self.servers.append(server)
-        self.client = browser_client(cadre_url)
-        self.last_bodies: list[dict[str, str] | None] = []
-
-    def close(self) -> None:
-        self.client.close()
-        for server in self.servers:
-            server.shutdown()
-
-    def launch_once(self) -> list[float]:
-        """One learner launch, as a browser does it; returns the time of each of its four requests."""
-        self.client.cookies.clear()  # a new browser each time, as the state cookies would otherwise pile up
-        request = self.platform.prepare_launch("learner-ana")
-        login_url, login_form = self.platform.login_initiation(request)
-        steps: list[float] = []
-
-        started = time.perf_counter()
-        login = self.client.post(login_url, data=login_form)
-        steps.append(time.perf_counter() - started)
-
-        started = time.perf_counter()
-        auth = self.client.get(urljoin(login_url, login.headers["location"]))
-        steps.append(time.perf_counter() - started)
-        (form,) = parse_forms(auth.text)
-
-        started = time.perf_counter()
-        launched = self.client.post(form.action, data=form.fields)
-        steps.append(time.perf_counter() - started)
-
-        started = time.perf_counter()
-        home = self.client.get(urljoin(form.action, launched.headers["location"]))
-        steps.append(time.perf_counter() - started)
-
-        if home.status_code != 200 or "Ana Lima" not in home.text:
-            raise RuntimeError(f"the launch did not reach Cadre's home ({home.status_code}):\n{home.text}")
-        self.last_bodies = [login_form, None, form.fields, None]
-        return steps
-
-    def bare_once(self) -> list[float]:
-        """The same four requests (methods and bodies) to a route that does nothing."""
-        self.client.cookies.clear()
-        steps: list[float] = []
-        for body in self.last_bodies:
-            started = time.perf_counter()
-            if body is None:
-                response = self.client.get(self.bare_url + "/noop")
-            else:
-                response = self.client.post(self.bare_url + "/noop", data=body)
-            steps.append(time.perf_counter() - started)
-            response.raise_for_status()
-        return steps
+@dataclass
+class Step:
+    name: str
+    seconds: float
+    timing: ServerTiming | None
 
 
-def measure(runs: list[Callable[[], list[float]]], iterations: int) -> list[list[list[float]]]:
-    """Samples of each run, interleaved so that machine noise and drift hit both alike."""
-    for _ in range(WARMUP):
-        for run in runs:
-            run()
-    samples: list[list[list[float]]] = [[] for _ in runs]
-    for _ in range(iterations):
-        for run, sink in zip(runs, samples, strict=True):
-            sink.append(run())
-    return samples
+@dataclass
+class Tool:
+    name: str
+    url: str
+    client_id: str
+    browser: Browser
+    launches: list[list[Step]] = field(default_factory=list)
+    bare: list[Step] = field(default_factory=list)
 
 
-def summarize(label: str, samples: list[list[float]]) -> float:
-    totals = [sum(steps) * 1000 for steps in samples]
-    median = statistics.median(totals)
-    p95 = statistics.quantiles(totals, n=20)[-1]
-    mean = statistics.fmean(totals)
-    print(f"{label:<34} median {median:7.2f} ms   p95 {p95:7.2f} ms   mean {mean:7.2f} ms")
-    return median
+class PortPicker:
+    def __init__(self, base: int | None) -> None:
+        self._next = base
+
+    def __call__(self) -> int:
+        if self._next is None:
+            return free_port()
+        port, self._next = self._next, self._next + 1
+        return port
 
 
-def main(iterations: int = DEFAULT_ITERATIONS) -> None:
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    with tempfile.TemporaryDirectory(prefix="cadre-bench-") as workdir:
-        bench = LaunchBench(Path(workdir))
+def timed(browser: Browser, name: str, url: str, form: dict[str, str] | None = None) -> tuple[Step, Answer]:
+    started = time.perf_counter()
+    answer = browser.request("GET" if form is None else "POST", url, form)
+    seconds = time.perf_counter() - started
+    return Step(name, seconds, parse_server_timing(answer.headers.get("server-timing"))), answer
+
+
+def launch_once(tool: Tool, platform_url: str, control: Browser) -> list[Step]:
+    """One learner launch as a new browser makes it; the time of each request."""
+    query = urlencode({"client_id": tool.client_id, "user": LEARNER})
+    prepared = json.loads(control.get(f"{platform_url}/bench/prepare?{query}").text)
+    browser = tool.browser
+    browser.cookies.clear()  # a new browser each time (state cookies would otherwise pile up)
+    login, answer = timed(browser, "login", prepared["url"], prepared["fields"])
+    if answer.status != 302:
+        raise RuntimeError(f"{tool.name}: the login answered {answer.status}:\n{answer.text[:2000]}")
+    auth, answer = timed(browser, "auth", answer.location)
+    forms = parse_forms(answer.text)
+    if answer.status != 200 or len(forms) != 1:
+        raise RuntimeError(f"{tool.name}: the platform refused ({answer.status}):\n{answer.text[:2000]}")
+    (form,) = forms
+    launch, answer = timed(browser, "launch", form.action, form.fields)
+    steps = [login, auth, launch]
+    if answer.is_redirect:  # Cadre: POST-redirect-GET to its landing page
+        landing, answer = timed(browser, "landing", answer.location)
+        steps.append(landing)
+    if answer.status != 200 or LEARNER_NAME not in answer.text:
+        raise RuntimeError(f"{tool.name}: the launch did not reach the landing page "
+                           f"({answer.status}):\n{answer.text[:2000]}")
+    return steps
+
+
+def bare_once(tool: Tool, count: int) -> list[Step]:
+    return [timed(tool.browser, "bare", tool.url + NOOP_PATH)[0] for _ in range(count)]
+
+
+def median_ms(values: list[float]) -> float:
+    return statistics.median(values) * 1000 if values else float("nan")
+
+
+@dataclass(frozen=True)
+class Figures:
+    launch_ms: float
+    bare_ms: float
+    requests: int
+
+    @property
+    def ratio(self) -> float:
+        return self.launch_ms / (self.requests * self.bare_ms)
+
+
+def figures(launches: list[list[Step]], bare: list[Step]) -> Figures:
+    return Figures(
+        launch_ms=median_ms([sum(step.seconds for step in steps) for steps in launches]),
+        bare_ms=median_ms([step.seconds for step in bare]),
+        requests=len(launches[0]) if launches else 0,
+    )
+
+
+def measure(tools: list[Tool], platform_url: str, rounds: int, launches: int, warmup: int,
+            deadline: float) -> list[list[Figures]]:
+    """Per round, each tool's figures; launches of all tools interleaved."""
+    with contextlib.closing(Browser()) as control:
+        for _ in range(warmup):
+            for tool in tools:
+                bare_once(tool, len(launch_once(tool, platform_url, control)))
+        per_round: list[list[Figures]] = []
+        for _ in range(rounds):
+            round_launches: list[list[list[Step]]] = [[] for _ in tools]
+            round_bare: list[list[Step]] = [[] for _ in tools]
+            for _ in range(launches):
+                if time.monotonic() > deadline:
+                    print(f"(stopped early: past the {TIME_LIMIT_SECONDS:.0f} s limit)")
+                    break
+                for tool, sink, bare_sink in zip(tools, round_launches, round_bare, strict=True):
+                    steps = launch_once(tool, platform_url, control)
+                    sink.append(steps)
+                    bare_sink.extend(bare_once(tool, len(steps)))
+            for tool, sink, bare_sink in zip(tools, round_launches, round_bare, strict=True):
+                tool.launches.extend(sink)
+                tool.bare.extend(bare_sink)
+            per_round.append([figures(sink, bare_sink)
+                              for sink, bare_sink in zip(round_launches, round_bare, strict=True)])
+            if time.monotonic() > deadline:
+                break
+    return per_round
+
+
+def report(tools: list[Tool], per_round: list[list[Figures]], launches: int, warmup: int,
+           workers: int) -> None:
+    print(f"{len(per_round)} round(s) x {launches} launches per tool after {warmup} warm-up; "
+          f"gunicorn gthread, {workers} worker(s) per tool; loopback.")
+    print("ratio = launch / (requests in the launch x a bare GET of the tool's own server)")
+    width = max(len(tool.name) for tool in tools)
+    for number, round_figures in enumerate(per_round, 1):
+        cells = "   ".join(f"{tool.name:<{width}} {fig.ratio:5.2f}x ({fig.launch_ms:6.2f} ms / "
+                           f"{fig.requests} x {fig.bare_ms:4.2f} ms)"
+                           for tool, fig in zip(tools, round_figures, strict=True))
+        print(f"  round {number}: {cells}")
+    print("all rounds:")
+    for tool in tools:
+        fig = figures(tool.launches, tool.bare)
+        verdict = "" if not tool.name.startswith("cadre") else (
+            f"  ({'within' if fig.ratio <= TARGET_RATIO else 'ABOVE'} the {TARGET_RATIO}x target)")
+        print(f"  {tool.name:<{width}} {fig.ratio:5.2f}x   launch {fig.launch_ms:6.2f} ms over "
+              f"{fig.requests} requests, bare GET {fig.bare_ms:4.2f} ms{verdict}")
+    print("where each request spends its time (medians; server = in the worker, Server-Timing):")
+    for tool in tools:
+        names = [step.name for step in tool.launches[0]] if tool.launches else []
+        for index, name in enumerate(names):
+            steps = [launch[index] for launch in tool.launches]
+            print(f"  {tool.name:<{width}} {name:<8} {step_summary(steps)}")
+        print(f"  {tool.name:<{width}} {'bare GET':<8} {step_summary(tool.bare)}")
+
+
+def step_summary(steps: list[Step]) -> str:
+    text = f"round trip {median_ms([step.seconds for step in steps]):6.2f} ms"
+    timings = [step.timing for step in steps if step.timing is not None]
+    if not timings:
+        return text
+    text += f"   server {statistics.median(t.app_ms for t in timings):6.2f} ms"
+    if any(t.statements is not None for t in timings):
+        kinds = Counter(t.statement_kinds for t in timings).most_common(1)[0][0]
+        statements = statistics.median(t.statements or 0 for t in timings)
+        text += (f"   sql {statistics.median(t.sql_ms or 0.0 for t in timings):5.2f} ms, "
+                 f"{statements:g} statements ({kinds or 'none'})"
+                 f"   commit {statistics.median(t.commit_ms or 0.0 for t in timings):5.2f} ms")
+    return text
+
+
+# ------------------------------------------------------------------------------------------------ setup
+
+
+@contextlib.contextmanager
+def postgres_database() -> Iterator[str | None]:
+    """A fresh database on 127.0.0.1:5432 for this run (dropped after it), or None without a server."""
+    import psycopg
+
+    name = f"cadre_bench_{os.getpid()}"
+    try:
+        admin = psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=postgres", autocommit=True,
+                                connect_timeout=3)
+    except psycopg.OperationalError:
+        yield None
+        return
+    with admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.execute(f'CREATE DATABASE "{name}"')
         try:
-            launches, bare = measure([bench.launch_once, bench.bare_once], iterations)
+            yield POSTGRES_URL.format(database=name)
         finally:
-            bench.close()
-    print(f"{iterations} iterations after {WARMUP} warm-up runs; Cadre on SQLite, one httpx client, "
-          "loopback.")
-    launch_ms = summarize("full launch (4 requests)", launches)
-    bare_ms = summarize("bare Flask route (same 4 requests)", bare)
-    names = ["login (Cadre)", "auth (platform, RS256 sign)", "launch (Cadre)", "home (Cadre)"]
-    for index, name in enumerate(names):
-        step = statistics.median(sample[index] for sample in launches) * 1000
-        bare_step = statistics.median(sample[index] for sample in bare) * 1000
-        print(f"  {name:<30} median {step:6.2f} ms   (bare {bare_step:5.2f} ms)")
-    ratio = launch_ms / bare_ms
-    verdict = "within" if ratio <= TARGET_RATIO else "ABOVE"
-    print(f"ratio launch / bare: {ratio:.2f}x ({verdict} the {TARGET_RATIO}x target)")
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def cadre_environment(database_url: str, public_url: str) -> dict[str, str]:
+    return {
+        "CADRE_DATABASE_URL": database_url,
+        "CADRE_SECRET_KEY": SECRET_KEY,
+        "CADRE_PUBLIC_URL": public_url,
+        "CADRE_LOG_LEVEL": "WARNING",
+    }
+
+
+def prepare_cadre_database(database_url: str, public_url: str, platform_json: str, client_id: str) -> None:
+    """Migrate and register the platform, as ``cadre db upgrade`` and ``cadre platform add`` do."""
+    settings = Settings(database_url=database_url, secret_key=SECRET_KEY, public_url=public_url,
+                        log_level="WARNING", _env_file=None)  # type: ignore[call-arg]
+    app = create_app(settings)
+    engine = get_engine(app)
+    upgrade(engine)
+    with session_scope(app) as session:
+        register_platform(session, build_platform(json.loads(platform_json)), client_id)
+    engine.dispose()
+
+
+def start_servers(servers: Servers, workdir: Path, backends: list[str], postgres_url: str | None,
+                  port: PortPicker, workers: int) -> tuple[str, list[tuple[str, str, str]]]:
+    """Start the platform, Cadre per backend and the stock tool; (platform URL, [(name, url, client_id)])."""
+    platform_url = f"http://127.0.0.1:{port()}"
+    key = PlatformKey.generate(kid="bench-platform-key")
+    tools: list[tuple[str, str, str, str | None]] = []  # name, url, client_id, database URL
+    for backend in backends:
+        database_url = f"sqlite:///{workdir / 'cadre.db'}" if backend == "sqlite" else postgres_url
+        if database_url is not None:
+            tools.append((f"cadre-{backend}", f"http://127.0.0.1:{port()}", f"cadre-{backend}", database_url))
+    tools.append(("stock", f"http://127.0.0.1:{port()}", "stock", None))
+    platform_json = platform_config(platform_url, key, [
+        ToolRegistrationConfig(client_id=client_id, deployment_id=f"{client_id}-deployment", tool_url=url)
+        for _name, url, client_id, _database in tools
+    ])
+    servers.start("platform", "tests.bench.platform_app:create_app()", int(platform_url.rsplit(":", 1)[1]),
+                  workers=1, env={"BENCH_PLATFORM": platform_json})
+    for name, url, client_id, database_url in tools:
+        port_number = int(url.rsplit(":", 1)[1])
+        if database_url is None:
+            stock = {"issuer": platform_url, "client_id": client_id,
+                     "deployment_id": f"{client_id}-deployment", "auth_login_url": platform_url + "/auth",
+                     "auth_token_url": platform_url + "/token",
+                     "key_set": {"keys": [key.public_jwk()]}, "url": url}
+            servers.start(name, "tests.bench.stock_tool:create_app()", port_number, workers=workers,
+                          env={"BENCH_STOCK": json.dumps(stock)})
+        else:
+            prepare_cadre_database(database_url, url, platform_json, client_id)
+            servers.start(name, "tests.bench.cadre_app:create_app()", port_number, workers=workers,
+                          env=cadre_environment(database_url, url))
+    servers.wait_ready()
+    return platform_url, [(name, url, client_id) for name, url, client_id, _database in tools]
+
+
+def parse_arguments(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m tests.bench.bench_launch",
+                                     description=(__doc__ or "").split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=DEFAULT_ROUNDS)
+    parser.add_argument("--launches", type=int, default=DEFAULT_LAUNCHES, help="launches per tool per round")
+    parser.add_argument("--warmup", type=int, default=WARMUP_LAUNCHES, help="untimed launches first")
+    parser.add_argument("--workers", type=int, default=WORKERS, help="gunicorn workers per tool")
+    parser.add_argument("--backends", default="sqlite,postgresql",
+                        help="Cadre's databases, comma-separated (postgresql only if 127.0.0.1:5432 answers)")
+    parser.add_argument("--port-base", type=int, default=None,
+                        help="consecutive ports from here (default: free ports the system picks)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    arguments = parse_arguments(argv or [])
+    backends = [name.strip() for name in arguments.backends.split(",") if name.strip()]
+    deadline = time.monotonic() + TIME_LIMIT_SECONDS
+    with contextlib.ExitStack() as stack:
+        workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="cadre-bench-")))
+        postgres_url = stack.enter_context(postgres_database()) if "postgresql" in backends else None
+        if "postgresql" in backends and postgres_url is None:
+            print("(PostgreSQL at 127.0.0.1:5432 does not answer: Cadre is measured on SQLite only)")
+        servers = stack.enter_context(running(workdir))
+        platform_url, started = start_servers(servers, workdir, backends, postgres_url,
+                                              PortPicker(arguments.port_base), arguments.workers)
+        tools = [Tool(name, url, client_id, stack.enter_context(contextlib.closing(Browser())))
+                 for name, url, client_id in started]
+        per_round = measure(tools, platform_url, arguments.rounds, arguments.launches, arguments.warmup,
+                            deadline)
+    report(tools, per_round, arguments.launches, arguments.warmup, arguments.workers)
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_ITERATIONS)
+    main(sys.argv[1:])
