@@ -358,3 +358,17 @@ class CompetencyFramework(Base):
     created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class CacheVersion(Base):
+    """A version stamp for data that every process caches (see :mod:`lti_tool.cache_versions`).
+
+    Whoever changes the data writes a new stamp in the same transaction; a process compares the stamp it
+    cached with this row, one primary-key read, and reloads when they differ: a change made by one gunicorn
+    worker or by a CLI command is seen by every worker at once.
+    """
+
+    __tablename__ = "cache_versions"
+
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    version: Mapped[str] = mapped_column(String(32))

@@ -56,11 +56,6 @@ def _transaction() -> Iterator[Session]:
         raise click.ClickException(str(error)) from None
 
 
-def _frame_ancestors_changed() -> None:
-    # This process's CSP cache; other processes pick the change up within the cache TTL.
-    current_app.extensions["cadre.frame_ancestors"].invalidate()
-
-
 def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=False)]
     lines = [headers, ["-" * width for width in widths], *rows]
@@ -187,7 +182,6 @@ def platform_add(
                 "\n\nNo deployment yet: add one with `cadre platform add-deployment "
                 f"--issuer {platform.issuer} --client-id {platform.client_id} DEPLOYMENT_ID`."
             )
-    _frame_ancestors_changed()
     click.echo(report)
 
 
@@ -296,7 +290,6 @@ def platform_remove(platform_id: int | None, issuer: str | None, client_id: str 
                 abort=True,
             )
         remove_platform(session, platform, actor_label=audit.CLI_ACTOR)
-    _frame_ancestors_changed()
     click.echo(f"Removed {label}.")
 
 

@@ -10,7 +10,7 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 from sqlalchemy import text
 
 from lti_tool import security
-from lti_tool.db import after_commit, get_engine, get_session
+from lti_tool.db import get_engine, get_session
 from lti_tool.migrate import pending_revisions
 from lti_tool.ops import dynamic_registration, invitations
 from lti_tool.ops.tool_configuration import ToolUrls, canvas_developer_key, dynamic_registration_request
@@ -91,7 +91,6 @@ def register() -> tuple[str, int]:
             "dynamic registration failed: %s", failure.message, extra={"fields": {"status": failure.status}}
         )
         return _registration_failed(failure.shown, failure.status)
-    after_commit(session, current_app.extensions["cadre.frame_ancestors"].invalidate)
     return render_template(
         "ops/registration_complete.html",
         tool_name=settings.tool_name,

@@ -1,0 +1,39 @@
+"""Version stamps that keep per-process caches right when Cadre runs in several processes.
+
+A gunicorn worker that caches something read from the database (the origins allowed to frame Cadre) cannot
+be told when another worker, or a ``cadre`` command, changes it. So the change writes a new stamp in the
+``cache_versions`` row of that data, in its own transaction, and each process compares its cached stamp
+with the row before using the cache: one primary-key read instead of reloading, and no window during which
+a worker serves what another worker already changed.
+
+Stamps are random, not counters: a rolled-back change, a restored backup or an emptied table can never
+bring back a stamp that some process still holds next to data that is no longer there.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from sqlalchemy import Connection, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from lti_tool.models import CacheVersion
+
+PLATFORM_ORIGINS = "platform_origins"
+"""Changes when a platform is added or removed, or its issuer or login URL changes (the frame-ancestors)."""
+
+
+def current(session: Session, name: str) -> str | None:
+    """The stamp of ``name`` as this transaction sees it; None before anything stamped it."""
+    return session.execute(select(CacheVersion.version).where(CacheVersion.name == name)).scalar()
+
+
+def stamp(connection: Connection, name: str) -> str:
+    """Give ``name`` a new stamp in ``connection``'s transaction (it counts only if that commits)."""
+    version = secrets.token_hex(16)
+    insert = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    statement = insert(CacheVersion.__table__).values(name=name, version=version)
+    connection.execute(statement.on_conflict_do_update(index_elements=["name"], set_={"version": version}))
+    return version
