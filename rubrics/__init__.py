@@ -23,6 +23,7 @@ from rubrics.csv_io import export_csv, import_csv
 from rubrics.errors import (
     AssessmentError,
     ImportProblem,
+    ImportProblems,
     Problem,
     RubricImportError,
     RubricValidationError,
@@ -43,6 +44,7 @@ __all__ = [
     "Criterion",
     "CriterionScore",
     "ImportProblem",
+    "ImportProblems",
     "Level",
     "Problem",
     "Rubric",

@@ -15,7 +15,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -23,8 +22,9 @@ from typing import Any
 from rubrics.csv_io import read_rows
 from rubrics.errors import ImportProblem, Problem, RubricImportError, RubricValidationError
 from rubrics.exact_numbers import NotANumber, format_decimal, to_decimal
+from rubrics.identifiers import UniqueSlugs
 from rubrics.model import Level, Rubric, ScoringMode
-from rubrics.parsing import DEFAULT_LIMITS, RubricLimits, parse_rubric
+from rubrics.parsing import DEFAULT_LIMITS, RubricLimits, describe, parse_rubric
 from rubrics.uploads import DEFAULT_MAX_BYTES, read_upload
 
 CRITERION_COLUMNS = ("Rubric Name", "Criteria Name", "Criteria Description", "Criteria Enable Range")
@@ -154,6 +154,14 @@ def import_canvas_csv(
         raise RubricImportError(problems)
     imported: list[Rubric] = []
     for draft in drafts.values():
+        if len(draft.criteria) > limits.max_criteria:
+            # Refused before identifiers are made for every row: a 5 MB file holds 200,000 short rows.
+            problems.append(ImportProblem(
+                f"line {draft.line}",
+                f"the rubric '{draft.title[:40]}' has {len(draft.criteria):,} criteria (rows); "
+                f"the limit is {limits.max_criteria:,}",
+            ))
+            continue
         try:
             imported.append(parse_rubric(draft.data(limits), limits))
         except RubricValidationError as error:
@@ -190,15 +198,15 @@ class _RubricDraft:
 
     def data(self, limits: RubricLimits) -> dict[str, Any]:
         """The plain dict :func:`parse_rubric` validates."""
-        used_criteria: set[str] = set()
+        criterion_slugs = UniqueSlugs(limit=limits.max_identifier)
         criteria = []
         for index, criterion in enumerate(self.criteria):
-            used_levels: set[str] = set()
+            level_slugs = UniqueSlugs(limit=limits.max_identifier)
             levels = []
             below: Decimal | None = None
             for position, rating in enumerate(criterion.ratings, start=1):
                 level: dict[str, Any] = {
-                    "identifier": _unique_slug(rating.name, f"level-{position}", used_levels, limits),
+                    "identifier": level_slugs.make(rating.name, f"level-{position}"),
                     "title": rating.name,
                     "description": rating.description,
                     "position": position,
@@ -207,14 +215,14 @@ class _RubricDraft:
                 levels.append(level)
                 below = rating.points
             criteria.append({
-                "identifier": _unique_slug(criterion.title, f"criterion-{index + 1}", used_criteria, limits),
+                "identifier": criterion_slugs.make(criterion.title, f"criterion-{index + 1}"),
                 "title": criterion.title,
                 "description": criterion.description,
                 "position": index + 1,
                 "levels": levels,
             })
         return {
-            "identifier": _unique_slug(self.title, "", set(), limits),
+            "identifier": UniqueSlugs(limit=limits.max_identifier).make(self.title, ""),
             "title": self.title,
             "scoring_mode": ScoringMode.POINTS.value,
             "criteria": criteria,
@@ -256,7 +264,7 @@ class _Columns:
         return RATING_COLUMNS[(index - FIRST_RATING) % 3]
 
     def problem(self, line: int, index: int, message: str) -> ImportProblem:
-        return ImportProblem(f"line {line}", f"column {index + 1} '{self.label(index)}': {message}")
+        return ImportProblem(f"line {line}", f"column {index + 1} {describe(self.label(index))}: {message}")
 
 
 def _read_criterion(
@@ -267,7 +275,7 @@ def _read_criterion(
     range_cell = cells[ENABLE_RANGE].strip().lower()
     if range_cell not in RANGE_ON | RANGE_OFF:
         problems.append(columns.problem(
-            line, ENABLE_RANGE, f"expected true or false, got '{cells[ENABLE_RANGE].strip()}'"
+            line, ENABLE_RANGE, f"expected true or false, got {describe(cells[ENABLE_RANGE].strip())}"
         ))
     ratings: list[_Rating] = []
     for number in range(1, rating_count + 1):
@@ -288,9 +296,10 @@ def _read_criterion(
             points = to_decimal(
                 points_cell.replace(",", ".") if DECIMAL_COMMA.match(points_cell) else points_cell
             )
-        except NotANumber:
+        except NotANumber as refusal:
+            why = "which is not a number" if refusal.reason == NotANumber.UNREADABLE else "far out of range"
             problems.append(columns.problem(
-                line, start + 2, f"rating '{shown}' has points '{points_cell.strip()}', which is not a number"
+                line, start + 2, f"rating '{shown}' has points {describe(points_cell.strip())}, {why}"
             ))
             continue
         ratings.append(_Rating(name, description, points, start))
@@ -336,7 +345,7 @@ def _check_header(header: list[str], line: int, problems: list[ImportProblem]) -
             problems.append(ImportProblem(where, f"missing column {index + 1} '{expected}'"))
         elif _label(header[index]) != _label(expected):
             problems.append(ImportProblem(
-                where, f"column {index + 1} should be '{expected}', found '{header[index].strip()}'"
+                where, f"column {index + 1} should be '{expected}', found {describe(header[index].strip())}"
             ))
     if problems:
         return 0
@@ -354,7 +363,7 @@ def _check_header(header: list[str], line: int, problems: list[ImportProblem]) -
         match = RATING_LABEL.match(_label(header[index]))
         if match is None or match.group(1) != _label(expected):
             problems.append(ImportProblem(
-                where, f"column {index + 1} should be '{expected}', found '{header[index].strip()}'"
+                where, f"column {index + 1} should be '{expected}', found {describe(header[index].strip())}"
             ))
     if rating_count == 0 and not problems:
         problems.append(ImportProblem(
@@ -377,22 +386,3 @@ def _width(cells: list[str]) -> int:
     while width and not cells[width - 1].strip():
         width -= 1
     return width
-
-
-def _unique_slug(title: str, fallback: str, used: set[str], limits: RubricLimits) -> str:
-    """A stable identifier from a title ("Active listening" -> "active-listening"), unique in ``used``.
-
-    Accents are dropped ("Qualité" -> "qualite"); a title with no letters or digits Cadre can use
-    takes ``fallback``; a repeat gets "-2", "-3" ...
-    """
-    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode("ascii")
-    limit = limits.max_identifier
-    base = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")[:limit].rstrip("-") or fallback
-    candidate, number = base, 1
-    while candidate in used:
-        number += 1
-        suffix = f"-{number}"
-        candidate = base[: limit - len(suffix)].rstrip("-") + suffix
-    if candidate:
-        used.add(candidate)
-    return candidate

@@ -296,12 +296,15 @@ def import_case_framework(source: str | bytes, *, max_bytes: int = DEFAULT_MAX_B
 def _load_json(source: str | bytes, max_bytes: int) -> Any:
     text = read_upload(source, max_bytes)
 
-    def refuse_constant(name: str) -> None:
-        raise ValueError(f"{name} is not a number JSON allows")
+    def read_int(digits: str) -> int | Decimal:
+        # Python refuses to read ints of more than 4,300 digits (a ValueError with no JSON path); as a
+        # Decimal the value reaches the number checks, which refuse it at its path.
+        return int(digits) if len(digits) <= 40 else Decimal(digits)
 
     try:
-        # Decimal keeps 0.1 as 0.1: scores and weights stay exact.
-        return json.loads(text, parse_float=Decimal, parse_constant=refuse_constant)
+        # Decimal keeps 0.1 as 0.1: scores and weights stay exact. NaN and Infinity (which JSON does not
+        # allow, but Python's reader does) become Decimal NaN/Infinity, refused where a number is read.
+        return json.loads(text, parse_float=Decimal, parse_int=read_int, parse_constant=Decimal)
     except json.JSONDecodeError as error:
         raise RubricImportError(
             [ImportProblem(f"line {error.lineno}, column {error.colno}", f"invalid JSON: {error.msg}")]

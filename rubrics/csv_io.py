@@ -14,7 +14,7 @@ from typing import Any
 from rubrics.errors import ImportProblem, Problem, RubricImportError, RubricValidationError
 from rubrics.exact_numbers import format_decimal
 from rubrics.model import Criterion, Level, Rubric
-from rubrics.parsing import DEFAULT_LIMITS, RubricLimits, parse_rubric
+from rubrics.parsing import DEFAULT_LIMITS, RubricLimits, describe, parse_rubric
 from rubrics.uploads import DEFAULT_MAX_BYTES, read_upload
 
 RUBRIC_COLUMNS = (
@@ -137,9 +137,9 @@ def _check_header(header: list[str], line: int, problems: list[ImportProblem]) -
     seen: set[str] = set()
     for name in header:
         if name not in COLUMNS:
-            problems.append(ImportProblem(where, f"unknown column '{name}'"))
+            problems.append(ImportProblem(where, f"unknown column {describe(name)}"))
         elif name in seen:
-            problems.append(ImportProblem(where, f"column '{name}' appears twice"))
+            problems.append(ImportProblem(where, f"column {describe(name)} appears twice"))
         seen.add(name)
     for name in REQUIRED_COLUMNS:
         if name not in seen:
@@ -178,8 +178,8 @@ def _assemble(
                 if record.get(column, "").strip() != cells.get(column, "").strip():
                     problems.append(ImportProblem(
                         f"line {line}",
-                        f"criterion '{key}' has {column} {record.get(column, '')!r} here "
-                        f"but {cells.get(column, '')!r} on line {criterion_lines[index]}",
+                        f"criterion {describe(key)} has {column} {describe(record.get(column, ''))} here "
+                        f"but {describe(cells.get(column, ''))} on line {criterion_lines[index]}",
                     ))
         else:
             criterion = _criterion_data(record, line, problems)
@@ -204,7 +204,7 @@ def _criterion_data(record: dict[str, str], line: int, problems: list[ImportProb
     required = record.get("comment_required", "").strip().lower()
     if required not in YES | NO:
         problems.append(ImportProblem(
-            f"line {line}", f"comment_required must be yes or no, got {record['comment_required']!r}"
+            f"line {line}", f"comment_required must be yes or no, got {describe(record['comment_required'])}"
         ))
     return {
         "identifier": record["criterion_identifier"],

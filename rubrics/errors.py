@@ -49,9 +49,31 @@ class AssessmentError(ValueError):
         super().__init__("\n".join(problem.message for problem in self.problems))
 
 
+class ImportProblems(list[ImportProblem]):
+    """Every problem found in a file, and the few worth showing: ``listed`` and how many are ``unlisted``.
+
+    A file can hold hundreds of thousands of problems (a CSV header with 200,000 unknown columns); a
+    page or message lists the first :data:`LISTED_PROBLEMS` and counts the rest, so it stays small.
+    """
+
+    @property
+    def listed(self) -> list[ImportProblem]:
+        return self[:LISTED_PROBLEMS]
+
+    @property
+    def unlisted(self) -> int:
+        return max(0, len(self) - LISTED_PROBLEMS)
+
+
+LISTED_PROBLEMS = 50
+
+
 class RubricImportError(ValueError):
-    """A file could not be imported; nothing from it was kept."""
+    """A file could not be imported; nothing from it was kept. ``problems`` holds every problem."""
 
     def __init__(self, problems: list[ImportProblem]) -> None:
-        self.problems = list(problems)
-        super().__init__("\n".join(str(problem) for problem in self.problems))
+        self.problems = ImportProblems(problems)
+        lines = [str(problem) for problem in self.problems.listed]
+        if self.problems.unlisted:
+            lines.append(f"and {self.problems.unlisted:,} more problems")
+        super().__init__("\n".join(lines))

@@ -10,10 +10,29 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 HUNDREDTH = Decimal("0.01")
+MAX_DIGITS = 30
+"""Points and weights are small (limits of 10,000 and 4 decimal places): a number needing more digits
+than this, before or after the point, is refused before any arithmetic. Without the bound, ``1e999999999``
+overflows ``normalize()`` and ``1e-999999999`` would be written out as a million zeros in a message."""
+MAX_TEXT = 100
+"""Longer text is not read at all (surrounding spaces allowed), so 10,000 digits cost one ``len``."""
 
 
 class NotANumber(ValueError):
-    """The value cannot be read as a finite decimal number."""
+    """The value cannot be read as a finite decimal number of reasonable size.
+
+    ``reason`` is ``UNREADABLE`` (not a number at all, NaN, Infinity), ``TOO_LARGE`` or ``TOO_PRECISE``,
+    so that a message can say which.
+    """
+
+    UNREADABLE = "unreadable"
+    TOO_LARGE = "too large"
+    TOO_PRECISE = "too precise"
+
+    def __init__(self, value: object, reason: str = UNREADABLE) -> None:
+        super().__init__(value)
+        self.value = value
+        self.reason = reason
 
 
 def to_decimal(value: object) -> Decimal:
@@ -32,14 +51,26 @@ def to_decimal(value: object) -> Decimal:
     elif isinstance(value, float):
         number = Decimal(repr(value))
     elif isinstance(value, str):
+        text = value.strip()
+        if len(text) > MAX_TEXT:
+            raise NotANumber(value, NotANumber.TOO_LARGE)
         try:
-            number = Decimal(value.strip())
+            number = Decimal(text)
         except InvalidOperation:
             raise NotANumber(value) from None
     else:
         raise NotANumber(value)
     if not number.is_finite():
         raise NotANumber(value)
+    if number:
+        _sign, digits, exponent = number.as_tuple()
+        assert isinstance(exponent, int)  # finite
+        # Trailing zeros do not count: "100" and "1E+2" are the same small number.
+        trailing_zeros = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+        if number.adjusted() >= MAX_DIGITS:
+            raise NotANumber(value, NotANumber.TOO_LARGE)
+        if -(exponent + trailing_zeros) > MAX_DIGITS:
+            raise NotANumber(value, NotANumber.TOO_PRECISE)
     # "+ 0" turns -0 into 0.
     return number.normalize() + 0
 

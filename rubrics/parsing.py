@@ -84,13 +84,19 @@ def parse_level(data: object, limits: RubricLimits = DEFAULT_LIMITS) -> Level:
 
 
 def describe(value: object) -> str:
-    """Show a bad value in a message: text quoted and shortened, other things by kind."""
+    """Show a bad value in a message: text quoted and shortened, numbers shortened, other things by kind.
+
+    Never longer than about 50 characters, whatever was posted or uploaded: messages echo input back.
+    """
     if isinstance(value, str):
         return f"'{value[:40]}...'" if len(value) > 40 else f"'{value}'"
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, int) and value.bit_length() > 130:
+        return "a number of more than 40 digits"  # str() of a huge int is slow, and refused past 4,300
     if isinstance(value, int | float | Decimal):
-        return str(value)
+        text = str(value)
+        return f"{text[:40]}..." if len(text) > 40 else text
     if value is None:
         return "nothing"
     if isinstance(value, Mapping):
@@ -386,8 +392,15 @@ class _Reader:
         raw = data.get(name)
         try:
             number = to_decimal(raw)
-        except NotANumber:
-            self.report((*path, name), where, f"{name} must be a number, got {describe(raw)}")
+        except NotANumber as refusal:
+            shown = describe(raw)
+            if refusal.reason == NotANumber.TOO_LARGE:
+                text = f"{name} {shown} is far too large; the limit is {format_decimal(maximum)}"
+            elif refusal.reason == NotANumber.TOO_PRECISE:
+                text = f"{name} {shown} has far too many decimal places; use at most {places}"
+            else:
+                text = f"{name} must be a number, got {shown}"
+            self.report((*path, name), where, text)
             return None
         shown = format_decimal(number)
         if number < 0 or (number == 0 and not allow_zero):

@@ -11,6 +11,10 @@ A level's ``points`` field holds either a number (``3``) or a range (``1.5-2.5``
 order posted and renumbered from 0, so a problem's path in the engine (``("criteria", 2, "levels", 1,
 "min_points")``) is also the name of the field to show it beside. Identifiers are hidden: a new row gets
 one made from its title, and it never changes afterwards (versions and reports match on it).
+
+A post is read in time linear in its size, and the page it gets back is bounded: rows beyond the rubric
+limits (``rubrics.RubricLimits``: criteria, and levels per criterion) are counted, not read or shown, and
+such a form never saves (one POST of 22,000 rows used to hold a worker 36 s and get a 56 MB page back).
 """
 
 from __future__ import annotations
@@ -22,9 +26,11 @@ from typing import Any
 
 import rubrics
 from rubrics.exact_numbers import format_decimal
+from rubrics.identifiers import UniqueSlugs
 
-FIELD_INDEX = re.compile(r"criteria-(\d+)-")
-LEVEL_INDEX = re.compile(r"criteria-(\d+)-levels-(\d+)-")
+# Nine digits at most: Python refuses to read integers of more than 4,300 digits (a ValueError, a 500).
+FIELD_INDEX = re.compile(r"criteria-(\d{1,9})-")
+LEVEL_INDEX = re.compile(r"criteria-(\d{1,9})-levels-(\d{1,9})-")
 POINT_RANGE = re.compile(r"\s*([^\s\-–]+)\s*(?:-|–|to)\s*(\S+)\s*\Z")
 POINTS_NAMES = frozenset({"points", "min_points", "max_points"})
 HIDDEN_NAMES = frozenset({"identifier", "position"})
@@ -71,6 +77,8 @@ class RubricForm:
     """Field name (or a row: ``criteria-1``, ``criteria-1-levels-0``) → messages."""
     problems: list[tuple[str, str]] = field(default_factory=list)
     """Every problem in order, as (field name, message), for the summary at the top."""
+    too_large: bool = False
+    """The post had more rows than the limits allow; the rows past them were dropped, so never save."""
 
     # -- building ---------------------------------------------------------------------------------------
 
@@ -117,8 +125,14 @@ class RubricForm:
         return form
 
     @classmethod
-    def from_post(cls, posted: Mapping[str, str]) -> RubricForm:
-        """Read a posted form; rows ticked "remove" are dropped and the rest renumbered from 0."""
+    def from_post(
+        cls, posted: Mapping[str, str], limits: rubrics.RubricLimits = rubrics.DEFAULT_LIMITS
+    ) -> RubricForm:
+        """Read a posted form; rows ticked "remove" are dropped and the rest renumbered from 0.
+
+        Rows past ``limits`` (criteria; levels of one criterion) are left out and reported: the form
+        then shows the first ones with the problem and cannot be saved as it is.
+        """
         lock_version = posted.get("lock_version", "").strip()
         form = cls(
             title=posted.get("title", ""),
@@ -128,14 +142,25 @@ class RubricForm:
             identifier=posted.get("identifier", ""),
             lock_version=whole_number(lock_version),
         )
-        criterion_indexes = sorted(
-            {int(match.group(1)) for key in posted if (match := FIELD_INDEX.match(key))}
-        )
+        # One pass over the field names finds every row before any row is read.
+        criterion_indexes: set[int] = set()
         level_indexes: dict[int, set[int]] = {}
         for key in posted:
+            if not key.startswith("criteria-"):
+                continue
+            if match := FIELD_INDEX.match(key):
+                criterion_indexes.add(int(match.group(1)))
             if match := LEVEL_INDEX.match(key):
                 level_indexes.setdefault(int(match.group(1)), set()).add(int(match.group(2)))
-        for index in criterion_indexes:
+        kept_criteria = sorted(criterion_indexes)
+        if len(kept_criteria) > limits.max_criteria:
+            form.refuse(
+                ("criteria",),
+                f"the form has {len(kept_criteria):,} criteria, more than the limit of "
+                f"{limits.max_criteria:,}; only the first {limits.max_criteria:,} are shown below",
+            )
+            kept_criteria = kept_criteria[: limits.max_criteria]
+        for index in kept_criteria:
             prefix = f"criteria-{index}-"
             if posted.get(prefix + "remove"):
                 continue
@@ -149,7 +174,15 @@ class RubricForm:
                 competency_tags=posted.get(prefix + "competency_tags", ""),
                 comment_required=bool(posted.get(prefix + "comment_required")),
             )
-            for level_index in sorted(level_indexes.get(index, ())):
+            kept_levels = sorted(level_indexes.get(index, ()))
+            if len(kept_levels) > limits.max_levels:
+                form.refuse(
+                    ("criteria", len(form.criteria), "levels"),
+                    f"criterion {len(form.criteria) + 1} has {len(kept_levels):,} levels, more than the "
+                    f"limit of {limits.max_levels}; only the first {limits.max_levels} are shown",
+                )
+                kept_levels = kept_levels[: limits.max_levels]
+            for level_index in kept_levels:
                 level_prefix = f"{prefix}levels-{level_index}-"
                 if posted.get(level_prefix + "remove"):
                     continue
@@ -164,8 +197,13 @@ class RubricForm:
                     )
                 )
             form.criteria.append(criterion)
-        form._fill_identifiers()
+        form._fill_identifiers(limits)
         return form
+
+    def refuse(self, path: tuple[str | int, ...], message: str) -> None:
+        """Record a problem found while reading the post itself; such a form is never saved."""
+        self.too_large = True
+        self.add_problems([rubrics.Problem(path, message)])
 
     def add_criterion(self) -> None:
         levels = 1 if self.scoring_mode == rubrics.ScoringMode.LEVELS_ONLY.value else 2
@@ -176,7 +214,13 @@ class RubricForm:
             self.criteria[criterion_index].levels.append(LevelFields())
 
     def apply_action(self, action: str) -> bool:
-        """Carry out an "add a row" button (the no-JavaScript path); True if ``action`` was one."""
+        """Carry out an "add a row" button (the no-JavaScript path); True if ``action`` was one.
+
+        Nothing is added to a form that was already too large: it goes on to :meth:`parse`, which
+        refuses it.
+        """
+        if self.too_large:
+            return False
         if action == ADD_CRITERION:
             self.add_criterion()
             return True
@@ -187,16 +231,22 @@ class RubricForm:
             return True
         return False
 
-    def _fill_identifiers(self) -> None:
-        """Give new rows an identifier made from their title, unique among their siblings."""
-        taken = {criterion.identifier for criterion in self.criteria if criterion.identifier}
+    def _fill_identifiers(self, limits: rubrics.RubricLimits) -> None:
+        """Give new rows an identifier made from their title, unique among their siblings (linear time)."""
+        criterion_slugs = UniqueSlugs(
+            (criterion.identifier for criterion in self.criteria if criterion.identifier),
+            limit=min(60, limits.max_identifier),
+        )
         for number, criterion in enumerate(self.criteria, start=1):
             if not criterion.identifier:
-                criterion.identifier = _unique_slug(criterion.title, f"criterion-{number}", taken)
-            level_taken = {level.identifier for level in criterion.levels if level.identifier}
+                criterion.identifier = criterion_slugs.make(criterion.title, f"criterion-{number}")
+            level_slugs = UniqueSlugs(
+                (level.identifier for level in criterion.levels if level.identifier),
+                limit=min(60, limits.max_identifier),
+            )
             for level_number, level in enumerate(criterion.levels, start=1):
                 if not level.identifier:
-                    level.identifier = _unique_slug(level.title, f"level-{level_number}", level_taken)
+                    level.identifier = level_slugs.make(level.title, f"level-{level_number}")
 
     # -- to the engine ----------------------------------------------------------------------------------
 
@@ -242,6 +292,8 @@ class RubricForm:
 
     def parse(self) -> rubrics.Rubric | None:
         """The validated rubric, or None with every problem attached to its field."""
+        if self.too_large:
+            return None
         try:
             return rubrics.parse_rubric(self.to_data())
         except rubrics.RubricValidationError as error:
@@ -317,12 +369,3 @@ def _positions(posted: list[str]) -> list[int]:
         positions.append(position)
         previous = position
     return positions
-
-
-def _unique_slug(title: str, fallback: str, taken: set[str]) -> str:
-    base = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:60] or fallback
-    candidate, number = base, 2
-    while candidate in taken:
-        candidate, number = f"{base}-{number}", number + 1
-    taken.add(candidate)
-    return candidate

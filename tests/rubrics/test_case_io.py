@@ -131,7 +131,11 @@ ERROR_CASES = [
         '{"title": "x",\n  "CFRubricCriteria": [}',
         ["line 2, column 24: invalid JSON: Expecting value"],
     ),
-    ("NaN", '{"weight": NaN}', ["$: invalid JSON: NaN is not a number JSON allows"]),
+    (
+        "NaN",
+        mutated(lambda d: crit(d, 0).update(weight=float("nan"))),
+        ["$.CFRubricCriteria[0].weight: criterion 1 'Listening': weight must be a number, got NaN"],
+    ),
     ("not an object", "[1, 2]", ["$: expected a CFRubric object, got a list"]),
     (
         "missing identifier",
