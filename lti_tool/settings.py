@@ -43,6 +43,16 @@ class Settings(BaseSettings):
     jwks_cache_seconds: int = 3600
     jwks_refetch_min_seconds: int = 30
     http_timeout_seconds: float = 10.0
+    """Outgoing requests: the longest silence while reading an answer (see ``lti_tool.outbound``)."""
+    http_connect_timeout_seconds: float = 5.0
+    http_total_timeout_seconds: float = 30.0
+    """The longest one attempt of an outgoing request may take, however the server trickles its answer."""
+    http_max_response_mb: int = 8
+    http_max_attempts: int = 3
+    """Attempts for an idempotent outgoing request (GET, PUT, DELETE); a POST is sent once."""
+    http_retry_after_max_seconds: float = 30.0
+    http_refuse_private_networks: bool = False
+    """Refuse outgoing requests to loopback and private addresses (link-local ones are always refused)."""
 
     actor_identity: str = "account"
     """How xAPI actors are identified: ``account`` (platform issuer + LTI sub) or ``mbox`` (e-mail)."""

@@ -5,12 +5,11 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-import httpx
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
 from sqlalchemy import text
 
-from lti_tool import security
-from lti_tool.db import get_engine, get_session
+from lti_tool import outbound, security
+from lti_tool.db import get_engine, get_session, rollback
 from lti_tool.migrate import pending_revisions
 from lti_tool.ops import dynamic_registration, invitations
 from lti_tool.ops.tool_configuration import ToolUrls, canvas_developer_key, dynamic_registration_request
@@ -74,16 +73,21 @@ def register() -> tuple[str, int]:
             log.warning("dynamic registration refused: %s", refusal.message)
             return _registration_failed(refusal.message, 403)
     try:
-        with httpx.Client(timeout=settings.http_timeout_seconds) as client:
-            registered = dynamic_registration.register(
-                session,
-                client,
-                configuration_url=configuration_url,
-                registration_token=request.args.get("registration_token") or None,
-                tool_registration=dynamic_registration_request(settings),
-            )
+        # The invitation was only read: register() ends that transaction before calling the platform and
+        # stores its answer in a new one, which this request commits (or rolls back) as any other.
+        registered = dynamic_registration.register(
+            session,
+            outbound.client(),
+            configuration_url=configuration_url,
+            registration_token=request.args.get("registration_token") or None,
+            tool_registration=dynamic_registration_request(settings),
+        )
         if invite_id is not None:
-            invitations.mark_used(session, invite_id, invite_age)
+            invitations.claim(session, invite_id, invite_age)
+    except invitations.InvitationRefused as refusal:
+        rollback(session)  # a lost race on the invitation fails a flush: nothing of this registration stays
+        log.warning("dynamic registration refused: %s", refusal.message)
+        return _registration_failed(refusal.message, 403)
     except dynamic_registration.RegistrationFailed as failure:
         # The message names URLs without their query; the platform's own words (failure.shown) may echo
         # its registration token, so they go to the page only.

@@ -8,7 +8,9 @@ from typing import Any
 import pytest
 from flask import Flask
 from pylti1p3.exception import ToolConfException
+from sqlalchemy.orm.attributes import set_committed_value
 
+from egress import OutboundClient, OutboundPolicy
 from lti_tool.db import get_session, utcnow
 from lti_tool.lti.errors import LaunchRejected
 from lti_tool.lti.registration import DatabaseToolConf, JwksUnavailable, PlatformKeys, fetch_jwks
@@ -45,7 +47,7 @@ class CountingFetch:
         self.key_sets = list(key_sets)
         self.calls = 0
 
-    def __call__(self, url: str, timeout: float) -> dict[str, Any]:
+    def __call__(self, url: str) -> dict[str, Any]:
         self.calls += 1
         if not self.key_sets:
             raise JwksUnavailable("HTTP 503")
@@ -66,7 +68,9 @@ def test_platform_keys_cache_and_rate_limited_refetch(app: Flask, lms: FakePlatf
             keys.key_for(platform, "new")  # unknown, but refetched too recently
         assert refused.value.reason == "unknown_kid" and fetch.calls == 1
 
-        platform.key_set_fetched_at = utcnow() - timedelta(seconds=settings.jwks_refetch_min_seconds)
+        # Aged in memory only: the request's session must not have written when the keys are fetched.
+        set_committed_value(platform, "key_set_fetched_at",
+                            utcnow() - timedelta(seconds=settings.jwks_refetch_min_seconds))
         assert keys.key_for(platform, "new")["kid"] == "new" and fetch.calls == 2
         session.rollback()  # the cache was written in its own transaction: a rejected launch keeps it
         assert session.query(Platform).one().key_set == {"keys": [old.public_jwk, new.public_jwk]}
@@ -81,15 +85,16 @@ def test_platform_keys_outage(app: Flask, lms: FakePlatform) -> None:
             keys.key_for(platform, "k")
         assert refused.value.reason == "jwks_unavailable" and refused.value.status == 502
         # A stale cached key still serves while the platform is down.
-        platform.key_set = {"keys": [key.public_jwk]}
-        platform.key_set_fetched_at = utcnow() - timedelta(days=1)
+        set_committed_value(platform, "key_set", {"keys": [key.public_jwk]})
+        set_committed_value(platform, "key_set_fetched_at", utcnow() - timedelta(days=1))
         assert keys.key_for(platform, "k")["kid"] == "k"
 
 
 def test_fetch_jwks_over_http(jwks_server: JwksServer) -> None:
     jwks_server.published = [SigningKey.generate("served").public_jwk]
-    assert fetch_jwks(jwks_server.url, timeout=5)["keys"][0]["kid"] == "served"
-    with pytest.raises(JwksUnavailable, match="HTTP 404"):
-        fetch_jwks(jwks_server.url.replace("/jwks", "/nothing"), timeout=5)
-    with pytest.raises(JwksUnavailable):
-        fetch_jwks("http://127.0.0.1:9/jwks", timeout=1)
+    with OutboundClient(OutboundPolicy(connect_timeout=1, max_attempts=1)) as client:
+        assert fetch_jwks(client, jwks_server.url)["keys"][0]["kid"] == "served"
+        with pytest.raises(JwksUnavailable, match="HTTP 404"):
+            fetch_jwks(client, jwks_server.url.replace("/jwks", "/nothing"))
+        with pytest.raises(JwksUnavailable, match="ConnectError"):
+            fetch_jwks(client, "http://127.0.0.1:9/jwks")

@@ -16,7 +16,8 @@ import pytest
 from flask import Flask, Response, jsonify, redirect, request
 from flask.testing import FlaskClient
 
-from lti_tool.lti.registration import JWKS_MAX_BYTES, JwksUnavailable, fetch_jwks, redirect_allowed
+from egress import OutboundClient, OutboundPolicy, redirect_allowed
+from lti_tool.lti.registration import JWKS_MAX_BYTES, JwksUnavailable, fetch_jwks
 from lti_tool.ops import dynamic_registration, invitations
 from lti_tool.ops.dynamic_registration import RegistrationFailed, fetch_platform_configuration
 from tests.fixtures.live_server import TEST_SECRET_KEY, free_port, serve_in_thread
@@ -85,8 +86,12 @@ def platform_keys(keys_server: KeysServer) -> KeysServer:
 # -- platform JWKS -------------------------------------------------------------------------------------------
 
 
+def outbound_client() -> OutboundClient:
+    return OutboundClient(OutboundPolicy(read_timeout=5))
+
+
 def test_jwks_follows_a_short_redirect_chain(platform_keys: KeysServer) -> None:
-    assert fetch_jwks(platform_keys.url + "/moved", 5) == KEY_SET
+    assert fetch_jwks(outbound_client(), platform_keys.url + "/moved") == KEY_SET
     assert platform_keys.seen == ["/moved", "/jwks"]
 
 
@@ -96,12 +101,12 @@ def test_jwks_follows_a_short_redirect_chain(platform_keys: KeysServer) -> None:
         ("/to-a-file", "refused URL", 1),
         ("/loop", "more than 3 redirects", 4),
         ("/big", "larger than 256 KiB", 1),
-        ("/broken", "HTTP 500", 1),
+        ("/broken", "HTTP 500", 1),  # an error, not "try later": not retried
     ],
 )
 def test_jwks_fetch_is_bounded(platform_keys: KeysServer, path: str, reason: str, requests: int) -> None:
     with pytest.raises(JwksUnavailable, match=reason):
-        fetch_jwks(platform_keys.url + path, 5)
+        fetch_jwks(outbound_client(), platform_keys.url + path)
     assert len(platform_keys.seen) == requests
 
 
@@ -150,7 +155,7 @@ def test_registration_is_posted_only_to_the_origin_that_served_the_configuration
     port = int(platform_keys.url.rsplit(":", 1)[1])
     endpoint = registration_endpoint.format(port=port, other_port=port + 1)
     url = f"{platform_keys.url}/mod/lti/openid-configuration.php?{httpx.QueryParams({'endpoint': endpoint})}"
-    with httpx.Client(timeout=5) as client, pytest.raises(RegistrationFailed) as failure:
+    with outbound_client() as client, pytest.raises(RegistrationFailed) as failure:
         fetch_platform_configuration(client, url, "registration-token")
     assert failure.value.status == 400
     assert "registration_endpoint" in failure.value.message
@@ -159,7 +164,7 @@ def test_registration_is_posted_only_to_the_origin_that_served_the_configuration
 
 def test_messages_name_urls_without_their_query(platform_keys: KeysServer) -> None:
     url = f"{platform_keys.url}/mod/lti/openid-configuration.php?registration_token=SECRET-IN-QUERY"
-    with httpx.Client(timeout=5) as client, pytest.raises(RegistrationFailed) as failure:
+    with outbound_client() as client, pytest.raises(RegistrationFailed) as failure:
         fetch_platform_configuration(client, url, None)
     assert "SECRET-IN-QUERY" not in failure.value.message
     assert f"{platform_keys.url}/mod/lti/openid-configuration.php" in failure.value.message
