@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
-import httpx
 from pylti1p3.deployment import Deployment as LtiDeployment
 from pylti1p3.exception import ToolConfException
 from pylti1p3.registration import Registration
@@ -22,6 +21,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 
+from egress import OutboundClient, OutboundError
+from lti_tool import outbound
 from lti_tool.db import utcnow
 from lti_tool.lti import keys
 from lti_tool.lti.errors import LaunchRejected
@@ -131,52 +132,29 @@ class JwksUnavailable(Exception):
 
 JWKS_MAX_BYTES = 256 * 1024
 """A platform's key set is a few KiB; a bigger answer is refused before it is all read."""
-JWKS_MAX_REDIRECTS = 3
 
 
-def fetch_jwks(url: str, timeout: float) -> dict[str, Any]:
+def fetch_jwks(client: OutboundClient, url: str) -> dict[str, Any]:
     """GET a JSON Web Key Set; :class:`JwksUnavailable` with a readable reason on any failure.
 
-    At most :data:`JWKS_MAX_REDIRECTS` redirects, to http(s) URLs only and never from https down to http;
-    the answer is read up to :data:`JWKS_MAX_BYTES`; ``timeout`` bounds every network step.
+    Through Cadre's outbound policy: redirects followed (platforms move their keys behind one) but only on
+    http(s), never from https down to http and at most three; the answer read up to :data:`JWKS_MAX_BYTES`;
+    timeouts and retries as for every idempotent call.
     """
     try:
-        with httpx.Client(timeout=timeout, follow_redirects=False) as client:
-            body = _get_capped(client, url)
-        key_set = json.loads(body)
-    except httpx.HTTPError as error:
-        raise JwksUnavailable(type(error).__name__) from error
-    except ValueError as error:
-        raise JwksUnavailable("the response is not JSON") from error
+        response = client.get(url, headers={"Accept": "application/json"}, follow_redirects=True,
+                              max_bytes=JWKS_MAX_BYTES)
+    except OutboundError as error:
+        raise JwksUnavailable(error.reason) from None
+    if not response.ok:
+        raise JwksUnavailable(f"HTTP {response.status_code}")
+    try:
+        key_set = json.loads(response.content)
+    except (ValueError, RecursionError):
+        raise JwksUnavailable("the response is not JSON") from None
     if not isinstance(key_set, dict) or not isinstance(key_set.get("keys"), list):
         raise JwksUnavailable('the response has no "keys" list')
     return key_set
-
-
-def redirect_allowed(current: str, target: str) -> bool:
-    """A redirect stays on http(s) and never goes from https down to http."""
-    scheme, target_scheme = urlsplit(current).scheme, urlsplit(target).scheme
-    return target_scheme in {"http", "https"} and not (scheme == "https" and target_scheme != "https")
-
-
-def _get_capped(client: httpx.Client, url: str) -> bytes:
-    for _ in range(JWKS_MAX_REDIRECTS + 1):
-        with client.stream("GET", url, headers={"Accept": "application/json"}) as response:
-            if response.is_redirect:
-                target = str(response.url.join(response.headers["location"]))
-                if not redirect_allowed(url, target):
-                    raise JwksUnavailable(f"HTTP {response.status_code} to a refused URL")
-                url = target
-                continue
-            if not response.is_success:
-                raise JwksUnavailable(f"HTTP {response.status_code}")
-            body = b""
-            for chunk in response.iter_bytes():
-                body += chunk
-                if len(body) > JWKS_MAX_BYTES:
-                    raise JwksUnavailable(f"the key set is larger than {JWKS_MAX_BYTES // 1024} KiB")
-            return body
-    raise JwksUnavailable(f"more than {JWKS_MAX_REDIRECTS} redirects")
 
 
 def find_key(key_set: dict[str, Any] | None, kid: str) -> dict[str, Any] | None:
@@ -197,10 +175,10 @@ class PlatformKeys:
     """
 
     def __init__(self, new_session: sessionmaker[Session], settings: Settings,
-                 fetch: Any = fetch_jwks) -> None:
+                 fetch: Callable[[str], dict[str, Any]] | None = None) -> None:
         self._new_session = new_session
         self._settings = settings
-        self._fetch = fetch
+        self._fetch = fetch or (lambda url: fetch_jwks(outbound.client(), url))
 
     def key_for(self, platform: Platform, kid: str) -> dict[str, Any]:
         now = utcnow()
@@ -227,7 +205,10 @@ class PlatformKeys:
         return key
 
     def _refresh(self, platform: Platform) -> dict[str, Any]:
-        key_set = self._fetch(platform.key_set_url, self._settings.http_timeout_seconds)
+        # The launch has only read so far (login state, registration): end that transaction rather than
+        # hold a database connection while the platform takes its time.
+        outbound.leave_read_transaction()
+        key_set = self._fetch(platform.key_set_url)
         fetched_at = utcnow()
         with self._new_session() as session, session.begin():
             stored = session.get(Platform, platform.id)

@@ -1,19 +1,27 @@
-"""The connector behind the LTI Advantage services (AGS, NRPS): access tokens cached per registration.
+"""The connector behind the LTI Advantage services (AGS, NRPS): access tokens cached per registration,
+every call through Cadre's outbound client.
 
 pylti1p3 keys its access-token cache by issuer and scopes only. Canvas gives every customer the same issuer,
 so two customers (two client_ids) would share a token. Cadre's key is (issuer, client_id, scopes).
+pylti1p3 calls the platform through ``requests`` without timeouts, size limits or a retry policy; Cadre's
+connector overrides the two methods that call out.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 import time
-from collections.abc import Iterable
+import uuid
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-import requests
-from pylti1p3.service_connector import REQUESTS_USER_AGENT, ServiceConnector
+from pylti1p3.exception import LtiException
+from pylti1p3.service_connector import ServiceConnector, TServiceConnectorResponse
+
+from egress import OutboundClient, OutboundError, OutboundResponse, UnexpectedResponse
+from lti_tool import outbound
 
 EXPIRY_MARGIN_SECONDS = 30
 """Cached tokens are dropped this long before the platform says they expire, so none is sent dead."""
@@ -59,28 +67,51 @@ def access_token_key(issuer: str | None, client_id: str | None, scopes: Iterable
     return hashlib.sha256(material.encode()).hexdigest()
 
 
-SERVICE_TIMEOUT_SECONDS = 10.0
+class NoRequestsSession:
+    """Stands where pylti1p3 keeps a ``requests.Session`` (it builds one per launch otherwise): Cadre's
+    calls to the platform go through :mod:`lti_tool.outbound`, and anything in pylti1p3 that still tried
+    ``requests`` would fail here, loudly, instead of calling out without Cadre's policy."""
+
+    def __bool__(self) -> bool:  # pylti1p3 tests ``if requests_session:``
+        return True
+
+    def __getattr__(self, name: str) -> Any:
+        raise RuntimeError(
+            f"pylti1p3 tried requests.Session.{name}; Cadre calls platforms through lti_tool.outbound only"
+        )
 
 
-class TimeoutSession(requests.Session):
-    """A requests session whose calls time out: pylti1p3 calls the platform (token endpoint, AGS, NRPS)
-    without a timeout, so a platform that never answers would hold a worker thread forever."""
+NO_REQUESTS_SESSION: Any = NoRequestsSession()
 
-    def __init__(self, timeout: float = SERVICE_TIMEOUT_SECONDS) -> None:
-        super().__init__()
-        self.timeout = timeout
-        self.headers["User-Agent"] = REQUESTS_USER_AGENT
 
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
-        kwargs.setdefault("timeout", self.timeout)
-        return super().request(method, url, *args, **kwargs)
+class PlatformServiceError(LtiException):
+    """The platform's token endpoint or an LTI service (AGS, NRPS) gave no usable answer. The message names
+    the URL without its query and never carries a token."""
+
+    def __init__(self, message: str, status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.status_code = status_code
 
 
 class CadreServiceConnector(ServiceConnector):
+    """pylti1p3's connector, calling the platform through Cadre's outbound client instead of ``requests``.
+
+    Token requests and service POSTs (scores, line items) are sent once; service GETs (rosters, line items,
+    results) are retried as any idempotent call. The pagination and the AGS/NRPS classes of pylti1p3 are
+    used as they are: they only call :meth:`make_service_request`.
+    """
+
     cache: AccessTokenCache = ACCESS_TOKENS
 
-    def __init__(self, registration: Any, requests_session: requests.Session | None = None) -> None:
-        super().__init__(registration, requests_session=requests_session or TimeoutSession())
+    def __init__(self, registration: Any, http: Any = None) -> None:
+        # pylti1p3 passes its "requests session" positionally (NO_REQUESTS_SESSION from Cadre's launches);
+        # only an OutboundClient is used, anything else means "the app's client".
+        self._registration = registration
+        self._http = http if isinstance(http, OutboundClient) else None
+
+    @property
+    def http(self) -> OutboundClient:
+        return self._http or outbound.client()
 
     def _scope_key(self, scopes: Iterable[str]) -> str:
         return access_token_key(self._registration.get_issuer(), self._registration.get_client_id(), scopes)
@@ -90,3 +121,95 @@ class CadreServiceConnector(ServiceConnector):
 
     def _cache_access_token(self, scope_key: str, access_token: str, expires_in: float) -> None:
         self.cache.put(scope_key, access_token, expires_in)
+
+    def get_access_token(self, scopes: Sequence[str]) -> str:
+        """An access token for ``scopes`` (OAuth 2 client credentials with a signed JWT assertion,
+        LTI Security Framework §4.1), from the cache or the platform's token endpoint."""
+        scopes = sorted(scopes)
+        scope_key = self._scope_key(scopes)
+        cached = self._get_cached_access_token(scope_key)
+        if cached:
+            return cached
+        client_id = self._registration.get_client_id()
+        token_url = self._registration.get_auth_token_url()
+        private_key = self._registration.get_tool_private_key()
+        if not client_id or not token_url or not private_key:
+            raise PlatformServiceError("The registration lacks a client_id, token URL or tool key.")
+        now = int(time.time())
+        assertion = self.encode_jwt(
+            {
+                "iss": str(client_id),
+                "sub": str(client_id),
+                "aud": str(self._registration.get_auth_audience() or token_url),
+                "iat": now - 5,
+                "exp": now + 60,
+                "jti": "lti-service-token-" + str(uuid.uuid4()),
+            },
+            private_key,
+            {"kid": kid} if (kid := self._registration.get_kid()) else {},
+        )
+        # A POST, sent once: the assertion's jti is single-use on platforms that check it.
+        grant = {
+            "grant_type": "client_credentials",
+            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            "client_assertion": assertion,
+            "scope": " ".join(scopes),
+        }
+        response = self._send("POST", token_url, "an access token", headers={"Accept": "application/json"},
+                              data=grant)
+        answer = self._json(response, "access token")
+        token = answer.get("access_token") if isinstance(answer, dict) else None
+        if not isinstance(token, str) or not token:
+            raise PlatformServiceError(
+                f"The platform's token endpoint {response.shown_url} answered without an access_token."
+            )
+        expires_in = answer.get("expires_in", 0)
+        self._cache_access_token(scope_key, token, expires_in if isinstance(expires_in, int | float) else 0)
+        return token
+
+    def make_service_request(
+        self,
+        scopes: Sequence[str],
+        url: str,
+        *,
+        is_post: bool = False,
+        data: str | None = None,
+        content_type: str = "application/json",
+        accept: str = "application/json",
+        case_insensitive_headers: bool = False,
+    ) -> TServiceConnectorResponse:
+        headers = {"Authorization": "Bearer " + self.get_access_token(scopes), "Accept": accept}
+        if is_post:
+            headers["Content-Type"] = content_type
+            response = self._send("POST", url, "a service request", headers=headers,
+                                  content=(data or "").encode() or None)
+        else:
+            response = self._send("GET", url, "a service request", headers=headers)
+        match = re.search(r'<([^>]*)>;\s*rel="next"', response.headers.get("link", "").replace("\n", " "),
+                          re.IGNORECASE)
+        return {
+            "headers": response.headers if case_insensitive_headers else dict(response.headers),
+            "body": self._json(response, "service") if response.content else None,
+            "next_page_url": match.group(1) if match else None,
+        }
+
+    def _send(self, method: str, url: str, what: str, **kwargs: Any) -> OutboundResponse:
+        try:
+            response = self.http.request(method, url, **kwargs)
+        except OutboundError as error:
+            raise PlatformServiceError(f"Cadre could not get {what} from the platform: {error}") from None
+        if not response.ok:
+            raise PlatformServiceError(
+                f"The platform answered HTTP {response.status_code} to {what} at {response.shown_url}.",
+                response.status_code,
+            )
+        return response
+
+    @staticmethod
+    def _json(response: OutboundResponse, what: str) -> Any:
+        try:
+            return response.json()
+        except UnexpectedResponse:
+            raise PlatformServiceError(
+                f"The platform's {what} answer at {response.shown_url} is not JSON.", response.status_code
+            ) from None

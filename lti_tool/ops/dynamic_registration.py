@@ -3,7 +3,11 @@
 pylti1p3's ``DynamicRegistration`` shows the shape of the exchange, but it sends requests through
 ``requests`` without a timeout, checks the platform's answers with ``assert`` (gone under ``python -O``) and
 does not compare the issuer with the configuration URL; Cadre needs all three, so the exchange lives here,
-on httpx, and the payload in ``tool_configuration``.
+through Cadre's outbound client (:mod:`lti_tool.outbound`), and the payload in ``tool_configuration``.
+
+The platform is called with no database transaction open: a platform that takes its time (or an attacker's
+URL that never answers) must not hold a database connection. :func:`register` ends the read-only
+transaction of the checks before calling out and stores the answer in a fresh one.
 """
 
 from __future__ import annotations
@@ -11,11 +15,20 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
-import httpx
 from sqlalchemy.orm import Session
 
+from egress import (
+    AddressRefused,
+    OutboundClient,
+    OutboundError,
+    OutboundResponse,
+    OutboundTimeout,
+    ResponseTooLarge,
+)
+from egress.policy import same_origin, shown_url
+from lti_tool import outbound
 from lti_tool.models import Platform
 from lti_tool.ops import audit
 from lti_tool.ops.platforms import (
@@ -51,20 +64,6 @@ class RegistrationFailed(Exception):
         return f"{self.message}: {self.platform_said}" if self.platform_said else self.message
 
 
-def shown_url(url: str) -> str:
-    """A URL for messages and logs: without its query and fragment, where platforms put tokens."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "(an invalid URL)"
-    return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
-
-
-def same_origin(first: str, second: str) -> bool:
-    one, two = urlsplit(first), urlsplit(second)
-    return (one.scheme, one.hostname, one.port) == (two.scheme, two.hostname, two.port)
-
-
 @dataclass(frozen=True)
 class PlatformConfiguration:
     """The parts of a platform's openid-configuration Cadre stores."""
@@ -95,7 +94,7 @@ def issuer_matches_configuration_url(issuer: str, configuration_url: str) -> boo
 
 
 def fetch_platform_configuration(
-    client: httpx.Client, configuration_url: str, registration_token: str | None
+    client: OutboundClient, configuration_url: str, registration_token: str | None
 ) -> PlatformConfiguration:
     try:
         configuration_url = require_http_url("openid_configuration", configuration_url)
@@ -107,13 +106,13 @@ def fetch_platform_configuration(
     headers = {"Accept": "application/json"}
     if registration_token:
         headers["Authorization"] = f"Bearer {registration_token}"
-    status, body = _exchange(client, "GET", configuration_url, headers=headers, what="its configuration")
+    answer = _exchange(client, "GET", configuration_url, headers=headers, what="its configuration")
     shown = shown_url(configuration_url)
-    if status != 200:
+    if answer.status_code != 200:
         raise RegistrationFailed(
-            f"The platform answered HTTP {status} for its configuration at {shown}.", 502
+            f"The platform answered HTTP {answer.status_code} for its configuration at {shown}.", 502
         )
-    document = _parse_json_object(body, f"The platform's configuration at {shown}")
+    document = _parse_json_object(answer.content, f"The platform's configuration at {shown}")
 
     issuer = document.get("issuer")
     if not isinstance(issuer, str) or not issuer:
@@ -154,7 +153,7 @@ def fetch_platform_configuration(
 
 
 def register_with_platform(
-    client: httpx.Client,
+    client: OutboundClient,
     configuration: PlatformConfiguration,
     registration_token: str | None,
     tool_registration: dict[str, Any],
@@ -163,7 +162,7 @@ def register_with_platform(
     headers = {"Accept": "application/json", "Content-Type": "application/json"}
     if registration_token:
         headers["Authorization"] = f"Bearer {registration_token}"
-    status, body = _exchange(
+    response = _exchange(  # a POST: sent once, never retried (a second one could register Cadre twice)
         client,
         "POST",
         configuration.registration_endpoint,
@@ -171,14 +170,14 @@ def register_with_platform(
         content=json.dumps(tool_registration).encode(),
         what="the registration",
     )
-    if not 200 <= status < 300:
-        excerpt = body[:ERROR_EXCERPT_CHARS].decode("utf-8", "replace").strip()
+    if not response.ok:
+        excerpt = response.text(ERROR_EXCERPT_CHARS).strip()
         raise RegistrationFailed(
-            f"The platform refused the registration (HTTP {status})" + ("" if excerpt else "."),
+            f"The platform refused the registration (HTTP {response.status_code})" + ("" if excerpt else "."),
             502,
             platform_said=excerpt or None,
         )
-    answer = _parse_json_object(body, "The platform's answer to the registration")
+    answer = _parse_json_object(response.content, "The platform's answer to the registration")
     client_id = answer.get("client_id")
     if not isinstance(client_id, str | int) or not str(client_id).strip():
         raise RegistrationFailed("The platform's answer to the registration has no client_id.", 502)
@@ -220,13 +219,19 @@ def store_registration(
 
 def register(
     session: Session,
-    client: httpx.Client,
+    client: OutboundClient,
     *,
     configuration_url: str,
     registration_token: str | None,
     tool_registration: dict[str, Any],
 ) -> RegisteredPlatform:
-    """The whole exchange; nothing is added to the session unless every step succeeded."""
+    """The whole exchange; nothing is added to the session unless every step succeeded.
+
+    ``session`` may have read (an invitation check) but not written: its transaction is ended before the
+    platform is called, and the registration is stored in a new one, which the caller's unit of work
+    commits or rolls back.
+    """
+    outbound.leave_read_transaction(session)
     configuration = fetch_platform_configuration(client, configuration_url, registration_token)
     answer = register_with_platform(client, configuration, registration_token, tool_registration)
     return store_registration(session, configuration, answer)
@@ -241,27 +246,27 @@ def _product_family(document: dict[str, Any]) -> str | None:
     return None
 
 
-def _exchange(client: httpx.Client, method: str, url: str, *, what: str, **kwargs: Any) -> tuple[int, bytes]:
-    """Status and (size-capped) body; redirects are not followed: the issuer check must not be sidestepped."""
+def _exchange(client: OutboundClient, method: str, url: str, *, what: str, **kwargs: Any) -> OutboundResponse:
+    """The (size-capped) answer; redirects are not followed: the issuer check must not be sidestepped."""
+    shown = shown_url(url)
     try:
-        with client.stream(method, url, follow_redirects=False, **kwargs) as response:
-            body = b""
-            for chunk in response.iter_bytes():
-                body += chunk
-                if len(body) > MAX_RESPONSE_BYTES:
-                    raise RegistrationFailed(
-                        f"The platform's answer for {what} at {shown_url(url)} is larger than "
-                        f"{MAX_RESPONSE_BYTES // 1024} KiB.",
-                        502,
-                    )
-            return response.status_code, body
-    except httpx.TimeoutException:
+        return client.request(method, url, max_bytes=MAX_RESPONSE_BYTES, **kwargs)
+    except ResponseTooLarge:
+        limit = f"{MAX_RESPONSE_BYTES // 1024} KiB"
         raise RegistrationFailed(
-            f"The platform at {shown_url(url)} did not answer in time ({what}).", 502
+            f"The platform's answer for {what} at {shown} is larger than {limit}.", 502
         ) from None
-    except httpx.HTTPError as error:
+    except OutboundTimeout:
+        raise RegistrationFailed(f"The platform at {shown} did not answer in time ({what}).", 502) from None
+    except AddressRefused:
         raise RegistrationFailed(
-            f"Could not reach the platform at {shown_url(url)} ({what}): {type(error).__name__}.", 502
+            f"Cadre does not connect to the address of {shown} (link-local and, when "
+            "CADRE_HTTP_REFUSE_PRIVATE_NETWORKS is set, private addresses are refused).",
+            400,
+        ) from None
+    except OutboundError as error:
+        raise RegistrationFailed(
+            f"Could not reach the platform at {shown} ({what}): {error.reason}.", 502
         ) from None
 
 

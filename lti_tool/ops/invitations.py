@@ -12,6 +12,7 @@ import secrets
 from datetime import timedelta
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lti_tool.db import utcnow
@@ -19,6 +20,15 @@ from lti_tool.models import LtiCacheEntry
 
 SALT = "cadre.dynamic-registration-invite"
 USED_KEY_PREFIX = "registration-invite:"
+ALREADY_USED = (
+    "This registration invitation has already been used. Ask the Cadre administrator for a new "
+    "one (`cadre platform invite`)."
+)
+USED_MEANWHILE = (
+    "This registration invitation was used by another registration while this one was in progress, so "
+    "Cadre stored nothing. Remove the tool your platform has just added, and ask the Cadre administrator "
+    "for a new invitation (`cadre platform invite`)."
+)
 
 
 class InvitationRefused(Exception):
@@ -58,11 +68,25 @@ def check(session: Session, secret_key: str, token: str, max_age: timedelta) -> 
     if not invite_id:
         raise InvitationRefused("This registration invitation is not valid. Ask for a new one.")
     if session.get(LtiCacheEntry, USED_KEY_PREFIX + invite_id) is not None:
-        raise InvitationRefused(
-            "This registration invitation has already been used. Ask the Cadre administrator for a new "
-            "one (`cadre platform invite`)."
-        )
+        raise InvitationRefused(ALREADY_USED)
     return invite_id
+
+
+def claim(session: Session, invite_id: str, max_age: timedelta) -> None:
+    """Record the invitation as used, in the caller's transaction, once the platform has answered.
+
+    :func:`check` ran before the platform was called, in a transaction since ended, so another registration
+    with the same invitation may have finished meanwhile: checked again here, and the insert is flushed so
+    that a race lost on the primary key is refused (``InvitationRefused``) rather than failing the commit.
+    After a refusal the caller rolls the session back.
+    """
+    if session.get(LtiCacheEntry, USED_KEY_PREFIX + invite_id) is not None:
+        raise InvitationRefused(USED_MEANWHILE)
+    mark_used(session, invite_id, max_age)
+    try:
+        session.flush()
+    except IntegrityError:
+        raise InvitationRefused(USED_MEANWHILE) from None
 
 
 def mark_used(session: Session, invite_id: str, max_age: timedelta) -> None:

@@ -2,30 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+import httpx
 from pylti1p3.registration import Registration
 
+from egress import OutboundClient
 from lti_tool.lti.services import EXPIRY_MARGIN_SECONDS, AccessTokenCache, CadreServiceConnector
 
 SCOPES = ["https://purl.imsglobal.org/spec/lti-ags/scope/score"]
 
 
 class FakeTokenEndpoint:
+    """A token endpoint without a network (httpx's MockTransport): the cache is what is tested here; the
+    calls over real HTTP are in tests/security/test_outbound_transactions.py."""
+
     def __init__(self) -> None:
-        self.calls: list[dict[str, Any]] = []
+        self.calls: list[httpx.Request] = []
+        self.client = OutboundClient(transport=httpx.MockTransport(self.answer))
 
-    def post(self, url: str, data: dict[str, Any]) -> Any:
-        self.calls.append(data)
-        number = len(self.calls)
-
-        class Reply:
-            ok = True
-
-            def json(self) -> dict[str, Any]:
-                return {"access_token": f"token-{number}", "expires_in": 3600}
-
-        return Reply()
+    def answer(self, request: httpx.Request) -> httpx.Response:
+        self.calls.append(request)
+        return httpx.Response(200, json={"access_token": f"token-{len(self.calls)}", "expires_in": 3600})
 
 
 def connector(client_id: str, http: FakeTokenEndpoint, cache: AccessTokenCache) -> CadreServiceConnector:
@@ -39,7 +35,7 @@ def connector(client_id: str, http: FakeTokenEndpoint, cache: AccessTokenCache) 
         .set_auth_token_url("https://canvas.example/token")
         .set_tool_private_key(key.private_pem.decode())
     )
-    service = CadreServiceConnector(registration, requests_session=http)  # type: ignore[arg-type]
+    service = CadreServiceConnector(registration, http.client)
     service.cache = cache
     return service
 
