@@ -18,11 +18,12 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_mb * 1024 * 1024
     app.config["TEMPLATES_AUTO_RELOAD"] = False
 
-    from lti_tool import db, observability, security
+    from lti_tool import db, observability, permissions, security
 
     observability.init_app(app, settings)
     db.init_app(app, settings.database_url)
     security.init_app(app)
+    permissions.init_app(app)
 
     from lti_tool import ops, rubric_library
     from lti_tool.lti import views as lti_views

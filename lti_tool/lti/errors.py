@@ -229,6 +229,10 @@ class LaunchRejected(Exception):
 # --- Cadre's own pages -------------------------------------------------------------------------------
 
 SESSION_EXPIRED = "Your Cadre session has expired: open the activity again from your course."
+NO_LAUNCH = (
+    "Cadre opens from your course: choose a Cadre activity in your LMS (Moodle or Canvas) and Cadre "
+    "opens inside it."
+)
 ROLE_NOT_ALLOWED = "This page is for {allowed}; you are signed in to Cadre as {role} in this course."
 CSRF_FAILED = "The form expired or came from another site; reload the page."
 DEEP_LINK_NEEDS_DEEP_LINKING_LAUNCH = (

@@ -43,9 +43,10 @@ from lti_tool.lti.launch import (
 from lti_tool.lti.oidc import LOGIN_PARAMS, CadreCookieService, CadreOIDCLogin, login_request
 from lti_tool.lti.provisioning import record_launch
 from lti_tool.lti.registration import DatabaseToolConf, PlatformKeys
-from lti_tool.lti.session import current_launch, require_launch
+from lti_tool.lti.session import current_launch
 from lti_tool.lti.storage import ExpiredRowsPurge
 from lti_tool.models import CadreRole, User
+from lti_tool.permissions import has_launched, may_place_activities, permission, public
 from lti_tool.relationships import services as manager_links
 from lti_tool.settings import get_settings
 from lti_tool.web import error_page
@@ -75,6 +76,7 @@ def _rejected(error: LaunchRejected, stage: str) -> Response:
 
 
 @blueprint.route("/login", methods=["GET", "POST"])
+@public("the platform starts every launch here; the OIDC checks decide")
 def login() -> Any:
     """OIDC third-party initiated login: remember state + nonce, send the browser to the platform."""
     params = {key: value for key in LOGIN_PARAMS if (value := request.values.get(key))}
@@ -91,6 +93,7 @@ def login() -> Any:
 
 
 @blueprint.post("/launch")
+@public("the platform posts the id_token here; its validation decides")
 def launch() -> Any:
     """The platform posts the id_token here; a valid launch starts Cadre's session and moves on."""
     session = get_session()
@@ -108,7 +111,8 @@ def launch() -> Any:
     launch_row = record_launch(session, message_launch.validated, settings)
     cadre_session.start(launch_row)
     endpoint = "lti.deep_link" if launch_row.message_type == DEEP_LINKING_REQUEST else "pages.home"
-    response = redirect(cadre_session.launch_url(endpoint), code=303)
+    # The token rides in the fragment, which no server, proxy log or Referer sees (lti_tool.lti.session).
+    response = redirect(cadre_session.landing_url(endpoint, launch_row), code=303)
     CadreCookieService.forget_state(response, request.form["state"])
     return response
 
@@ -137,6 +141,7 @@ def _platform_storage_launch(needed: PlatformStorageNeeded) -> Response:
 
 
 @blueprint.get("/jwks")
+@public("Cadre's public keys, for platforms")
 def jwks() -> Response:
     """Cadre's public keys, for platforms to verify deep-linking responses and service assertions."""
     key_set = _tool_conf().get_jwks()  # the first request makes the first key
@@ -145,19 +150,10 @@ def jwks() -> Response:
     return response
 
 
-def _deep_linking_launch() -> Response | None:
-    launch = current_launch()
-    if launch is None or launch.message_type != DEEP_LINKING_REQUEST:
-        return error_page(400, "Not a deep-linking launch", errors.DEEP_LINK_NEEDS_DEEP_LINKING_LAUNCH)
-    return None
-
-
 @blueprint.get("/deep-link")
-@require_launch(CadreRole.DESIGNER, CadreRole.ADMIN)
+@permission(may_place_activities)
 def deep_link() -> Any:
     """The designer chooses the kind of activity to place in the course."""
-    if (refusal := _deep_linking_launch()) is not None:
-        return refusal
     return _deep_link_form()
 
 
@@ -173,11 +169,9 @@ def _deep_link_form(status: int = 200, problem: str | None = None, chosen: str |
 
 
 @blueprint.post("/deep-link")
-@require_launch(CadreRole.DESIGNER, CadreRole.ADMIN)
+@permission(may_place_activities)
 def deep_link_submit() -> Any:
     """Answer the platform with a signed LtiDeepLinkingResponse carrying one ltiResourceLink."""
-    if (refusal := _deep_linking_launch()) is not None:
-        return refusal
     kind = activity_kind(request.form.get("kind"))
     title = (request.form.get("title") or "").strip()
     problem = None
@@ -209,7 +203,7 @@ def deep_link_submit() -> Any:
 
 
 @pages.get("/home")
-@require_launch()
+@permission(has_launched)
 def home() -> Any:
     """Where a resource-link launch lands: who you are here, in which course and activity."""
     launch = current_launch()
@@ -231,6 +225,7 @@ def home() -> Any:
 
 
 @pages.get("/")
+@public("what Cadre is, for someone who opened it outside a course")
 def index() -> Any:
     """Opened outside a course: say what Cadre is and where to start."""
     if current_launch() is not None:

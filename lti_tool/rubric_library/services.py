@@ -4,12 +4,9 @@ Every function takes the request's session and never commits (the view commits o
 rubric engine's (:mod:`rubrics`): a rubric reaches the database only as a validated ``rubrics.Rubric``,
 stored whole in a :class:`~lti_tool.models.RubricVersion`. Every write adds an :class:`AuditEntry`.
 
-Who may do what (an :class:`Actor` is a person in the course they launched from):
-
-* everyone in a course sees its rubrics, and the rubrics an administrator published to the platform;
-  anything else is "not found", so nobody learns that another course's rubric exists;
-* designers and administrators change the rubrics of their own course, and copy visible ones into it;
-* administrators publish a rubric to every course of the platform, and withdraw it.
+Who may do what is decided by :mod:`lti_tool.permissions` (``can_view_rubric``, ``can_edit_rubric``,
+``can_copy_rubric``, ``can_publish_rubric``); the services ask it before they read or change a rubric, and
+a refusal raises :class:`~lti_tool.permissions.PermissionDenied`.
 
 Versions: editing a rubric whose current version no assessment has used yet rewrites that version in
 place; once a submitted assessment used it (:func:`mark_version_used`), an edit makes a new version, so
@@ -18,7 +15,7 @@ feedback already given keeps reading against the rubric it was given with.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -28,53 +25,16 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 import rubrics
+from lti_tool import permissions
 from lti_tool.db import utcnow
 from lti_tool.models import (
     AuditEntry,
-    CadreRole,
     CompetencyFramework,
-    Launch,
     Rubric,
     RubricVersion,
     RubricVersionCompetency,
 )
-
-EDITING_ROLES = frozenset({CadreRole.DESIGNER, CadreRole.ADMIN})
-
-
-# -- who acts ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Actor:
-    """A person acting in the course they launched from."""
-
-    user_id: int
-    name: str
-    platform_id: int
-    context_id: int
-    role: CadreRole
-
-    @classmethod
-    def from_launch(cls, launch: Launch) -> Actor:
-        if launch.context_id is None:
-            raise NoCourse()
-        return cls(
-            user_id=launch.user_id,
-            name=launch.user.display_name,
-            platform_id=launch.platform_id,
-            context_id=launch.context_id,
-            role=CadreRole(launch.role),
-        )
-
-    @property
-    def may_edit(self) -> bool:
-        return self.role in EDITING_ROLES
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role is CadreRole.ADMIN
-
+from lti_tool.permissions import Actor
 
 # -- errors -----------------------------------------------------------------------------------------------
 
@@ -90,16 +50,8 @@ class RubricLibraryError(Exception):
         super().__init__(self.message)
 
 
-class NoCourse(RubricLibraryError):
-    message = "Rubrics belong to a course: open Cadre from a course to use the rubric library."
-
-
 class RubricNotFound(RubricLibraryError):
-    message = "This rubric does not exist, or it belongs to another course."
-
-
-class NotAllowed(RubricLibraryError):
-    message = "You may not change this rubric."
+    message = permissions.RUBRIC_NOT_FOUND
 
 
 class ConflictError(RubricLibraryError):
@@ -130,16 +82,6 @@ class ConflictError(RubricLibraryError):
 # -- reading ------------------------------------------------------------------------------------------------
 
 
-def _visible_to(actor: Actor) -> Any:
-    """The SQL condition for rubrics ``actor`` may see."""
-    return or_(
-        Rubric.context_id == actor.context_id,
-        (Rubric.platform_id == actor.platform_id)
-        & Rubric.published_to_platform.is_(True)
-        & Rubric.archived_at.is_(None),
-    )
-
-
 @dataclass(frozen=True)
 class Library:
     """What a course's rubric library page lists."""
@@ -155,7 +97,9 @@ def list_library(session: Session, actor: Actor) -> Library:
     """The course's rubrics (live and archived), and the ones published from other courses."""
     visible = list(
         session.scalars(
-            select(Rubric).where(_visible_to(actor)).order_by(func.lower(Rubric.title), Rubric.id)
+            select(Rubric)
+            .where(permissions.visible_rubrics(actor))
+            .order_by(func.lower(Rubric.title), Rubric.id)
         )
     )
     own = [rubric for rubric in visible if rubric.context_id == actor.context_id]
@@ -167,19 +111,14 @@ def list_library(session: Session, actor: Actor) -> Library:
     )
 
 
-def get_rubric(session: Session, actor: Actor, rubric_id: int, *, to_change: bool = False) -> Rubric:
-    """The rubric if ``actor`` may see it (RubricNotFound otherwise) and, with ``to_change``, change it."""
-    rubric = session.scalars(select(Rubric).where(Rubric.id == rubric_id, _visible_to(actor))).first()
+def get_rubric(session: Session, actor: Actor, rubric_id: int, *,
+               rule: Callable[[Actor, Rubric], permissions.Decision] = permissions.can_view_rubric) -> Rubric:
+    """The rubric if ``rule`` lets ``actor`` have it (by default: see it); RubricNotFound when there is
+    none, PermissionDenied when the rule refuses (a rubric the actor may not see is "not found" too)."""
+    rubric = session.get(Rubric, rubric_id)
     if rubric is None:
         raise RubricNotFound()
-    if to_change:
-        if not actor.may_edit:
-            raise NotAllowed("Only designers and administrators change rubrics; you can preview this one.")
-        if rubric.context_id != actor.context_id:
-            raise NotAllowed(
-                f"'{rubric.title}' belongs to the course {rubric.context.display_title} and was shared with "
-                "every course; duplicate it to change your own copy."
-            )
+    permissions.ensure(rule(actor, rubric))
     return rubric
 
 
@@ -268,8 +207,7 @@ def _write_content(version: RubricVersion, content: rubrics.Rubric) -> None:
 
 
 def _require_editor(actor: Actor) -> None:
-    if not actor.may_edit:
-        raise NotAllowed("Only designers and administrators create and change rubrics.")
+    permissions.ensure(permissions.may_use_rubric_library(actor))
 
 
 def create_rubric(session: Session, actor: Actor, content: rubrics.Rubric, *, origin: str) -> Rubric:
@@ -345,7 +283,7 @@ def update_rubric(
     Raises ConflictError (and writes nothing) when the rubric changed since, RubricValidationError for
     invalid content. After a ConflictError the view must roll the session back.
     """
-    rubric = get_rubric(session, actor, rubric_id, to_change=True)
+    rubric = get_rubric(session, actor, rubric_id, rule=permissions.can_edit_rubric)
     if rubric.lock_version != expected_lock_version:
         raise ConflictError.saved_since(rubric)
     if not isinstance(content, rubrics.Rubric):
@@ -387,8 +325,7 @@ def update_rubric(
 
 def duplicate_rubric(session: Session, actor: Actor, rubric_id: int) -> Rubric:
     """A copy of a visible rubric's current version, as a new rubric of the actor's course."""
-    _require_editor(actor)
-    source = get_rubric(session, actor, rubric_id)
+    source = get_rubric(session, actor, rubric_id, rule=permissions.can_copy_rubric)
     content = version_content(current_version(source))
     title = f"Copy of {content.title}"[: rubrics.DEFAULT_LIMITS.max_title]
     copy = rubrics.Rubric(
@@ -403,7 +340,7 @@ def duplicate_rubric(session: Session, actor: Actor, rubric_id: int) -> Rubric:
 
 
 def _set_archived(session: Session, actor: Actor, rubric_id: int, archived: bool) -> Rubric:
-    rubric = get_rubric(session, actor, rubric_id, to_change=True)
+    rubric = get_rubric(session, actor, rubric_id, rule=permissions.can_edit_rubric)
     if (rubric.archived_at is not None) != archived:
         rubric.archived_at = utcnow() if archived else None
         rubric.updated_at = utcnow()
@@ -423,9 +360,7 @@ def restore_rubric(session: Session, actor: Actor, rubric_id: int) -> Rubric:
 
 
 def _set_published(session: Session, actor: Actor, rubric_id: int, published: bool) -> Rubric:
-    if not actor.is_admin:
-        raise NotAllowed("Only an administrator publishes rubrics to every course of the platform.")
-    rubric = get_rubric(session, actor, rubric_id)
+    rubric = get_rubric(session, actor, rubric_id, rule=permissions.can_publish_rubric)
     if rubric.published_to_platform != published:
         rubric.published_to_platform = published
         rubric.updated_at = utcnow()

@@ -1,10 +1,10 @@
 """Pages of the rubric library (``/rubrics``): list, preview, edit, versions, import and export.
 
-Views read the request, call :mod:`lti_tool.rubric_library.services` and commit once. Every page needs a
-launch; changing pages need the designer or administrator role (``require_launch`` answers 403 with the
-reason), and the services refuse what the role allows but the rubric does not (another course's rubric:
-404; a shared rubric: 403). Every link and form carries the launch token, so the pages work with cookies
-blocked; every form carries the CSRF token (checked for all POSTs by ``lti_tool.lti.session``).
+Views read the request and call :mod:`lti_tool.rubric_library.services`; the request's unit of work
+commits. Every page names its rule from :mod:`lti_tool.permissions` (``@permission``), and the services ask
+the object rules (another course's rubric: 404; a shared rubric: 403). Every link and form carries the
+launch token, so the pages work with cookies blocked; every form carries the CSRF token (checked for all
+POSTs by ``lti_tool.lti.session``).
 """
 
 from __future__ import annotations
@@ -18,8 +18,17 @@ from flask import Blueprint, Response, redirect, render_template, request, send_
 
 import rubrics
 from lti_tool.db import get_session, rollback
-from lti_tool.lti.session import current_launch, launch_url, require_launch
-from lti_tool.models import CadreRole, Rubric, RubricVersion
+from lti_tool.lti.session import launch_url
+from lti_tool.models import Rubric, RubricVersion
+from lti_tool.permissions import (
+    Actor,
+    can_edit_rubric,
+    may_preview_rubrics,
+    may_publish_rubrics,
+    may_use_rubric_library,
+    permission,
+    the_actor,
+)
 from lti_tool.rubric_library import services
 from lti_tool.rubric_library.forms import SAVE, RubricForm, whole_number
 from lti_tool.settings import get_settings
@@ -28,8 +37,6 @@ from rubrics.exact_numbers import format_decimal
 
 blueprint = Blueprint("rubric_library", __name__, url_prefix="/rubrics")
 
-EDITORS = (CadreRole.DESIGNER, CadreRole.ADMIN)
-ANYONE = (CadreRole.ADMIN, CadreRole.DESIGNER, CadreRole.MANAGER, CadreRole.LEARNER)
 CSV_TYPE = "text/csv"  # Flask adds "; charset=utf-8" to text types
 CASE_TYPE = "application/json"
 
@@ -59,25 +66,9 @@ def _rubric_shares(content: rubrics.Rubric) -> dict[str, str]:
     }
 
 
-def _actor() -> services.Actor:
-    launch = current_launch()
-    assert launch is not None  # under require_launch
-    return services.Actor.from_launch(launch)
-
-
-@blueprint.errorhandler(services.NoCourse)
-def _no_course(error: services.NoCourse) -> Response:
-    return error_page(400, "No course", error.message)
-
-
 @blueprint.errorhandler(services.RubricNotFound)
 def _not_found(error: services.RubricNotFound) -> Response:
     return error_page(404, "Rubric not found", error.message)
-
-
-@blueprint.errorhandler(services.NotAllowed)
-def _not_allowed(error: services.NotAllowed) -> Response:
-    return error_page(403, "Not allowed", error.message)
 
 
 def _redirect(endpoint: str, **values: Any) -> Response:
@@ -99,10 +90,10 @@ def _int_arg(name: str) -> int | None:
 
 
 @blueprint.get("/")
-@require_launch(*EDITORS)
+@permission(may_use_rubric_library)
 def library() -> Any:
     """The course's rubrics, rubrics shared with every course, and the templates to start from."""
-    actor = _actor()
+    actor = the_actor()
     listing = services.list_library(get_session(), actor)
     return render_template(
         "rubric_library/list.html",
@@ -114,11 +105,11 @@ def library() -> Any:
 
 
 @blueprint.get("/<int(max=2147483647):rubric_id>")
-@require_launch(*ANYONE)
+@permission(may_preview_rubrics)
 def preview(rubric_id: int) -> Any:
     """The rubric as a manager sees it when assessing; ``?version=N`` shows an older version."""
     session = get_session()
-    actor = _actor()
+    actor = the_actor()
     rubric = services.get_rubric(session, actor, rubric_id)
     version = services.version_of(session, rubric, _int_arg("version"))
     frameworks = services.list_frameworks(session, actor)
@@ -129,16 +120,16 @@ def preview(rubric_id: int) -> Any:
         content=services.version_content(version),
         statements=services.competency_statements(frameworks),
         actor=actor,
-        may_change=actor.may_edit and rubric.context_id == actor.context_id,
+        may_change=bool(can_edit_rubric(actor, rubric)),
         notice=request.args.get("notice"),
     )
 
 
 @blueprint.get("/templates/<slug>")
-@require_launch(*EDITORS)
+@permission(may_use_rubric_library)
 def template_preview(slug: str) -> Any:
     content = services.get_template(slug)
-    actor = _actor()
+    actor = the_actor()
     frameworks = services.list_frameworks(get_session(), actor)
     return render_template(
         "rubric_library/preview.html",
@@ -157,18 +148,18 @@ def template_preview(slug: str) -> Any:
 
 
 @blueprint.post("/from-template")
-@require_launch(*EDITORS)
+@permission(may_use_rubric_library)
 def create_from_template() -> Any:
     session = get_session()
-    rubric = services.create_from_template(session, _actor(), request.form.get("template", ""))
+    rubric = services.create_from_template(session, the_actor(), request.form.get("template", ""))
     return _redirect("rubric_library.edit", rubric_id=rubric.id, notice="created")
 
 
 @blueprint.route("/new", methods=["GET", "POST"])
-@require_launch(*EDITORS)
+@permission(may_use_rubric_library)
 def new() -> Any:
     """A blank rubric: nothing is stored until it is valid."""
-    actor = _actor()
+    actor = the_actor()
     if request.method == "GET":
         return _edit_page(RubricForm.blank(), rubric=None, actor=actor)
     form = RubricForm.from_post(request.form)
@@ -183,10 +174,10 @@ def new() -> Any:
 
 
 @blueprint.post("/<int(max=2147483647):rubric_id>/duplicate")
-@require_launch(*EDITORS)
+@permission(may_use_rubric_library)
 def duplicate(rubric_id: int) -> Any:
     session = get_session()
-    copy = services.duplicate_rubric(session, _actor(), rubric_id)
+    copy = services.duplicate_rubric(session, the_actor(), rubric_id)
     return _redirect("rubric_library.edit", rubric_id=copy.id, notice="duplicated")
 
 
@@ -203,7 +194,7 @@ def _edit_page(
     form: RubricForm,
     *,
     rubric: Rubric | None,
-    actor: services.Actor,
+    actor: Actor,
     status: int = 200,
     conflict: services.ConflictError | None = None,
     conflict_changes: tuple[str, ...] = (),
@@ -224,22 +215,22 @@ def _edit_page(
 
 
 @blueprint.get("/<int(max=2147483647):rubric_id>/edit")
-@require_launch(*EDITORS)
+@permission(may_use_rubric_library)
 def edit(rubric_id: int) -> Any:
-    actor = _actor()
-    rubric = services.get_rubric(get_session(), actor, rubric_id, to_change=True)
+    actor = the_actor()
+    rubric = services.get_rubric(get_session(), actor, rubric_id, rule=can_edit_rubric)
     version = services.current_version(rubric)
     form = RubricForm.from_rubric(services.version_content(version), rubric.lock_version)
     return _edit_page(form, rubric=rubric, actor=actor)
 
 
 @blueprint.post("/<int(max=2147483647):rubric_id>/edit")
-@require_launch(*EDITORS)
+@permission(may_use_rubric_library)
 def save(rubric_id: int) -> Any:
     """Save an edit; invalid input or a conflicting save re-renders the form with everything typed kept."""
     session = get_session()
-    actor = _actor()
-    rubric = services.get_rubric(session, actor, rubric_id, to_change=True)
+    actor = the_actor()
+    rubric = services.get_rubric(session, actor, rubric_id, rule=can_edit_rubric)
     form = RubricForm.from_post(request.form)
     if form.apply_action(request.form.get("action", SAVE)):
         return _edit_page(form, rubric=rubric, actor=actor)
@@ -258,7 +249,7 @@ def save(rubric_id: int) -> Any:
         )
     except services.ConflictError as conflict:
         rollback(session)  # the losing save's flush; the page below reads the winner's version
-        rubric = services.get_rubric(session, actor, rubric_id, to_change=True)
+        rubric = services.get_rubric(session, actor, rubric_id, rule=can_edit_rubric)
         if conflict.changed_by is None:  # lost a race at flush time: name the winner now
             conflict = services.ConflictError.saved_since(rubric)
         saved = services.version_content(services.current_version(rubric))
@@ -277,34 +268,34 @@ def save(rubric_id: int) -> Any:
 
 
 @blueprint.post("/<int(max=2147483647):rubric_id>/archive")
-@require_launch(*EDITORS)
+@permission(may_use_rubric_library)
 def archive(rubric_id: int) -> Any:
     session = get_session()
-    services.archive_rubric(session, _actor(), rubric_id)
+    services.archive_rubric(session, the_actor(), rubric_id)
     return _redirect("rubric_library.library", notice="archived")
 
 
 @blueprint.post("/<int(max=2147483647):rubric_id>/restore")
-@require_launch(*EDITORS)
+@permission(may_use_rubric_library)
 def restore(rubric_id: int) -> Any:
     session = get_session()
-    services.restore_rubric(session, _actor(), rubric_id)
+    services.restore_rubric(session, the_actor(), rubric_id)
     return _redirect("rubric_library.preview", rubric_id=rubric_id, notice="restored")
 
 
 @blueprint.post("/<int(max=2147483647):rubric_id>/publish")
-@require_launch(CadreRole.ADMIN)
+@permission(may_publish_rubrics)
 def publish(rubric_id: int) -> Any:
     session = get_session()
-    services.publish_rubric(session, _actor(), rubric_id)
+    services.publish_rubric(session, the_actor(), rubric_id)
     return _redirect("rubric_library.preview", rubric_id=rubric_id, notice="published")
 
 
 @blueprint.post("/<int(max=2147483647):rubric_id>/unpublish")
-@require_launch(CadreRole.ADMIN)
+@permission(may_publish_rubrics)
 def unpublish(rubric_id: int) -> Any:
     session = get_session()
-    actor = _actor()
+    actor = the_actor()
     rubric = services.unpublish_rubric(session, actor, rubric_id)
     if rubric.context_id != actor.context_id:  # another course's rubric: no longer visible from here
         return _redirect("rubric_library.library", notice="unpublished")
@@ -315,21 +306,21 @@ def unpublish(rubric_id: int) -> Any:
 
 
 @blueprint.get("/<int(max=2147483647):rubric_id>/versions")
-@require_launch(*EDITORS)
+@permission(may_use_rubric_library)
 def versions(rubric_id: int) -> Any:
     session = get_session()
-    actor = _actor()
+    actor = the_actor()
     rubric = services.get_rubric(session, actor, rubric_id)
     history = services.versions_of(session, rubric)
     return render_template("rubric_library/versions.html", rubric=rubric, versions=history, actor=actor)
 
 
 @blueprint.get("/<int(max=2147483647):rubric_id>/diff")
-@require_launch(*EDITORS)
+@permission(may_use_rubric_library)
 def compare(rubric_id: int) -> Any:
     """What changed between two versions (``?from=1&to=2``; by default the last two)."""
     session = get_session()
-    actor = _actor()
+    actor = the_actor()
     rubric = services.get_rubric(session, actor, rubric_id)
     history = services.versions_of(session, rubric)
     newest = history[0].number
@@ -351,10 +342,10 @@ def compare(rubric_id: int) -> Any:
 
 
 @blueprint.route("/import", methods=["GET", "POST"])
-@require_launch(*EDITORS)
+@permission(may_use_rubric_library)
 def import_file() -> Any:
     """Upload a rubric (CSV or CASE JSON) or a competency framework (CASE CFPackage)."""
-    actor = _actor()
+    actor = the_actor()
     if request.method == "GET":
         return render_template("rubric_library/import.html", problems=[], filename=None, actor=actor)
     upload = request.files.get("file")
@@ -383,10 +374,10 @@ def _download_name(rubric: Rubric, version: RubricVersion, extension: str) -> st
 
 
 @blueprint.get("/<int(max=2147483647):rubric_id>/export.csv")
-@require_launch(*EDITORS)
+@permission(may_use_rubric_library)
 def export_csv(rubric_id: int) -> Any:
     session = get_session()
-    actor = _actor()
+    actor = the_actor()
     rubric = services.get_rubric(session, actor, rubric_id)
     version = services.version_of(session, rubric, _int_arg("version"))
     data = services.export_csv(version).encode("utf-8")
@@ -399,11 +390,11 @@ def export_csv(rubric_id: int) -> Any:
 
 
 @blueprint.get("/<int(max=2147483647):rubric_id>/export.canvas.csv")
-@require_launch(*EDITORS)
+@permission(may_use_rubric_library)
 def export_canvas_csv(rubric_id: int) -> Any:
     """The version in Canvas's rubric CSV layout, for Canvas's rubric import (levels-only rubrics: 422)."""
     session = get_session()
-    actor = _actor()
+    actor = the_actor()
     rubric = services.get_rubric(session, actor, rubric_id)
     version = services.version_of(session, rubric, _int_arg("version"))
     try:
@@ -419,10 +410,10 @@ def export_canvas_csv(rubric_id: int) -> Any:
 
 
 @blueprint.get("/<int(max=2147483647):rubric_id>/export.case.json")
-@require_launch(*EDITORS)
+@permission(may_use_rubric_library)
 def export_case(rubric_id: int) -> Any:
     session = get_session()
-    actor = _actor()
+    actor = the_actor()
     rubric = services.get_rubric(session, actor, rubric_id)
     version = services.version_of(session, rubric, _int_arg("version"))
     text = services.export_case(

@@ -36,7 +36,8 @@ def test_the_states_are_enum_columns() -> None:
 def test_migrated_check_constraint_lists_the_enum_values(
     migrated_engine: Engine, table: str, column: str, column_type: Enum
 ) -> None:
-    checks = {check["name"]: check["sqltext"] for check in inspect(migrated_engine).get_check_constraints(table)}
+    reflected = inspect(migrated_engine).get_check_constraints(table)
+    checks = {check["name"]: check["sqltext"] for check in reflected}
     name = f"ck_{table}_{column_type.name}"
     assert name in checks, f"the migrations give {table}.{column} no CHECK constraint {name}"
     assert set(re.findall(r"'([^']*)'", checks[name])) == set(column_type.enums)
@@ -46,7 +47,8 @@ def test_the_database_refuses_an_unknown_role(migrated_engine: Engine) -> None:
     with migrated_engine.connect() as connection, connection.begin():
         platform_id = connection.execute(text(
             "INSERT INTO platforms (name, issuer, client_id, auth_login_url, auth_token_url, key_set_url, "
-            "created_at) VALUES ('p', 'https://lms.invalid', 'c', 'u', 'u', 'u', CURRENT_TIMESTAMP) RETURNING id"
+            "created_at) VALUES ('p', 'https://lms.invalid', 'c', 'u', 'u', 'u', CURRENT_TIMESTAMP) "
+            "RETURNING id"
         )).scalar_one()
         user_id = connection.execute(text(
             "INSERT INTO users (platform_id, sub, is_admin, created_at, last_seen_at) "

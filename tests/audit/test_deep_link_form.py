@@ -17,7 +17,7 @@ from lti_tool.lti.errors import (
     DEEP_LINK_NEEDS_DEEP_LINKING_LAUNCH,
     DEEP_LINK_TITLE_TOO_LONG,
     DEEP_LINK_UNKNOWN_KIND,
-    SESSION_EXPIRED,
+    NO_LAUNCH,
 )
 from lti_tool.lti.views import TITLE_MAX_LENGTH
 from tests.audit.helpers import changed_tables, stored_rows
@@ -145,18 +145,18 @@ def test_a_resource_link_launch_cannot_post_the_deep_link_form(platform: Running
     assert changed_tables(before, stored_rows(app)) == []
 
 
-def test_the_deep_link_page_without_a_launch_says_the_session_expired(
+def test_the_deep_link_page_without_a_launch_says_how_to_open_cadre(
     deep_linking: LaunchResult, app: Flask
 ) -> None:
     cookieless = httpx.Client(base_url=str(deep_linking.client.base_url))
     with cookieless:
         page = cookieless.get("/lti/deep-link")
         assert page.status_code == 401
-        assert read_page(page).texts("error-message") == [SESSION_EXPIRED]
+        assert read_page(page).texts("error-message") == [NO_LAUNCH]
         before = stored_rows(app)
         refused = cookieless.post("/lti/deep-link", data={"kind": "self_assessment", "title": "x"})
-        assert refused.status_code == 401  # no launch at all: the session, not the form, has expired
-        assert read_page(refused).texts("error-message") == [SESSION_EXPIRED]
+        assert refused.status_code == 401  # no launch at all: the session, not the form, is missing
+        assert read_page(refused).texts("error-message") == [NO_LAUNCH]
         assert changed_tables(before, stored_rows(app)) == []
 
 

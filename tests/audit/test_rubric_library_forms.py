@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import rubrics
-from lti_tool.lti.errors import CSRF_FAILED, SESSION_EXPIRED
+from lti_tool.lti.errors import CSRF_FAILED, NO_LAUNCH
 from lti_tool.models import Rubric
 from lti_tool.rubric_library import services
 from tests.audit.helpers import (
@@ -156,14 +156,14 @@ def test_a_form_posted_with_the_csrf_token_of_another_launch_is_refused(
 
 
 @pytest.mark.parametrize("form", FORMS, ids=FORM_IDS)
-def test_a_form_posted_without_any_launch_is_refused_as_expired_and_changes_nothing(
+def test_a_form_posted_without_any_launch_is_refused_and_changes_nothing(
     form: Form, library: Library, designer: Visitor, app: Flask
 ) -> None:
-    """No launch token and no cookie: the session has expired, whatever the form carries."""
+    """No launch token and no cookie: the page says how to open Cadre, whatever the form carries."""
     before = stored_rows(app)
     refused = form.post(designer, library, with_token=False)
     assert refused.status == 401
-    assert refused.texts("error-message") == [SESSION_EXPIRED]
+    assert refused.texts("error-message") == [NO_LAUNCH]
     assert changed_tables(before, stored_rows(app)) == []
 
 

@@ -8,7 +8,8 @@ from collections.abc import Callable
 import pytest
 from flask import Flask
 
-from lti_tool.lti.errors import SESSION_EXPIRED
+from lti_tool.lti.errors import NO_LAUNCH, SESSION_EXPIRED
+from lti_tool.permissions import NO_COURSE_RUBRICS
 from lti_tool.rubric_library import services
 from tests.audit.helpers import TEMPLATE, TEMPLATE_TITLE, changed_tables, create_from_template, stored_rows
 from tests.fixtures.platform import RunningPlatform
@@ -35,14 +36,18 @@ EDITOR_PAGES = [
 RUBRIC_PAGES = ["/rubrics/{id}", *[page for page in EDITOR_PAGES if "{id}" in page]]
 
 
-def test_every_library_page_without_a_launch_says_the_session_expired(designer: Visitor) -> None:
+def test_every_library_page_without_a_launch_says_how_to_open_cadre_or_that_the_session_expired(
+    designer: Visitor,
+) -> None:
+    """Never a launch: how to open Cadre. A token that is no (longer a) launch: the session expired."""
     rubric_id, _ = create_from_template(designer)
     for page in ("/rubrics/{id}", *EDITOR_PAGES):
         path = page.format(id=rubric_id)
         for token in (None, "not-a-launch", "x" * 5000):
             answer = designer.get(path if token is None else f"{path}?lt={token}", with_token=False)
             assert answer.status == 401, (path, token, answer.status)
-            assert answer.texts("error-message") == [SESSION_EXPIRED], path
+            expected = NO_LAUNCH if token is None else SESSION_EXPIRED
+            assert answer.texts("error-message") == [expected], (path, token)
 
 
 def test_managers_and_learners_see_only_the_preview(
@@ -123,10 +128,10 @@ def test_a_launch_outside_any_course_is_told_rubrics_belong_to_a_course(
     for page in ("/rubrics/", "/rubrics/new", "/rubrics/import"):
         refused = designer.get(page)
         assert refused.status == 400, page
-        assert refused.texts("error-message") == [services.NoCourse.message], page
+        assert refused.texts("error-message") == [NO_COURSE_RUBRICS], page
     refused = designer.post("/rubrics/from-template", {"template": TEMPLATE})
     assert refused.status == 400
-    assert refused.texts("error-message") == [services.NoCourse.message]
+    assert refused.texts("error-message") == [NO_COURSE_RUBRICS]
     assert changed_tables(before, stored_rows(app)) == []
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import rubrics
-from lti_tool.lti.errors import CSRF_FAILED, SESSION_EXPIRED
+from lti_tool.lti.errors import CSRF_FAILED, NO_LAUNCH, SESSION_EXPIRED
 from lti_tool.models import AuditEntry, Rubric, RubricVersion
 from lti_tool.rubric_library import services
 from tests.fixtures.visitors import Page, Visitor
@@ -441,8 +441,9 @@ def test_no_launch_no_library(designer: Visitor) -> None:
     for path in ("/rubrics/", f"/rubrics/{rubric_id}", f"/rubrics/{rubric_id}/export.csv"):
         page = designer.get(path, with_token=False)
         assert page.status == 401, path
-        assert page.texts("error-message") == [SESSION_EXPIRED]
-    assert designer.get("/rubrics/?lt=not-a-launch", with_token=False).status == 401
+        assert page.texts("error-message") == [NO_LAUNCH]
+    expired = designer.get("/rubrics/?lt=not-a-launch", with_token=False)
+    assert expired.status == 401 and expired.texts("error-message") == [SESSION_EXPIRED]
 
 
 def test_every_link_and_form_carries_the_launch_token(designer: Visitor) -> None:

@@ -24,8 +24,9 @@ from lti_tool.models import (
     RubricVersionCompetency,
     User,
 )
+from lti_tool.permissions import RUBRIC_NOT_FOUND, PermissionDenied, can_edit_rubric
 from lti_tool.rubric_library import services
-from lti_tool.rubric_library.services import Actor, ConflictError, NotAllowed, RubricNotFound
+from lti_tool.rubric_library.services import Actor, ConflictError, RubricNotFound
 
 
 @dataclass
@@ -125,7 +126,7 @@ def test_unknown_template_and_invalid_content_store_nothing(db: Session, people:
 
 
 def test_managers_may_not_create_rubrics(db: Session, people: People) -> None:
-    with pytest.raises(NotAllowed, match="Only designers and administrators"):
+    with pytest.raises(PermissionDenied, match="for a designer or an administrator"):
         services.create_from_template(db, people.manager, "communication")
 
 
@@ -246,11 +247,13 @@ def test_a_stale_lock_version_is_a_conflict_naming_who_changed_it(db: Session, p
 
 
 def test_two_saves_racing_from_the_same_version_cannot_both_win(
-    app: Flask, db: Session, people: People
+    live_app: Flask, db: Session, people: People
 ) -> None:
+    """Two connections race: the live app's, which commit for real."""
     rubric = services.create_from_template(db, people.designer, "communication")
     db.commit()
-    with app.extensions["cadre.sessionmaker"]() as first, app.extensions["cadre.sessionmaker"]() as second:
+    new_session = live_app.extensions["cadre.sessionmaker"]
+    with new_session() as first, new_session() as second:
         mine, theirs = first.get(Rubric, rubric.id), second.get(Rubric, rubric.id)
         assert mine is not None and theirs is not None
         lock = mine.lock_version
@@ -293,11 +296,11 @@ def test_unpublished_rubrics_stay_in_their_course(db: Session, people: People) -
     rubric = services.create_from_template(db, people.designer, "communication")
     db.commit()
     for outsider in (people.other_designer, people.designer_elsewhere):
-        with pytest.raises(RubricNotFound):
+        with pytest.raises(PermissionDenied, match=RUBRIC_NOT_FOUND):
             services.get_rubric(db, outsider, rubric.id)
-        with pytest.raises(RubricNotFound):
+        with pytest.raises(PermissionDenied, match=RUBRIC_NOT_FOUND):
             services.duplicate_rubric(db, outsider, rubric.id)
-        with pytest.raises(RubricNotFound):
+        with pytest.raises(PermissionDenied, match=RUBRIC_NOT_FOUND):
             services.update_rubric(
                 db,
                 outsider,
@@ -308,8 +311,8 @@ def test_unpublished_rubrics_stay_in_their_course(db: Session, people: People) -
         assert services.list_library(db, outsider).published_rubrics == []
     # the manager of the course may look, not touch
     assert services.get_rubric(db, people.manager, rubric.id) == rubric
-    with pytest.raises(NotAllowed, match="you can preview this one"):
-        services.get_rubric(db, people.manager, rubric.id, to_change=True)
+    with pytest.raises(PermissionDenied, match="you can preview this one"):
+        services.get_rubric(db, people.manager, rubric.id, rule=can_edit_rubric)
 
 
 def test_published_rubrics_are_visible_on_the_platform_to_preview_and_copy_not_to_edit(
@@ -317,7 +320,7 @@ def test_published_rubrics_are_visible_on_the_platform_to_preview_and_copy_not_t
 ) -> None:
     rubric = services.create_from_template(db, people.designer, "communication")
     db.commit()
-    with pytest.raises(NotAllowed, match="Only an administrator"):
+    with pytest.raises(PermissionDenied, match="Only an administrator"):
         services.publish_rubric(db, people.designer, rubric.id)
 
     services.publish_rubric(db, people.admin, rubric.id)
@@ -327,7 +330,7 @@ def test_published_rubrics_are_visible_on_the_platform_to_preview_and_copy_not_t
     assert [r.id for r in listing.published_rubrics] == [rubric.id]
     assert listing.course_rubrics == []
     assert services.get_rubric(db, people.other_designer, rubric.id) == rubric
-    with pytest.raises(NotAllowed, match="duplicate it to change your own copy"):
+    with pytest.raises(PermissionDenied, match="duplicate it to change your own copy"):
         services.update_rubric(
             db,
             people.other_designer,
@@ -337,7 +340,7 @@ def test_published_rubrics_are_visible_on_the_platform_to_preview_and_copy_not_t
         )
     copy = services.duplicate_rubric(db, people.other_designer, rubric.id)
     assert copy.context_id == people.other_designer.context_id
-    with pytest.raises(RubricNotFound):  # another platform never sees it
+    with pytest.raises(PermissionDenied, match=RUBRIC_NOT_FOUND):  # another platform never sees it
         services.get_rubric(db, people.designer_elsewhere, rubric.id)
 
     services.archive_rubric(db, people.designer, rubric.id)

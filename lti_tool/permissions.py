@@ -1,0 +1,301 @@
+"""Who may do what in Cadre: the one place that decides.
+
+An :class:`Actor` is a person acting under a validated launch: their user, platform, course (if the launch
+had one), Cadre role and the launch itself. The session layer (``lti_tool.lti.session``) finds the launch;
+:func:`current_actor` turns it into an actor.
+
+Rules are plain functions answering a :class:`Decision` (true when allowed, otherwise with the status,
+title and a sentence for the person refused):
+
+* **route rules** take only the actor (``may_use_rubric_library``): a view names its rule with
+  ``@permission(rule)``; a view anyone may call says so with ``@public("why")``. A test walks the route
+  table and fails for a view that has neither.
+* **object rules** take the actor and the thing (``can_edit_rubric(actor, rubric)``); services and views
+  call ``ensure(can_...(actor, thing))``, which raises :class:`PermissionDenied`, answered with Cadre's
+  error page. Where a list is filtered in SQL, the SQL condition lives here too (``visible_rubrics``), next
+  to the Python rule it must agree with.
+
+Refusals never reveal what the actor may not see: another course's rubric is "not found" (404), not
+"forbidden".
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from flask import Flask, Response, g
+from sqlalchemy import ColumnElement, or_
+
+from lti_tool.lti.errors import DEEP_LINK_NEEDS_DEEP_LINKING_LAUNCH, ROLE_NOT_ALLOWED
+from lti_tool.models import Launch, Rubric
+from lti_tool.states import CadreRole, MessageType
+
+View = TypeVar("View", bound=Callable[..., Any])
+RouteRule = Callable[["Actor"], "Decision"]
+
+ROLE_LABELS = {
+    CadreRole.ADMIN: "an administrator",
+    CadreRole.DESIGNER: "a designer",
+    CadreRole.MANAGER: "a manager",
+    CadreRole.LEARNER: "a learner",
+}
+ROLES_BY_REACH = (CadreRole.LEARNER, CadreRole.MANAGER, CadreRole.DESIGNER, CadreRole.ADMIN)
+EDITING_ROLES = frozenset({CadreRole.DESIGNER, CadreRole.ADMIN})
+
+NO_COURSE = "This page belongs to a course: open Cadre from a course."
+NO_COURSE_RUBRICS = "Rubrics belong to a course: open Cadre from a course to use the rubric library."
+RUBRIC_NOT_FOUND = "This rubric does not exist, or it belongs to another course."
+RUBRIC_EDITORS_ONLY = "Only designers and administrators change rubrics; you can preview this one."
+RUBRIC_OF_ANOTHER_COURSE = (
+    "'{title}' belongs to the course {course} and was shared with every course; duplicate it to change "
+    "your own copy."
+)
+PUBLISH_ADMINS_ONLY = "Only an administrator publishes rubrics to every course of the platform."
+
+
+# -- decisions ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    status: int = 200
+    title: str = ""
+    message: str = ""
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+ALLOWED = Decision(True)
+
+
+def refuse(status: int, title: str, message: str) -> Decision:
+    return Decision(False, status, title, message)
+
+
+class PermissionDenied(Exception):
+    """Raised by :func:`ensure`; answered with the decision's status and message."""
+
+    def __init__(self, decision: Decision) -> None:
+        super().__init__(decision.message)
+        self.decision = decision
+
+
+def ensure(decision: Decision) -> None:
+    if not decision:
+        raise PermissionDenied(decision)
+
+
+# -- the actor ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Actor:
+    """A person acting under a launch, in the course (if any) they launched from.
+
+    Services take an actor, not a launch, so they can be called from a CLI command or a test with one
+    built by hand; ``launch`` is there when the actor came from a request.
+    """
+
+    user_id: int
+    name: str
+    platform_id: int
+    context_id: int | None
+    role: CadreRole
+    launch: Launch | None = None
+
+    @classmethod
+    def from_launch(cls, launch: Launch) -> Actor:
+        return cls(
+            user_id=launch.user_id,
+            name=launch.user.display_name,
+            platform_id=launch.platform_id,
+            context_id=launch.context_id,
+            role=CadreRole(launch.role),
+            launch=launch,
+        )
+
+    @property
+    def course_id(self) -> int:
+        """The course's id, for code behind a rule that required one (``in_a_course``)."""
+        if self.context_id is None:
+            raise PermissionDenied(in_a_course(self))
+        return self.context_id
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is CadreRole.ADMIN
+
+    @property
+    def may_edit(self) -> bool:
+        return self.role in EDITING_ROLES
+
+    @property
+    def audit_label(self) -> str:
+        return f"user {self.user_id}"
+
+
+def current_actor() -> Actor | None:
+    """The actor of this request, from the launch the session layer found (None without a valid one)."""
+    if "cadre_actor" not in g:
+        from lti_tool.lti.session import current_launch
+
+        launch = current_launch()
+        g.cadre_actor = Actor.from_launch(launch) if launch is not None else None
+    return g.cadre_actor
+
+
+def the_actor() -> Actor:
+    """The actor, in a view behind ``@permission`` (which has already refused a request without one)."""
+    actor = current_actor()
+    if actor is None:
+        raise RuntimeError("the_actor() outside a view protected by @permission")
+    return actor
+
+
+# -- route rules -------------------------------------------------------------------------------------------
+
+
+def _role_in(actor: Actor, roles: frozenset[CadreRole]) -> Decision:
+    if actor.role in roles:
+        return ALLOWED
+    allowed = " or ".join(ROLE_LABELS[role] for role in ROLES_BY_REACH if role in roles)
+    return refuse(403, "Not for your role",
+                  ROLE_NOT_ALLOWED.format(allowed=allowed, role=ROLE_LABELS[actor.role]))
+
+
+def in_a_course(actor: Actor, message: str = NO_COURSE) -> Decision:
+    if actor.context_id is None:
+        return refuse(400, "No course", message)
+    return ALLOWED
+
+
+def has_launched(_actor: Actor) -> Decision:
+    """Anyone with a valid launch (the landing page)."""
+    return ALLOWED
+
+
+def may_place_activities(actor: Actor) -> Decision:
+    """Deep linking: designers and administrators, under the platform's deep-linking launch."""
+    if not (decision := _role_in(actor, EDITING_ROLES)):
+        return decision
+    if actor.launch is None or actor.launch.message_type != MessageType.DEEP_LINKING:
+        return refuse(400, "Not a deep-linking launch", DEEP_LINK_NEEDS_DEEP_LINKING_LAUNCH)
+    return ALLOWED
+
+
+def may_use_rubric_library(actor: Actor) -> Decision:
+    """The library's lists, editing, versions, import and export: designers and administrators."""
+    return _role_in(actor, EDITING_ROLES) and in_a_course(actor, NO_COURSE_RUBRICS)
+
+
+def may_preview_rubrics(actor: Actor) -> Decision:
+    """Reading one rubric as a manager sees it when assessing: everyone in a course."""
+    return in_a_course(actor, NO_COURSE_RUBRICS)
+
+
+def may_publish_rubrics(actor: Actor) -> Decision:
+    return _role_in(actor, frozenset({CadreRole.ADMIN})) and in_a_course(actor, NO_COURSE_RUBRICS)
+
+
+# -- object rules ------------------------------------------------------------------------------------------
+
+
+def visible_rubrics(actor: Actor) -> ColumnElement[bool]:
+    """The SQL condition for the rubrics ``actor`` may see: :func:`can_view_rubric` for a list."""
+    return (Rubric.platform_id == actor.platform_id) & or_(
+        Rubric.context_id == actor.context_id,
+        Rubric.published_to_platform.is_(True) & Rubric.archived_at.is_(None),
+    )
+
+
+def can_view_rubric(actor: Actor, rubric: Rubric) -> Decision:
+    """Everyone in a course sees its rubrics and the live ones an administrator shared with the platform."""
+    own_course = actor.context_id is not None and rubric.context_id == actor.context_id
+    shared = rubric.published_to_platform and rubric.archived_at is None
+    if rubric.platform_id == actor.platform_id and (own_course or shared):
+        return ALLOWED
+    return refuse(404, "Rubric not found", RUBRIC_NOT_FOUND)
+
+
+def can_edit_rubric(actor: Actor, rubric: Rubric) -> Decision:
+    """Designers and administrators change their own course's rubrics (a shared one is copied first)."""
+    if not (decision := can_view_rubric(actor, rubric)):
+        return decision
+    if not actor.may_edit:
+        return refuse(403, "Not allowed", RUBRIC_EDITORS_ONLY)
+    if rubric.context_id != actor.context_id:
+        return refuse(403, "Not allowed", RUBRIC_OF_ANOTHER_COURSE.format(
+            title=rubric.title, course=rubric.context.display_title))
+    return ALLOWED
+
+
+def can_copy_rubric(actor: Actor, rubric: Rubric) -> Decision:
+    """Designers and administrators copy any rubric they can see into their course."""
+    if not (decision := can_view_rubric(actor, rubric)):
+        return decision
+    if not actor.may_edit:
+        return refuse(403, "Not allowed", RUBRIC_EDITORS_ONLY)
+    return ALLOWED
+
+
+def can_publish_rubric(actor: Actor, rubric: Rubric) -> Decision:
+    """Administrators share a rubric of their platform with every course of it, and withdraw it."""
+    if not (decision := can_view_rubric(actor, rubric)):
+        return decision
+    if not actor.is_admin or rubric.platform_id != actor.platform_id:
+        return refuse(403, "Not allowed", PUBLISH_ADMINS_ONLY)
+    return ALLOWED
+
+
+# -- views ---------------------------------------------------------------------------------------------------
+
+
+def permission(rule: RouteRule) -> Callable[[View], View]:
+    """The view needs a valid launch (otherwise the page says how to open Cadre) and ``rule`` to allow it."""
+
+    def decorator(view: View) -> View:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            actor = current_actor()
+            if actor is None:
+                from lti_tool.lti.session import no_launch_page
+
+                return no_launch_page()
+            ensure(rule(actor))
+            return view(*args, **kwargs)
+
+        wrapper.cadre_permission = rule  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    return decorator
+
+
+def public(reason: str) -> Callable[[View], View]:
+    """Mark a view anyone may call (a platform, a browser before any launch); ``reason`` says why."""
+
+    def decorator(view: View) -> View:
+        view.cadre_permission = f"public: {reason}"  # type: ignore[attr-defined]
+        return view
+
+    return decorator
+
+
+def rule_of(view: Callable[..., Any]) -> Any:
+    """The rule a view declared (a function, or ``"public: …"``), None when it declared none."""
+    return getattr(view, "cadre_permission", None)
+
+
+def _refused(error: PermissionDenied) -> Response:
+    from lti_tool.web import error_page
+
+    decision = error.decision
+    return error_page(decision.status, decision.title, decision.message)
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(PermissionDenied, _refused)
