@@ -7,20 +7,15 @@ registrations up by issuer alone unless told otherwise, ignores ``aud``/``azp`` 
 (:mod:`lti_tool.lti.errors`):
 
 1. the request carries ``id_token`` and ``state``; the token is a readable JWT with ``iss``;
-2. the state names a login begun here (:class:`~lti_tool.lti.storage.LoginState`), for the same issuer,
-   and the launch consumes it (see 5.); the registration is found by that issuer **and the login's
-   client_id**, with the token's deployment in the same query (:func:`~lti_tool.lti.oidc.find_registration`);
+2. the state names a login begun here (:class:`~lti_tool.lti.storage.LoginState`), for the same issuer;
+   the registration is found by that issuer **and the login's client_id**;
 3. the signature, with the platform key named by ``kid`` (RS256 only; key set refetched on an unknown kid,
    rate limited), then ``exp``/``iat`` with ``settings.clock_skew_seconds`` of leeway;
 4. ``aud`` contains the login's client_id; with several audiences, ``azp`` is that client_id;
-5. the nonce is the login's. It is used once because the login is: the launch deletes the login's row as it
-   reads it (one statement), so a second launch with that state finds none, and the state's signature
-   tells "already used" from "never Cadre's" (:func:`~lti_tool.lti.storage.state_issued_at`). A refused
-   launch rolls the deletion back;
+5. the nonce is the login's, and is consumed (deleted): a second use is "already used";
 6. the launch is bound to the browser: it sent back the state cookie set at login or, when the login used
    LTI Platform Storage (:mod:`.oidc`), the ``lti_storage_secret`` the platform's window kept for it
-   (compared in constant time). Without the cookie and without that field, nothing is consumed or stored
-   (the login is only read):
+   (compared in constant time). Without the cookie and without that field, nothing is consumed or stored:
    :class:`PlatformStorageNeeded` makes the view answer with a page that asks the platform for the secret
    (``lti.get_data``) and posts the launch again with it;
 7. LTI version 1.3.0, a message type Cadre handles, a registered deployment, ``sub``, ``roles``, and
@@ -34,13 +29,11 @@ from __future__ import annotations
 
 import hmac
 import json
-import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 import jwt
-from flask import current_app
 from pylti1p3.contrib.flask import FlaskMessageLaunch, FlaskRequest, FlaskSessionService
 from pylti1p3.deep_link import DeepLink
 from pylti1p3.exception import LtiException
@@ -48,10 +41,10 @@ from pylti1p3.message_validators import get_validators
 from sqlalchemy.orm import Session
 
 from lti_tool.lti.errors import LaunchRejected
-from lti_tool.lti.oidc import CadreCookieService, PlatformStorage, find_registration, new_tab_login_url
+from lti_tool.lti.oidc import CadreCookieService, PlatformStorage, new_tab_login_url
 from lti_tool.lti.registration import DatabaseToolConf, PlatformKeys
 from lti_tool.lti.services import NO_REQUESTS_SESSION, CadreServiceConnector
-from lti_tool.lti.storage import DatabaseDataStorage, LoginState, state_issued_at
+from lti_tool.lti.storage import DatabaseDataStorage, LoginState, consume_nonce, peek_nonce
 from lti_tool.models import Deployment, Launch, Platform
 from lti_tool.settings import Settings
 from lti_tool.states import MessageType
@@ -163,32 +156,28 @@ class CadreMessageLaunch(FlaskMessageLaunch):
         if not isinstance(iss, str) or not iss:
             raise LaunchRejected("missing_claim", claim="iss", message_type=_message_type(body))
 
-        has_cookie = self._cookie_service.get_cookie(state) == state
-        storage_secret = self._get_request_param(STORAGE_SECRET_FIELD)
-        # A launch that brings a binding to its browser (cookie or Platform Storage secret) consumes the
-        # login; one with neither only reads it, to answer with the page that fetches the secret.
-        bound = has_cookie or storage_secret is not None
-        login = (LoginState.consume if bound else LoginState.load)(self._storage, state)
+        login = LoginState.load(self._storage, state)
         if login is None:
-            raise LaunchRejected(self._missing_login_reason(state), issuer=iss,
-                                 client_id=_first_audience(body))
+            raise LaunchRejected("unknown_state", issuer=iss, client_id=_first_audience(body))
         if login.issuer != iss:
             raise LaunchRejected("issuer_mismatch", issuer=iss, login_issuer=login.issuer,
                                  client_id=login.client_id)
-        deployment_id = body.get(CLAIM_DEPLOYMENT_ID)  # not verified yet: only looked up with the platform
-        found = find_registration(self._db, iss, login.client_id, deployment_id)
-        if found is None:
+        tool_conf: DatabaseToolConf = self._tool_config
+        registration = tool_conf.find_registration_by_params(iss, login.client_id)
+        if registration is None:
             raise LaunchRejected("unknown_registration", issuer=iss, client_id=login.client_id)
-        registration, deployment = found
         platform = registration.platform
 
         claims = self._verify_signature(id_token, header, platform)
         self._check_audience(claims, platform)
-        self._check_nonce(claims, login, platform)
+        has_cookie = self._cookie_service.get_cookie(state) == state
+        storage_secret = self._get_request_param(STORAGE_SECRET_FIELD)
         storage = PlatformStorage.of(login.storage_target, registration.get_auth_login_url())
-        if not bound and login.storage_secret and storage:
+        if not has_cookie and storage_secret is None and login.storage_secret and storage:
+            self._consume_nonce(claims, login, platform, consume=False)  # a replay is refused now
             raise PlatformStorageNeeded(id_token=id_token, state=state, storage=storage,
                                         new_tab_url=new_tab_login_url(self._settings, login))
+        self._consume_nonce(claims, login, platform)
         if storage_secret is not None:
             if not _same_secret(storage_secret, login.storage_secret):
                 raise LaunchRejected("storage_mismatch", issuer=iss, client_id=platform.client_id,
@@ -196,7 +185,7 @@ class CadreMessageLaunch(FlaskMessageLaunch):
         elif not has_cookie:
             raise LaunchRejected("cookies_blocked", issuer=iss, client_id=platform.client_id,
                                  new_tab_url=new_tab_login_url(self._settings, login))
-        deployment = self._check_message(claims, platform, (deployment_id, deployment))
+        deployment = self._check_message(claims, platform)
 
         self._jwt = {"header": header, "body": claims}  # type: ignore[typeddict-item]
         self._registration = registration
@@ -258,26 +247,22 @@ class CadreMessageLaunch(FlaskMessageLaunch):
         if (len(audiences) > 1 or azp is not None) and azp != platform.client_id:
             raise LaunchRejected("azp_mismatch", azp=azp or "missing", **who)
 
-    def _missing_login_reason(self, state: str) -> str:
-        """No login row for ``state``: a state Cadre signed within the login lifetime was consumed by an
-        earlier launch (a replay); any other is unknown (made up, or its login expired)."""
-        issued_at = state_issued_at(state, current_app.config["SECRET_KEY"])
-        if issued_at is not None and time.time() - issued_at < self._settings.nonce_lifetime_seconds:
-            return "nonce_used"
-        return "unknown_state"
-
-    def _check_nonce(self, claims: dict[str, Any], login: LoginState, platform: Platform) -> None:
-        """The token's nonce is its login's (used once because the login is consumed: see 5. above)."""
+    def _consume_nonce(self, claims: dict[str, Any], login: LoginState, platform: Platform, *,
+                       consume: bool = True) -> None:
+        """Check the nonce is the login's and unused, and delete it (``consume=False``: only check)."""
         who = {"issuer": platform.issuer, "client_id": platform.client_id}
         nonce = claims.get("nonce")
         if not isinstance(nonce, str) or not nonce:
             raise LaunchRejected("missing_claim", claim="nonce", message_type=_message_type(claims), **who)
-        if not hmac.compare_digest(nonce.encode(), login.nonce.encode()):
+        if nonce != login.nonce:
             raise LaunchRejected("nonce_mismatch", **who)
+        outcome = (consume_nonce if consume else peek_nonce)(self._db, nonce, platform.id)
+        if outcome == "used":
+            raise LaunchRejected("nonce_used", **who)
+        if outcome == "expired":
+            raise LaunchRejected("nonce_expired", **who)
 
-    def _check_message(self, claims: dict[str, Any], platform: Platform,
-                       looked_up: tuple[object, Deployment | None]) -> Deployment:
-        """The claims Cadre needs; ``looked_up``: the deployment found with the platform, and its id."""
+    def _check_message(self, claims: dict[str, Any], platform: Platform) -> Deployment:
         who = {"issuer": platform.issuer, "client_id": platform.client_id}
         message_type = claims.get(CLAIM_MESSAGE_TYPE)
         shown_type = message_type if isinstance(message_type, str) and message_type else "launch"
@@ -297,10 +282,8 @@ class CadreMessageLaunch(FlaskMessageLaunch):
         deployment_id = claims.get(CLAIM_DEPLOYMENT_ID)
         if not isinstance(deployment_id, str) or not deployment_id:
             raise missing(CLAIM_DEPLOYMENT_ID)
-        looked_up_id, deployment = looked_up
-        if deployment_id != looked_up_id:  # cannot happen (same token), but never trust a mismatch
-            tool_conf: DatabaseToolConf = self._tool_config
-            deployment = tool_conf.find_deployment_row(platform.id, deployment_id)
+        tool_conf: DatabaseToolConf = self._tool_config
+        deployment = tool_conf.find_deployment_row(platform.id, deployment_id)
         if deployment is None:
             raise LaunchRejected("unknown_deployment", deployment_id=deployment_id, **who)
         sub = claims.get("sub")
