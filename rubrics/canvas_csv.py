@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from rubrics import spreadsheet_cells
 from rubrics.csv_io import read_rows
 from rubrics.errors import ImportProblem, Problem, RubricImportError, RubricValidationError
 from rubrics.exact_numbers import NotANumber, format_decimal, to_decimal
@@ -73,7 +74,9 @@ def export_canvas_csv(rubric: Rubric) -> str:
     Ratings are written highest first; a criterion with any point range gets ``Criteria Enable
     Range`` true and each rating's top as its points. Weights, guidance, competency tags, required
     comments, identifiers and the rubric description are not part of Canvas's layout and are left
-    out. Raises CanvasExportError for a ``levels_only`` rubric: Canvas ratings need points.
+    out. Cells a spreadsheet would run as formulas are written as text (:mod:`rubrics.spreadsheet_cells`;
+    Canvas shows the leading apostrophe, Cadre's importer removes it). Raises CanvasExportError for a
+    ``levels_only`` rubric: Canvas ratings need points.
     """
     if rubric.scoring_mode is ScoringMode.LEVELS_ONLY:
         raise CanvasExportError(
@@ -82,7 +85,7 @@ def export_canvas_csv(rubric: Rubric) -> str:
             "(points or weighted percentage scoring) to export it."
         )
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = spreadsheet_cells.writer(buffer)
     widest = max(len(criterion.levels) for criterion in rubric.criteria)
     header = list(CRITERION_COLUMNS)
     for number in range(1, widest + 1):
@@ -139,7 +142,7 @@ def import_canvas_csv(
                 "Rating Description and Rating Points header columns for the extra ratings",
             ))
             continue
-        cells = cells + [""] * (len(header) - len(cells))
+        cells = [spreadsheet_cells.restore(cell) for cell in cells] + [""] * (len(header) - len(cells))
         name = cells[RUBRIC_NAME].strip()
         if not name:
             problems.append(

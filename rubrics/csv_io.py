@@ -11,6 +11,7 @@ import csv
 import io
 from typing import Any
 
+from rubrics import spreadsheet_cells
 from rubrics.errors import ImportProblem, Problem, RubricImportError, RubricValidationError
 from rubrics.exact_numbers import format_decimal
 from rubrics.model import Criterion, Level, Rubric
@@ -36,9 +37,10 @@ NO = frozenset({"no", "false", "0", ""})
 
 
 def export_csv(rubric: Rubric) -> str:
-    """The rubric as CSV text (RFC 4180, CRLF line ends) with every column present."""
+    """The rubric as CSV text (RFC 4180, CRLF line ends) with every column present; cells a spreadsheet
+    would run as formulas are written as text (:mod:`rubrics.spreadsheet_cells`)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = spreadsheet_cells.writer(buffer)
     writer.writerow(COLUMNS)
     first = True
     for criterion in rubric.criteria:
@@ -70,9 +72,13 @@ def import_csv(
             )
     if problems:
         raise RubricImportError(problems)
-    # Short rows are padded: spreadsheets drop trailing empty cells.
-    records = [(line, dict(zip(header, cells + [""] * (len(header) - len(cells)), strict=True)))
-               for line, cells in rows[1:] if any(cell.strip() for cell in cells)]
+    # Short rows are padded: spreadsheets drop trailing empty cells. Cells written as text on export
+    # (formula-like ones) are read back as they were.
+    records = [
+        (line, dict(zip(header, [spreadsheet_cells.restore(cell) for cell in cells]
+                        + [""] * (len(header) - len(cells)), strict=True)))
+        for line, cells in rows[1:] if any(cell.strip() for cell in cells)
+    ]
     if not records:
         problems.append(ImportProblem(f"line {header_line + 1}", "the file has no rows after the header"))
     if problems:
