@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import secrets
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
 
 from lti_tool.models import CacheVersion
 
@@ -25,9 +24,13 @@ PLATFORM_ORIGINS = "platform_origins"
 """Changes when a platform is added or removed, or its issuer or login URL changes (the frame-ancestors)."""
 
 
-def current(session: Session, name: str) -> str | None:
+# Built once: pages read a stamp on every request, and building the statement costs as much as running it.
+_CURRENT = select(CacheVersion.version).where(CacheVersion.name == bindparam("name"))
+
+
+def current(connection: Connection, name: str) -> str | None:
     """The stamp of ``name`` as this transaction sees it; None before anything stamped it."""
-    return session.execute(select(CacheVersion.version).where(CacheVersion.name == name)).scalar()
+    return connection.execute(_CURRENT, {"name": name}).scalar()
 
 
 def stamp(connection: Connection, name: str) -> str:

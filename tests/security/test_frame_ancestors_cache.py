@@ -48,7 +48,7 @@ def ancestors(client: FlaskClient, path: str = "/no-such-page") -> str:
 
 def stamp(app: Flask) -> str | None:
     with session_scope(app) as session:
-        return cache_versions.current(session, cache_versions.PLATFORM_ORIGINS)
+        return cache_versions.current(session.connection(), cache_versions.PLATFORM_ORIGINS)
 
 
 def test_a_page_pays_one_primary_key_read_while_nothing_changes(
@@ -128,11 +128,11 @@ def test_without_the_database_a_page_keeps_what_the_process_last_knew(
     assert ancestors(client) == f"'self' {MOODLE}"
 
     def unreachable(self: Session, *args: object, **kwargs: object) -> None:
-        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+        raise OperationalError("connect", {}, Exception("connection refused"))
 
     frame_ancestors: FrameAncestors = app.extensions["cadre.frame_ancestors"]
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(Session, "execute", unreachable)
+        patch.setattr(Session, "connection", unreachable)
         assert frame_ancestors.last_known() == f"'self' {MOODLE}"
         assert ancestors(client) == f"'self' {MOODLE}"  # the platform's iframe still shows the error page
     frame_ancestors.invalidate()
