@@ -137,3 +137,14 @@ def test_without_the_database_a_page_keeps_what_the_process_last_knew(
         assert ancestors(client) == f"'self' {MOODLE}"  # the platform's iframe still shows the error page
     frame_ancestors.invalidate()
     assert frame_ancestors.last_known() == "'self'"
+
+
+def test_reading_the_origins_flushes_nothing_a_view_left_pending(app: Flask) -> None:
+    # A view that answers 400 leaves its unflushed objects to the rollback: the page's headers must neither
+    # write them nor fail on them.
+    frame_ancestors: FrameAncestors = app.extensions["cadre.frame_ancestors"]
+    with pytest.raises(RuntimeError), session_scope(app) as session:
+        session.add(moodle())
+        assert frame_ancestors.value(session) == "'self'"
+        assert len(session.new) == 1  # still pending: nothing was flushed
+        raise RuntimeError("the view answered 400")
