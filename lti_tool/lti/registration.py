@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from pylti1p3.deployment import Deployment as LtiDeployment
@@ -164,6 +164,16 @@ def find_key(key_set: dict[str, Any] | None, kid: str) -> dict[str, Any] | None:
     return None
 
 
+class PlatformKeysStale(Exception):  # noqa: N818 - a request for one more step, not an error
+    """The platform's key set must be fetched, but the launch's transaction has already written (it consumed
+    its login): the view rolls back, calls :meth:`PlatformKeys.refresh` with no transaction open, and
+    validates the launch again."""
+
+    def __init__(self, platform_id: int) -> None:
+        super().__init__(f"the key set of platform {platform_id} must be fetched outside the transaction")
+        self.platform_id = platform_id
+
+
 class PlatformKeys:
     """The platform's public key for a ``kid``, from ``Platform.key_set``, refetched when needed.
 
@@ -171,7 +181,7 @@ class PlatformKeys:
     rotated its keys), but never more than once per ``jwks_refetch_min_seconds`` per registration, so a
     stream of tokens with made-up kids cannot make Cadre hammer the platform. The cache is written through
     its own short transaction: a rejected launch rolls the request's session back, and the rate limit must
-    survive that.
+    survive that. One instance serves one launch (it remembers what it fetched, and what failed, for it).
     """
 
     def __init__(self, new_session: sessionmaker[Session], settings: Settings,
@@ -179,6 +189,8 @@ class PlatformKeys:
         self._new_session = new_session
         self._settings = settings
         self._fetch = fetch or (lambda url: fetch_jwks(outbound.client(), url))
+        self._refreshed: dict[int, datetime] = {}
+        self._failed: dict[int, JwksUnavailable] = {}
 
     def key_for(self, platform: Platform, kid: str) -> dict[str, Any]:
         now = utcnow()
@@ -205,16 +217,45 @@ class PlatformKeys:
         return key
 
     def _refresh(self, platform: Platform) -> dict[str, Any]:
-        # The launch has only read so far (login state, registration): end that transaction rather than
-        # hold a database connection while the platform takes its time.
-        outbound.leave_read_transaction()
-        key_set = self._fetch(platform.key_set_url)
+        if platform.id in self._failed:  # already tried during this launch (see refresh())
+            raise self._failed[platform.id]
+        fetched_at = platform.key_set_fetched_at
+        if fetched_at is not None and self._refreshed.get(platform.id) == fetched_at:
+            return platform.key_set or {}  # what refresh() stored for this launch
+        # No outgoing call while the request's transaction is open: a launch that has only read so far
+        # (login state, registration) ends that transaction; one that has written must undo it first.
+        try:
+            outbound.leave_read_transaction()
+        except outbound.TransactionOpen:
+            raise PlatformKeysStale(platform.id) from None
+        return self._fetch_and_store(platform.id, platform.key_set_url, platform)
+
+    def refresh(self, platform_id: int) -> None:
+        """Fetch and store a platform's key set; for a launch view that caught :class:`PlatformKeysStale`
+        and rolled its transaction back. A failure is kept for the launch's next :meth:`key_for`, which
+        then falls back on the cached key or refuses the launch, without fetching again."""
+        with self._new_session() as session:
+            url = session.scalar(select(Platform.key_set_url).where(Platform.id == platform_id))
+        if url is None:
+            return
+        try:
+            self._fetch_and_store(platform_id, url, None)
+        except JwksUnavailable as error:
+            self._failed[platform_id] = error
+
+    def _fetch_and_store(self, platform_id: int, url: str, platform: Platform | None) -> dict[str, Any]:
+        try:
+            key_set = self._fetch(url)
+        except JwksUnavailable as error:
+            self._failed[platform_id] = error
+            raise
         fetched_at = utcnow()
         with self._new_session() as session, session.begin():
-            stored = session.get(Platform, platform.id)
+            stored = session.get(Platform, platform_id)
             if stored is not None:
                 stored.key_set, stored.key_set_fetched_at = key_set, fetched_at
-        # Keep the caller's copy in step without marking it dirty in the request's session.
-        set_committed_value(platform, "key_set", key_set)
-        set_committed_value(platform, "key_set_fetched_at", fetched_at)
+        self._refreshed[platform_id] = fetched_at
+        if platform is not None:  # keep the caller's copy in step without dirtying the request's session
+            set_committed_value(platform, "key_set", key_set)
+            set_committed_value(platform, "key_set_fetched_at", fetched_at)
         return key_set

@@ -26,7 +26,7 @@ from flask import (
 from pylti1p3.deep_link_resource import DeepLinkResource
 
 from lti_tool import security
-from lti_tool.db import get_session, rollback_only
+from lti_tool.db import get_session, rollback, rollback_only
 from lti_tool.lti import errors
 from lti_tool.lti import session as cadre_session
 from lti_tool.lti.activity_kinds import ACTIVITY_KINDS, CUSTOM_PARAMETER, activity_kind
@@ -42,7 +42,7 @@ from lti_tool.lti.launch import (
 )
 from lti_tool.lti.oidc import LOGIN_PARAMS, CadreCookieService, CadreOIDCLogin, login_request
 from lti_tool.lti.provisioning import record_launch
-from lti_tool.lti.registration import DatabaseToolConf, PlatformKeys
+from lti_tool.lti.registration import DatabaseToolConf, PlatformKeys, PlatformKeysStale
 from lti_tool.lti.session import current_launch
 from lti_tool.lti.storage import ExpiredRowsPurge
 from lti_tool.models import CadreRole, User
@@ -102,7 +102,16 @@ def launch() -> Any:
     message_launch = CadreMessageLaunch(login_request(request.form.to_dict()), _tool_conf(), session,
                                         settings, platform_keys)
     try:
-        message_launch.validate()
+        try:
+            message_launch.validate()
+        except PlatformKeysStale as stale:
+            # The platform's keys are out of date and the launch has already written: undo that, fetch the
+            # keys with no transaction open (lti_tool.outbound), and validate again from the start.
+            rollback(session)
+            platform_keys.refresh(stale.platform_id)
+            message_launch = CadreMessageLaunch(login_request(request.form.to_dict()), _tool_conf(), session,
+                                                settings, platform_keys)
+            message_launch.validate()
     except LaunchRejected as error:
         return _rejected(error, "launch")
     except PlatformStorageNeeded as needed:

@@ -21,12 +21,13 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from flask import Flask, Response, jsonify, request
 from pylti1p3.registration import Registration
-from sqlalchemy import Connection, Engine, event, select
+from sqlalchemy import Connection, Engine, delete, event, select
 
 from egress import OutboundClient, OutboundPolicy
 from lti_tool import outbound
 from lti_tool.db import after_commit, commit, get_engine, get_session, rollback, session_scope, utcnow
-from lti_tool.lti.registration import PlatformKeys
+from lti_tool.lti.errors import LaunchRejected
+from lti_tool.lti.registration import PlatformKeys, PlatformKeysStale
 from lti_tool.lti.services import AccessTokenCache, CadreServiceConnector, PlatformServiceError
 from lti_tool.models import LtiCacheEntry, Platform
 from lti_tool.ops import audit, invitations
@@ -120,6 +121,11 @@ def remote_platform() -> Iterator[Platform_]:
         platform.observe()
         return jsonify(KEY_SET)
 
+    @remote.get("/broken-jwks")
+    def broken_jwks() -> tuple[str, int]:
+        platform.observe()
+        return "down", 500
+
     server = serve_in_thread(remote, port)
     yield platform
     server.shutdown()
@@ -199,12 +205,16 @@ def test_registration_refuses_link_local_addresses(app: Flask, live_server: Live
 # -- platform keys during a launch ------------------------------------------------------------------------
 
 
-def test_platform_keys_are_fetched_with_no_transaction_open(app: Flask, watched: Platform_) -> None:
+def add_watched_platform(app: Flask, watched: Platform_, jwks_path: str = "/jwks") -> None:
     with session_scope(app) as session:
         endpoints = PlatformEndpoints(issuer=watched.url, login_url=f"{watched.url}/auth",
-                                      token_url=f"{watched.url}/token", jwks_url=f"{watched.url}/jwks")
+                                      token_url=f"{watched.url}/token", jwks_url=watched.url + jwks_path)
         add_platform(session, name="Watched", client_id="c1", endpoints=endpoints,
                      actor_label=audit.REGISTRATION_ACTOR)
+
+
+def test_platform_keys_are_fetched_with_no_transaction_open(app: Flask, watched: Platform_) -> None:
+    add_watched_platform(app, watched)
     with app.test_request_context():
         session = get_session()
         platform = session.scalars(select(Platform).where(Platform.issuer == watched.url)).one()
@@ -215,6 +225,41 @@ def test_platform_keys_are_fetched_with_no_transaction_open(app: Flask, watched:
     assert watched.seen == [("/jwks", 0, 0)]
     with session_scope(app) as session:
         assert session.get(Platform, platform.id).key_set == KEY_SET  # type: ignore[union-attr]
+
+
+def test_a_launch_that_has_written_fetches_the_keys_after_rolling_back(
+    app: Flask, watched: Platform_
+) -> None:
+    """A launch that consumed its login before finding the keys stale is told so (nothing is fetched with
+    its transaction open); the view rolls back, refreshes outside any transaction and validates again."""
+    add_watched_platform(app, watched)
+    with app.test_request_context():
+        session = get_session()
+        platform = session.scalars(select(Platform).where(Platform.issuer == watched.url)).one()
+        session.execute(delete(LtiCacheEntry).where(LtiCacheEntry.key == "a-consumed-login"))
+        keys = PlatformKeys(app.extensions["cadre.sessionmaker"], app.config["CADRE"])
+        with pytest.raises(PlatformKeysStale) as stale:
+            keys.key_for(platform, "k1")
+        assert watched.seen == []
+        rollback(session)
+        keys.refresh(stale.value.platform_id)
+        again = session.get(Platform, platform.id)
+        assert again is not None and keys.key_for(again, "k1")["kid"] == "k1"
+    assert watched.seen == [("/jwks", 0, 0)]  # fetched once, with nothing open
+
+
+def test_a_failed_refresh_refuses_the_launch_without_fetching_twice(app: Flask, watched: Platform_) -> None:
+    add_watched_platform(app, watched, "/broken-jwks")
+    with app.test_request_context():
+        session = get_session()
+        platform_id = session.scalars(select(Platform.id).where(Platform.issuer == watched.url)).one()
+        keys = PlatformKeys(app.extensions["cadre.sessionmaker"], app.config["CADRE"])
+        rollback(session)  # as the launch view does before refreshing
+        keys.refresh(platform_id)
+        with pytest.raises(LaunchRejected) as refused:
+            keys.key_for(session.get(Platform, platform_id), "k1")  # type: ignore[arg-type]
+    assert refused.value.reason == "jwks_unavailable"
+    assert watched.seen == [("/broken-jwks", 0, 0)]
 
 
 # -- the guard ------------------------------------------------------------------------------------------
