@@ -188,6 +188,9 @@ class Launch(Base):
     claims: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    browser_hash: Mapped[str | None] = mapped_column(String(64))
+    """SHA-256 of the browser secret in the session cookie of the browser that launched (see
+    ``lti_tool.lti.session``): the token is refused with another browser's cookie."""
 
     platform: Mapped[Platform] = relationship()
     user: Mapped[User] = relationship()

@@ -33,8 +33,8 @@ class Settings(BaseSettings):
     """Where platforms and browsers reach Cadre; used in redirect URIs, JWKS URL and registration JSON."""
 
     tool_name: str = "Cadre"
-    session_lifetime_minutes: int = 8 * 60
     launch_token_minutes: int = 60
+    """How long a Cadre session lasts after a launch: the launch row, its token and the session cookie."""
     nonce_lifetime_seconds: int = 600
     clock_skew_seconds: int = 60
     key_grace_days: int = 7
