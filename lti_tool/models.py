@@ -375,3 +375,61 @@ class CacheVersion(Base):
 
     name: Mapped[str] = mapped_column(String(50), primary_key=True)
     version: Mapped[str] = mapped_column(String(32))
+
+
+# --- Outbox and scheduled jobs ---
+# Durable side effects (lti_tool/outbox): a message per effect, written in the transaction of the change
+# that causes it and delivered after commit by a worker; and one row per period a scheduled job has done.
+from sqlalchemy import BigInteger, Integer  # noqa: E402
+
+from lti_tool.states import OutboxStatus  # noqa: E402
+
+
+class OutboxMessage(Base):
+    """One side effect to deliver (an AGS score, an e-mail, an xAPI statement), at least once, by topic.
+
+    ``(topic, dedupe_key)`` is unique: enqueueing the same event twice keeps one message. A worker claims a
+    message by setting ``claimed_by`` (a token of that claim) and a lease: ``claimed_until`` and
+    ``next_attempt_at`` both move to the lease's end, so a message whose worker died is due again once the
+    lease has run out, with no other condition in the claim query (one index serves it).
+    """
+
+    __tablename__ = "outbox_messages"
+    __table_args__ = (
+        UniqueConstraint("topic", "dedupe_key"),
+        Index("ix_outbox_messages_due", "status", "next_attempt_at"),
+        Index("ix_outbox_messages_topic_status", "topic", "status"),
+        CheckConstraint("attempts >= 0", name="attempts"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    topic: Mapped[str] = mapped_column(String(100))
+    dedupe_key: Mapped[str] = mapped_column(String(255))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    """Identifiers and values only; never a token or a password (a handler fetches those when it sends)."""
+    status: Mapped[OutboxStatus] = mapped_column(
+        enum_column(OutboxStatus, name="status", length=20), default=OutboxStatus.PENDING
+    )
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    """Why the last attempt failed or the message is dead, redacted and shortened (safe to show admins)."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class JobRun(Base):
+    """A period a scheduled job has done. The row is written in the transaction of the job's work, and the
+    unique ``(job, period_start)`` lets only one of two runners (two hosts' cron) commit it."""
+
+    __tablename__ = "job_runs"
+    __table_args__ = (UniqueConstraint("job", "period_start"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    job: Mapped[str] = mapped_column(String(100))
+    period_start: Mapped[datetime] = mapped_column(UTCDateTime())
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    finished_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    summary: Mapped[str] = mapped_column(String(500), default="")

@@ -40,3 +40,15 @@ class ManagerLinkStatus(enum.StrEnum):
     ACTIVE = "active"
     ENDED = "ended"
     """No longer in force; kept with its history and the feedback given under it."""
+
+
+class OutboxStatus(enum.StrEnum):
+    """Where an outbox message is on its way out (see ``lti_tool.outbox``)."""
+
+    PENDING = "pending"
+    """Not attempted yet."""
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    """The last attempt failed; another is due at ``next_attempt_at``."""
+    DEAD = "dead"
+    """Given up (a permanent refusal, or too many attempts); ``last_error`` says why. An admin may retry it."""
