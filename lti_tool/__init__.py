@@ -25,14 +25,16 @@ def create_app(settings: Settings | None = None) -> Flask:
     security.init_app(app)
     permissions.init_app(app)
 
-    from lti_tool import ops, rubric_library
+    from lti_tool import deliverables, ops, rubric_library
     from lti_tool.lti import views as lti_views
-    from lti_tool.web import error_handlers
+    from lti_tool.web import error_handlers, favicon
 
     error_handlers.init_app(app)
+    favicon.init_app(app)
     ops.init_app(app)
     lti_views.init_app(app)
     rubric_library.init_app(app)
+    deliverables.init_app(app)
     return app
 
 

@@ -377,6 +377,81 @@ class CacheVersion(Base):
     version: Mapped[str] = mapped_column(String(32))
 
 
+# --- Activities ---
+# The activities designers place by deep linking (lti_tool/deliverables). Appended as one block, like the
+# rubric library's.
+from decimal import Decimal  # noqa: E402
+
+from sqlalchemy import Numeric  # noqa: E402
+
+from lti_tool.states import ActivityKind, Assessors, FeedbackRelease  # noqa: E402
+
+
+class Activity(Base):
+    """One Cadre activity in a course: what the designer configured for a placed resource link.
+
+    Deep linking creates the row before the platform has made its resource link, so the content item
+    carries ``public_id`` (custom parameter ``cadre_activity``) and the first launch binds
+    ``resource_link_id``. A course copied in the LMS keeps the custom parameter: a launch from another
+    course gets its own copy of the settings (``copied_from_id``), never the original's data.
+
+    The rubric is pinned to one version (``rubric_version_id``): editing the rubric later changes nothing
+    here until the designer moves the activity to the new version.
+    """
+
+    __tablename__ = "activities"
+    __table_args__ = (
+        CheckConstraint("points_possible IS NULL OR points_possible > 0", name="points_possible"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("platforms.id", ondelete="CASCADE"))
+    context_id: Mapped[int] = mapped_column(ForeignKey("contexts.id", ondelete="CASCADE"), index=True)
+    resource_link_id: Mapped[int | None] = mapped_column(
+        ForeignKey("resource_links.id", ondelete="SET NULL"), unique=True
+    )
+    kind: Mapped[ActivityKind] = mapped_column(enum_column(ActivityKind, name="kind", length=40))
+    title: Mapped[str] = mapped_column(String(255))
+    instructions: Mapped[str] = mapped_column(Text, default="")
+    """For the learner; Markdown, rendered safely (``lti_tool.web.markdown``)."""
+    manager_briefing: Mapped[str] = mapped_column(Text, default="")
+    """For managers: what the training taught and what to look for; Markdown."""
+    rubric_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("rubric_versions.id", ondelete="SET NULL"), index=True
+    )
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    due_timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    """The IANA time zone the designer gave the due date in; shown with it."""
+    points_possible: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    grades_to_lms: Mapped[bool] = mapped_column(default=False)
+    line_item_url: Mapped[str | None] = mapped_column(String(1000))
+    """The platform's AGS line item for this activity, from the launch's endpoint claim."""
+    assessors: Mapped[Assessors] = mapped_column(
+        enum_column(Assessors, name="assessors", length=20), default=Assessors.LINE_MANAGER
+    )
+    work_product_required: Mapped[bool] = mapped_column(default=False)
+    feedback_release: Mapped[FeedbackRelease] = mapped_column(
+        enum_column(FeedbackRelease, name="feedback_release", length=20),
+        default=FeedbackRelease.ON_SUBMISSION,
+    )
+    copied_from_id: Mapped[int | None] = mapped_column(ForeignKey("activities.id", ondelete="SET NULL"))
+    configured_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """When the designer first saved the settings; until then the activity says it is not set up."""
+    lock_version: Mapped[int] = mapped_column(default=1)
+    created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    updated_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __mapper_args__ = {"version_id_col": lock_version}
+
+    context: Mapped[Context] = relationship()
+    resource_link: Mapped[ResourceLink | None] = relationship()
+    rubric_version: Mapped[RubricVersion | None] = relationship()
+    updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_user_id])
+
+
 # --- Outbox and scheduled jobs ---
 # Durable side effects (lti_tool/outbox): a message per effect, written in the transaction of the change
 # that causes it and delivered after commit by a worker; and one row per period a scheduled job has done.

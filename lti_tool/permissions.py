@@ -30,11 +30,13 @@ from flask import Flask, Response, g
 from sqlalchemy import ColumnElement, or_
 
 from lti_tool.lti.errors import DEEP_LINK_NEEDS_DEEP_LINKING_LAUNCH, ROLE_NOT_ALLOWED
-from lti_tool.models import Launch, Rubric
+from lti_tool.models import Activity, Launch, Rubric
 from lti_tool.states import CadreRole, MessageType
 
 View = TypeVar("View", bound=Callable[..., Any])
+Thing = TypeVar("Thing")
 RouteRule = Callable[["Actor"], "Decision"]
+ObjectRule = Callable[["Actor", Thing], "Decision"]
 
 ROLE_LABELS = {
     CadreRole.ADMIN: "an administrator",
@@ -249,6 +251,31 @@ def can_publish_rubric(actor: Actor, rubric: Rubric) -> Decision:
         return decision
     if not actor.is_admin or rubric.platform_id != actor.platform_id:
         return refuse(403, "Not allowed", PUBLISH_ADMINS_ONLY)
+    return ALLOWED
+
+
+ACTIVITY_NOT_FOUND = "This activity does not exist, or it belongs to another course."
+ACTIVITY_DESIGNERS_ONLY = "Only the course's designers and administrators set up its activities."
+
+
+def may_configure_activities(actor: Actor) -> Decision:
+    """The activity settings pages: designers and administrators, in a course."""
+    return _role_in(actor, EDITING_ROLES) and in_a_course(actor)
+
+
+def can_view_activity(actor: Actor, activity: Activity) -> Decision:
+    """Everyone in the activity's course sees that it exists and what it asks."""
+    if actor.context_id is not None and activity.context_id == actor.context_id \
+            and activity.platform_id == actor.platform_id:
+        return ALLOWED
+    return refuse(404, "Activity not found", ACTIVITY_NOT_FOUND)
+
+
+def can_configure_activity(actor: Actor, activity: Activity) -> Decision:
+    if not (decision := can_view_activity(actor, activity)):
+        return decision
+    if not actor.may_edit:
+        return refuse(403, "Not allowed", ACTIVITY_DESIGNERS_ONLY)
     return ALLOWED
 
 

@@ -7,10 +7,10 @@ members, not strings typed twice.
 
 from __future__ import annotations
 
-import enum
+from enum import StrEnum
 
 
-class CadreRole(enum.StrEnum):
+class CadreRole(StrEnum):
     """What a person may do in Cadre, derived from LIS roles (see ``lti_tool.lti.roles``)."""
 
     ADMIN = "admin"
@@ -19,14 +19,14 @@ class CadreRole(enum.StrEnum):
     LEARNER = "learner"
 
 
-class MessageType(enum.StrEnum):
+class MessageType(StrEnum):
     """The LTI messages Cadre accepts at ``/lti/launch``."""
 
     RESOURCE_LINK = "LtiResourceLinkRequest"
     DEEP_LINKING = "LtiDeepLinkingRequest"
 
 
-class ManagerLinkSource(enum.StrEnum):
+class ManagerLinkSource(StrEnum):
     """Where Cadre learned that a manager is responsible for a learner."""
 
     LTI_MENTOR = "lti_mentor"
@@ -36,13 +36,46 @@ class ManagerLinkSource(enum.StrEnum):
     NOMINATION = "nomination"
 
 
-class ManagerLinkStatus(enum.StrEnum):
+class ManagerLinkStatus(StrEnum):
     ACTIVE = "active"
     ENDED = "ended"
     """No longer in force; kept with its history and the feedback given under it."""
 
 
-class OutboxStatus(enum.StrEnum):
+class ActivityKind(StrEnum):
+    """The kinds of activity a designer places by deep linking (``lti_tool.lti.activity_kinds`` describes
+    each). Platforms store the key in the content item's custom parameters: never rename one."""
+
+    MANAGER_FEEDBACK = "manager_feedback"
+    SKILL_ASSESSMENT = "skill_assessment"
+    WORK_PRODUCT_REVIEW = "work_product_review"
+    SELF_ASSESSMENT = "self_assessment"
+    PEER_ASSESSMENT = "peer_assessment"
+    MANAGER_INSIGHT_SURVEY = "manager_insight_survey"
+    SIX_MONTH_FOLLOW_UP = "six_month_follow_up"
+    CAREER_CONVERSATION = "career_conversation"
+
+
+class Assessors(StrEnum):
+    """Who gives the feedback of an activity."""
+
+    LINE_MANAGER = "line_manager"
+    """The learner's line manager (the first active manager link) only."""
+    ANY_MANAGER = "any_manager"
+    """Any manager linked to the learner in the course (line manager, mentor, coach)."""
+    LEARNER = "learner"
+    """The learner themself (self-assessment)."""
+
+
+class FeedbackRelease(StrEnum):
+    """When the learner sees the feedback given on them."""
+
+    ON_SUBMISSION = "on_submission"
+    WHEN_RELEASED = "when_released"
+    """Only once course staff release it."""
+
+
+class OutboxStatus(StrEnum):
     """Where an outbox message is on its way out (see ``lti_tool.outbox``)."""
 
     PENDING = "pending"

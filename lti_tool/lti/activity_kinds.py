@@ -1,46 +1,61 @@
 """The kinds of activity a designer can place in a course with Cadre (deep linking).
 
-The kind travels to the platform as the custom parameter ``cadre_kind`` of the content item and comes back
-in every launch of that activity. Later work (deliverables) adds behaviour per kind; extend this list,
-never rename a ``key`` (platforms store it).
+The kind travels to the platform as the custom parameter ``cadre_kind`` of the content item, and the
+activity itself as ``cadre_activity``; both come back in every launch of it. The keys are
+:class:`lti_tool.states.ActivityKind`; this module says what each is, for people, and what its settings
+start as.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from lti_tool.states import ActivityKind, Assessors
+
 CUSTOM_PARAMETER = "cadre_kind"
+ACTIVITY_PARAMETER = "cadre_activity"
 
 
 @dataclass(frozen=True)
-class ActivityKind:
-    key: str
+class KindInfo:
+    kind: ActivityKind
     label: str
     description: str
+    default_assessors: Assessors = Assessors.LINE_MANAGER
+    work_product_required: bool = False
+
+    @property
+    def key(self) -> str:
+        return self.kind.value
 
 
-ACTIVITY_KINDS: tuple[ActivityKind, ...] = (
-    ActivityKind("manager_feedback", "Manager feedback on a learner",
-                 "The manager gives formal, documented feedback on each of their people."),
-    ActivityKind("skill_assessment", "Manager-led skill assessment",
-                 "The manager assesses a learner's skill against a rubric."),
-    ActivityKind("work_product_review", "Work-product review",
-                 "The learner submits a piece of work; their manager reviews it."),
-    ActivityKind("self_assessment", "Self assessment",
-                 "The learner rates themselves against a rubric, to compare with their manager's view."),
-    ActivityKind("peer_assessment", "Peer assessment",
-                 "Peers give each other feedback against a rubric."),
-    ActivityKind("manager_insight_survey", "Manager insight survey",
-                 "Three questions for managers: which mistakes they observe, how often, and their "
-                 "business impact."),
-    ActivityKind("six_month_follow_up", "Six-month follow-up",
-                 "About six months after training, managers say what changed."),
-    ActivityKind("career_conversation", "Career conversation",
-                 "A learner and their manager talk through where the learner's career could go."),
+ACTIVITY_KINDS: tuple[KindInfo, ...] = (
+    KindInfo(ActivityKind.MANAGER_FEEDBACK, "Manager feedback on a learner",
+             "The manager gives formal, documented feedback on each of their people."),
+    KindInfo(ActivityKind.SKILL_ASSESSMENT, "Manager-led skill assessment",
+             "The manager assesses a learner's skill against a rubric."),
+    KindInfo(ActivityKind.WORK_PRODUCT_REVIEW, "Work-product review",
+             "The learner submits a piece of work; their manager reviews it.", work_product_required=True),
+    KindInfo(ActivityKind.SELF_ASSESSMENT, "Self assessment",
+             "The learner rates themselves against a rubric, to compare with their manager's view.",
+             default_assessors=Assessors.LEARNER),
+    KindInfo(ActivityKind.PEER_ASSESSMENT, "Peer assessment",
+             "Peers give each other feedback against a rubric."),
+    KindInfo(ActivityKind.MANAGER_INSIGHT_SURVEY, "Manager insight survey",
+             "Three questions for managers: which mistakes they observe, how often, and their "
+             "business impact."),
+    KindInfo(ActivityKind.SIX_MONTH_FOLLOW_UP, "Six-month follow-up",
+             "About six months after training, managers say what changed."),
+    KindInfo(ActivityKind.CAREER_CONVERSATION, "Career conversation",
+             "A learner and their manager talk through where the learner's career could go."),
 )
 
 _BY_KEY = {kind.key: kind for kind in ACTIVITY_KINDS}
 
 
-def activity_kind(key: str | None) -> ActivityKind | None:
+def activity_kind(key: str | None) -> KindInfo | None:
     return _BY_KEY.get(key or "")
+
+
+def kind_info(kind: ActivityKind) -> KindInfo:
+    return _BY_KEY[kind.value]

@@ -24,12 +24,21 @@ from flask import (
     url_for,
 )
 from pylti1p3.deep_link_resource import DeepLinkResource
+from pylti1p3.lineitem import LineItem
 
 from lti_tool import security
 from lti_tool.db import get_session, rollback, rollback_only
+from lti_tool.deliverables import services as activities
+from lti_tool.deliverables.forms import parse_points
 from lti_tool.lti import errors
 from lti_tool.lti import session as cadre_session
-from lti_tool.lti.activity_kinds import ACTIVITY_KINDS, CUSTOM_PARAMETER, activity_kind
+from lti_tool.lti.activity_kinds import (
+    ACTIVITY_KINDS,
+    ACTIVITY_PARAMETER,
+    CUSTOM_PARAMETER,
+    activity_kind,
+    kind_info,
+)
 from lti_tool.lti.errors import LaunchRejected
 from lti_tool.lti.launch import (
     CLAIM_CUSTOM,
@@ -46,10 +55,19 @@ from lti_tool.lti.registration import DatabaseToolConf, PlatformKeys, PlatformKe
 from lti_tool.lti.session import current_launch
 from lti_tool.lti.storage import ExpiredRowsPurge
 from lti_tool.models import CadreRole, User
-from lti_tool.permissions import has_launched, may_place_activities, permission, public
+from lti_tool.permissions import (
+    can_configure_activity,
+    has_launched,
+    may_place_activities,
+    permission,
+    public,
+    the_actor,
+)
 from lti_tool.relationships import services as manager_links
 from lti_tool.settings import get_settings
 from lti_tool.web import error_page
+from lti_tool.web.markdown import render_markdown
+from rubrics.exact_numbers import json_number
 
 log = logging.getLogger("cadre.lti")
 
@@ -167,14 +185,22 @@ def deep_link() -> Any:
 
 
 def _deep_link_form(status: int = 200, problem: str | None = None, chosen: str | None = None,
-                    title: str = "") -> Any:
+                    title: str = "", points: str = "") -> Any:
     launch = current_launch()
     assert launch is not None
     settings_claim = launch.claims.get(CLAIM_DEEP_LINKING_SETTINGS, {})
     html = render_template("lti/deep_link.html", launch=launch, kinds=ACTIVITY_KINDS, problem=problem,
                            chosen=chosen, title=title, title_max_length=TITLE_MAX_LENGTH,
-                           suggested_title=settings_claim.get("title") or "")
+                           suggested_title=settings_claim.get("title") or "", points=points,
+                           accepts_line_item=_accepts_line_item(launch.claims))
     return html, status
+
+
+def _accepts_line_item(claims: dict[str, Any]) -> bool:
+    """Whether the platform takes a line item with the content item (LTI Deep Linking 2.0
+    ``accept_lineitem``; a platform that does not say is assumed to, as Moodle and Canvas do)."""
+    settings_claim = claims.get(CLAIM_DEEP_LINKING_SETTINGS) or {}
+    return settings_claim.get("accept_lineitem", True) is not False
 
 
 @blueprint.post("/deep-link")
@@ -183,6 +209,8 @@ def deep_link_submit() -> Any:
     """Answer the platform with a signed LtiDeepLinkingResponse carrying one ltiResourceLink."""
     kind = activity_kind(request.form.get("kind"))
     title = (request.form.get("title") or "").strip()
+    points_text = request.form.get("points", "")
+    points, points_problem = parse_points(points_text)
     problem = None
     if kind is None:
         problem = errors.DEEP_LINK_UNKNOWN_KIND
@@ -190,20 +218,30 @@ def deep_link_submit() -> Any:
         problem = errors.DEEP_LINK_EMPTY_TITLE
     elif len(title) > TITLE_MAX_LENGTH:
         problem = errors.DEEP_LINK_TITLE_TOO_LONG.format(max_length=TITLE_MAX_LENGTH)
+    elif points_problem:
+        problem = points_problem
     if problem is not None:
-        return _deep_link_form(400, problem, request.form.get("kind"), title)
+        return _deep_link_form(400, problem, request.form.get("kind"), title, points_text[:20])
     assert kind is not None
     launch = current_launch()
     assert launch is not None
     session = get_session()
+    if not _accepts_line_item(launch.claims):
+        points = None
+    activity = activities.create_activity(session, the_actor(), kind.kind, title, points_possible=points)
     message_launch = CadreMessageLaunch.restore(launch, _tool_conf(), session, get_settings())
     deep_link = message_launch.get_deep_link()
     resource = (
         DeepLinkResource()
         .set_url(get_settings().url(url_for("lti.launch")))
         .set_title(title)
-        .set_custom_params({CUSTOM_PARAMETER: kind.key})
+        .set_custom_params({CUSTOM_PARAMETER: kind.key, ACTIVITY_PARAMETER: activity.public_id})
     )
+    if points is not None:
+        resource.set_lineitem(
+            LineItem().set_score_maximum(json_number(points)).set_label(title)
+            .set_resource_id(activity.public_id).set_tag(kind.key)
+        )
     response_jwt = deep_link.get_response_jwt([resource])  # signing may make Cadre's first key
     return_url = launch.claims[CLAIM_DEEP_LINKING_SETTINGS]["deep_link_return_url"]
     security.allow_form_action(return_url)  # validated as an http(s) URL with the launch
@@ -223,6 +261,12 @@ def home() -> Any:
     activity_title = (launch.resource_link.title if launch.resource_link else None) or (
         launch.claims.get(CLAIM_RESOURCE_LINK) or {}
     ).get("title")
+    activity = activities.activity_of_launch(session, launch)
+    may_configure = False
+    if activity is not None:
+        kind = kind_info(activity.kind)
+        activity_title = activity.title
+        may_configure = bool(can_configure_activity(the_actor(), activity))
     learners: list[User] = []
     managers: list[User] = []
     if launch.context_id is not None:
@@ -230,7 +274,10 @@ def home() -> Any:
         managers = manager_links.managers_of(session, launch.context_id, launch.user_id)
     return render_template("home.html", launch=launch, user=launch.user, context=launch.context,
                            role=CadreRole(launch.role), kind=kind, activity_title=activity_title,
-                           learners=learners, managers=managers)
+                           learners=learners, managers=managers, activity=activity,
+                           may_configure=may_configure,
+                           instructions=render_markdown(activity.instructions if activity else ""),
+                           briefing=render_markdown(activity.manager_briefing if activity else ""))
 
 
 @pages.get("/")

@@ -25,16 +25,16 @@ def hidden(page: str, name: str) -> str:
     return html.unescape(match.group(1))
 
 
-def open_deep_link_page(app: Flask, lms: FakePlatform) -> tuple[FlaskClient, str]:
+def open_deep_link_page(app: Flask, in_process_lms: FakePlatform) -> tuple[FlaskClient, str]:
     client = app.test_client()
-    response = lms.launch_as(client, roles=[INSTRUCTOR], message_type=DEEP_LINKING_REQUEST)
+    response = in_process_lms.launch_as(client, roles=[INSTRUCTOR], message_type=DEEP_LINKING_REQUEST)
     page = client.get(response.headers["Location"])
     assert page.status_code == 200
     return client, page.get_data(as_text=True)
 
 
-def test_designer_places_an_activity(app: Flask, lms: FakePlatform) -> None:
-    client, page = open_deep_link_page(app, lms)
+def test_designer_places_an_activity(app: Flask, in_process_lms: FakePlatform) -> None:
+    client, page = open_deep_link_page(app, in_process_lms)
     for kind in ACTIVITY_KINDS:
         assert f'value="{kind.key}"' in page and html.escape(kind.label) in page
     form = {
@@ -60,11 +60,12 @@ def test_designer_places_an_activity(app: Flask, lms: FakePlatform) -> None:
     (item,) = claims["https://purl.imsglobal.org/spec/lti-dl/claim/content_items"]
     assert item["type"] == "ltiResourceLink" and item["title"] == "What do you see?"
     assert item["url"].endswith("/lti/launch")
-    assert item["custom"] == {"cadre_kind": "manager_insight_survey"}
+    assert item["custom"]["cadre_kind"] == "manager_insight_survey"
+    assert set(item["custom"]) == {"cadre_kind", "cadre_activity"} and "lineItem" not in item
 
 
-def test_invalid_form_is_a_400_and_sends_nothing(app: Flask, lms: FakePlatform) -> None:
-    client, page = open_deep_link_page(app, lms)
+def test_invalid_form_is_a_400_and_sends_nothing(app: Flask, in_process_lms: FakePlatform) -> None:
+    client, page = open_deep_link_page(app, in_process_lms)
     base = {"lt": hidden(page, "lt"), "csrf_token": hidden(page, "csrf_token")}
     for fields, message in (
         ({"kind": "karaoke", "title": "x"}, DEEP_LINK_UNKNOWN_KIND),
@@ -75,20 +76,20 @@ def test_invalid_form_is_a_400_and_sends_nothing(app: Flask, lms: FakePlatform) 
         assert response.status_code == 400 and message in text and 'name="JWT"' not in text
 
 
-def test_deep_link_page_needs_a_deep_linking_launch(app: Flask, lms: FakePlatform) -> None:
+def test_deep_link_page_needs_a_deep_linking_launch(app: Flask, in_process_lms: FakePlatform) -> None:
     client = app.test_client()
-    response = lms.launch_as(client, roles=[INSTRUCTOR])
+    response = in_process_lms.launch_as(client, roles=[INSTRUCTOR])
     token = response.headers["Location"].split("lt=")[1]
     page = client.get(f"/lti/deep-link?lt={token}")
     assert page.status_code == 400
     assert DEEP_LINK_NEEDS_DEEP_LINKING_LAUNCH in html.unescape(page.get_data(as_text=True))
 
 
-def test_missing_deep_linking_settings_is_rejected(app: Flask, lms: FakePlatform) -> None:
+def test_missing_deep_linking_settings_is_rejected(app: Flask, in_process_lms: FakePlatform) -> None:
     client = app.test_client()
-    _, params = lms.login(client)
-    claims = lms.claims(params["nonce"], message_type=DEEP_LINKING_REQUEST, roles=[INSTRUCTOR])
+    _, params = in_process_lms.login(client)
+    claims = in_process_lms.claims(params["nonce"], message_type=DEEP_LINKING_REQUEST, roles=[INSTRUCTOR])
     del claims["https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"]
-    response = lms.launch(client, state=params["state"], token=lms.key.sign(claims))
+    response = in_process_lms.launch(client, state=params["state"], token=in_process_lms.key.sign(claims))
     assert response.status_code == 400
     assert "deep_linking_settings" in response.get_data(as_text=True)
