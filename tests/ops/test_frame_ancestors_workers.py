@@ -4,8 +4,10 @@ registration is committed, and stops when it is removed (issue 7, section 2).
 Before, each worker cached frame-ancestors for 30 s and only the worker that made the change refreshed its
 copy: right after dynamic registration the other worker still refused the platform's iframe. Here the
 registration goes through one worker over HTTP, the removal through the CLI (a third process), and many
-requests on fresh connections make both workers answer each time. A test-only gunicorn configuration tags
-each response with the pid of the worker that made it; Cadre's own configuration sends no such header.
+requests on fresh connections make both workers answer each time, and Chromium opens a course page of the
+LMS holding a dozen frames of Cadre (refused before the registration, shown after it). A test-only gunicorn
+configuration tags each response with the pid of the worker that made it; Cadre's own configuration sends no
+such header.
 """
 
 from __future__ import annotations
@@ -16,16 +18,18 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
+from playwright.sync_api import Page, Response
 from sqlalchemy import Engine
 
 from lti_tool.ops.serve import REPOSITORY_CONFIG
 from tests.fixtures.database import empty_all_tables
-from tests.fixtures.live_server import free_port
-from tests.fixtures.operations import RunningLms
+from tests.fixtures.live_server import free_port, serve_in_thread
+from tests.fixtures.lms_for_registration import CONFIGURATION_PATH, LmsBehaviour, create_lms
 from tests.ops.test_serve import wait_until_listening
 
 CADRE = str(Path(sys.executable).parent / "cadre")
@@ -53,6 +57,8 @@ def post_worker_init(worker):
 '''
 REQUESTS_PER_ROUND = 24
 ROUNDS = 16
+FRAMES = 12
+COURSE_PAGE = "/course-with-cadre-frames"
 
 
 class TwoWorkers:
@@ -126,10 +132,68 @@ def two_workers(database_url: str, migrated_engine: Engine, tmp_path: Path) -> I
         empty_all_tables(migrated_engine)
 
 
+@dataclass
+class LmsWithCourse:
+    url: str
+    behaviour: LmsBehaviour
+
+    @property
+    def configuration_url(self) -> str:
+        return self.url + CONFIGURATION_PATH
+
+
+@pytest.fixture
+def lms_with_course(two_workers: TwoWorkers) -> Iterator[LmsWithCourse]:
+    """The registration LMS, plus a course page holding FRAMES iframes of Cadre. A real loopback server:
+    Chromium's local-network checks refuse a loopback frame inside a page Playwright made up."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    behaviour = LmsBehaviour()
+    lms = create_lms(url, behaviour)
+    frames = "".join(
+        f'<iframe name="frame-{n}" src="{two_workers.url}/?frame={n}"></iframe>' for n in range(FRAMES)
+    )
+    lms.add_url_rule(COURSE_PAGE, "course", lambda: f"<!doctype html><title>Course</title>{frames}")
+    server = serve_in_thread(lms, port)
+    yield LmsWithCourse(url, behaviour)
+    server.shutdown()
+
+
+def shown_by_chromium(page: Page, lms: LmsWithCourse, cadre_url: str) -> dict[str, set[bool]]:
+    """Open the LMS's course page until both workers have served some of its frames; for each worker,
+    whether Chromium showed the frames it served (a refused frame becomes chrome-error://chromewebdata/)."""
+    served: dict[str, str] = {}  # frame number -> worker
+
+    def note(response: Response) -> None:
+        if response.url.startswith(f"{cadre_url}/?frame="):
+            served[response.url.rpartition("=")[2]] = response.headers[WORKER_HEADER.lower()]
+
+    page.on("response", note)
+    shown: dict[str, set[bool]] = {}
+    for _ in range(ROUNDS):
+        served.clear()
+        page.goto(lms.url + COURSE_PAGE, wait_until="load")
+        frames = [frame for frame in page.frames if frame.name.startswith("frame-")]
+        assert len(frames) == FRAMES
+        for frame in frames:
+            worker = served[frame.name.removeprefix("frame-")]
+            cadre_page = frame.url.startswith(cadre_url) and "Cadre" in frame.content()
+            shown.setdefault(worker, set()).add(cadre_page)
+        if len(shown) == 2:
+            break
+    page.remove_listener("response", note)
+    assert len(shown) == 2, f"only worker(s) {sorted(shown)} served the frames"
+    return shown
+
+
+@pytest.mark.browser
 def test_both_workers_frame_a_platform_as_soon_as_it_is_registered(
-    two_workers: TwoWorkers, registration_lms: RunningLms
+    two_workers: TwoWorkers, lms_with_course: LmsWithCourse, page: Page
 ) -> None:
-    lms = registration_lms
+    lms = lms_with_course
+    # Chromium refuses Cadre in the course's frames, whichever worker serves them.
+    refused = shown_by_chromium(page, lms, two_workers.url)
+    assert refused == {worker: {False} for worker in refused}
     # Both workers have answered, so both cache "nobody but Cadre may frame Cadre".
     before = two_workers.frame_ancestors_by_worker()
     assert before == {worker: {"'self'"} for worker in before}
@@ -150,6 +214,9 @@ def test_both_workers_frame_a_platform_as_soon_as_it_is_registered(
     after = two_workers.frame_ancestors_by_worker()
     assert registering_worker in after
     assert after == {worker: {f"'self' {lms.url}"} for worker in after}
+    # And Chromium now shows Cadre in every frame of the course, whichever worker served it.
+    shown = shown_by_chromium(page, lms, two_workers.url)
+    assert shown == {worker: {True} for worker in after}
 
     # Another process removes the platform: no worker frames it any more.
     two_workers.cadre(
