@@ -68,7 +68,8 @@ def enqueue(session: Session, topic: str, dedupe_key: str, payload: dict[str, An
     except (TypeError, ValueError) as error:
         raise ValueError(f"the payload of an outbox message must be plain JSON: {error}") from None
     if len(encoded.encode()) > MAX_PAYLOAD_BYTES:
-        raise ValueError(f"the payload of an outbox message is limited to {MAX_PAYLOAD_BYTES // 1024} KB of JSON")
+        raise ValueError(
+            f"the payload of an outbox message is limited to {MAX_PAYLOAD_BYTES // 1024} KB of JSON")
     now = utcnow()
     values = {
         "topic": topic, "dedupe_key": dedupe_key, "payload": payload, "status": OutboxStatus.PENDING,

@@ -16,9 +16,9 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from lti_tool import create_app, outbound
 from lti_tool.db import get_engine, get_session, utcnow
+from lti_tool.lti.session import csrf_exempt
 from lti_tool.models import AuditEntry, JobRun, OutboxMessage
 from lti_tool.outbox import HandlerRegistry, OutboxItem, Outcome, RetryPolicy, enqueue, outcome_of_response
-from lti_tool.lti.session import csrf_exempt
 from lti_tool.permissions import public
 from lti_tool.settings import Settings
 from tests.fixtures.live_server import TEST_SECRET_KEY, free_port

@@ -168,7 +168,7 @@ def test_a_permanent_refusal_is_dead_with_the_receivers_reason(
     assert (report.delivered, report.dead) == (1, 1)
     dead = {m.dedupe_key: m for m in messages(committed_app)}["k"]
     assert dead.status is OutboxStatus.DEAD
-    assert dead.last_error == (f'POST {sink.url} answered HTTP 400: {{"error": "line item 12 does not exist"}}')
+    assert dead.last_error == f'POST {sink.url} answered HTTP 400: {{"error": "line item 12 does not exist"}}'
     clock.advance(10 * 86400)
     assert Worker(committed_app, registry=registry, clock=clock).run_once().claimed == 0  # dead stays dead
     assert sink.received == Counter({"k": 1, "fine": 1})
@@ -284,7 +284,8 @@ def test_a_stopping_worker_hands_the_rest_of_its_batch_back(committed_app: Flask
     states = {m.dedupe_key: (m.status, m.attempts, m.claimed_by) for m in messages(committed_app)}
     assert states == {"a": (OutboxStatus.DELIVERED, 1, None), "b": (OutboxStatus.PENDING, 0, None),
                       "c": (OutboxStatus.PENDING, 0, None)}
-    assert Worker(committed_app, registry=registry).run_once().delivered == 2  # due at once, not after a lease
+    # Due at once, not after a lease.
+    assert Worker(committed_app, registry=registry).run_once().delivered == 2
 
 
 def test_a_slow_batch_renews_its_lease(committed_app: Flask) -> None:
