@@ -115,11 +115,12 @@ class RetryPolicy:
 
     The delay before attempt ``n + 1`` is drawn uniformly in ``[ceiling / 2, ceiling]`` with ``ceiling =
     min(cap, base * 2 ** (n - 1))``: never sooner than half the ceiling (a receiver that is down gets some
-    rest), and spread so that messages that failed together do not come back together. The defaults reach
-    the cap after about nine failures and give up after 12 attempts, roughly a day and a half.
+    rest), and spread so that messages that failed together do not come back together. The defaults wait
+    30 s, 1 min, 2 min, ... up to the 6 h cap (from the eleventh failure on) and give up at the 16th
+    attempt, 19 to 39 hours after the first: a receiver down for most of a day loses nothing.
     """
 
-    max_attempts: int = 12
+    max_attempts: int = 16
     base_seconds: float = 30.0
     cap_seconds: float = 6 * 3600.0
     retry_after_cap_seconds: float = 24 * 3600.0
