@@ -6,15 +6,27 @@ tags, whether a comment is required, point ranges (CASE has one ``score``; Cadre
 top of a range there and the bottom in ``minScore``) and non-UUID identifiers. Level guidance
 maps to CASE ``feedback``; criterion titles to ``category`` and level titles to ``quality``.
 
-CASE wants UUID identifiers; identifiers that are not UUIDs are turned into stable UUIDv5s
-under ``base_uri``, and the original is kept in the extension, so export -> import -> export
-gives the same text. Files from other tools import without the extension: every scored level
-means a points rubric, no scores means levels_only, and CFItemURI becomes the competency tag.
+CASE wants UUID identifiers. An identifier that is already a UUID is kept (so a rubric from another
+tool keeps its identity); any other is turned into a stable UUIDv5: the rubric's under ``base_uri``
+(which names the rubric on this Cadre), each criterion's under its rubric's UUID and each level's under
+its criterion's UUID, so a rubric moved between two Cadres keeps the UUIDs of its criteria and levels.
+The original identifiers travel in the extension, so export -> import -> export gives the same text.
+
+URIs are ``urn:uuid:`` URNs of those identifiers, not addresses on this Cadre: a rubric belongs to a
+course, and CASE URIs are meant to be dereferenced by anyone, so Cadre does not serve rubric content at
+a public address (docs/rubrics.md, "CASE identifiers and URIs"). ``CFItemURI`` links keep the URI of
+the framework item, which the framework's publisher serves.
+
+CASE 1.1's schema makes ``extensions`` an object on CFRubric and CFRubricCriterion but an array of
+objects on CFRubricCriterionLevel; Cadre writes each accordingly and reads both shapes on levels.
+Files from other tools import without the extension: every scored level means a points rubric, no
+scores means levels_only, and CFItemURI becomes the competency tag.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -22,14 +34,16 @@ from decimal import Decimal
 from typing import Any
 
 from rubrics.competencies import CompetencyFramework, CompetencyItem
-from rubrics.errors import ImportProblem, Problem, RubricImportError, RubricValidationError
+from rubrics.errors import ImportProblem, Path, Problem, RubricImportError, RubricValidationError
 from rubrics.exact_numbers import json_number
 from rubrics.model import Criterion, Level, Rubric, ScoringMode
 from rubrics.parsing import DEFAULT_LIMITS, RubricLimits, describe, parse_rubric
 from rubrics.uploads import DEFAULT_MAX_BYTES, read_upload
-from rubrics.versions import content_hash
 
 EXTENSION = "cadre"
+# Text that is valid JSON but not valid UTF-8 once written (lone surrogates), or that truncates C strings
+# and breaks CSV readers downstream (NUL): refused wherever a CASE file holds text.
+UNWRITABLE_TEXT = re.compile(r"[\x00\ud800-\udfff]")
 
 # Where each rubric field lives in CASE JSON, to point validation problems at the right key.
 RUBRIC_KEYS = {
@@ -67,7 +81,7 @@ def export_case_rubric(
     """
     base = base_uri.rstrip("/")
     stamp = _timestamp(changed_at)
-    rubric_id = _case_identifier(rubric.identifier or content_hash(rubric), base, "rubric")
+    rubric_id = _case_identifier(rubric.identifier, f"{base}#rubric")
     items = {}
     for framework in frameworks:
         for item in framework.items:
@@ -76,12 +90,12 @@ def export_case_rubric(
                     items.setdefault(key, item)
     return {
         "identifier": rubric_id,
-        "uri": f"{base}/CFRubrics/{rubric_id}",
+        "uri": _urn(rubric_id),
         "title": rubric.title,
         "description": rubric.description,
         "lastChangeDateTime": stamp,
         "CFRubricCriteria": [
-            _export_criterion(criterion, rubric_id, base, stamp, items) for criterion in rubric.criteria
+            _export_criterion(criterion, rubric_id, stamp, items) for criterion in rubric.criteria
         ],
         "extensions": {
             EXTENSION: {
@@ -102,12 +116,12 @@ def dumps_case_rubric(
 
 
 def _export_criterion(
-    criterion: Criterion, rubric_id: str, base: str, stamp: str, items: dict[str, CompetencyItem]
+    criterion: Criterion, rubric_id: str, stamp: str, items: dict[str, CompetencyItem]
 ) -> dict[str, Any]:
-    criterion_id = _case_identifier(criterion.identifier, base, f"rubric/{rubric_id}/criterion")
+    criterion_id = _case_identifier(criterion.identifier, f"urn:uuid:{rubric_id}#criterion")
     exported: dict[str, Any] = {
         "identifier": criterion_id,
-        "uri": f"{base}/CFRubricCriteria/{criterion_id}",
+        "uri": _urn(criterion_id),
         "category": criterion.title,
         "description": criterion.description,
     }
@@ -120,7 +134,7 @@ def _export_criterion(
         "rubricId": rubric_id,
         "lastChangeDateTime": stamp,
         "CFRubricCriterionLevels": [
-            _export_level(level, criterion_id, base, stamp) for level in criterion.levels
+            _export_level(level, criterion_id, stamp) for level in criterion.levels
         ],
         "extensions": {
             EXTENSION: {
@@ -134,11 +148,11 @@ def _export_criterion(
     return exported
 
 
-def _export_level(level: Level, criterion_id: str, base: str, stamp: str) -> dict[str, Any]:
-    level_id = _case_identifier(level.identifier, base, f"criterion/{criterion_id}/level")
+def _export_level(level: Level, criterion_id: str, stamp: str) -> dict[str, Any]:
+    level_id = _case_identifier(level.identifier, f"urn:uuid:{criterion_id}#level")
     exported: dict[str, Any] = {
         "identifier": level_id,
-        "uri": f"{base}/CFRubricCriterionLevels/{level_id}",
+        "uri": _urn(level_id),
         "description": level.description,
         "quality": level.title,
     }
@@ -152,32 +166,50 @@ def _export_level(level: Level, criterion_id: str, base: str, stamp: str) -> dic
         "position": level.position,
         "rubricCriterionId": criterion_id,
         "lastChangeDateTime": stamp,
-        "extensions": {EXTENSION: extension},
+        # An array on levels (and only there), as CASE 1.1's schema has it.
+        "extensions": [{EXTENSION: extension}],
     })
     return exported
 
 
 def _item_link(tags: tuple[str, ...], items: dict[str, CompetencyItem]) -> dict[str, str] | None:
-    """CASE LinkURI for the first tag that is a known item or at least looks like a URI."""
+    """CASE LinkURI for the first tag that is a known item or at least looks like a URI.
+
+    The schema wants a UUID ``identifier``: an item's own identifier when it is one, else the UUID at the
+    end of its URI (OpenSALT's ``.../uri/<uuid>``), else a UUIDv5 of the URI, which names it as well.
+    """
     for tag in tags:
         item = items.get(tag)
         if item is not None:
             title = item.human_coding_scheme or item.full_statement[:200]
-            return {"title": title, "identifier": item.identifier, "uri": item.uri}
+            identifier = _uuid_or_none(item.identifier) or _uuid_of_uri(item.uri)
+            return {"title": title, "identifier": identifier, "uri": item.uri}
     for tag in tags:
         if "://" in tag:
-            return {"title": tag, "identifier": tag.rstrip("/").rsplit("/", 1)[-1], "uri": tag}
+            return {"title": tag, "identifier": _uuid_of_uri(tag), "uri": tag}
     return None
 
 
-def _case_identifier(identifier: str, base: str, kind: str) -> str:
-    """The identifier itself when it is already a canonical UUID, else a stable UUIDv5."""
+def _uuid_or_none(text: str) -> str | None:
+    """``text`` as a canonical (lower-case) UUID when it is one, however its letters are cased."""
     try:
-        if str(uuid.UUID(identifier)) == identifier:
-            return identifier
+        value = uuid.UUID(text)
     except ValueError:
-        pass
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{base}#{kind}/{identifier}"))
+        return None
+    return str(value) if str(value) == text.lower() else None
+
+
+def _uuid_of_uri(uri: str) -> str:
+    return _uuid_or_none(uri.rstrip("/").rsplit("/", 1)[-1]) or str(uuid.uuid5(uuid.NAMESPACE_URL, uri))
+
+
+def _case_identifier(identifier: str, namespace: str) -> str:
+    """The identifier itself when it is a UUID, else a stable UUIDv5 of it under ``namespace``."""
+    return _uuid_or_none(identifier) or str(uuid.uuid5(uuid.NAMESPACE_URL, f"{namespace}/{identifier}"))
+
+
+def _urn(identifier: str) -> str:
+    return f"urn:uuid:{identifier}"
 
 
 def _timestamp(moment: datetime) -> str:
@@ -246,7 +278,7 @@ def import_case_rubric(
     try:
         return parse_rubric(data, limits)
     except RubricValidationError as error:
-        raise RubricImportError([_locate(problem, base) for problem in error.problems]) from None
+        raise RubricImportError([_locate(problem, base, reader) for problem in error.problems]) from None
 
 
 def import_case_framework(source: str | bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> CompetencyFramework:
@@ -318,10 +350,13 @@ class _CaseReader:
 
     def __init__(self, problems: list[ImportProblem]) -> None:
         self.problems = problems
+        self.identifier_paths: dict[Path, str] = {}
+        """Where each identifier was read (the extension or the CASE identifier), by engine path."""
+        self.min_score_paths: dict[Path, str] = {}
 
     def rubric(self, document: dict[str, Any], base: str) -> dict[str, Any]:
         rubric_id = self.required_text(document, "identifier", base)
-        extension = self.extension(document, base)
+        extension, extension_path = self.extension(document, base)
         criteria_raw = self.list(document, "CFRubricCriteria", base)
         criteria = []
         for index, raw in enumerate(criteria_raw):
@@ -330,48 +365,63 @@ class _CaseReader:
                 self.problems.append(_not_an_object(path, "a CFRubricCriterion object", raw))
                 continue
             criteria.append(self.criterion(raw, path, index, rubric_id))
-        mode = extension.get("scoringMode")
-        if mode is None:
+        mode = self.text(extension, "scoringMode", extension_path) if "scoringMode" in extension else None
+        if not mode:
             scored = any(
                 "points" in level or "max_points" in level
                 for criterion in criteria
                 for level in criterion["levels"]
             )
             mode = ScoringMode.POINTS.value if scored else ScoringMode.LEVELS_ONLY.value
+        identifier = self.own_identifier(extension, extension_path, rubric_id, base, ())
         return {
-            "identifier": extension.get("identifier", rubric_id),
+            "identifier": identifier,
             "title": self.text(document, "title", base),
             "description": self.text(document, "description", base),
             "scoring_mode": mode,
-            "competency_frameworks": extension.get("competencyFrameworks", []),
+            "competency_frameworks": self.text_list(extension, "competencyFrameworks", extension_path),
             "criteria": criteria,
         }
+
+    def own_identifier(
+        self, extension: dict[str, Any], extension_path: str, case_id: str, path: str, engine_path: Path
+    ) -> str:
+        """Cadre's identifier (from the extension) or else the CASE one; remembers where it was read,
+        so a problem with it is reported there and not at the CASE identifier."""
+        # A blank one (a rubric made on the form has none) keeps the CASE identifier: identity survives.
+        if extension.get("identifier", "") != "":
+            self.identifier_paths[engine_path] = f"{extension_path}.identifier"
+            return self.text(extension, "identifier", extension_path)
+        self.identifier_paths[engine_path] = f"{path}.identifier"
+        return case_id
 
     def criterion(self, raw: dict[str, Any], path: str, index: int, rubric_id: str) -> dict[str, Any]:
         criterion_id = self.required_text(raw, "identifier", path)
         self.reference(raw, "rubricId", path, rubric_id, "rubric", "criterion")
-        extension = self.extension(raw, path)
+        extension, extension_path = self.extension(raw, path)
         description = self.text(raw, "description", path)
         first_line = description.split("\n", 1)[0][:200]
         title = self.text(raw, "category", path) or first_line or f"Criterion {index + 1}"
-        tags = extension.get("competencyTags")
-        if tags is None:
-            link = raw.get("CFItemURI")
-            tags = []
-            if link is not None:
-                if isinstance(link, dict) and isinstance(link.get("uri"), str):
-                    tags = [link["uri"]]
-                else:
-                    self.problems.append(ImportProblem(
-                        f"{path}.CFItemURI", f"expected a link object with a uri, got {describe(link)}"
-                    ))
+        link_uri = self.link(raw, "CFItemURI", path)
+        if "competencyTags" in extension:
+            tags = self.text_list(extension, "competencyTags", extension_path)
+        else:
+            tags = [link_uri] if link_uri else []
+        comment_required = extension.get("commentRequired", False)
+        if not isinstance(comment_required, bool):
+            self.problems.append(ImportProblem(
+                f"{extension_path}.commentRequired",
+                f"expected true or false, got {describe(comment_required)}",
+            ))
         criterion: dict[str, Any] = {
-            "identifier": extension.get("identifier", criterion_id),
+            "identifier": self.own_identifier(
+                extension, extension_path, criterion_id, path, ("criteria", index)
+            ),
             "title": title,
             "description": description,
-            "guidance": extension.get("guidance", ""),
+            "guidance": self.text(extension, "guidance", extension_path),
             "competency_tags": tags,
-            "comment_required": extension.get("commentRequired", False),
+            "comment_required": comment_required is True,
             "levels": [],
         }
         for name in ("weight", "position"):
@@ -382,15 +432,21 @@ class _CaseReader:
             if not isinstance(level_raw, dict):
                 self.problems.append(_not_an_object(level_path, "a CFRubricCriterionLevel object", level_raw))
                 continue
-            criterion["levels"].append(self.level(level_raw, level_path, level_index, criterion_id))
+            criterion["levels"].append(
+                self.level(level_raw, level_path, (index, level_index), criterion_id)
+            )
         return criterion
 
-    def level(self, raw: dict[str, Any], path: str, index: int, criterion_id: str) -> dict[str, Any]:
+    def level(
+        self, raw: dict[str, Any], path: str, indexes: tuple[int, int], criterion_id: str
+    ) -> dict[str, Any]:
+        criterion_index, index = indexes
         level_id = self.required_text(raw, "identifier", path)
         self.reference(raw, "rubricCriterionId", path, criterion_id, "criterion", "level")
-        extension = self.extension(raw, path)
+        extension, extension_path = self.extension(raw, path, array=True)
+        engine_path: Path = ("criteria", criterion_index, "levels", index)
         level: dict[str, Any] = {
-            "identifier": extension.get("identifier", level_id),
+            "identifier": self.own_identifier(extension, extension_path, level_id, path, engine_path),
             "title": self.text(raw, "quality", path),
             "description": self.text(raw, "description", path),
             "guidance": self.text(raw, "feedback", path),
@@ -402,23 +458,86 @@ class _CaseReader:
         if raw.get("score") is not None:
             score = self.number(raw, "score", path, whole=False)
             if "minScore" in extension:
-                level["min_points"], level["max_points"] = extension["minScore"], score
+                self.min_score_paths[engine_path] = f"{extension_path}.minScore"
+                level["min_points"] = self.number(extension, "minScore", extension_path, whole=False)
+                level["max_points"] = score
             else:
                 level["points"] = score
         return level
 
-    def extension(self, raw: dict[str, Any], path: str) -> dict[str, Any]:
+    def extension(
+        self, raw: dict[str, Any], path: str, *, array: bool = False
+    ) -> tuple[dict[str, Any], str]:
+        """Cadre's extension object and its JSON path. ``array``: the CASE 1.1 level shape, a list of
+        extension objects (Cadre's is the one holding a ``cadre`` key); an object is read too, as Cadre
+        wrote levels before it followed the schema."""
         extensions = raw.get("extensions")
+        where = f"{path}.extensions"
         if extensions is None:
-            return {}
+            return {}, f"{where}.{EXTENSION}"
+        if array and isinstance(extensions, list):
+            for position, entry in enumerate(extensions):
+                if not isinstance(entry, dict):
+                    self.problems.append(_not_an_object(f"{where}[{position}]", "an object", entry))
+                elif EXTENSION in entry:
+                    return self.ours(entry, f"{where}[{position}]")
+            return {}, f"{where}.{EXTENSION}"
         if not isinstance(extensions, dict):
-            self.problems.append(_not_an_object(f"{path}.extensions", "an object", extensions))
-            return {}
+            wanted = "a list of objects" if array else "an object"
+            self.problems.append(_not_an_object(where, wanted, extensions))
+            return {}, f"{where}.{EXTENSION}"
+        return self.ours(extensions, where)
+
+    def ours(self, extensions: dict[str, Any], where: str) -> tuple[dict[str, Any], str]:
+        path = f"{where}.{EXTENSION}"
         ours = extensions.get(EXTENSION, {})
         if not isinstance(ours, dict):
-            self.problems.append(_not_an_object(f"{path}.extensions.{EXTENSION}", "an object", ours))
-            return {}
-        return ours
+            self.problems.append(_not_an_object(path, "an object", ours))
+            return {}, path
+        return ours, path
+
+    def link(self, raw: dict[str, Any], name: str, path: str) -> str:
+        """The ``uri`` of a CASE LinkURI object (``title``, ``identifier``, ``uri``), "" when absent."""
+        link = raw.get(name)
+        if link is None:
+            return ""
+        if not isinstance(link, dict) or not isinstance(link.get("uri"), str) or not link["uri"]:
+            self.problems.append(ImportProblem(
+                f"{path}.{name}", f"expected a link object with a uri, got {describe(link)}"
+            ))
+            return ""
+        for key in ("title", "identifier"):
+            if key in link:
+                self.text(link, key, f"{path}.{name}")
+        return self.text(link, "uri", f"{path}.{name}")
+
+    def text_list(self, raw: dict[str, Any], name: str, path: str) -> list[str]:
+        value = raw.get(name)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.problems.append(
+                ImportProblem(f"{path}.{name}", f"expected a list of text, got {describe(value)}")
+            )
+            return []
+        texts = []
+        for position, entry in enumerate(value):
+            if not isinstance(entry, str):
+                self.problems.append(
+                    ImportProblem(f"{path}.{name}[{position}]", f"expected text, got {describe(entry)}")
+                )
+            elif self.writable(entry, f"{path}.{name}[{position}]"):
+                texts.append(entry)
+        return texts
+
+    def writable(self, value: str, path: str) -> bool:
+        bad = UNWRITABLE_TEXT.search(value)
+        if bad is None:
+            return True
+        code = ord(bad.group())
+        kind = "a NUL character" if code == 0 else f"a lone surrogate (U+{code:04X}), which is not text"
+        self.problems.append(ImportProblem(path, f"contains {kind}; remove it"))
+        return False
 
     def reference(
         self, raw: dict[str, Any], name: str, path: str, expected: str, target: str, holder: str
@@ -443,6 +562,8 @@ class _CaseReader:
             return ""
         if not isinstance(value, str):
             self.problems.append(ImportProblem(f"{path}.{name}", f"expected text, got {describe(value)}"))
+            return ""
+        if not self.writable(value, f"{path}.{name}"):
             return ""
         return value
 
@@ -470,9 +591,13 @@ def _not_an_object(path: str, wanted: str, value: object) -> ImportProblem:
     return ImportProblem(path, f"expected {wanted}, got {describe(value)}")
 
 
-def _locate(problem: Problem, base: str) -> ImportProblem:
+def _locate(problem: Problem, base: str, reader: _CaseReader) -> ImportProblem:
     """Turn a validation path such as ('criteria', 2, 'levels', 1, 'min_points') into a JSON path."""
     path = problem.path
+    if path and path[-1] == "identifier" and path[:-1] in reader.identifier_paths:
+        return ImportProblem(reader.identifier_paths[path[:-1]], problem.message)
+    if path and path[-1] == "min_points" and path[:-1] in reader.min_score_paths:
+        return ImportProblem(reader.min_score_paths[path[:-1]], problem.message)
     location = base
     keys = RUBRIC_KEYS
     index = 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import uuid
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -54,13 +55,13 @@ def test_export_uses_case_names_and_stable_uuids() -> None:
     document = exported()
     criterion = document["CFRubricCriteria"][0]
     level = criterion["CFRubricCriterionLevels"][1]
-    assert document["uri"] == f"{BASE_URI}/CFRubrics/{document['identifier']}"
+    assert document["uri"] == f"urn:uuid:{document['identifier']}"
     assert document["lastChangeDateTime"] == "2026-11-30T12:00:00+00:00"
     assert (criterion["category"], criterion["weight"], criterion["position"]) == ("Listening", 1, 1)
     assert criterion["rubricId"] == document["identifier"]
     assert criterion["CFItemURI"] == {
         "title": "COACH.1",
-        "identifier": "c1",
+        "identifier": str(uuid.uuid5(uuid.NAMESPACE_URL, "https://case.example/CFItems/c1")),
         "uri": "https://case.example/CFItems/c1",
     }
     assert (level["quality"], level["score"], level["rubricCriterionId"]) == (
@@ -74,7 +75,7 @@ def test_export_uses_case_names_and_stable_uuids() -> None:
 
 def test_a_range_keeps_its_bottom_in_the_extension() -> None:
     level = exported()["CFRubricCriteria"][2]["CFRubricCriterionLevels"][1]
-    assert (level["score"], level["extensions"]["cadre"]["minScore"]) == (2.5, 1.5)
+    assert (level["score"], level["extensions"][0]["cadre"]["minScore"]) == (2.5, 1.5)
 
 
 def test_foreign_file_without_extensions_imports_sensibly() -> None:
@@ -194,9 +195,9 @@ ERROR_CASES = [
     ),
     (
         "min above max",
-        mutated(lambda d: lvl(d, 2, 1)["extensions"]["cadre"].update(minScore=3)),
+        mutated(lambda d: lvl(d, 2, 1)["extensions"][0]["cadre"].update(minScore=3)),
         [
-            "$.CFRubricCriteria[2].CFRubricCriterionLevels[1].extensions.cadre.minScore: "
+            "$.CFRubricCriteria[2].CFRubricCriterionLevels[1].extensions[0].cadre.minScore: "
             "criterion 3 'Coaching conversation', level 2 'Developing': min 3 is above max 2.5"
         ],
     ),
