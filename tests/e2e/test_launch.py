@@ -38,7 +38,8 @@ from tests.e2e.checks import (
     stored_rows,
     texts_by_testid,
 )
-from tests.fixtures.platform import LaunchResult, PlatformFactory, RunningPlatform, parse_forms, submit_form
+from tests.fixtures.html_pages import parse_forms
+from tests.fixtures.platform import LaunchResult, PlatformFactory, RunningPlatform, submit_form
 
 pytestmark = pytest.mark.e2e
 

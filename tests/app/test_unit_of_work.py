@@ -1,0 +1,151 @@
+"""The unit of work: one commit (or rollback) per request and per CLI command, and after-commit callbacks
+that run only once the commit succeeded. Run in-process, inside the test's rolled-back transaction: the
+request's commit releases a SAVEPOINT, which is what the callbacks must follow."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import click
+import pytest
+from flask import Flask, abort
+from sqlalchemy import Connection, Engine, select
+from sqlalchemy.orm import Session
+
+from lti_tool import create_app
+from lti_tool.db import after_commit, get_session, rollback_only, session_scope
+from lti_tool.models import Platform
+from tests.fixtures.database import rolled_back_sessions
+from tests.fixtures.live_server import IN_PROCESS_URL, settings_for_tests
+
+
+class Failure(Exception):
+    """Raised by a view or command after it wrote, to check nothing is kept."""
+
+
+ran: list[str] = []
+"""Callbacks that ran, by the issuer of the platform their request stored."""
+
+
+def store_platform(session: Session, issuer: str) -> None:
+    session.add(Platform(name="P", issuer=issuer, client_id="c", auth_login_url="https://x/a",
+                         auth_token_url="https://x/t", key_set_url="https://x/k"))
+    session.flush()
+    after_commit(session, lambda: ran.append(issuer))
+
+
+def build_app(database_url: str) -> Flask:
+    app = create_app(settings_for_tests(database_url, IN_PROCESS_URL))
+    app.config["TESTING"] = True
+
+    @app.get("/store/<int:status>")
+    def store(status: int) -> tuple[str, int]:
+        store_platform(get_session(), f"https://status-{status}.example")
+        return "stored", status
+
+    @app.get("/store-then-fail")
+    def store_then_fail() -> str:
+        store_platform(get_session(), "https://raised.example")
+        raise Failure
+
+    @app.get("/store-then-abort")
+    def store_then_abort() -> str:
+        store_platform(get_session(), "https://aborted.example")
+        abort(409)
+
+    @app.get("/preview")
+    def preview() -> str:
+        store_platform(get_session(), "https://preview.example")
+        rollback_only()
+        return "previewed"
+
+    @app.cli.command("store-platform")
+    @click.option("--fail", is_flag=True)
+    def store_command(fail: bool) -> None:
+        with session_scope(app) as session:
+            store_platform(session, "https://cli.example")
+            if fail:
+                raise click.ClickException("the command failed after writing")
+
+    return app
+
+
+@pytest.fixture(scope="module")
+def app_of_module(migrated_engine: Engine, database_url: str) -> Flask:
+    return build_app(database_url)
+
+
+@pytest.fixture
+def uow_app(app_of_module: Flask, db_connection: Connection) -> Iterator[Flask]:
+    app_of_module.extensions["cadre.sessionmaker"] = rolled_back_sessions(db_connection)
+    ran.clear()
+    yield app_of_module
+    ran.clear()
+
+
+def stored_issuers(db: Session) -> list[str]:
+    return list(db.scalars(select(Platform.issuer).order_by(Platform.issuer)))
+
+
+def test_a_successful_request_commits_then_runs_its_callbacks(uow_app: Flask, db: Session) -> None:
+    response = uow_app.test_client().get("/store/200")
+    assert response.status_code == 200
+    assert stored_issuers(db) == ["https://status-200.example"]
+    assert ran == ["https://status-200.example"]
+
+
+def test_a_redirect_commits_too(uow_app: Flask, db: Session) -> None:
+    assert uow_app.test_client().get("/store/303").status_code == 303
+    assert stored_issuers(db) == ["https://status-303.example"]
+    assert ran == ["https://status-303.example"]
+
+
+@pytest.mark.parametrize("status", [400, 404, 500])
+def test_an_error_answer_rolls_back_and_runs_no_callback(uow_app: Flask, db: Session, status: int) -> None:
+    assert uow_app.test_client().get(f"/store/{status}").status_code == status
+    assert stored_issuers(db) == []
+    assert ran == []
+
+
+def test_an_aborted_request_rolls_back(uow_app: Flask, db: Session) -> None:
+    assert uow_app.test_client().get("/store-then-abort").status_code == 409
+    assert stored_issuers(db) == [] and ran == []
+
+
+def test_an_exception_in_the_view_rolls_back(uow_app: Flask, db: Session) -> None:
+    with pytest.raises(Failure):  # TESTING propagates it; the teardown still closes the session
+        uow_app.test_client().get("/store-then-fail")
+    assert stored_issuers(db) == [] and ran == []
+
+
+def test_rollback_only_stores_nothing_whatever_the_status(uow_app: Flask, db: Session) -> None:
+    response = uow_app.test_client().get("/preview")
+    assert response.status_code == 200 and response.text == "previewed"
+    assert stored_issuers(db) == [] and ran == []
+
+
+def test_each_request_is_its_own_unit_of_work(uow_app: Flask, db: Session) -> None:
+    client = uow_app.test_client()
+    client.get("/store/201")
+    client.get("/store/400")
+    assert stored_issuers(db) == ["https://status-201.example"]
+    assert ran == ["https://status-201.example"]
+
+
+def test_a_cli_command_commits_once_it_succeeds(uow_app: Flask, db: Session) -> None:
+    result = uow_app.test_cli_runner().invoke(args=["store-platform"])
+    assert result.exit_code == 0, result.output
+    assert stored_issuers(db) == ["https://cli.example"]
+    assert ran == ["https://cli.example"]
+
+
+def test_a_failing_cli_command_stores_nothing(uow_app: Flask, db: Session) -> None:
+    result = uow_app.test_cli_runner().invoke(args=["store-platform", "--fail"])
+    assert result.exit_code == 1 and "the command failed after writing" in result.output
+    assert stored_issuers(db) == [] and ran == []
+
+
+def test_the_test_transaction_leaves_nothing_behind(migrated_engine: Engine) -> None:
+    """Runs after the tests above (file order): their commits were SAVEPOINTs, all rolled back."""
+    with Session(migrated_engine) as fresh:
+        assert stored_issuers(fresh) == []
