@@ -21,8 +21,9 @@ browser:
 demo: $(STAMP)
 	$(BIN)/cadre demo
 
+# One worker per core, each with its own databases and live servers (tests/fixtures/database.py).
 test: $(STAMP) browser
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto
 
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench

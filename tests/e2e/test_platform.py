@@ -61,7 +61,7 @@ def tool_key() -> PlatformKey:
 
 
 @pytest.fixture
-def lms(platform_key: PlatformKey, tool_key: PlatformKey) -> LtiPlatform:
+def demo_lms(platform_key: PlatformKey, tool_key: PlatformKey) -> LtiPlatform:
     platform = LtiPlatform(ISSUER, client_id="cadre-client", deployment_id="dep-1", tool=TOOL,
                            key=platform_key)
     platform.use_tool_jwks_fetcher(lambda url: {"keys": [tool_key.public_jwk()]})
@@ -85,22 +85,22 @@ def authorize_params(platform: LtiPlatform, hint: str, sub: str, **overrides: st
     return params
 
 
-def test_jwks_publishes_the_public_key_with_kid_and_no_private_part(lms: LtiPlatform) -> None:
-    (key,) = lms.jwks()["keys"]
-    assert key["kid"] == lms.key.kid
+def test_jwks_publishes_the_public_key_with_kid_and_no_private_part(demo_lms: LtiPlatform) -> None:
+    (key,) = demo_lms.jwks()["keys"]
+    assert key["kid"] == demo_lms.key.kid
     assert key["alg"] == "RS256" and key["use"] == "sig" and key["kty"] == "RSA"
     assert "d" not in key and "p" not in key
 
 
-def test_resource_link_id_token_carries_every_lti_claim(lms: LtiPlatform) -> None:
-    learner = lms.course.first_with_role("learner")
-    request = lms.prepare_launch(learner)
-    token = lms.build_id_token(request, nonce="n-1")
+def test_resource_link_id_token_carries_every_lti_claim(demo_lms: LtiPlatform) -> None:
+    learner = demo_lms.course.first_with_role("learner")
+    request = demo_lms.prepare_launch(learner)
+    token = demo_lms.build_id_token(request, nonce="n-1")
 
     header, _ = unverified_parts(token)
-    claims = verify_with_jwks(token, lms)
+    claims = verify_with_jwks(token, demo_lms)
 
-    assert header == {"alg": "RS256", "typ": "JWT", "kid": lms.key.kid}
+    assert header == {"alg": "RS256", "typ": "JWT", "kid": demo_lms.key.kid}
     assert claims["iss"] == ISSUER and claims["aud"] == "cadre-client" and claims["azp"] == "cadre-client"
     assert claims["sub"] == learner.sub and claims["nonce"] == "n-1"
     assert 0 < claims["exp"] - claims["iat"] <= 300 and abs(claims["iat"] - time.time()) < 5
@@ -109,14 +109,14 @@ def test_resource_link_id_token_carries_every_lti_claim(lms: LtiPlatform) -> Non
     assert claims[CLAIM_VERSION] == "1.3.0"
     assert claims[CLAIM_DEPLOYMENT_ID] == "dep-1"
     assert claims[CLAIM_TARGET_LINK_URI] == TOOL.launch_url
-    assert claims[CLAIM_RESOURCE_LINK]["id"] == lms.course.activities[0].resource_link_id
+    assert claims[CLAIM_RESOURCE_LINK]["id"] == demo_lms.course.activities[0].resource_link_id
     assert claims[CLAIM_ROLES] == [ROLE_LEARNER]
     assert claims[CLAIM_CONTEXT] == {
-        "id": lms.course.context_id, "label": lms.course.label, "title": lms.course.title,
+        "id": demo_lms.course.context_id, "label": demo_lms.course.label, "title": demo_lms.course.title,
         "type": ["http://purl.imsglobal.org/vocab/lis/v2/course#CourseOffering"],
     }
     assert claims[CLAIM_TOOL_PLATFORM]["product_family_code"] == "cadre-demo"
-    assert claims[CLAIM_TOOL_PLATFORM]["guid"] == lms.guid
+    assert claims[CLAIM_TOOL_PLATFORM]["guid"] == demo_lms.guid
     assert claims[CLAIM_LAUNCH_PRESENTATION]["document_target"] == "iframe"
     assert claims[CLAIM_LIS]["person_sourcedid"] == f"sis:{learner.sub}"
     assert claims[CLAIM_CUSTOM] == {"activity": "practice_call"}
@@ -125,23 +125,23 @@ def test_resource_link_id_token_carries_every_lti_claim(lms: LtiPlatform) -> Non
     assert CLAIM_ROLE_SCOPE_MENTOR not in claims and CLAIM_DEEP_LINKING_SETTINGS not in claims
 
 
-def test_personal_claims_only_when_the_user_has_them(lms: LtiPlatform) -> None:
+def test_personal_claims_only_when_the_user_has_them(demo_lms: LtiPlatform) -> None:
     anonymous = LmsUser(sub="anon-1", role="learner")
-    claims = lms.build_claims(lms.prepare_launch(anonymous), nonce="n")
+    claims = demo_lms.build_claims(demo_lms.prepare_launch(anonymous), nonce="n")
     assert not {"name", "given_name", "family_name", "email"} & claims.keys()
 
 
-def test_mentor_launch_lists_the_learners_in_role_scope_mentor(lms: LtiPlatform) -> None:
-    manager = lms.course.first_with_role("manager")
-    claims = lms.build_claims(lms.prepare_launch(manager), nonce="n")
+def test_mentor_launch_lists_the_learners_in_role_scope_mentor(demo_lms: LtiPlatform) -> None:
+    manager = demo_lms.course.first_with_role("manager")
+    claims = demo_lms.build_claims(demo_lms.prepare_launch(manager), nonce="n")
     assert claims[CLAIM_ROLES] == [ROLE_MENTOR]
     assert claims[CLAIM_ROLE_SCOPE_MENTOR] == list(manager.mentees) and len(manager.mentees) == 2
 
 
-def test_deep_linking_request_carries_settings_and_no_resource_link(lms: LtiPlatform) -> None:
-    designer = lms.course.first_with_role("designer")
-    request = lms.prepare_launch(designer, message_type=DEEP_LINKING_REQUEST)
-    claims = lms.build_claims(request, nonce="n")
+def test_deep_linking_request_carries_settings_and_no_resource_link(demo_lms: LtiPlatform) -> None:
+    designer = demo_lms.course.first_with_role("designer")
+    request = demo_lms.prepare_launch(designer, message_type=DEEP_LINKING_REQUEST)
+    claims = demo_lms.build_claims(request, nonce="n")
     settings = claims[CLAIM_DEEP_LINKING_SETTINGS]
     assert claims[CLAIM_MESSAGE_TYPE] == DEEP_LINKING_REQUEST
     assert CLAIM_RESOURCE_LINK not in claims
@@ -161,50 +161,51 @@ def test_moodle_profile_uses_family_code_and_has_no_mentor(platform_key: Platfor
         moodle.lis_roles("manager")
 
 
-def test_overrides_and_omissions_accept_short_names_and_paths(lms: LtiPlatform) -> None:
-    request = lms.prepare_launch(
-        lms.course.first_with_role("learner"),
+def test_overrides_and_omissions_accept_short_names_and_paths(demo_lms: LtiPlatform) -> None:
+    request = demo_lms.prepare_launch(
+        demo_lms.course.first_with_role("learner"),
         claims={"version": "1.1", "exp": 1},
         omit=["deployment_id", "sub", ("resource_link", "id")],
     )
-    claims = lms.build_claims(request, nonce="n")
+    claims = demo_lms.build_claims(request, nonce="n")
     assert claims[CLAIM_VERSION] == "1.1" and claims["exp"] == 1
     assert CLAIM_DEPLOYMENT_ID not in claims and "sub" not in claims
     assert "id" not in claims[CLAIM_RESOURCE_LINK] and "title" in claims[CLAIM_RESOURCE_LINK]
 
 
-def test_damaged_signatures_do_not_verify(lms: LtiPlatform, tool_key: PlatformKey) -> None:
-    claims = lms.build_claims(lms.prepare_launch(lms.course.first_with_role("learner")), nonce="n")
+def test_damaged_signatures_do_not_verify(demo_lms: LtiPlatform, tool_key: PlatformKey) -> None:
+    learner = demo_lms.course.first_with_role("learner")
+    claims = demo_lms.build_claims(demo_lms.prepare_launch(learner), nonce="n")
     keys = jwk.JWKSet()
-    keys.import_keyset(json.dumps(lms.jwks()))
+    keys.import_keyset(json.dumps(demo_lms.jwks()))
 
-    no_kid = lms.sign(claims, kid=None)
+    no_kid = demo_lms.sign(claims, kid=None)
     assert "kid" not in unverified_parts(no_kid)[0]
 
-    unknown_kid = lms.sign(claims, kid="nobody-knows-me")
+    unknown_kid = demo_lms.sign(claims, kid="nobody-knows-me")
     assert unverified_parts(unknown_kid)[0]["kid"] == "nobody-knows-me"
     assert keys.get_key("nobody-knows-me") is None
 
-    published = keys.get_key(lms.key.kid)
-    wrong_key = lms.sign(claims, key=tool_key)
-    assert unverified_parts(wrong_key)[0]["kid"] == lms.key.kid
+    published = keys.get_key(demo_lms.key.kid)
+    wrong_key = demo_lms.sign(claims, key=tool_key)
+    assert unverified_parts(wrong_key)[0]["kid"] == demo_lms.key.kid
     with pytest.raises(jws.InvalidJWSSignature):
         jwt.JWT(jwt=wrong_key, key=published, algs=["RS256"])
 
-    tampered = tamper_payload(lms.sign(claims))
+    tampered = tamper_payload(demo_lms.sign(claims))
     assert unverified_parts(tampered)[1]["sub"].endswith("-tampered")
     with pytest.raises(jws.InvalidJWSSignature):
         jwt.JWT(jwt=tampered, key=published, algs=["RS256"])
-    assert verify_with_jwks(lms.sign(claims), lms)["sub"] == claims["sub"]
+    assert verify_with_jwks(demo_lms.sign(claims), demo_lms)["sub"] == claims["sub"]
 
 
-def test_authorize_issues_a_token_for_the_pending_launch(lms: LtiPlatform) -> None:
-    learner = lms.course.first_with_role("learner")
-    request = lms.prepare_launch(learner)
-    issued = lms.authorize(authorize_params(lms, request.message_hint, learner.sub))
-    claims = verify_with_jwks(issued.id_token, lms)
+def test_authorize_issues_a_token_for_the_pending_launch(demo_lms: LtiPlatform) -> None:
+    learner = demo_lms.course.first_with_role("learner")
+    request = demo_lms.prepare_launch(learner)
+    issued = demo_lms.authorize(authorize_params(demo_lms, request.message_hint, learner.sub))
+    claims = verify_with_jwks(issued.id_token, demo_lms)
     assert claims["nonce"] == "nonce-456" and issued.state == "state-123"
-    assert issued.redirect_uri == TOOL.launch_url and lms.issued == [issued]
+    assert issued.redirect_uri == TOOL.launch_url and demo_lms.issued == [issued]
 
 
 @pytest.mark.parametrize(
@@ -221,35 +222,40 @@ def test_authorize_issues_a_token_for_the_pending_launch(lms: LtiPlatform) -> No
         ({"lti_message_hint": "forged"}, "Unknown or missing lti_message_hint"),
     ],
 )
-def test_authorize_refuses_bad_requests(lms: LtiPlatform, override: dict[str, str], message: str) -> None:
-    learner = lms.course.first_with_role("learner")
-    request = lms.prepare_launch(learner)
+def test_authorize_refuses_bad_requests(
+    demo_lms: LtiPlatform, override: dict[str, str], message: str
+) -> None:
+    learner = demo_lms.course.first_with_role("learner")
+    request = demo_lms.prepare_launch(learner)
     with pytest.raises(PlatformError) as refused:
-        lms.authorize(authorize_params(lms, request.message_hint, learner.sub, **override))
+        demo_lms.authorize(authorize_params(demo_lms, request.message_hint, learner.sub, **override))
     assert message in refused.value.message
-    assert refused.value.status == 400 and lms.issued == []
+    assert refused.value.status == 400 and demo_lms.issued == []
 
 
-def test_auth_endpoint_answers_with_an_auto_submitting_form(lms: LtiPlatform) -> None:
-    learner = lms.course.first_with_role("learner")
-    request = lms.prepare_launch(learner)
-    client = create_platform_app(lms).test_client()
+def test_auth_endpoint_answers_with_an_auto_submitting_form(demo_lms: LtiPlatform) -> None:
+    learner = demo_lms.course.first_with_role("learner")
+    request = demo_lms.prepare_launch(learner)
+    client = create_platform_app(demo_lms).test_client()
 
-    response = client.post("/auth", data=authorize_params(lms, request.message_hint, learner.sub))
-    refused = client.get("/auth", query_string=authorize_params(lms, request.message_hint, learner.sub,
+    response = client.post("/auth", data=authorize_params(demo_lms, request.message_hint, learner.sub))
+    refused = client.get("/auth", query_string=authorize_params(demo_lms, request.message_hint, learner.sub,
                                                                 response_type="code"))
 
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert f'action="{TOOL.launch_url}"' in html and 'name="state" value="state-123"' in html
-    assert f'name="id_token" value="{lms.issued[0].id_token}"' in html and ".submit()" in html
+    assert f'name="id_token" value="{demo_lms.issued[0].id_token}"' in html and ".submit()" in html
     assert refused.status_code == 400 and "response_type must be id_token." in refused.get_data(as_text=True)
 
 
-def deep_link_response(lms: LtiPlatform, tool_key: PlatformKey, data: str | None, **overrides: Any) -> str:
+def deep_link_response(
+    demo_lms: LtiPlatform, tool_key: PlatformKey, data: str | None, **overrides: Any
+) -> str:
     now = int(time.time())
     claims: dict[str, Any] = {
-        "iss": lms.client_id, "aud": [lms.issuer], "iat": now, "exp": now + 60, "nonce": f"tool-nonce-{now}",
+        "iss": demo_lms.client_id, "aud": [demo_lms.issuer], "iat": now, "exp": now + 60,
+        "nonce": f"tool-nonce-{now}",
         CLAIM_MESSAGE_TYPE: DEEP_LINKING_RESPONSE, CLAIM_VERSION: "1.3.0", CLAIM_DEPLOYMENT_ID: "dep-1",
         CLAIM_DL_DATA: data,
         CLAIM_CONTENT_ITEMS: [{"type": "ltiResourceLink", "title": "Peer review", "url": TOOL.launch_url}],
@@ -258,17 +264,18 @@ def deep_link_response(lms: LtiPlatform, tool_key: PlatformKey, data: str | None
     return sign_jwt(claims, tool_key)
 
 
-def test_deep_link_return_is_verified_and_adds_the_link(lms: LtiPlatform, tool_key: PlatformKey) -> None:
-    request = lms.prepare_launch(lms.course.first_with_role("designer"), message_type=DEEP_LINKING_REQUEST)
-    client = create_platform_app(lms).test_client()
+def test_deep_link_return_is_verified_and_adds_the_link(demo_lms: LtiPlatform, tool_key: PlatformKey) -> None:
+    designer = demo_lms.course.first_with_role("designer")
+    request = demo_lms.prepare_launch(designer, message_type=DEEP_LINKING_REQUEST)
+    client = create_platform_app(demo_lms).test_client()
 
-    response = client.post("/deep-link-return", data={"JWT": deep_link_response(lms, tool_key,
+    response = client.post("/deep-link-return", data={"JWT": deep_link_response(demo_lms, tool_key,
                                                                                  request.deep_link_data)})
 
     assert response.status_code == 200
     assert "Activity added: Peer review" in response.get_data(as_text=True)
-    assert lms.deep_link_returns[0].content_items[0]["title"] == "Peer review"
-    assert lms.course.activities[-1].title == "Peer review"
+    assert demo_lms.deep_link_returns[0].content_items[0]["title"] == "Peer review"
+    assert demo_lms.course.activities[-1].title == "Peer review"
 
 
 @pytest.mark.parametrize(
@@ -284,55 +291,60 @@ def test_deep_link_return_is_verified_and_adds_the_link(lms: LtiPlatform, tool_k
     ],
 )
 def test_deep_link_return_refuses_bad_responses(
-    lms: LtiPlatform, tool_key: PlatformKey, overrides: dict[str, Any], message: str
+    demo_lms: LtiPlatform, tool_key: PlatformKey, overrides: dict[str, Any], message: str
 ) -> None:
-    request = lms.prepare_launch(lms.course.first_with_role("designer"), message_type=DEEP_LINKING_REQUEST)
+    designer = demo_lms.course.first_with_role("designer")
+    request = demo_lms.prepare_launch(designer, message_type=DEEP_LINKING_REQUEST)
     with pytest.raises(PlatformError) as refused:
-        lms.verify_deep_link_response(deep_link_response(lms, tool_key, request.deep_link_data, **overrides))
+        demo_lms.verify_deep_link_response(
+            deep_link_response(demo_lms, tool_key, request.deep_link_data, **overrides)
+        )
     assert message in refused.value.message
-    assert lms.deep_link_returns == []
+    assert demo_lms.deep_link_returns == []
 
 
 def test_deep_link_return_refuses_a_replay_and_a_foreign_signature(
-    lms: LtiPlatform, tool_key: PlatformKey, platform_key: PlatformKey
+    demo_lms: LtiPlatform, tool_key: PlatformKey, platform_key: PlatformKey
 ) -> None:
-    request = lms.prepare_launch(lms.course.first_with_role("designer"), message_type=DEEP_LINKING_REQUEST)
-    token = deep_link_response(lms, tool_key, request.deep_link_data)
-    lms.verify_deep_link_response(token)
+    designer = demo_lms.course.first_with_role("designer")
+    request = demo_lms.prepare_launch(designer, message_type=DEEP_LINKING_REQUEST)
+    token = deep_link_response(demo_lms, tool_key, request.deep_link_data)
+    demo_lms.verify_deep_link_response(token)
     with pytest.raises(PlatformError, match="nonce reused"):
-        lms.verify_deep_link_response(token)
+        demo_lms.verify_deep_link_response(token)
     forged = sign_jwt(unverified_parts(token)[1], platform_key, kid="tool-key")
     with pytest.raises(PlatformError, match="does not verify"):
-        lms.verify_deep_link_response(forged)
+        demo_lms.verify_deep_link_response(forged)
 
 
-def client_assertion(lms: LtiPlatform, key: PlatformKey, **overrides: Any) -> str:
+def client_assertion(demo_lms: LtiPlatform, key: PlatformKey, **overrides: Any) -> str:
     now = int(time.time())
-    claims = {"iss": lms.client_id, "sub": lms.client_id, "aud": lms.auth_token_url, "iat": now,
+    claims = {"iss": demo_lms.client_id, "sub": demo_lms.client_id, "aud": demo_lms.auth_token_url,
+              "iat": now,
               "exp": now + 60, "jti": f"jti-{time.monotonic_ns()}"}
     claims.update(overrides)
     return sign_jwt(claims, key)
 
 
 def test_token_endpoint_grants_client_credentials_and_guards_the_services(
-    lms: LtiPlatform, tool_key: PlatformKey
+    demo_lms: LtiPlatform, tool_key: PlatformKey
 ) -> None:
-    client = create_platform_app(lms).test_client()
+    client = create_platform_app(demo_lms).test_client()
     scope = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
     form = {"grant_type": "client_credentials", "client_assertion_type": CLIENT_ASSERTION_TYPE,
-            "client_assertion": client_assertion(lms, tool_key), "scope": scope}
+            "client_assertion": client_assertion(demo_lms, tool_key), "scope": scope}
 
     granted = client.post("/token", data=form)
     replayed = client.post("/token", data=form)
     token = granted.get_json()["access_token"]
-    members = client.get(f"/api/contexts/{lms.course.context_id}/memberships",
+    members = client.get(f"/api/contexts/{demo_lms.course.context_id}/memberships",
                          headers={"Authorization": f"Bearer {token}"})
-    anonymous = client.get(f"/api/contexts/{lms.course.context_id}/memberships")
+    anonymous = client.get(f"/api/contexts/{demo_lms.course.context_id}/memberships")
 
     assert granted.status_code == 200 and granted.get_json()["token_type"] == "Bearer"
     assert replayed.status_code == 401 and "jti reused" in replayed.get_json()["error_description"]
     assert members.status_code == 200
-    assert {m["user_id"] for m in members.get_json()["members"]} == {p.sub for p in lms.course.people}
+    assert {m["user_id"] for m in members.get_json()["members"]} == {p.sub for p in demo_lms.course.people}
     assert anonymous.status_code == 401
 
 
@@ -346,21 +358,21 @@ def test_token_endpoint_grants_client_credentials_and_guards_the_services(
     ],
 )
 def test_token_endpoint_refuses_bad_assertions(
-    lms: LtiPlatform, tool_key: PlatformKey, overrides: dict[str, Any], description: str
+    demo_lms: LtiPlatform, tool_key: PlatformKey, overrides: dict[str, Any], description: str
 ) -> None:
-    client = create_platform_app(lms).test_client()
+    client = create_platform_app(demo_lms).test_client()
     response = client.post("/token", data={
         "grant_type": "client_credentials", "client_assertion_type": CLIENT_ASSERTION_TYPE,
-        "client_assertion": client_assertion(lms, tool_key, **overrides), "scope": "x",
+        "client_assertion": client_assertion(demo_lms, tool_key, **overrides), "scope": "x",
     })
     assert response.status_code == 401
     assert response.get_json() == {"error": "invalid_client", "error_description": description}
 
 
-def test_demo_lms_offers_platform_storage_to_the_tool_frame(lms: LtiPlatform) -> None:
-    learner = lms.course.first_with_role("learner")
-    activity = lms.course.activities[0].resource_link_id
-    client = create_platform_app(lms).test_client()
+def test_demo_lms_offers_platform_storage_to_the_tool_frame(demo_lms: LtiPlatform) -> None:
+    learner = demo_lms.course.first_with_role("learner")
+    activity = demo_lms.course.activities[0].resource_link_id
+    client = create_platform_app(demo_lms).test_client()
 
     frame = client.get("/launch", query_string={"user": learner.sub, "activity": activity})
     page = frame.get_data(as_text=True)
@@ -373,10 +385,10 @@ def test_demo_lms_offers_platform_storage_to_the_tool_frame(lms: LtiPlatform) ->
     assert '<input type="hidden" name="lti_storage_target" value="_parent">' in initiation
 
     # the httpx flows and a platform configured without it send no storage target and answer nothing
-    request = lms.prepare_launch(learner)
-    assert "lti_storage_target" not in lms.login_initiation(request)[1]
-    assert lms.login_initiation(request, storage_target="_parent")[1]["lti_storage_target"] == "_parent"
-    plain = create_platform_app(lms, storage_target=None, storage_responder=False).test_client()
+    request = demo_lms.prepare_launch(learner)
+    assert "lti_storage_target" not in demo_lms.login_initiation(request)[1]
+    assert demo_lms.login_initiation(request, storage_target="_parent")[1]["lti_storage_target"] == "_parent"
+    plain = create_platform_app(demo_lms, storage_target=None, storage_responder=False).test_client()
     frame = plain.get("/launch", query_string={"user": learner.sub, "activity": activity})
     assert "toolOrigin" not in frame.get_data(as_text=True)
     start = frame.get_data(as_text=True).split('src="', 2)[1].split('"')[0].replace("&amp;", "&")

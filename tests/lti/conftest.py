@@ -204,7 +204,7 @@ class FakePlatform:
 
 
 @pytest.fixture
-def lms(app: Flask, jwks_server: JwksServer, platform_key: SigningKey) -> FakePlatform:
+def in_process_lms(app: Flask, jwks_server: JwksServer, platform_key: SigningKey) -> FakePlatform:
     jwks_server.published = [platform_key.public_jwk]
     jwks_server.hits = 0
     platform = FakePlatform(app=app, key=platform_key, jwks=jwks_server)

@@ -60,9 +60,9 @@ def assert_iframe_cookie(response: Any, name: str) -> None:
     assert "SameSite=None" in header
 
 
-def test_valid_launch_records_everything_and_lands_home(app: Flask, lms: FakePlatform) -> None:
+def test_valid_launch_records_everything_and_lands_home(app: Flask, in_process_lms: FakePlatform) -> None:
     client = app.test_client()
-    response = lms.launch_as(client)
+    response = in_process_lms.launch_as(client)
     assert response.status_code == 303
     assert response.headers["Location"].startswith("/home?lt=")
     assert_iframe_cookie(response, "cadre_session")
@@ -88,9 +88,9 @@ def test_valid_launch_records_everything_and_lands_home(app: Flask, lms: FakePla
         assert session.scalar(select(func.count()).select_from(Nonce)) == 0
 
 
-def test_login_by_get_and_the_state_cookie_flags(app: Flask, lms: FakePlatform) -> None:
+def test_login_by_get_and_the_state_cookie_flags(app: Flask, in_process_lms: FakePlatform) -> None:
     client = app.test_client()
-    response, params = lms.login(client, method="GET")
+    response, params = in_process_lms.login(client, method="GET")
     assert response.status_code == 302
     assert params["client_id"] == CLIENT_ID and params["redirect_uri"].endswith("/lti/launch")
     assert params["login_hint"] == "hint-1" and params["lti_message_hint"] == "msg-1"
@@ -98,15 +98,15 @@ def test_login_by_get_and_the_state_cookie_flags(app: Flask, lms: FakePlatform) 
 
 
 def test_replayed_launch_is_rejected_and_stores_nothing_more(
-    app: Flask, lms: FakePlatform, lti_log: list[logging.LogRecord]
+    app: Flask, in_process_lms: FakePlatform, lti_log: list[logging.LogRecord]
 ) -> None:
     client = app.test_client()
-    _, params = lms.login(client)
-    token = lms.key.sign(lms.claims(params["nonce"]))
-    assert lms.launch(client, state=params["state"], token=token).status_code == 303
+    _, params = in_process_lms.login(client)
+    token = in_process_lms.key.sign(in_process_lms.claims(params["nonce"]))
+    assert in_process_lms.launch(client, state=params["state"], token=token).status_code == 303
     before = counts(app)
 
-    replay = lms.launch(client, state=params["state"], token=token)
+    replay = in_process_lms.launch(client, state=params["state"], token=token)
     assert_rejected(replay, "nonce_used")
     assert "This launch was already used." in replay.get_data(as_text=True)
     assert counts(app) == before
@@ -151,16 +151,16 @@ EMPTY = {"User": 0, "Context": 0, "Membership": 0, "ResourceLink": 0, "Launch": 
 )
 def test_invalid_claims_are_rejected_with_their_message(
     app: Flask,
-    lms: FakePlatform,
+    in_process_lms: FakePlatform,
     lti_log: list[logging.LogRecord],
     claims: dict[str, Any],
     reason: str,
     details: dict[str, Any],
 ) -> None:
     client = app.test_client()
-    _, params = lms.login(client)
-    token = lms.key.sign({**lms.claims(params["nonce"]), **claims})
-    response = lms.launch(client, state=params["state"], token=token)
+    _, params = in_process_lms.login(client)
+    token = in_process_lms.key.sign({**in_process_lms.claims(params["nonce"]), **claims})
+    response = in_process_lms.launch(client, state=params["state"], token=token)
     assert_rejected(response, reason, **details)
     assert [record.fields["reason"] for record in lti_log] == [reason]  # type: ignore[attr-defined]
 
@@ -176,58 +176,72 @@ def test_invalid_claims_are_rejected_with_their_message(
         "https://purl.imsglobal.org/spec/lti/claim/resource_link",
     ],
 )
-def test_missing_required_claims_are_400(app: Flask, lms: FakePlatform, claim: str) -> None:
+def test_missing_required_claims_are_400(app: Flask, in_process_lms: FakePlatform, claim: str) -> None:
     client = app.test_client()
-    _, params = lms.login(client)
-    claims = lms.claims(params["nonce"])
+    _, params = in_process_lms.login(client)
+    claims = in_process_lms.claims(params["nonce"])
     del claims[claim]
-    response = lms.launch(client, state=params["state"], token=lms.key.sign(claims))
+    response = in_process_lms.launch(client, state=params["state"], token=in_process_lms.key.sign(claims))
     assert response.status_code == 400
     assert "The id_token has no" in response.get_data(as_text=True)
     assert counts(app) == EMPTY
 
 
-def test_signature_failures_are_401(app: Flask, lms: FakePlatform) -> None:
+def test_signature_failures_are_401(app: Flask, in_process_lms: FakePlatform) -> None:
     client = app.test_client()
-    _, params = lms.login(client)
-    forged = SigningKey.generate(lms.key.kid).sign(lms.claims(params["nonce"]))
-    assert_rejected(lms.launch(client, state=params["state"], token=forged), "bad_signature", kid=lms.key.kid)
+    _, params = in_process_lms.login(client)
+    forged = SigningKey.generate(in_process_lms.key.kid).sign(in_process_lms.claims(params["nonce"]))
+    assert_rejected(in_process_lms.launch(client, state=params["state"], token=forged), "bad_signature",
+                    kid=in_process_lms.key.kid)
 
-    _, params = lms.login(client)
-    unknown = SigningKey.generate("rotated-away").sign(lms.claims(params["nonce"]))
+    _, params = in_process_lms.login(client)
+    unknown = SigningKey.generate("rotated-away").sign(in_process_lms.claims(params["nonce"]))
     assert_rejected(
-        lms.launch(client, state=params["state"], token=unknown),
+        in_process_lms.launch(client, state=params["state"], token=unknown),
         "unknown_kid",
         kid="rotated-away",
         issuer=ISSUER,
-        jwks_url=lms.jwks.url,
+        jwks_url=in_process_lms.jwks.url,
     )
 
-    _, params = lms.login(client)
-    no_kid = jwt.encode(lms.claims(params["nonce"]), lms.key.private_pem, algorithm="RS256")
-    assert_rejected(lms.launch(client, state=params["state"], token=no_kid), "missing_kid")
+    _, params = in_process_lms.login(client)
+    no_kid = jwt.encode(
+        in_process_lms.claims(params["nonce"]), in_process_lms.key.private_pem, algorithm="RS256"
+    )
+    assert_rejected(in_process_lms.launch(client, state=params["state"], token=no_kid), "missing_kid")
 
-    _, params = lms.login(client)
-    hs256 = jwt.encode(lms.claims(params["nonce"]), "x" * 32, algorithm="HS256", headers={"kid": lms.key.kid})
-    assert_rejected(lms.launch(client, state=params["state"], token=hs256), "unsupported_alg", alg="HS256")
+    _, params = in_process_lms.login(client)
+    hs256 = jwt.encode(
+        in_process_lms.claims(params["nonce"]),
+        "x" * 32,
+        algorithm="HS256",
+        headers={"kid": in_process_lms.key.kid},
+    )
+    assert_rejected(
+        in_process_lms.launch(client, state=params["state"], token=hs256), "unsupported_alg", alg="HS256"
+    )
     assert counts(app) == EMPTY
 
 
-def test_platform_key_rotation_refetches_once_within_the_rate_limit(app: Flask, lms: FakePlatform) -> None:
-    assert lms.launch_as(app.test_client()).status_code == 303
-    assert lms.jwks.hits == 1
-    assert lms.launch_as(app.test_client()).status_code == 303
-    assert lms.jwks.hits == 1  # cached on the platform row
+def test_platform_key_rotation_refetches_once_within_the_rate_limit(
+    app: Flask, in_process_lms: FakePlatform
+) -> None:
+    assert in_process_lms.launch_as(app.test_client()).status_code == 303
+    assert in_process_lms.jwks.hits == 1
+    assert in_process_lms.launch_as(app.test_client()).status_code == 303
+    assert in_process_lms.jwks.hits == 1  # cached on the platform row
 
     rotated = SigningKey.generate("platform-key-2")
     client = app.test_client()
-    _, params = lms.login(client)
-    response = lms.launch(client, state=params["state"], token=rotated.sign(lms.claims(params["nonce"])))
+    _, params = in_process_lms.login(client)
+    response = in_process_lms.launch(
+        client, state=params["state"], token=rotated.sign(in_process_lms.claims(params["nonce"]))
+    )
     assert response.status_code == 401  # not published yet; the refetch is rate limited anyway
-    assert lms.jwks.hits == 1
+    assert in_process_lms.jwks.hits == 1
 
 
-def test_launch_without_login_or_cookie(app: Flask, lms: FakePlatform) -> None:
+def test_launch_without_login_or_cookie(app: Flask, in_process_lms: FakePlatform) -> None:
     client = app.test_client()
     assert_rejected(client.post("/lti/launch", data={"state": "x"}), "missing_id_token")
     assert_rejected(client.post("/lti/launch", data={"id_token": "a.b.c"}), "missing_state")
@@ -236,65 +250,85 @@ def test_launch_without_login_or_cookie(app: Flask, lms: FakePlatform) -> None:
         "malformed_token",
         detail="a JWT has three dot-separated parts",
     )
-    token = lms.key.sign(lms.claims("whatever"))
-    assert_rejected(lms.launch(client, state="state-unknown", token=token), "unknown_state")
+    token = in_process_lms.key.sign(in_process_lms.claims("whatever"))
+    assert_rejected(in_process_lms.launch(client, state="state-unknown", token=token), "unknown_state")
 
-    _, params = lms.login(client)
+    _, params = in_process_lms.login(client)
     other_browser = app.test_client()
-    response = lms.launch(
-        other_browser, state=params["state"], token=lms.key.sign(lms.claims(params["nonce"]))
+    response = in_process_lms.launch(
+        other_browser,
+        state=params["state"],
+        token=in_process_lms.key.sign(in_process_lms.claims(params["nonce"])),
     )
     assert_rejected(response, "cookies_blocked")
     assert 'data-testid="open-new-tab"' in response.get_data(as_text=True)
     assert counts(app) == EMPTY
 
 
-def test_login_refusals(app: Flask, lms: FakePlatform) -> None:
+def test_login_refusals(app: Flask, in_process_lms: FakePlatform) -> None:
     client = app.test_client()
-    response, _ = lms.login(client, client_id="unknown-client")
+    response, _ = in_process_lms.login(client, client_id="unknown-client")
     assert_rejected(response, "unknown_registration", issuer=ISSUER, client_id="unknown-client")
     assert "cadre platform add --name NAME --issuer https://lms.example.test --client-id unknown-client" in (
         response.get_data(as_text=True)
     )
-    response, _ = lms.login(client, lti_deployment_id="99")
+    response, _ = in_process_lms.login(client, lti_deployment_id="99")
     assert_rejected(response, "unknown_deployment", issuer=ISSUER, client_id=CLIENT_ID, deployment_id="99")
     assert "cadre platform add-deployment --issuer https://lms.example.test --client-id client-a 99" in (
         response.get_data(as_text=True)
     )
-    response, _ = lms.login(client, login_hint="")
+    response, _ = in_process_lms.login(client, login_hint="")
     assert response.status_code == 400
 
     # Without client_id: fine while the issuer has one registration, refused once it has two.
-    response, params = lms.login(client, client_id=None)
+    response, params = in_process_lms.login(client, client_id=None)
     assert response.status_code == 302 and params["client_id"] == CLIENT_ID
-    lms.register(client_id="client-b")
-    response, _ = lms.login(client, client_id=None)
+    in_process_lms.register(client_id="client-b")
+    response, _ = in_process_lms.login(client, client_id=None)
     assert_rejected(response, "login_client_id_required", issuer=ISSUER)
 
 
-def test_two_client_ids_on_one_issuer_each_launch_as_themselves(app: Flask, lms: FakePlatform) -> None:
-    lms.register(client_id="client-b")
+def test_two_client_ids_on_one_issuer_each_launch_as_themselves(
+    app: Flask, in_process_lms: FakePlatform
+) -> None:
+    in_process_lms.register(client_id="client-b")
     client = app.test_client()
-    _, params = lms.login(client, client_id="client-b")
+    _, params = in_process_lms.login(client, client_id="client-b")
     assert params["client_id"] == "client-b"
     # A token for client-a answering client-b's login is refused, though both are registered.
-    response = lms.launch(client, state=params["state"], token=lms.key.sign(lms.claims(params["nonce"])))
+    response = in_process_lms.launch(
+        client, state=params["state"], token=in_process_lms.key.sign(in_process_lms.claims(params["nonce"]))
+    )
     assert_rejected(response, "audience_mismatch", audience=CLIENT_ID, issuer=ISSUER, client_id="client-b")
 
-    _, params = lms.login(client, client_id="client-b")
-    claims = lms.claims(params["nonce"], aud="client-b")
-    assert lms.launch(client, state=params["state"], token=lms.key.sign(claims)).status_code == 303
+    _, params = in_process_lms.login(client, client_id="client-b")
+    claims = in_process_lms.claims(params["nonce"], aud="client-b")
+    assert (
+        in_process_lms.launch(
+            client, state=params["state"], token=in_process_lms.key.sign(claims)
+        ).status_code
+        == 303
+    )
     with session_scope(app) as session:
         assert session.scalars(select(Launch)).one().platform.client_id == "client-b"
 
 
-def test_relaunch_updates_without_blanking_personal_data(app: Flask, lms: FakePlatform) -> None:
-    assert lms.launch_as(app.test_client()).status_code == 303
+def test_relaunch_updates_without_blanking_personal_data(app: Flask, in_process_lms: FakePlatform) -> None:
+    assert in_process_lms.launch_as(app.test_client()).status_code == 303
     anonymous = {"name": None, "given_name": None, "family_name": None, "email": None}
     client = app.test_client()
-    _, params = lms.login(client)
-    claims = {k: v for k, v in lms.claims(params["nonce"], roles=[INSTRUCTOR]).items() if k not in anonymous}
-    assert lms.launch(client, state=params["state"], token=lms.key.sign(claims)).status_code == 303
+    _, params = in_process_lms.login(client)
+    claims = {
+        k: v
+        for k, v in in_process_lms.claims(params["nonce"], roles=[INSTRUCTOR]).items()
+        if k not in anonymous
+    }
+    assert (
+        in_process_lms.launch(
+            client, state=params["state"], token=in_process_lms.key.sign(claims)
+        ).status_code
+        == 303
+    )
     with session_scope(app) as session:
         user = session.scalars(select(User)).one()
         assert (user.name, user.email) == ("Ada Lovelace", "ada@example.test")
@@ -302,10 +336,12 @@ def test_relaunch_updates_without_blanking_personal_data(app: Flask, lms: FakePl
         assert session.scalar(select(func.count()).select_from(Launch)) == 2
 
 
-def test_mentor_scope_links_the_manager_to_observed_learners(app: Flask, lms: FakePlatform) -> None:
-    lms.launch_as(app.test_client(), sub="learner-1", name="Lin Learner")
+def test_mentor_scope_links_the_manager_to_observed_learners(
+    app: Flask, in_process_lms: FakePlatform
+) -> None:
+    in_process_lms.launch_as(app.test_client(), sub="learner-1", name="Lin Learner")
     client = app.test_client()
-    response = lms.launch_as(
+    response = in_process_lms.launch_as(
         client,
         sub="mentor-1",
         name="Max Manager",
@@ -321,9 +357,9 @@ def test_mentor_scope_links_the_manager_to_observed_learners(app: Flask, lms: Fa
         ]
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert 'data-role="manager"' in page and "Lin Learner" in page
-    assert "learner-2 <span class=\"muted\" data-testid=\"not-met-yet\">(has not opened Cadre yet)" in page
+    assert 'learner-2 <span class="muted" data-testid="not-met-yet">(has not opened Cadre yet)' in page
 
-    lms.launch_as(
+    in_process_lms.launch_as(
         app.test_client(), sub="mentor-1", roles=[MENTOR], **{CLAIM_ROLE_SCOPE_MENTOR: ["learner-2"]}
     )
     with session_scope(app) as session:
@@ -341,7 +377,7 @@ def test_jwks_is_public_and_cacheable(app: Flask) -> None:
     assert client.get("/lti/jwks").get_json()["keys"] == [key]
 
 
-def test_cookie_check_page_renders_when_enabled(app: Flask, lms: FakePlatform) -> None:
+def test_cookie_check_page_renders_when_enabled(app: Flask, in_process_lms: FakePlatform) -> None:
     from lti_tool.db import get_session
     from lti_tool.lti.oidc import CadreOIDCLogin, login_request
     from lti_tool.lti.registration import DatabaseToolConf

@@ -18,8 +18,8 @@ from lti_tool.models import Platform
 from tests.lti.conftest import CLIENT_ID, ISSUER, FakePlatform, JwksServer, SigningKey
 
 
-def test_lookups_always_use_issuer_and_client_id(app: Flask, lms: FakePlatform) -> None:
-    lms.register(client_id="client-b", deployment_ids=("b-1",))
+def test_lookups_always_use_issuer_and_client_id(app: Flask, in_process_lms: FakePlatform) -> None:
+    in_process_lms.register(client_id="client-b", deployment_ids=("b-1",))
     with app.test_request_context():
         conf = DatabaseToolConf(get_session(), app.config["CADRE"])
         assert conf.check_iss_has_many_clients(ISSUER) and not conf.check_iss_has_one_client(ISSUER)
@@ -54,7 +54,7 @@ class CountingFetch:
         return self.key_sets.pop(0) if len(self.key_sets) > 1 else self.key_sets[0]
 
 
-def test_platform_keys_cache_and_rate_limited_refetch(app: Flask, lms: FakePlatform) -> None:
+def test_platform_keys_cache_and_rate_limited_refetch(app: Flask, in_process_lms: FakePlatform) -> None:
     old, new = SigningKey.generate("old"), SigningKey.generate("new")
     fetch = CountingFetch({"keys": [old.public_jwk]}, {"keys": [old.public_jwk, new.public_jwk]})
     settings = app.config["CADRE"]
@@ -76,7 +76,7 @@ def test_platform_keys_cache_and_rate_limited_refetch(app: Flask, lms: FakePlatf
         assert session.query(Platform).one().key_set == {"keys": [old.public_jwk, new.public_jwk]}
 
 
-def test_platform_keys_outage(app: Flask, lms: FakePlatform) -> None:
+def test_platform_keys_outage(app: Flask, in_process_lms: FakePlatform) -> None:
     key = SigningKey.generate("k")
     with app.test_request_context():
         platform = get_session().query(Platform).one()

@@ -24,12 +24,12 @@ def launch_token_of(response_location: str) -> str:
 
 
 @pytest.fixture
-def learner(app: Flask, lms: FakePlatform) -> str:
+def learner(app: Flask, in_process_lms: FakePlatform) -> str:
     """A learner's launch token (the launch id)."""
-    return launch_token_of(lms.launch_as(app.test_client()).headers["Location"])
+    return launch_token_of(in_process_lms.launch_as(app.test_client()).headers["Location"])
 
 
-def test_token_from_query_header_or_cookie(app: Flask, lms: FakePlatform, learner: str) -> None:
+def test_token_from_query_header_or_cookie(app: Flask, in_process_lms: FakePlatform, learner: str) -> None:
     cookieless = app.test_client()
     assert cookieless.get("/home").status_code == 401
     assert SESSION_EXPIRED in cookieless.get("/home").get_data(as_text=True)
@@ -38,14 +38,16 @@ def test_token_from_query_header_or_cookie(app: Flask, lms: FakePlatform, learne
     assert cookieless.get("/home?lt=not-a-launch").status_code == 401
 
     browser = app.test_client()
-    lms.launch_as(browser)
+    in_process_lms.launch_as(browser)
     assert browser.get("/home").status_code == 200  # the session cookie alone
 
 
-def test_an_explicit_token_wins_over_the_cookie(app: Flask, lms: FakePlatform, learner: str) -> None:
+def test_an_explicit_token_wins_over_the_cookie(
+    app: Flask, in_process_lms: FakePlatform, learner: str
+) -> None:
     browser = app.test_client()
     designer = launch_token_of(
-        lms.launch_as(browser, sub="designer-1", roles=[INSTRUCTOR]).headers["Location"]
+        in_process_lms.launch_as(browser, sub="designer-1", roles=[INSTRUCTOR]).headers["Location"]
     )
     assert 'data-role="designer"' in browser.get("/home").get_data(as_text=True)
     assert 'data-role="learner"' in browser.get(f"/home?lt={learner}").get_data(as_text=True)
@@ -68,15 +70,15 @@ def test_role_not_allowed_is_a_403(app: Flask, learner: str) -> None:
     )
 
 
-def deep_link_launch(app: Flask, lms: FakePlatform, client: FlaskClient) -> str:
-    response = lms.launch_as(client, roles=[INSTRUCTOR], message_type=DEEP_LINKING_REQUEST)
+def deep_link_launch(app: Flask, in_process_lms: FakePlatform, client: FlaskClient) -> str:
+    response = in_process_lms.launch_as(client, roles=[INSTRUCTOR], message_type=DEEP_LINKING_REQUEST)
     assert response.headers["Location"].startswith("/lti/deep-link?lt=")
     return launch_token_of(response.headers["Location"])
 
 
-def test_csrf_is_required_on_unsafe_methods(app: Flask, lms: FakePlatform) -> None:
+def test_csrf_is_required_on_unsafe_methods(app: Flask, in_process_lms: FakePlatform) -> None:
     client = app.test_client()
-    token = deep_link_launch(app, lms, client)
+    token = deep_link_launch(app, in_process_lms, client)
     form = {"lt": token, "kind": "self_assessment", "title": "Rate yourself"}
     with app.test_request_context():
         good = cadre_session.csrf_token_for(token, app.config["SECRET_KEY"])

@@ -43,9 +43,9 @@ def stored_platforms(app: Flask) -> int:
 
 
 def test_registration_stores_the_platform_and_closes_the_window(
-    live_server: LiveServer, app: Flask, lms: RunningLms
+    live_server: LiveServer, app: Flask, registration_lms: RunningLms
 ) -> None:
-    response = httpx.get(live_server.url + register_url(lms.configuration_url), timeout=10)
+    response = httpx.get(live_server.url + register_url(registration_lms.configuration_url), timeout=10)
 
     assert response.status_code == 200, response.text
     assert "window.parent).postMessage({subject: 'org.imsglobal.lti.close'}, '*')" in response.text
@@ -64,20 +64,20 @@ def test_registration_stores_the_platform_and_closes_the_window(
             platform.name,
         )
     assert stored == (
-        lms.url,
+        registration_lms.url,
         "client-from-the-lms",
-        f"{lms.url}/mod/lti/auth.php",
-        f"{lms.url}/mod/lti/token.php",
-        f"{lms.url}/mod/lti/certs.php",
+        f"{registration_lms.url}/mod/lti/auth.php",
+        f"{registration_lms.url}/mod/lti/token.php",
+        f"{registration_lms.url}/mod/lti/certs.php",
         "moodle",
-        f"Moodle ({lms.url.removeprefix('http://')})",
+        f"Moodle ({registration_lms.url.removeprefix('http://')})",
     )
     assert deployments == ["7"]
     assert audit_actions(app) == [("platform.add", "dynamic registration")]
 
     # What the platform received: the tool's registration, with the registration token as bearer.
-    assert lms.behaviour.received_authorizations == ["Bearer registration-token-from-the-lms"]
-    [registration] = lms.behaviour.received_registrations
+    assert registration_lms.behaviour.received_authorizations == ["Bearer registration-token-from-the-lms"]
+    [registration] = registration_lms.behaviour.received_registrations
     base = live_server.url
     assert registration["application_type"] == "web"
     assert registration["response_types"] == ["id_token"]
@@ -99,14 +99,14 @@ def test_registration_stores_the_platform_and_closes_the_window(
 
     # The new platform may frame Cadre at once (the CSP cache was invalidated).
     page = httpx.get(f"{base}/no-such-page")
-    assert lms.url in page.headers["Content-Security-Policy"]
+    assert registration_lms.url in page.headers["Content-Security-Policy"]
 
 
 def test_registration_without_deployment_says_how_to_add_one(
-    client: FlaskClient, app: Flask, lms: RunningLms
+    client: FlaskClient, app: Flask, registration_lms: RunningLms
 ) -> None:
-    lms.behaviour.registration = "no_deployment"
-    response = client.get(register_url(lms.configuration_url))
+    registration_lms.behaviour.registration = "no_deployment"
+    response = client.get(register_url(registration_lms.configuration_url))
     assert response.status_code == 200
     assert "cadre platform add-deployment" in response.get_data(as_text=True)
     with session_scope(app) as session:
@@ -141,16 +141,16 @@ def test_registration_without_deployment_says_how_to_add_one(
 def test_platform_failures_store_nothing(
     client: FlaskClient,
     app: Flask,
-    lms: RunningLms,
+    registration_lms: RunningLms,
     configuration: str,
     registration: str,
     token: str | None,
     status: int,
     message: str,
 ) -> None:
-    lms.behaviour.configuration = configuration
-    lms.behaviour.registration = registration
-    response = client.get(register_url(lms.configuration_url, token))
+    registration_lms.behaviour.configuration = configuration
+    registration_lms.behaviour.registration = registration
+    response = client.get(register_url(registration_lms.configuration_url, token))
     body = response.get_data(as_text=True)
     assert response.status_code == status, body
     assert message in body
@@ -182,10 +182,10 @@ def test_missing_parameters_explain_the_page(client: FlaskClient) -> None:
 
 
 def test_second_registration_with_the_same_client_id_is_refused(
-    client: FlaskClient, app: Flask, lms: RunningLms
+    client: FlaskClient, app: Flask, registration_lms: RunningLms
 ) -> None:
-    assert client.get(register_url(lms.configuration_url)).status_code == 200
-    again = client.get(register_url(lms.configuration_url))
+    assert client.get(register_url(registration_lms.configuration_url)).status_code == 200
+    again = client.get(register_url(registration_lms.configuration_url))
     assert again.status_code == 400
     assert "already registered" in again.get_data(as_text=True)
     assert stored_platforms(app) == 1
@@ -198,22 +198,23 @@ def test_second_registration_with_the_same_client_id_is_refused(
         ("not-a-token", "is not valid (it was changed or made by another Cadre)"),
         (invitations.issue("another-cadre-secret"), "is not valid (it was changed or made by another Cadre)"),
     ],
+    ids=["no-invitation", "not-a-token", "another-cadres-invitation"],  # stable: xdist workers compare ids
 )
 def test_registration_needs_a_genuine_invitation(
-    client: FlaskClient, app: Flask, lms: RunningLms, invite: str, message: str
+    client: FlaskClient, app: Flask, registration_lms: RunningLms, invite: str, message: str
 ) -> None:
-    response = client.get(register_url(lms.configuration_url, invite=invite))
+    response = client.get(register_url(registration_lms.configuration_url, invite=invite))
     assert response.status_code == 403
     assert message in response.get_data(as_text=True)
     assert stored_platforms(app) == 0
-    assert lms.behaviour.received_registrations == []
+    assert registration_lms.behaviour.received_registrations == []
 
 
-def test_an_invitation_registers_once(client: FlaskClient, app: Flask, lms: RunningLms) -> None:
+def test_an_invitation_registers_once(client: FlaskClient, app: Flask, registration_lms: RunningLms) -> None:
     invite = invitations.issue(TEST_SECRET_KEY)
-    assert client.get(register_url(lms.configuration_url, invite=invite)).status_code == 200
-    lms.behaviour.client_id = "a-second-client"
-    again = client.get(register_url(lms.configuration_url, invite=invite))
+    assert client.get(register_url(registration_lms.configuration_url, invite=invite)).status_code == 200
+    registration_lms.behaviour.client_id = "a-second-client"
+    again = client.get(register_url(registration_lms.configuration_url, invite=invite))
     assert again.status_code == 403
     assert "has already been used" in again.get_data(as_text=True)
     assert stored_platforms(app) == 1
@@ -228,7 +229,7 @@ def test_invite_command_prints_a_working_url(
     cadre,
     live_server: LiveServer,
     app: Flask,  # type: ignore[no-untyped-def]
-    lms: RunningLms,
+    registration_lms: RunningLms,
 ) -> None:
     result = cadre("platform", "invite")
     assert result.exit_code == 0, result.output
@@ -236,7 +237,7 @@ def test_invite_command_prints_a_working_url(
     assert url.startswith(live_server.url + "/lti/register?invite=")
     assert "Valid for 72 hours, for one registration" in result.stderr
     query = httpx.QueryParams(
-        {"openid_configuration": lms.configuration_url, "registration_token": LMS_TOKEN}
+        {"openid_configuration": registration_lms.configuration_url, "registration_token": LMS_TOKEN}
     )
     response = httpx.get(f"{url}&{query}", timeout=10)
     assert response.status_code == 200, response.text

@@ -172,11 +172,11 @@ def test_messages_name_urls_without_their_query(platform_keys: KeysServer) -> No
 
 
 def test_a_failed_registration_logs_neither_tokens_nor_the_platforms_answer(
-    client: FlaskClient, lms: RunningLms, log_lines: io.StringIO
+    client: FlaskClient, registration_lms: RunningLms, log_lines: io.StringIO
 ) -> None:
     query = httpx.QueryParams({
         "invite": invitations.issue(TEST_SECRET_KEY),
-        "openid_configuration": lms.configuration_url + "?session=SECRET-IN-CONFIGURATION-URL",
+        "openid_configuration": registration_lms.configuration_url + "?session=SECRET-IN-CONFIGURATION-URL",
         "registration_token": "not-the-lms-token",
     })
     response = client.get(f"/lti/register?{query}")
@@ -192,17 +192,17 @@ def test_a_failed_registration_logs_neither_tokens_nor_the_platforms_answer(
 
 
 def test_the_registration_page_may_be_framed_by_the_platform_that_opens_it(
-    client: FlaskClient, lms: RunningLms
+    client: FlaskClient, registration_lms: RunningLms
 ) -> None:
     """Moodle opens the registration URL in a dialog frame before it is registered: a refusal must show
     there rather than be blocked by frame-ancestors, and a success names the new platform."""
-    lms.behaviour.configuration = "not_json"
+    registration_lms.behaviour.configuration = "not_json"
     query = httpx.QueryParams({"invite": invitations.issue(TEST_SECRET_KEY),
-                               "openid_configuration": lms.configuration_url})
+                               "openid_configuration": registration_lms.configuration_url})
     refused = client.get(f"/lti/register?{query}")
     assert refused.status_code == 502
     ancestors = [part.strip() for part in refused.headers["Content-Security-Policy"].split(";")
                  if part.strip().startswith("frame-ancestors")]
-    assert ancestors == [f"frame-ancestors 'self' {lms.url}"]
+    assert ancestors == [f"frame-ancestors 'self' {registration_lms.url}"]
     home = client.get("/")
     assert "frame-ancestors 'self';" in home.headers["Content-Security-Policy"]  # for this page only
