@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 import weakref
@@ -75,20 +76,23 @@ def enqueue(session: Session, topic: str, dedupe_key: str, payload: dict[str, An
         "topic": topic, "dedupe_key": dedupe_key, "payload": payload, "status": OutboxStatus.PENDING,
         "attempts": 0, "next_attempt_at": max(now, not_before) if not_before else now, "created_at": now,
     }
-    # RETURNING, not rowcount: what the drivers report for a skipped conflict differs.
-    inserted = session.execute(_insert_ignoring_duplicates(session, values).returning(table.c.id)).first()
+    inserted = session.execute(_insert_ignoring_duplicates(session.get_bind().dialect.name), values).first()
     _wake_after_commit(session)
     return inserted is not None
 
 
-def _insert_ignoring_duplicates(session: Session, values: dict[str, Any]) -> Insert:
-    dialect = session.get_bind().dialect.name
+@functools.cache
+def _insert_ignoring_duplicates(dialect: str) -> Insert:
+    """One statement per dialect, the values passed at execution: compiled once, not per message.
+    RETURNING, not rowcount, tells an insert from a skipped duplicate (drivers report those differently)."""
     index = ["topic", "dedupe_key"]
     if dialect == "postgresql":
-        return postgresql.insert(table).values(values).on_conflict_do_nothing(index_elements=index)
-    if dialect == "sqlite":
-        return sqlite.insert(table).values(values).on_conflict_do_nothing(index_elements=index)
-    return insert(table).values(values)  # pragma: no cover - Cadre runs on the two above
+        statement = postgresql.insert(table).on_conflict_do_nothing(index_elements=index)
+    elif dialect == "sqlite":
+        statement = sqlite.insert(table).on_conflict_do_nothing(index_elements=index)
+    else:  # pragma: no cover - Cadre runs on the two above
+        statement = insert(table)
+    return statement.returning(table.c.id)
 
 
 def _wake_after_commit(session: Session) -> None:

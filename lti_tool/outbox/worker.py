@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from flask import Flask
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from lti_tool.db import get_engine, session_scope, utcnow
@@ -47,6 +47,15 @@ from lti_tool.states import OutboxStatus
 log = logging.getLogger("cadre.outbox")
 messages = OutboxMessage.__table__
 DUE_STATUSES = (OutboxStatus.PENDING, OutboxStatus.FAILED)
+RECORD_OUTCOME = (
+    # Only the claim that still holds the message records its outcome. One statement for every outcome,
+    # its values bound at execution: compiled once per worker, not once per message.
+    update(messages)
+    .where(messages.c.id == bindparam("message_id"), messages.c.claimed_by == bindparam("token"))
+    .values(status=bindparam("new_status"), delivered_at=bindparam("new_delivered_at"),
+            next_attempt_at=bindparam("new_next_attempt_at"), last_error=bindparam("new_last_error"),
+            claimed_by=None, claimed_until=None)
+)
 
 
 class AnotherWorkerRunning(RuntimeError):  # noqa: N818 - reads as the condition it reports
@@ -224,31 +233,26 @@ class Worker:
 
     def _record(self, claim: _Claim, item: OutboxItem, outcome: Outcome, report: BatchReport) -> None:
         now = self.clock()
-        values: dict[str, object] = {"claimed_by": None, "claimed_until": None}
+        values: dict[str, object] = {"message_id": item.id, "token": claim.token, "new_delivered_at": None,
+                                     "new_next_attempt_at": now, "new_last_error": None}
         topic = self.registry.get(item.topic)
         if isinstance(outcome, Delivered):
-            values.update(status=OutboxStatus.DELIVERED, delivered_at=now, last_error=None,
-                          next_attempt_at=now)
+            values.update(new_status=OutboxStatus.DELIVERED, new_delivered_at=now)
             counter = "delivered"
         elif isinstance(outcome, Dead):
-            values.update(status=OutboxStatus.DEAD, last_error=safe_reason(outcome.reason),
-                          next_attempt_at=now)
+            values.update(new_status=OutboxStatus.DEAD, new_last_error=safe_reason(outcome.reason))
             counter = "dead"
         elif topic is None or item.attempt >= topic.retry.max_attempts:
             reason = f"gave up after {item.attempt} attempts; the last: {outcome.reason}"
-            values.update(status=OutboxStatus.DEAD, last_error=safe_reason(reason), next_attempt_at=now)
+            values.update(new_status=OutboxStatus.DEAD, new_last_error=safe_reason(reason))
             counter = "dead"
         else:
-            values.update(status=OutboxStatus.FAILED, last_error=safe_reason(outcome.reason),
-                          next_attempt_at=topic.retry.next_attempt(item.attempt, now, self.random,
-                                                                   outcome.retry_after))
+            values.update(new_status=OutboxStatus.FAILED, new_last_error=safe_reason(outcome.reason),
+                          new_next_attempt_at=topic.retry.next_attempt(item.attempt, now, self.random,
+                                                                       outcome.retry_after))
             counter = "retried"
         with session_scope(self.app) as session:
-            result = session.execute(
-                update(messages)
-                .where(messages.c.id == item.id, messages.c.claimed_by == claim.token)
-                .values(**values)
-            )
+            result = session.execute(RECORD_OUTCOME, values)
         if result.rowcount == 0:
             # The lease ran out while the handler ran and another worker claimed the message: its
             # outcome will be the one recorded (the receiver sees the dedupe key twice).
@@ -257,10 +261,13 @@ class Worker:
             report.lost += 1
             return
         setattr(report, counter, getattr(report, counter) + 1)
-        level = logging.INFO if counter == "delivered" else logging.WARNING
-        log.log(level, "outbox message %s", counter, extra={"fields": {
-            "topic": item.topic, "message_id": item.id, "attempt": item.attempt,
-            **({"reason": values["last_error"]} if counter != "delivered" else {})}})
+        if counter == "delivered":
+            log.debug("outbox message delivered", extra={"fields": {
+                "topic": item.topic, "message_id": item.id, "attempt": item.attempt}})
+        else:
+            log.warning("outbox message %s", counter, extra={"fields": {
+                "topic": item.topic, "message_id": item.id, "attempt": item.attempt,
+                "reason": values["new_last_error"]}})
 
     def _renew(self, claim: _Claim, remaining: list[OutboxItem]) -> None:
         """Extend the lease of the batch's remaining messages (slow handlers); drop those already lost."""
