@@ -106,6 +106,7 @@ def purge_delivered(session: Session, period: Period) -> str:
 
 
 __all__ = [
+    "DELIVERED_RETENTION",
     "AnotherWorkerRunning",
     "BackgroundWorker",
     "BatchReport",

@@ -10,13 +10,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from lti_tool.cli import main
-from lti_tool.db import session_scope
+from lti_tool.db import session_scope, utcnow
 from lti_tool.models import JobRun, OutboxMessage
-from lti_tool.outbox import JobRegistry, Period, enqueue, jobs, run_due_jobs
+from lti_tool.outbox import DELIVERED_RETENTION, JobRegistry, Period, enqueue, jobs, run_due_jobs
+from lti_tool.states import OutboxStatus
 
 EVERY = timedelta(hours=1)
 NOON = datetime(2026, 12, 1, 12, 20, tzinfo=UTC)
@@ -151,3 +152,19 @@ def test_cadre_jobs_run_fails_loudly(committed_app: Flask, test_job: CountingJob
     assert result.exit_code == 1
     assert "test-reminders: FAILED for the period from" in result.output
     assert runs(committed_app) == []
+
+
+def test_the_purge_job_removes_only_old_delivered_messages(committed_app: Flask) -> None:
+    old = utcnow() - DELIVERED_RETENTION - timedelta(hours=1)
+    with session_scope(committed_app) as session:
+        for key in ("old-delivered", "recent-delivered", "old-pending", "old-dead"):
+            enqueue(session, "email", key, {})
+        session.execute(update(OutboxMessage).where(OutboxMessage.dedupe_key == "old-delivered")
+                        .values(status=OutboxStatus.DELIVERED, delivered_at=old, created_at=old))
+        session.execute(update(OutboxMessage).where(OutboxMessage.dedupe_key == "recent-delivered")
+                        .values(status=OutboxStatus.DELIVERED, delivered_at=utcnow()))
+        session.execute(update(OutboxMessage).where(OutboxMessage.dedupe_key == "old-dead")
+                        .values(status=OutboxStatus.DEAD, created_at=old))
+    [result] = run_due_jobs(committed_app, jobs, ["outbox-purge-delivered"])
+    assert result.ran and result.summary == "1 delivered message(s) purged"
+    assert sorted(outbox_keys(committed_app)) == ["old-dead", "old-pending", "recent-delivered"]
