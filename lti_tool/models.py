@@ -508,3 +508,120 @@ class JobRun(Base):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     finished_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     summary: Mapped[str] = mapped_column(String(500), default="")
+
+
+# --- Feedback ---
+# Assessments of a learner in an activity by a manager or by the learner themself (lti_tool/feedback):
+# the draft being written, the append-only revisions submitted, and withdrawals with their reason.
+from lti_tool.states import AssessmentStatus, AssessorRole  # noqa: E402
+
+
+class Assessment(Base):
+    """One assessor's assessment of one learner in one activity.
+
+    The draft (``draft_content``: the form's answers as typed) is saved over and over; ``draft_revision``
+    counts those saves, and a save names the revision it started from, so two tabs or two devices cannot
+    silently overwrite each other (the second is refused with the server's copy). Submitting scores the
+    draft with the activity's rubric version and appends an :class:`AssessmentRevision`; editing after
+    submission opens a new draft and submitting it appends the next revision.
+    """
+
+    __tablename__ = "assessments"
+    __table_args__ = (
+        UniqueConstraint("activity_id", "learner_id", "assessor_id"),
+        Index("ix_assessments_activity_assessor", "activity_id", "assessor_id"),
+        Index("ix_assessments_learner", "learner_id", "activity_id"),
+        CheckConstraint("draft_revision >= 0", name="draft_revision"),
+        CheckConstraint("revision_count >= 0", name="revision_count"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"))
+    learner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    assessor_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    assessor_role: Mapped[AssessorRole] = mapped_column(
+        enum_column(AssessorRole, name="assessor_role", length=20)
+    )
+    status: Mapped[AssessmentStatus] = mapped_column(
+        enum_column(AssessmentStatus, name="status", length=20), default=AssessmentStatus.DRAFT
+    )
+    draft_content: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """The answers as typed (``lti_tool.feedback.content``); None when no unsubmitted changes are open."""
+    draft_revision: Mapped[int] = mapped_column(default=0)
+    draft_saved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revision_count: Mapped[int] = mapped_column(default=0)
+    """The number of the newest :class:`AssessmentRevision` (0 before the first submission)."""
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """When staff released the feedback to the learner (activities whose feedback waits for release)."""
+    released_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    acknowledged_revision: Mapped[int | None]
+    """The revision the learner last acknowledged having read."""
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    learner_reply: Mapped[str] = mapped_column(Text, default="")
+    learner_reply_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    activity: Mapped[Activity] = relationship()
+    learner: Mapped[User] = relationship(foreign_keys=[learner_id])
+    assessor: Mapped[User] = relationship(foreign_keys=[assessor_id])
+
+
+class AssessmentRevision(Base):
+    """One submission of an assessment, never changed or deleted once written.
+
+    It keeps what was submitted and what it meant then: the rubric version, each criterion's level, points
+    and comment, the total and its explanation as the pure engine (``rubrics.Scorer``) computed them, who
+    submitted and when, and the activity's settings at that moment.
+    """
+
+    __tablename__ = "assessment_revisions"
+    __table_args__ = (
+        UniqueConstraint("assessment_id", "number"), CheckConstraint("number >= 1", name="number"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id", ondelete="CASCADE"))
+    number: Mapped[int]
+    rubric_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("rubric_versions.id", ondelete="SET NULL")
+    )
+    criteria: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    """``rubrics.CriterionScore.to_dict()`` per criterion, in the rubric's order."""
+    strengths: Mapped[str] = mapped_column(Text, default="")
+    next_steps: Mapped[str] = mapped_column(Text, default="")
+    scoring_mode: Mapped[str] = mapped_column(String(30))
+    total: Mapped[Decimal | None] = mapped_column(Numeric(14, 4))
+    max_possible: Mapped[Decimal | None] = mapped_column(Numeric(14, 4))
+    percentage: Mapped[Decimal | None] = mapped_column(Numeric(7, 2))
+    explanation: Mapped[list[str]] = mapped_column(JSON)
+    """The engine's lines, as stored and shown: never recomputed."""
+    activity_settings: Mapped[dict[str, Any]] = mapped_column(JSON)
+    submitted_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    assessment: Mapped[Assessment] = relationship()
+    rubric_version: Mapped[RubricVersion | None] = relationship()
+    submitted_by: Mapped[User | None] = relationship()
+
+
+class AssessmentWithdrawal(Base):
+    """A submission withdrawn by its assessor, and why (kept, like the revisions, for good)."""
+
+    __tablename__ = "assessment_withdrawals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id", ondelete="CASCADE"), index=True)
+    revision_number: Mapped[int]
+    reason: Mapped[str] = mapped_column(Text)
+    withdrawn_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    withdrawn_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+@event.listens_for(AssessmentRevision, "before_update")
+@event.listens_for(AssessmentWithdrawal, "before_update")
+@event.listens_for(AssessmentRevision, "before_delete")
+@event.listens_for(AssessmentWithdrawal, "before_delete")
+def _refuse_rewriting_history(_mapper: Any, _connection: Any, row: Any) -> None:
+    """A safety net under the services: what was submitted or withdrawn stays as it was."""
+    raise ValueError(f"{type(row).__name__} {row.id} is history: it is never changed or deleted")

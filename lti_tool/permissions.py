@@ -27,11 +27,21 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from flask import Flask, Response, g
-from sqlalchemy import ColumnElement, or_
+from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy.orm import Session, object_session
 
 from lti_tool.lti.errors import DEEP_LINK_NEEDS_DEEP_LINKING_LAUNCH, ROLE_NOT_ALLOWED
-from lti_tool.models import Activity, Launch, Rubric
-from lti_tool.states import CadreRole, MessageType
+from lti_tool.models import Activity, Assessment, Launch, ManagerLink, Rubric, User
+from lti_tool.states import (
+    ActivityKind,
+    AssessmentStatus,
+    AssessorRole,
+    Assessors,
+    CadreRole,
+    FeedbackRelease,
+    ManagerLinkStatus,
+    MessageType,
+)
 
 View = TypeVar("View", bound=Callable[..., Any])
 Thing = TypeVar("Thing")
@@ -276,6 +286,130 @@ def can_configure_activity(actor: Actor, activity: Activity) -> Decision:
         return decision
     if not actor.may_edit:
         return refuse(403, "Not allowed", ACTIVITY_DESIGNERS_ONLY)
+    return ALLOWED
+
+
+# -- feedback (lti_tool.feedback) -------------------------------------------------------------------------
+
+FEEDBACK_KINDS = frozenset({ActivityKind.MANAGER_FEEDBACK, ActivityKind.SKILL_ASSESSMENT,
+                            ActivityKind.WORK_PRODUCT_REVIEW, ActivityKind.SELF_ASSESSMENT})
+"""The kinds of activity assessed with a rubric by a manager or the learner themself."""
+NOT_A_FEEDBACK_ACTIVITY = "This activity is not assessed with a rubric, so there is no feedback to give here."
+NOT_YOUR_PERSON = (
+    "This person is not one of your people in this course, or does not exist. Your people are the "
+    "learners linked to you as their manager."
+)
+SELF_ASSESSMENT_ONLY = "Learners assess themselves in this activity: managers do not give feedback on it."
+LINE_MANAGER_ONLY = (
+    "Only {name}'s line manager gives feedback in this activity. You are linked to {name} in this course, "
+    "but as another of their managers."
+)
+MANAGERS_AND_LEARNERS_ONLY = "Only managers give feedback, and learners assess themselves."
+FEEDBACK_NOT_FOUND = "This feedback does not exist, or it is not yours to read."
+FEEDBACK_NOT_RELEASED = (
+    "Your feedback is not released yet: the course staff release it once every manager has given theirs."
+)
+MANAGERS_ONLY = "These pages are for managers giving feedback on their people."
+LEARNERS_ONLY = "This page is for learners reading their feedback."
+
+
+def may_give_feedback(actor: Actor) -> Decision:
+    """The manager's pages: managers, in a course (which learners and activities is :func:`can_assess`)."""
+    return _role_in(actor, frozenset({CadreRole.MANAGER})) and in_a_course(actor)
+
+
+def may_read_own_feedback(actor: Actor) -> Decision:
+    """The learner's page: learners, in a course (what they see is :func:`can_read_feedback`)."""
+    return _role_in(actor, frozenset({CadreRole.LEARNER})) and in_a_course(actor)
+
+
+def line_manager_id(session: Session, context_id: int, learner_id: int) -> int | None:
+    """The learner's line manager in the course: the manager of their oldest active link."""
+    return session.scalar(
+        select(ManagerLink.manager_id)
+        .where(ManagerLink.context_id == context_id, ManagerLink.learner_id == learner_id,
+               ManagerLink.status == ManagerLinkStatus.ACTIVE)
+        .order_by(ManagerLink.created_at, ManagerLink.id)
+        .limit(1)
+    )
+
+
+def own_active_links(actor: Actor, context_id: int) -> ColumnElement[bool]:
+    """The SQL condition for the actor's active manager links in a course: the learners :func:`can_assess`
+    may allow them (a list also applies the activity's assessors rule, as :func:`can_assess` does)."""
+    return (ManagerLink.context_id == context_id) & (ManagerLink.manager_id == actor.user_id) \
+        & (ManagerLink.status == ManagerLinkStatus.ACTIVE)
+
+
+def can_assess(actor: Actor, learner: User, activity: Activity) -> Decision:
+    """Who may assess ``learner`` in ``activity``.
+
+    The learner themself, always with the activity's rubric (their self-assessment, shown beside their
+    managers' feedback). A manager only for a learner actively linked to them in the activity's course,
+    and only where the activity's assessors include them: ``line_manager`` is the manager of the oldest
+    active link, ``any_manager`` any active link; a self-assessment activity has no manager assessors.
+    Another course's or platform's learner, or an id guessed, is "not found".
+    """
+    if not (decision := can_view_activity(actor, activity)):
+        return decision
+    if activity.kind not in FEEDBACK_KINDS:
+        return refuse(400, "No feedback here", NOT_A_FEEDBACK_ACTIVITY)
+    if learner.platform_id != actor.platform_id:
+        return refuse(404, "Person not found", NOT_YOUR_PERSON)
+    if learner.id == actor.user_id:
+        if actor.role is CadreRole.LEARNER:
+            return ALLOWED
+        return refuse(403, "Not allowed", MANAGERS_AND_LEARNERS_ONLY)
+    if actor.role is not CadreRole.MANAGER:
+        return refuse(404, "Person not found", NOT_YOUR_PERSON)
+    session = object_session(activity)
+    assert session is not None, "can_assess needs an activity loaded from the database"
+    linked = session.scalar(
+        select(ManagerLink.id)
+        .where(own_active_links(actor, activity.context_id), ManagerLink.learner_id == learner.id)
+    )
+    if linked is None:
+        return refuse(404, "Person not found", NOT_YOUR_PERSON)
+    if activity.assessors is Assessors.LEARNER:
+        return refuse(403, "Not allowed", SELF_ASSESSMENT_ONLY)
+    if activity.assessors is Assessors.LINE_MANAGER and \
+            line_manager_id(session, activity.context_id, learner.id) != actor.user_id:
+        return refuse(403, "Not allowed", LINE_MANAGER_ONLY.format(name=learner.display_name))
+    return ALLOWED
+
+
+def feedback_is_released(assessment: Assessment) -> bool:
+    """Whether the learner may read the newest submitted revision of ``assessment`` (their own
+    self-assessment is theirs to read whatever the activity says)."""
+    if assessment.status is not AssessmentStatus.SUBMITTED or assessment.revision_count < 1:
+        return False
+    if assessment.assessor_role is AssessorRole.SELF:
+        return True
+    return assessment.activity.feedback_release is FeedbackRelease.ON_SUBMISSION \
+        or assessment.released_at is not None
+
+
+def can_read_feedback(actor: Actor, assessment: Assessment) -> Decision:
+    """The learner once it is released (on submission, or when staff released it), its assessor, and the
+    course's designers and administrators; nobody else learns that it exists."""
+    activity = assessment.activity
+    if not can_view_activity(actor, activity):
+        return refuse(404, "Feedback not found", FEEDBACK_NOT_FOUND)
+    if actor.user_id == assessment.assessor_id or actor.may_edit:
+        return ALLOWED
+    if actor.user_id == assessment.learner_id:
+        if feedback_is_released(assessment):
+            return ALLOWED
+        return refuse(404, "Feedback not released", FEEDBACK_NOT_RELEASED)
+    return refuse(404, "Feedback not found", FEEDBACK_NOT_FOUND)
+
+
+def can_release_feedback(actor: Actor, assessment: Assessment) -> Decision:
+    """The course's designers and administrators release feedback that waits for them."""
+    if not (decision := can_read_feedback(actor, assessment)):
+        return decision
+    if not actor.may_edit:
+        return refuse(403, "Not allowed", "Only the course's designers and administrators release feedback.")
     return ALLOWED
 
 

@@ -85,3 +85,22 @@ class OutboxStatus(StrEnum):
     """The last attempt failed; another is due at ``next_attempt_at``."""
     DEAD = "dead"
     """Given up (a permanent refusal, or too many attempts); ``last_error`` says why. An admin may retry it."""
+
+
+class AssessorRole(StrEnum):
+    """In what capacity someone assessed a learner (``lti_tool.feedback``)."""
+
+    MANAGER = "manager"
+    SELF = "self"
+    """The learner assessed themself, with the activity's rubric."""
+
+
+class AssessmentStatus(StrEnum):
+    """Where an assessment stands; its revisions keep every submission."""
+
+    DRAFT = "draft"
+    """Never submitted: only the assessor sees it."""
+    SUBMITTED = "submitted"
+    """At least one revision, the newest in force (a draft of changes may be open on top of it)."""
+    WITHDRAWN = "withdrawn"
+    """The assessor withdrew the submission, with a reason; submitting again makes a new revision."""

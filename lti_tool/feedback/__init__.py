@@ -1,0 +1,17 @@
+"""Feedback on learners with an activity's rubric: managers' assessments and learners' self-assessments,
+drafts that autosave, append-only revisions, withdrawals, and scores back to the LMS.
+
+``content`` reads what an assessor typed; ``services`` holds the rules (drafts with a revision check,
+submission scored by the ``rubrics`` engine, withdrawal, release, acknowledgement); ``grades`` posts
+scores through the outbox (topic ``ags.score``); ``views`` the manager's and the learner's pages.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from lti_tool.feedback import grades, views  # noqa: F401 - grades registers the outbox handler
+
+    app.register_blueprint(views.blueprint)

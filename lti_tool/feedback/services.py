@@ -1,0 +1,481 @@
+"""Feedback: assessments of a learner in an activity, their drafts, revisions and withdrawals.
+
+Every function takes the request's session and an :class:`~lti_tool.permissions.Actor`, asks
+:mod:`lti_tool.permissions` (``can_assess``, ``can_read_feedback``) and never commits: the unit of work
+does, with the outbox message of an AGS score in the same transaction.
+
+* **Drafts** are saved over and over (the form's *Save draft*, and the script's autosave). Each save names
+  the draft revision it started from; a save from an older one is refused with :class:`DraftConflict`,
+  which carries the server's copy, so a second tab or device never silently overwrites the first. The
+  check is a conditional ``UPDATE … WHERE draft_revision = :seen``, safe between concurrent requests.
+* **Submitting** scores the draft with the activity's pinned rubric version through ``rubrics.Scorer``,
+  appends an :class:`~lti_tool.models.AssessmentRevision` (never changed afterwards) with the total, its
+  explanation and the activity's settings, freezes the rubric version, and enqueues the score for the
+  LMS (``lti_tool.feedback.grades``) when the activity sends grades and the learner may see it.
+* Editing after submission opens a new draft; submitting it makes the next revision. **Withdrawing** a
+  submission needs a reason, kept in :class:`~lti_tool.models.AssessmentWithdrawal`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+
+import rubrics
+from lti_tool import permissions
+from lti_tool.db import utcnow
+from lti_tool.feedback import content, grades
+from lti_tool.feedback.content import Draft
+from lti_tool.models import (
+    Activity,
+    Assessment,
+    AssessmentRevision,
+    AssessmentWithdrawal,
+    AuditEntry,
+    ManagerLink,
+    User,
+)
+from lti_tool.permissions import Actor, ensure
+from lti_tool.rubric_library import services as rubric_library
+from lti_tool.states import AssessmentStatus, AssessorRole, Assessors, ManagerLinkStatus
+from rubrics.exact_numbers import format_decimal
+
+MAX_REASON = 2000
+MAX_REPLY = 5000
+NOT_SET_UP = (
+    "This activity has no rubric yet: the course's designer has not finished setting it up. "
+    "Come back to it later."
+)
+
+
+class FeedbackError(Exception):
+    status = 400
+    title = "Not possible"
+    message = "Cadre cannot do that with this feedback."
+
+    def __init__(self, message: str | None = None) -> None:
+        if message is not None:
+            self.message = message
+        super().__init__(self.message)
+
+
+class NotSetUp(FeedbackError):
+    status = 409
+    title = "Not set up yet"
+    message = NOT_SET_UP
+
+
+class DraftConflict(FeedbackError):
+    """The draft was saved (from another tab or device) after the one being saved was opened."""
+
+    status = 409
+    title = "Changed elsewhere"
+
+    def __init__(self, assessment: Assessment) -> None:
+        self.assessment = assessment
+        when = f"{assessment.draft_saved_at:%H:%M} UTC" if assessment.draft_saved_at else "a moment ago"
+        super().__init__(
+            f"This feedback was saved from another tab or device at {when}, after you opened it. Nothing "
+            "of yours was saved over it: compare the two below, then keep yours or take the saved one."
+        )
+
+
+class DraftProblems(FeedbackError):
+    """What was typed cannot be saved or submitted as it is; ``draft.problems`` says why, by field."""
+
+    def __init__(self, draft: Draft, message: str = "Some answers need your attention: see the messages "
+                                                       "beside them.") -> None:
+        self.draft = draft
+        super().__init__(message)
+
+
+def _audit(session: Session, actor: Actor, action: str, **details: Any) -> None:
+    session.add(AuditEntry(actor_user_id=actor.user_id, actor_label=actor.audit_label, action=action,
+                           details=details))
+
+
+# -- finding ---------------------------------------------------------------------------------------------
+
+
+def feedback_activity(session: Session, actor: Actor, activity_id: int) -> Activity:
+    """An activity assessed with a rubric, of the actor's course."""
+    activity = session.get(Activity, activity_id)
+    if activity is None:
+        raise permissions.PermissionDenied(
+            permissions.refuse(404, "Activity not found", permissions.ACTIVITY_NOT_FOUND))
+    ensure(permissions.can_view_activity(actor, activity))
+    if activity.kind not in permissions.FEEDBACK_KINDS:
+        ensure(permissions.refuse(400, "No feedback here", permissions.NOT_A_FEEDBACK_ACTIVITY))
+    return activity
+
+
+def rubric_of(activity: Activity) -> rubrics.Rubric:
+    """The engine's rubric for the activity's pinned version; :class:`NotSetUp` without one."""
+    if activity.rubric_version is None or activity.configured_at is None:
+        raise NotSetUp()
+    return rubric_library.version_content(activity.rubric_version)
+
+
+def learner_to_assess(session: Session, actor: Actor, activity: Activity, learner_id: int) -> User:
+    """The learner ``learner_id``, if the actor may assess them in ``activity`` (a guessed id is 404)."""
+    learner = session.get(User, learner_id)
+    if learner is None:
+        ensure(permissions.refuse(404, "Person not found", permissions.NOT_YOUR_PERSON))
+    assert learner is not None
+    ensure(permissions.can_assess(actor, learner, activity))
+    return learner
+
+
+def find_assessment(session: Session, activity: Activity, learner: User,
+                    assessor_id: int) -> Assessment | None:
+    return session.scalars(
+        select(Assessment).where(Assessment.activity_id == activity.id, Assessment.learner_id == learner.id,
+                                 Assessment.assessor_id == assessor_id)
+    ).first()
+
+
+def _role_of(actor: Actor, learner: User) -> AssessorRole:
+    return AssessorRole.SELF if actor.user_id == learner.id else AssessorRole.MANAGER
+
+
+def _open_assessment(session: Session, actor: Actor, activity: Activity, learner: User) -> Assessment:
+    """The actor's assessment of ``learner``, made on its first save. Two first saves at once (two tabs)
+    both reach here: the second's insert fails on the unique key and it takes the first's row."""
+    found = find_assessment(session, activity, learner, actor.user_id)
+    if found is not None:
+        return found
+    now = utcnow()
+    assessment = Assessment(activity=activity, learner=learner, assessor_id=actor.user_id,
+                            assessor_role=_role_of(actor, learner), status=AssessmentStatus.DRAFT,
+                            draft_revision=0, revision_count=0, learner_reply="", created_at=now,
+                            updated_at=now)
+    try:
+        with session.begin_nested():
+            session.add(assessment)
+    except IntegrityError:
+        found = find_assessment(session, activity, learner, actor.user_id)
+        if found is None:
+            raise
+        return found
+    return assessment
+
+
+def _ensure_assessor(actor: Actor, assessment: Assessment) -> None:
+    if assessment.assessor_id != actor.user_id:
+        ensure(permissions.refuse(404, "Feedback not found", permissions.FEEDBACK_NOT_FOUND))
+    ensure(permissions.can_assess(actor, assessment.learner, assessment.activity))
+
+
+# -- drafts ----------------------------------------------------------------------------------------------
+
+
+def _write_draft(session: Session, assessment: Assessment, draft_content: dict[str, Any] | None,
+                 based_on: int, **values: Any) -> None:
+    """Store the draft if nobody saved since ``based_on``; otherwise :class:`DraftConflict` with the
+    server's copy. Concurrent saves are serialised by the row lock of the conditional UPDATE."""
+    now = utcnow()
+    changes = {"draft_content": draft_content, "draft_revision": based_on + 1, "draft_saved_at": now,
+               "updated_at": now, **values}
+    result = session.execute(
+        update(Assessment)
+        .where(Assessment.id == assessment.id, Assessment.draft_revision == based_on)
+        .values(**changes)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        session.refresh(assessment)
+        raise DraftConflict(assessment)
+    for name, value in changes.items():
+        set_committed_value(assessment, name, value)
+
+
+def save_draft(session: Session, actor: Actor, activity: Activity, learner: User, draft: Draft, *,
+               based_on: int) -> Assessment:
+    """Save what the assessor typed (complete or not) over the draft revision ``based_on``."""
+    ensure(permissions.can_assess(actor, learner, activity))
+    rubric_of(activity)
+    if draft.problems:
+        raise DraftProblems(draft)
+    assessment = _open_assessment(session, actor, activity, learner)
+    session.flush()
+    _write_draft(session, assessment, draft.content, based_on)
+    return assessment
+
+
+def draft_of(assessment: Assessment | None, activity: Activity) -> Draft:
+    """What the form shows: the open draft, else the newest revision's answers, else an empty form."""
+    rubric = rubric_of(activity)
+    if assessment is None:
+        return Draft(content.empty_content())
+    if assessment.draft_content is not None:
+        return Draft(content.read_content(assessment.draft_content, rubric).content)
+    revision = newest_revision(assessment)
+    if revision is None:
+        return Draft(content.empty_content())
+    return Draft(content.content_of_revision(revision.criteria, revision.strengths, revision.next_steps))
+
+
+# -- submitting, withdrawing, releasing ----------------------------------------------------------------------
+
+
+def settings_snapshot(activity: Activity) -> dict[str, Any]:
+    """The activity's settings as they were when a revision was submitted."""
+    return {
+        "title": activity.title, "kind": activity.kind.value, "rubric_version_id": activity.rubric_version_id,
+        "assessors": activity.assessors.value, "feedback_release": activity.feedback_release.value,
+        "points_possible": None if activity.points_possible is None
+        else format_decimal(Decimal(activity.points_possible)),
+        "grades_to_lms": activity.grades_to_lms, "work_product_required": activity.work_product_required,
+        "due_at": activity.due_at.isoformat() if activity.due_at else None,
+        "due_timezone": activity.due_timezone,
+    }
+
+
+def submit(session: Session, actor: Actor, activity: Activity, learner: User, draft: Draft, *,
+           based_on: int) -> AssessmentRevision:
+    """Score ``draft`` with the activity's rubric version and append it as the next revision.
+
+    Refused with :class:`DraftProblems` (problems by field, nothing stored) when the engine finds the
+    answers incomplete or wrong, and with :class:`DraftConflict` when the draft changed elsewhere since
+    ``based_on``.
+    """
+    ensure(permissions.can_assess(actor, learner, activity))
+    rubric = rubric_of(activity)
+    if draft.problems:
+        raise DraftProblems(draft)
+    try:
+        result = rubrics.Scorer(rubric).score(content.answers(draft, rubric))
+    except rubrics.AssessmentError as error:
+        draft.problems.update(content.problems_by_field(error))
+        raise DraftProblems(draft) from None
+    assessment = _open_assessment(session, actor, activity, learner)
+    session.flush()
+    number = assessment.revision_count + 1
+    _write_draft(session, assessment, None, based_on, status=AssessmentStatus.SUBMITTED,
+                 revision_count=number)
+    version = activity.rubric_version
+    assert version is not None
+    scored = result.to_dict()
+    revision = AssessmentRevision(
+        assessment=assessment, number=number, rubric_version_id=version.id, criteria=scored["criteria"],
+        strengths=draft.strengths.strip(), next_steps=draft.next_steps.strip(),
+        scoring_mode=result.scoring_mode.value, total=result.total, max_possible=result.max_possible,
+        percentage=result.percentage, explanation=scored["explanation"],
+        activity_settings=settings_snapshot(activity), submitted_by_user_id=actor.user_id,
+        submitted_at=utcnow(),
+    )
+    session.add(revision)
+    rubric_library.mark_version_used(session, version)
+    session.flush()
+    _audit(session, actor, "assessment.submit", assessment_id=assessment.id, revision=number,
+           activity_id=activity.id, learner_id=learner.id)
+    grades.enqueue_score(session, assessment, revision)
+    return revision
+
+
+def withdraw(session: Session, actor: Actor, assessment: Assessment, reason: str) -> AssessmentWithdrawal:
+    """Withdraw the submitted feedback: the learner no longer sees it; the reason is kept."""
+    _ensure_assessor(actor, assessment)
+    reason = (reason or "").strip()
+    if assessment.status is not AssessmentStatus.SUBMITTED:
+        raise FeedbackError("Only submitted feedback can be withdrawn, and this feedback is not submitted.")
+    if not reason:
+        raise FeedbackError("Say why you withdraw this feedback: the reason is kept with it.")
+    if len(reason) > MAX_REASON:
+        raise FeedbackError(f"The reason is {len(reason):,} characters long; the limit is {MAX_REASON:,}.")
+    withdrawal = AssessmentWithdrawal(
+        assessment_id=assessment.id, revision_number=assessment.revision_count, reason=reason,
+        withdrawn_by_user_id=actor.user_id, withdrawn_at=utcnow(),
+    )
+    session.add(withdrawal)
+    assessment.status = AssessmentStatus.WITHDRAWN
+    assessment.updated_at = utcnow()
+    session.flush()
+    _audit(session, actor, "assessment.withdraw", assessment_id=assessment.id,
+           revision=assessment.revision_count)
+    return withdrawal
+
+
+def release(session: Session, actor: Actor, assessment: Assessment) -> Assessment:
+    """Staff release feedback that waits for them; its score goes to the LMS then."""
+    ensure(permissions.can_release_feedback(actor, assessment))
+    if assessment.released_at is None:
+        assessment.released_at = utcnow()
+        assessment.released_by_user_id = actor.user_id
+        session.flush()
+        _audit(session, actor, "assessment.release", assessment_id=assessment.id)
+        revision = newest_revision(assessment)
+        if revision is not None:
+            grades.enqueue_score(session, assessment, revision)
+    return assessment
+
+
+def acknowledge(session: Session, actor: Actor, assessment: Assessment, reply: str) -> Assessment:
+    """The learner says they read the newest revision, with a reply (optional) their manager reads."""
+    ensure(permissions.can_read_feedback(actor, assessment))
+    if actor.user_id != assessment.learner_id:
+        raise FeedbackError("Only the learner acknowledges their feedback.")
+    reply = (reply or "").replace("\r\n", "\n").strip()
+    if len(reply) > MAX_REPLY:
+        raise FeedbackError(f"Your reply is {len(reply):,} characters long; the limit is {MAX_REPLY:,}.")
+    now = utcnow()
+    assessment.acknowledged_revision = assessment.revision_count
+    assessment.acknowledged_at = now
+    if reply:
+        assessment.learner_reply = reply
+        assessment.learner_reply_at = now
+    session.flush()
+    _audit(session, actor, "assessment.acknowledge", assessment_id=assessment.id,
+           revision=assessment.revision_count)
+    return assessment
+
+
+# -- reading ---------------------------------------------------------------------------------------------
+
+
+def revisions_of(assessment: Assessment) -> list[AssessmentRevision]:
+    session = Session.object_session(assessment)
+    assert session is not None
+    return list(session.scalars(
+        select(AssessmentRevision).where(AssessmentRevision.assessment_id == assessment.id)
+        .order_by(AssessmentRevision.number)
+    ))
+
+
+def newest_revision(assessment: Assessment) -> AssessmentRevision | None:
+    if assessment.revision_count < 1:
+        return None
+    session = Session.object_session(assessment)
+    assert session is not None
+    return session.scalars(
+        select(AssessmentRevision).where(AssessmentRevision.assessment_id == assessment.id,
+                                         AssessmentRevision.number == assessment.revision_count)
+    ).first()
+
+
+def withdrawals_of(assessment: Assessment) -> list[AssessmentWithdrawal]:
+    session = Session.object_session(assessment)
+    assert session is not None
+    return list(session.scalars(
+        select(AssessmentWithdrawal).where(AssessmentWithdrawal.assessment_id == assessment.id)
+        .order_by(AssessmentWithdrawal.id)
+    ))
+
+
+@dataclass(frozen=True)
+class PersonStatus:
+    """One of the manager's people in an activity, and where their feedback stands."""
+
+    learner: User
+    assessment: Assessment | None
+    overdue_days: int | None
+    """Days past the due date while not submitted (None when not overdue)."""
+
+    @property
+    def state(self) -> str:
+        if self.assessment is None:
+            return "not_started"
+        if self.assessment.status is AssessmentStatus.SUBMITTED:
+            return "draft_changes" if self.assessment.draft_content is not None else "submitted"
+        return self.assessment.status.value
+
+    @property
+    def label(self) -> str:
+        labels = {"not_started": "Not started", "draft": "Draft", "submitted": "Submitted",
+                  "draft_changes": "Submitted (changes not submitted)", "withdrawn": "Withdrawn"}
+        text = labels[self.state]
+        if self.overdue_days is not None:
+            text += f", overdue by {self.overdue_days} day{'s' if self.overdue_days != 1 else ''}"
+        return text
+
+
+def overdue_days(activity: Activity, submitted: bool, now: datetime) -> int | None:
+    if activity.due_at is None or submitted or now <= activity.due_at:
+        return None
+    return max(1, math.ceil((now - activity.due_at).total_seconds() / 86400))
+
+
+def my_people(session: Session, actor: Actor, activity: Activity, *,
+              now: datetime | None = None) -> list[PersonStatus]:
+    """The learners the actor may assess in ``activity``, by name, with their status. Three queries
+    whatever the number of people: the actor's links, the line managers of those learners, and the
+    actor's assessments in the activity."""
+    ensure(permissions.may_give_feedback(actor))
+    if activity.assessors is Assessors.LEARNER:
+        return []
+    now = now or utcnow()
+    learners = list(session.scalars(
+        select(User).join(ManagerLink, ManagerLink.learner_id == User.id)
+        .where(permissions.own_active_links(actor, activity.context_id))
+        .order_by(User.name, User.sub)
+    ))
+    if activity.assessors is Assessors.LINE_MANAGER and learners:
+        first_links: dict[int, int] = {}
+        for learner_id, manager_id in session.execute(
+            select(ManagerLink.learner_id, ManagerLink.manager_id)
+            .where(ManagerLink.context_id == activity.context_id,
+                   ManagerLink.status == ManagerLinkStatus.ACTIVE,
+                   ManagerLink.learner_id.in_([learner.id for learner in learners]))
+            .order_by(ManagerLink.created_at, ManagerLink.id)
+        ):
+            first_links.setdefault(learner_id, manager_id)
+        learners = [learner for learner in learners if first_links.get(learner.id) == actor.user_id]
+    assessments = {
+        assessment.learner_id: assessment
+        for assessment in session.scalars(
+            select(Assessment).where(Assessment.activity_id == activity.id,
+                                     Assessment.assessor_id == actor.user_id)
+        )
+    }
+    people = []
+    for learner in learners:
+        assessment = assessments.get(learner.id)
+        submitted = assessment is not None and assessment.status is AssessmentStatus.SUBMITTED
+        people.append(PersonStatus(learner, assessment, overdue_days(activity, submitted, now)))
+    return people
+
+
+@dataclass(frozen=True)
+class LearnerFeedback:
+    """What a learner sees in an activity: the feedback released to them, and their self-assessment."""
+
+    given: list[tuple[Assessment, AssessmentRevision]]
+    """Their managers' assessments they may read, each with its newest revision."""
+    own: Assessment | None
+    own_revision: AssessmentRevision | None
+
+
+def feedback_for_learner(session: Session, actor: Actor, activity: Activity) -> LearnerFeedback:
+    ensure(permissions.may_read_own_feedback(actor))
+    ensure(permissions.can_view_activity(actor, activity))
+    given: list[tuple[Assessment, AssessmentRevision]] = []
+    own: Assessment | None = None
+    for assessment in session.scalars(
+        select(Assessment).where(Assessment.activity_id == activity.id,
+                                 Assessment.learner_id == actor.user_id).order_by(Assessment.id)
+    ):
+        if assessment.assessor_role is AssessorRole.SELF:
+            own = assessment
+        elif permissions.can_read_feedback(actor, assessment):
+            revision = newest_revision(assessment)
+            if revision is not None:
+                given.append((assessment, revision))
+    own_revision = newest_revision(own) if own is not None else None
+    return LearnerFeedback(given, own, own_revision)
+
+
+def readable_assessment(session: Session, actor: Actor, assessment_id: int) -> Assessment:
+    assessment = session.get(Assessment, assessment_id)
+    if assessment is None:
+        ensure(permissions.refuse(404, "Feedback not found", permissions.FEEDBACK_NOT_FOUND))
+    assert assessment is not None
+    ensure(permissions.can_read_feedback(actor, assessment))
+    return assessment
