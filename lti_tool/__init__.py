@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 
@@ -39,10 +40,25 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 
 def _instance_secret(app: Flask) -> str:
-    """A secret made once and kept in instance/, so the demo runs with nothing configured."""
+    """A secret made once and kept in instance/, so the demo runs with nothing configured.
+
+    Several workers may start at once: the secret is written whole to a file of this process's own and
+    linked into place, which succeeds for exactly one of them; every process then reads the one that won.
+    """
     path = Path(app.instance_path) / "secret_key"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.touch(mode=0o600)
-        path.write_text(secrets.token_urlsafe(48))
-    return path.read_text().strip()
+        candidate = path.with_name(f".secret_key.{os.getpid()}.{secrets.token_hex(4)}")
+        descriptor = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(descriptor, "w") as file:
+                file.write(secrets.token_urlsafe(48))
+            os.link(candidate, path)
+        except FileExistsError:
+            pass  # another process linked its secret first: use that one
+        finally:
+            candidate.unlink(missing_ok=True)
+    secret = path.read_text().strip()
+    if not secret:
+        raise RuntimeError(f"{path} is empty: delete it, or set CADRE_SECRET_KEY")
+    return secret
