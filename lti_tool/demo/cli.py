@@ -20,6 +20,7 @@ from lti_tool.demo.platform import LtiPlatform, PlatformKey, ToolEndpoints
 from lti_tool.demo.registration import register_platform
 from lti_tool.migrate import upgrade
 from lti_tool.observability import RedactingRequestHandler
+from lti_tool.outbox.worker import start_background_worker
 from lti_tool.settings import Settings
 
 DEMO_CLIENT_ID = "cadre-demo"
@@ -111,6 +112,9 @@ def demo_command(allow_exposed: bool) -> None:
             + "\nUnset those variables (or pass --allow-exposed if you really mean it)."
         )
     platform = prepare_demo(app)
+    # Side effects (grades to the demo LMS, later e-mail and xAPI) leave through the outbox: deliver them
+    # in this process, as `cadre worker` does in production.
+    worker = start_background_worker(app)
     servers = [
         serve(app, settings.public_url, "cadre"),
         serve(create_platform_app(platform), settings.demo_platform_url, "demo-lms"),
@@ -129,6 +133,7 @@ def demo_command(allow_exposed: bool) -> None:
     finally:
         for server in servers:
             server.shutdown()
+        worker.stop()
 
 
 COMMANDS: list[click.Command] = [demo_command]
