@@ -338,9 +338,8 @@ def test_exports_download_with_type_and_file_name(designer: Visitor) -> None:
     assert case_download.headers["content-type"] == "application/json"
     assert case_download.headers["content-disposition"] == "attachment; filename=communication-v1.case.json"
     document = json.loads(case_download.text)
-    assert document["uri"].startswith(
-        f"{str(designer.client.base_url).rstrip('/')}/rubrics/{rubric_id}/case/CFRubrics/"
-    )
+    # URNs, not addresses: rubrics are course-private (docs/rubrics.md, "CASE identifiers and URIs").
+    assert document["uri"] == f"urn:uuid:{document['identifier']}"
     assert rubrics.content_hash(rubrics.import_case_rubric(case_download.content)) == rubrics.content_hash(
         template
     )
