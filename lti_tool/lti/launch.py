@@ -7,15 +7,20 @@ registrations up by issuer alone unless told otherwise, ignores ``aud``/``azp`` 
 (:mod:`lti_tool.lti.errors`):
 
 1. the request carries ``id_token`` and ``state``; the token is a readable JWT with ``iss``;
-2. the state names a login begun here (:class:`~lti_tool.lti.storage.LoginState`), for the same issuer;
-   the registration is found by that issuer **and the login's client_id**;
+2. the state is one Cadre signed (:func:`~lti_tool.lti.storage.read_state`) within the login lifetime; the
+   registration it names (the login's issuer **and client_id**) has the token's issuer; the token's
+   deployment is looked up in the same query (:func:`~lti_tool.lti.oidc.find_registration`);
 3. the signature, with the platform key named by ``kid`` (RS256 only; key set refetched on an unknown kid,
    rate limited), then ``exp``/``iat`` with ``settings.clock_skew_seconds`` of leeway;
 4. ``aud`` contains the login's client_id; with several audiences, ``azp`` is that client_id;
-5. the nonce is the login's, and is consumed (deleted): a second use is "already used";
+5. the login (:class:`~lti_tool.lti.storage.LoginState`) is consumed: deleted as it is read, in one
+   statement, after every check that may fetch the platform's keys (no request leaves inside a transaction
+   that wrote), so a second launch with that state finds none ("already used"), and the nonce is the
+   login's, so it is used once too. A refused launch rolls the deletion back;
 6. the launch is bound to the browser: it sent back the state cookie set at login or, when the login used
    LTI Platform Storage (:mod:`.oidc`), the ``lti_storage_secret`` the platform's window kept for it
-   (compared in constant time). Without the cookie and without that field, nothing is consumed or stored:
+   (compared in constant time). Without the cookie and without that field, nothing is consumed or stored
+   (the login is only read):
    :class:`PlatformStorageNeeded` makes the view answer with a page that asks the platform for the secret
    (``lti.get_data``) and posts the launch again with it;
 7. LTI version 1.3.0, a message type Cadre handles, a registered deployment, ``sub``, ``roles``, and
@@ -29,11 +34,13 @@ from __future__ import annotations
 
 import hmac
 import json
+import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 import jwt
+from flask import current_app
 from pylti1p3.contrib.flask import FlaskMessageLaunch, FlaskRequest, FlaskSessionService
 from pylti1p3.deep_link import DeepLink
 from pylti1p3.exception import LtiException
@@ -41,10 +48,10 @@ from pylti1p3.message_validators import get_validators
 from sqlalchemy.orm import Session
 
 from lti_tool.lti.errors import LaunchRejected
-from lti_tool.lti.oidc import CadreCookieService, PlatformStorage, new_tab_login_url
+from lti_tool.lti.oidc import CadreCookieService, PlatformStorage, find_registration, new_tab_login_url
 from lti_tool.lti.registration import DatabaseToolConf, PlatformKeys
 from lti_tool.lti.services import NO_REQUESTS_SESSION, CadreServiceConnector
-from lti_tool.lti.storage import DatabaseDataStorage, LoginState, consume_nonce, peek_nonce
+from lti_tool.lti.storage import DatabaseDataStorage, LoginState, read_state
 from lti_tool.models import Deployment, Launch, Platform
 from lti_tool.settings import Settings
 from lti_tool.states import MessageType
@@ -156,28 +163,34 @@ class CadreMessageLaunch(FlaskMessageLaunch):
         if not isinstance(iss, str) or not iss:
             raise LaunchRejected("missing_claim", claim="iss", message_type=_message_type(body))
 
-        login = LoginState.load(self._storage, state)
-        if login is None:
+        signed = read_state(state, current_app.config["SECRET_KEY"])
+        if signed is None or time.time() - signed.issued_at >= self._settings.nonce_lifetime_seconds:
             raise LaunchRejected("unknown_state", issuer=iss, client_id=_first_audience(body))
-        if login.issuer != iss:
-            raise LaunchRejected("issuer_mismatch", issuer=iss, login_issuer=login.issuer,
-                                 client_id=login.client_id)
-        tool_conf: DatabaseToolConf = self._tool_config
-        registration = tool_conf.find_registration_by_params(iss, login.client_id)
-        if registration is None:
-            raise LaunchRejected("unknown_registration", issuer=iss, client_id=login.client_id)
+        deployment_id = body.get(CLAIM_DEPLOYMENT_ID)  # not verified yet: only looked up with the platform
+        found = find_registration(self._db, Platform.id == signed.platform_id, deployment_id)
+        if found is None:  # removed since the login
+            raise LaunchRejected("unknown_registration", issuer=iss, client_id=_first_audience(body))
+        registration, deployment = found
         platform = registration.platform
+        if platform.issuer != iss:
+            raise LaunchRejected("issuer_mismatch", issuer=iss, login_issuer=platform.issuer,
+                                 client_id=platform.client_id)
 
         claims = self._verify_signature(id_token, header, platform)
         self._check_audience(claims, platform)
         has_cookie = self._cookie_service.get_cookie(state) == state
         storage_secret = self._get_request_param(STORAGE_SECRET_FIELD)
+        # A launch that brings a binding to its browser (cookie or Platform Storage secret) consumes the
+        # login; one with neither only reads it, to answer with the page that fetches the secret.
+        bound = has_cookie or storage_secret is not None
+        login = (LoginState.consume if bound else LoginState.load)(self._storage, state)
+        if login is None or login.platform_id != platform.id:  # consumed by an earlier launch
+            raise LaunchRejected("nonce_used", issuer=platform.issuer, client_id=platform.client_id)
+        self._check_nonce(claims, login, platform)
         storage = PlatformStorage.of(login.storage_target, registration.get_auth_login_url())
-        if not has_cookie and storage_secret is None and login.storage_secret and storage:
-            self._consume_nonce(claims, login, platform, consume=False)  # a replay is refused now
+        if not bound and login.storage_secret and storage:
             raise PlatformStorageNeeded(id_token=id_token, state=state, storage=storage,
                                         new_tab_url=new_tab_login_url(self._settings, login))
-        self._consume_nonce(claims, login, platform)
         if storage_secret is not None:
             if not _same_secret(storage_secret, login.storage_secret):
                 raise LaunchRejected("storage_mismatch", issuer=iss, client_id=platform.client_id,
@@ -185,7 +198,7 @@ class CadreMessageLaunch(FlaskMessageLaunch):
         elif not has_cookie:
             raise LaunchRejected("cookies_blocked", issuer=iss, client_id=platform.client_id,
                                  new_tab_url=new_tab_login_url(self._settings, login))
-        deployment = self._check_message(claims, platform)
+        deployment = self._check_message(claims, platform, (deployment_id, deployment))
 
         self._jwt = {"header": header, "body": claims}  # type: ignore[typeddict-item]
         self._registration = registration
@@ -247,22 +260,18 @@ class CadreMessageLaunch(FlaskMessageLaunch):
         if (len(audiences) > 1 or azp is not None) and azp != platform.client_id:
             raise LaunchRejected("azp_mismatch", azp=azp or "missing", **who)
 
-    def _consume_nonce(self, claims: dict[str, Any], login: LoginState, platform: Platform, *,
-                       consume: bool = True) -> None:
-        """Check the nonce is the login's and unused, and delete it (``consume=False``: only check)."""
+    def _check_nonce(self, claims: dict[str, Any], login: LoginState, platform: Platform) -> None:
+        """The token's nonce is its login's (used once because the login is consumed: see 5. above)."""
         who = {"issuer": platform.issuer, "client_id": platform.client_id}
         nonce = claims.get("nonce")
         if not isinstance(nonce, str) or not nonce:
             raise LaunchRejected("missing_claim", claim="nonce", message_type=_message_type(claims), **who)
-        if nonce != login.nonce:
+        if not hmac.compare_digest(nonce.encode(), login.nonce.encode()):
             raise LaunchRejected("nonce_mismatch", **who)
-        outcome = (consume_nonce if consume else peek_nonce)(self._db, nonce, platform.id)
-        if outcome == "used":
-            raise LaunchRejected("nonce_used", **who)
-        if outcome == "expired":
-            raise LaunchRejected("nonce_expired", **who)
 
-    def _check_message(self, claims: dict[str, Any], platform: Platform) -> Deployment:
+    def _check_message(self, claims: dict[str, Any], platform: Platform,
+                       looked_up: tuple[object, Deployment | None]) -> Deployment:
+        """The claims Cadre needs; ``looked_up``: the deployment found with the platform, and its id."""
         who = {"issuer": platform.issuer, "client_id": platform.client_id}
         message_type = claims.get(CLAIM_MESSAGE_TYPE)
         shown_type = message_type if isinstance(message_type, str) and message_type else "launch"
@@ -282,8 +291,10 @@ class CadreMessageLaunch(FlaskMessageLaunch):
         deployment_id = claims.get(CLAIM_DEPLOYMENT_ID)
         if not isinstance(deployment_id, str) or not deployment_id:
             raise missing(CLAIM_DEPLOYMENT_ID)
-        tool_conf: DatabaseToolConf = self._tool_config
-        deployment = tool_conf.find_deployment_row(platform.id, deployment_id)
+        looked_up_id, deployment = looked_up
+        if deployment_id != looked_up_id:  # cannot happen (same token), but never trust a mismatch
+            tool_conf: DatabaseToolConf = self._tool_config
+            deployment = tool_conf.find_deployment_row(platform.id, deployment_id)
         if deployment is None:
             raise LaunchRejected("unknown_deployment", deployment_id=deployment_id, **who)
         sub = claims.get("sub")

@@ -5,8 +5,11 @@ What Cadre changes from pylti1p3's defaults, and why:
 * every cookie is ``SameSite=None; Secure; Partitioned`` (pylti1p3 sets ``Secure`` only on HTTPS
   requests; browsers accept Secure cookies from ``http://localhost`` and ``127.0.0.1`` too, and Cadre is
   served over HTTPS anywhere else);
-* the nonce goes to the ``nonces`` table, and a :class:`~lti_tool.lti.storage.LoginState` remembers which
-  registration (issuer **and** client_id) began the login, so the launch can check the token's ``aud``;
+* one row, a :class:`~lti_tool.lti.storage.LoginState` under a signed ``state``, remembers the nonce and
+  which registration (issuer **and** client_id) began the login, so the launch can check the token's
+  ``aud``, and consumes it (the nonce with it) in one statement;
+* the registration and the deployment the login names are found with one query
+  (:func:`find_registration`);
 * a login without ``client_id`` is accepted only when the issuer has a single registration;
 * every refusal is a :class:`~lti_tool.lti.errors.LaunchRejected` with its own message.
 
@@ -28,14 +31,16 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Response, make_response, render_template
+from flask import Response, current_app, make_response, render_template
 from pylti1p3.contrib.flask import FlaskCookieService, FlaskOIDCLogin, FlaskRequest, FlaskSessionService
 from pylti1p3.contrib.flask.redirect import FlaskRedirect
+from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.orm import Session
 
 from lti_tool.lti.errors import LaunchRejected
 from lti_tool.lti.registration import CadreRegistration, DatabaseToolConf
-from lti_tool.lti.storage import DatabaseDataStorage, LoginState, issue_nonce
+from lti_tool.lti.storage import DatabaseDataStorage, LoginState, new_state
+from lti_tool.models import Deployment, Platform
 from lti_tool.security import origin_of
 from lti_tool.settings import Settings
 
@@ -115,6 +120,24 @@ class CadreCookieService(FlaskCookieService):
                                samesite="None", partitioned=True)
 
 
+def find_registration(session: Session, which: ColumnElement[bool],
+                      deployment_id: object = None) -> tuple[CadreRegistration, Deployment | None] | None:
+    """The registration ``which`` picks (e.g. ``Platform.id == 3``) and, when ``deployment_id`` is a string,
+    its deployment of that id (None if it has none): one SELECT, where :class:`DatabaseToolConf` takes two."""
+    if not isinstance(deployment_id, str) or not deployment_id:
+        platform = session.scalars(select(Platform).where(which)).first()
+        return (CadreRegistration(platform, session), None) if platform is not None else None
+    row = session.execute(
+        select(Platform, Deployment)
+        .outerjoin(Deployment, and_(Deployment.platform_id == Platform.id,
+                                    Deployment.deployment_id == deployment_id))
+        .where(which)
+    ).first()
+    if row is None:
+        return None
+    return CadreRegistration(row.Platform, session), row.Deployment
+
+
 def login_request(params: dict[str, str]) -> FlaskRequest:
     """A pylti1p3 request over the given parameters (query and form merged: Moodle posts, others GET).
 
@@ -155,11 +178,13 @@ class CadreOIDCLogin(FlaskOIDCLogin):
             if len(platforms) > 1:
                 raise LaunchRejected("login_client_id_required", issuer=iss)
             client_id = platforms[0].client_id if platforms else "(not sent)"
-        registration = tool_conf.find_registration_by_params(iss, client_id)
-        if registration is None:
-            raise LaunchRejected("unknown_registration", issuer=iss, client_id=client_id)
         deployment_id = self._get_request_param("lti_deployment_id")
-        if deployment_id and tool_conf.find_deployment_row(registration.platform_id, deployment_id) is None:
+        found = find_registration(self._db, and_(Platform.issuer == iss, Platform.client_id == client_id),
+                                  deployment_id)
+        if found is None:
+            raise LaunchRejected("unknown_registration", issuer=iss, client_id=client_id)
+        registration, deployment = found
+        if deployment_id and deployment is None:
             raise LaunchRejected("unknown_deployment", issuer=iss, client_id=client_id,
                                  deployment_id=deployment_id)
         return registration
@@ -167,11 +192,10 @@ class CadreOIDCLogin(FlaskOIDCLogin):
     def _prepare_redirect_url(self, launch_url: str) -> str:
         registration = self.validate_oidc_login()
         self._registration = registration
-        state = "state-" + secrets.token_urlsafe(24)
+        state = new_state(current_app.config["SECRET_KEY"], registration.platform_id)
         nonce = secrets.token_urlsafe(32)
         lifetime = self._settings.nonce_lifetime_seconds
         self._cookie_service.set_cookie(state, state, lifetime)
-        issue_nonce(self._db, nonce, registration.platform_id, lifetime)
         storage = None if self._is_new_window_request() else PlatformStorage.of(
             self._get_request_param("lti_storage_target"), registration.get_auth_login_url())
         storage_secret = secrets.token_urlsafe(24) if storage else None

@@ -1,16 +1,25 @@
 """Server-side LTI state: pylti1p3's data storage in ``lti_cache``, login states and one-time nonces.
 
-Nothing about a login lives in the Flask session cookie, which an LMS iframe may lose. The login writes a
-:class:`LoginState` (which platform, which client_id, which nonce) and a :class:`~lti_tool.models.Nonce`
-row; the launch reads the state and deletes the nonce, so an id_token is accepted once. The browser is bound
-to the state by pylti1p3's state cookie (see :mod:`lti_tool.lti.oidc`).
+Nothing about a login lives in the Flask session cookie, which an LMS iframe may lose. The login writes one
+row, its :class:`LoginState` (which platform, which client_id, which nonce), under a ``state`` Cadre signs
+with the time and the platform of the login (:func:`new_state`), so the launch finds the registration, and
+checks the token's signature, before it writes anything (no outbound request, e.g. for the platform's keys,
+inside a transaction that wrote). It then deletes the row and reads it in one statement
+(:meth:`LoginState.consume`), so a login, and with it its nonce, is used once: of two launches racing with
+the same state only the one whose DELETE returned the row goes on, and a refused launch rolls the DELETE
+back. A signed state whose row is gone, within its lifetime, is a replay ("already used").
+The browser is bound to the state by pylti1p3's state cookie (see :mod:`lti_tool.lti.oidc`).
 
 Functions take the request's session and never commit.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import re
+import secrets
 import threading
 import time
 from dataclasses import asdict, dataclass
@@ -18,7 +27,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from pylti1p3.launch_data_storage.base import LaunchDataStorage
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from lti_tool.db import utcnow
@@ -26,8 +35,45 @@ from lti_tool.models import LtiCacheEntry, Nonce
 
 DEFAULT_LIFETIME_SECONDS = 600
 STATE_PATTERN = re.compile(r"[A-Za-z0-9._~-]{1,255}")
-"""What a ``state`` may look like (Cadre makes ``state-`` + a URL-safe random token); anything else, e.g. a
-NUL byte PostgreSQL would refuse, is not looked up."""
+"""What a ``state`` may look like (Cadre makes them with :func:`new_state`); anything else, e.g. a NUL byte
+PostgreSQL would refuse, is not looked up."""
+STATE_PREFIX = "state-"
+STATE_TAG_LENGTH = 22
+"""Characters of the state's HMAC-SHA256 tag kept (base64url): 128 bits, beyond guessing."""
+
+
+def _state_tag(body: str, secret_key: str) -> str:
+    digest = hmac.new(secret_key.encode(), b"cadre-login-state:" + body.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode()[:STATE_TAG_LENGTH]
+
+
+@dataclass(frozen=True)
+class SignedState:
+    """What a ``state`` made by :func:`new_state` says, once its signature is checked."""
+
+    issued_at: int
+    """Unix time of the login."""
+    platform_id: int
+    """The registration the login was for."""
+
+
+def new_state(secret_key: str, platform_id: int, now: float | None = None) -> str:
+    """A login's ``state``: random, with the login's time and platform, signed with the app's secret key."""
+    issued_at = int(now if now is not None else time.time())
+    body = f"{STATE_PREFIX}{secrets.token_urlsafe(24)}.{issued_at}.{platform_id}"
+    return f"{body}.{_state_tag(body, secret_key)}"
+
+
+def read_state(state: str, secret_key: str) -> SignedState | None:
+    """What ``state`` says, or None if Cadre did not make it (or it was altered)."""
+    body, _, tag = state.rpartition(".")
+    parts = body.split(".")
+    if (len(parts) != 3 or not parts[0].startswith(STATE_PREFIX) or not parts[1].isdigit()
+            or not parts[2].isdigit() or len(tag) != STATE_TAG_LENGTH):
+        return None
+    if not hmac.compare_digest(tag.encode(), _state_tag(body, secret_key).encode()):
+        return None
+    return SignedState(issued_at=int(parts[1]), platform_id=int(parts[2]))
 
 
 class DatabaseDataStorage(LaunchDataStorage[Any]):
@@ -65,9 +111,21 @@ class DatabaseDataStorage(LaunchDataStorage[Any]):
         self._db.flush()
 
     def add_value(self, key: str, value: Any, exp: int | None = None) -> None:
-        """Like ``set_value`` for a key known to be new; written with the request's commit."""
+        """Like ``set_value`` for a key known to be new: one INSERT, no look-up, no ORM object to flush."""
         expires_at = utcnow() + timedelta(seconds=exp or self._default_lifetime)
-        self._db.add(LtiCacheEntry(key=self._prepare_key(key), value=value, expires_at=expires_at))
+        self._db.execute(insert(LtiCacheEntry).values(key=self._prepare_key(key), value=value,
+                                                      expires_at=expires_at))
+
+    def pop_value(self, key: str) -> Any:
+        """Delete the key and return its value, in one statement; None if absent or expired."""
+        row = self._db.execute(
+            delete(LtiCacheEntry)
+            .where(LtiCacheEntry.key == self._prepare_key(key))
+            .returning(LtiCacheEntry.value, LtiCacheEntry.expires_at)
+        ).first()
+        if row is None or row.expires_at <= utcnow():
+            return None
+        return row.value
 
     def check_value(self, key: str) -> bool:
         return self.get_value(key) is not None
@@ -103,15 +161,28 @@ class LoginState:
 
     @classmethod
     def load(cls, storage: DatabaseDataStorage, state: str) -> LoginState | None:
+        """The login of ``state``, left in place (see :meth:`consume`)."""
         if not STATE_PATTERN.fullmatch(state):  # not one Cadre made: don't send it to the database
             return None
-        value = storage.get_value(cls.key(state))
+        return cls._of(storage.get_value(cls.key(state)))
+
+    @classmethod
+    def consume(cls, storage: DatabaseDataStorage, state: str) -> LoginState | None:
+        """The login of ``state``, deleted by the same statement: a second call finds nothing."""
+        if not STATE_PATTERN.fullmatch(state):
+            return None
+        return cls._of(storage.pop_value(cls.key(state)))
+
+    @classmethod
+    def _of(cls, value: Any) -> LoginState | None:
         if not isinstance(value, dict):
             return None
         known = {name: value[name] for name in cls.__dataclass_fields__ if name in value}
         return cls(**known)
 
 
+# The ``nonces`` table predates the consumed login row, which now carries each login's nonce: nothing in the
+# login or the launch writes it any more. These stay until a migration drops the table (with their tests).
 def issue_nonce(session: Session, value: str, platform_id: int, lifetime_seconds: int) -> Nonce:
     nonce = Nonce(value=value, platform_id=platform_id,
                   expires_at=utcnow() + timedelta(seconds=lifetime_seconds))

@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 
 REPOSITORY = Path(__file__).resolve().parents[2]
-READY_TIMEOUT_SECONDS = 60.0
+READY_TIMEOUT_SECONDS = 180.0
 STOP_TIMEOUT_SECONDS = 10.0
 NOOP_PATH = "/bench/noop"
 """The trivial route every benchmark app serves: the bare GET each launch is compared with."""

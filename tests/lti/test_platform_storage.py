@@ -22,7 +22,7 @@ from lti_tool.db import session_scope
 from lti_tool.lti.errors import REJECTIONS, rejection_message
 from lti_tool.lti.launch import STORAGE_SECRET_FIELD
 from lti_tool.lti.oidc import storage_key
-from lti_tool.models import Nonce
+from lti_tool.models import LtiCacheEntry
 from tests.fixtures.platform import parse_forms
 from tests.lti.conftest import FakePlatform
 from tests.lti.test_launch_views import EMPTY, Records, assert_iframe_cookie, assert_rejected, counts
@@ -59,9 +59,11 @@ class StorageLogin:
         self.secret = js_value(self.page, "value")
 
 
-def nonce_rows(app: Flask) -> int:
+def unused_logins(app: Flask) -> int:
+    """Logins no launch has consumed yet (a launch consumes its login, and with it the login's nonce)."""
     with session_scope(app) as session:
-        return session.scalar(select(func.count()).select_from(Nonce)) or 0
+        return session.scalar(select(func.count()).select_from(LtiCacheEntry)
+                              .where(LtiCacheEntry.key.contains("login-state-"))) or 0
 
 
 def launch(app: Flask, lms: FakePlatform, login: StorageLogin, **fields: str) -> Any:
@@ -129,7 +131,7 @@ def test_launch_without_cookie_or_secret_asks_the_platform_and_consumes_nothing(
     assert rejection_message("cookies_blocked").replace("'", "&#39;") in page
     assert 'data-testid="open-new-tab"' in page and "lti1p3_new_window=1" in page
 
-    assert nonce_rows(app) == 1 and counts(app) == EMPTY
+    assert unused_logins(app) == 1 and counts(app) == EMPTY
     assert lti_log == []
 
 
@@ -142,7 +144,7 @@ def test_launch_with_the_wrong_secret_is_a_storage_mismatch(
         assert_rejected(response, "storage_mismatch")
         assert 'data-testid="open-new-tab"' in response.get_data(as_text=True)
     assert REJECTIONS["storage_mismatch"].status == 401
-    assert nonce_rows(app) == 1 and counts(app) == EMPTY
+    assert unused_logins(app) == 1 and counts(app) == EMPTY
     assert [record.fields["reason"] for record in lti_log] == ["storage_mismatch"] * 4  # type: ignore[attr-defined]
     assert all(login.secret not in str(record.fields) for record in lti_log)  # type: ignore[attr-defined]
 
@@ -160,7 +162,7 @@ def test_launch_with_the_right_secret_lands_home_once(app: Flask, lms: FakePlatf
     assert response.headers["Location"].startswith("/home?lt=")
     home = client.get(response.headers["Location"])
     assert home.status_code == 200 and 'data-testid="user-name">Ada Lovelace<' in home.get_data(as_text=True)
-    assert counts(app)["Launch"] == 1 and nonce_rows(app) == 0
+    assert counts(app)["Launch"] == 1 and unused_logins(app) == 0
 
     # replays are refused by the nonce, with or without the secret
     before = counts(app)
@@ -187,7 +189,7 @@ def test_without_storage_target_a_cookieless_launch_is_still_cookies_blocked(
         "/lti/launch", data={"id_token": lms.key.sign(lms.claims(params["nonce"])), "state": params["state"]}
     )
     assert_rejected(response, "cookies_blocked")
-    assert nonce_rows(app) == 1 and counts(app) == EMPTY
+    assert unused_logins(app) == 1 and counts(app) == EMPTY
 
 
 def test_a_secret_sent_without_a_storage_login_is_refused(app: Flask, lms: FakePlatform) -> None:
@@ -206,4 +208,4 @@ def test_storage_page_is_only_for_a_valid_token(app: Flask, lms: FakePlatform) -
     login = StorageLogin(lms, app.test_client())
     forged = lms.key.sign({**lms.claims(login.nonce), "aud": "someone-else"})
     assert launch(app, lms, login, id_token=forged).status_code == 401
-    assert nonce_rows(app) == 1
+    assert unused_logins(app) == 1
