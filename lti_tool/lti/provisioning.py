@@ -7,15 +7,17 @@ launch is recorded entirely or not at all. Personal data is updated only from cl
 
 from __future__ import annotations
 
+import functools
 import secrets
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, update
+from sqlalchemy import Table, bindparam, case, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import ReturningInsert
 
 from lti_tool.db import Base, utcnow
 from lti_tool.lti.launch import (
@@ -35,22 +37,39 @@ MENTOR_SOURCE = ManagerLinkSource.LTI_MENTOR
 PERSONAL_CLAIMS = ("name", "given_name", "family_name", "email")
 
 
-def _upsert(session: Session, model: type[Base], keys: dict[str, Any], insert: dict[str, Any],
-            update: dict[str, Any]) -> int:
-    """``INSERT … ON CONFLICT (keys) DO UPDATE … RETURNING id``: the row's id, new or not, in one statement.
+def _upsert(session: Session, model: type[Base], keys: Mapping[str, Any], values: Mapping[str, Any],
+            update: Collection[str] = (), *, update_to: Mapping[str, Any] | None = None) -> int:
+    """``INSERT … ON CONFLICT (keys) DO UPDATE SET <update> = <the values given> … RETURNING id``: the row's
+    id, new or not, in one statement.
 
     One statement per row instead of a SELECT, an INSERT or UPDATE and the ORM's flush, and safe when two
-    launches race to create the same row (the database settles it; no savepoint dance).
+    launches race to create the same row (the database settles it; no savepoint dance). The statement is
+    built once per shape (which columns are given and updated), its values bound at execution: building
+    and keying a fresh statement each time cost several times what running it does. ``update_to``:
+    SQL expressions to update with instead (rare: no cached statement).
     """
-    table = model.__table__
+    table: Table = model.__table__  # type: ignore[assignment]
     dialect = session.get_bind().dialect.name
-    statement = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(table).values(
-        {**keys, **insert}
-    )
+    if update_to is not None:
+        statement = _insert_for(dialect)(table).values({**keys, **values})
+        statement = statement.on_conflict_do_update(index_elements=list(keys), set_=dict(update_to))
+        return session.execute(statement.returning(table.c.id)).scalar_one()
+    prepared = _upsert_statement(dialect, table, tuple(keys), tuple(values), tuple(update))
+    return session.execute(prepared, {**keys, **values}).scalar_one()
+
+
+def _insert_for(dialect: str) -> Any:
+    return postgresql_insert if dialect == "postgresql" else sqlite_insert
+
+
+@functools.cache
+def _upsert_statement(dialect: str, table: Table, keys: tuple[str, ...], columns: tuple[str, ...],
+                      update: tuple[str, ...]) -> ReturningInsert[tuple[int]]:
+    """One upsert statement per shape; few shapes exist (which personal claims a platform sends)."""
+    statement = _insert_for(dialect)(table).values({name: bindparam(name) for name in (*keys, *columns)})
     # DO UPDATE even with nothing to change: DO NOTHING would return no row, so no id, for an existing one.
-    assignments = update or {name: statement.excluded[name] for name in keys}
-    statement = statement.on_conflict_do_update(index_elements=list(keys), set_=assignments)
-    return session.execute(statement.returning(table.c.id)).scalar_one()
+    assignments = {name: statement.excluded[name] for name in (update or keys)}
+    return statement.on_conflict_do_update(index_elements=list(keys), set_=assignments).returning(table.c.id)
 
 
 def _sent(claims: dict[str, Any], name: str) -> str | None:
@@ -61,7 +80,7 @@ def _sent(claims: dict[str, Any], name: str) -> str | None:
 def upsert_user(session: Session, platform_id: int, claims: dict[str, Any], now: datetime) -> int:
     personal = {field: value for field in PERSONAL_CLAIMS if (value := _sent(claims, field)) is not None}
     changes = {**personal, "is_admin": is_platform_admin(claims.get(CLAIM_ROLES, [])), "last_seen_at": now}
-    return _upsert(session, User, {"platform_id": platform_id, "sub": claims["sub"]}, changes, changes)
+    return _upsert(session, User, {"platform_id": platform_id, "sub": claims["sub"]}, changes, changes.keys())
 
 
 def upsert_context(session: Session, launch: ValidatedLaunch) -> int | None:
@@ -76,13 +95,14 @@ def upsert_context(session: Session, launch: ValidatedLaunch) -> int | None:
     if isinstance(claim.get("type"), list):
         changes["types"] = [str(value) for value in claim["type"]]
     keys = {"platform_id": launch.platform.id, "context_id": str(claim["id"])}
-    return _upsert(session, Context, keys, {"types": [], **changes}, changes)
+    return _upsert(session, Context, keys, {"types": [], **changes}, changes.keys())
 
 
 def upsert_membership(session: Session, user_id: int, context_id: int, lti_roles: list[str],
                       now: datetime) -> int:
     changes = {"lti_roles": list(lti_roles), "role": map_roles(lti_roles).value, "updated_at": now}
-    return _upsert(session, Membership, {"user_id": user_id, "context_id": context_id}, changes, changes)
+    return _upsert(session, Membership, {"user_id": user_id, "context_id": context_id}, changes,
+                   changes.keys())
 
 
 def upsert_resource_link(session: Session, context_id: int, claims: dict[str, Any]) -> int | None:
@@ -91,7 +111,7 @@ def upsert_resource_link(session: Session, context_id: int, claims: dict[str, An
         return None
     changes = {"title": title} if (title := _sent(claim, "title")) else {}
     keys = {"context_id": context_id, "resource_link_id": str(claim["id"])}
-    return _upsert(session, ResourceLink, keys, changes, changes)
+    return _upsert(session, ResourceLink, keys, changes, changes.keys())
 
 
 def record_mentor_scope(session: Session, platform_id: int, manager_id: int, manager_sub: str,
@@ -104,12 +124,12 @@ def record_mentor_scope(session: Session, platform_id: int, manager_id: int, man
     links = ManagerLink.__table__.c
     wanted: set[int] = set()
     for sub in sorted({str(sub) for sub in learner_subs if sub and str(sub) != manager_sub}):
-        learner_id = _upsert(session, User, {"platform_id": platform_id, "sub": sub}, {}, {})
+        learner_id = _upsert(session, User, {"platform_id": platform_id, "sub": sub}, {})
         _upsert(session, ManagerLink,
                 {"context_id": context_id, "manager_id": manager_id, "learner_id": learner_id},
                 {"source": MENTOR_SOURCE, "status": ManagerLinkStatus.ACTIVE},
-                {"status": case((links.source == MENTOR_SOURCE, ManagerLinkStatus.ACTIVE.value),
-                                 else_=links.status)})
+                update_to={"status": case((links.source == MENTOR_SOURCE, ManagerLinkStatus.ACTIVE.value),
+                                          else_=links.status)})
         wanted.add(learner_id)
     session.execute(
         update(ManagerLink)
