@@ -16,7 +16,7 @@ from lti_tool.lti.errors import (
     DEEP_LINK_UNKNOWN_KIND,
 )
 from lti_tool.lti.launch import DEEP_LINKING_REQUEST
-from tests.lti.conftest import CLIENT_ID, DEPLOYMENT_ID, INSTRUCTOR, ISSUER, FakePlatform
+from tests.lti.conftest import CLIENT_ID, DEPLOYMENT_ID, INSTRUCTOR, ISSUER, InProcessLms
 
 
 def hidden(page: str, name: str) -> str:
@@ -25,7 +25,7 @@ def hidden(page: str, name: str) -> str:
     return html.unescape(match.group(1))
 
 
-def open_deep_link_page(app: Flask, in_process_lms: FakePlatform) -> tuple[FlaskClient, str]:
+def open_deep_link_page(app: Flask, in_process_lms: InProcessLms) -> tuple[FlaskClient, str]:
     client = app.test_client()
     response = in_process_lms.launch_as(client, roles=[INSTRUCTOR], message_type=DEEP_LINKING_REQUEST)
     page = client.get(response.headers["Location"])
@@ -33,7 +33,7 @@ def open_deep_link_page(app: Flask, in_process_lms: FakePlatform) -> tuple[Flask
     return client, page.get_data(as_text=True)
 
 
-def test_designer_places_an_activity(app: Flask, in_process_lms: FakePlatform) -> None:
+def test_designer_places_an_activity(app: Flask, in_process_lms: InProcessLms) -> None:
     client, page = open_deep_link_page(app, in_process_lms)
     for kind in ACTIVITY_KINDS:
         assert f'value="{kind.key}"' in page and html.escape(kind.label) in page
@@ -46,7 +46,7 @@ def test_designer_places_an_activity(app: Flask, in_process_lms: FakePlatform) -
     response = client.post("/lti/deep-link", data=form)
     assert response.status_code == 200
     returned = response.get_data(as_text=True)
-    assert 'action="https://lms.example.test/deep-link-return"' in returned
+    assert f'action="{in_process_lms.lti.deep_link_return_url}"' in returned
     token = hidden(returned, "JWT")
 
     jwks = client.get("/lti/jwks").get_json()
@@ -64,7 +64,7 @@ def test_designer_places_an_activity(app: Flask, in_process_lms: FakePlatform) -
     assert set(item["custom"]) == {"cadre_kind", "cadre_activity"} and "lineItem" not in item
 
 
-def test_invalid_form_is_a_400_and_sends_nothing(app: Flask, in_process_lms: FakePlatform) -> None:
+def test_invalid_form_is_a_400_and_sends_nothing(app: Flask, in_process_lms: InProcessLms) -> None:
     client, page = open_deep_link_page(app, in_process_lms)
     base = {"lt": hidden(page, "lt"), "csrf_token": hidden(page, "csrf_token")}
     for fields, message in (
@@ -76,7 +76,7 @@ def test_invalid_form_is_a_400_and_sends_nothing(app: Flask, in_process_lms: Fak
         assert response.status_code == 400 and message in text and 'name="JWT"' not in text
 
 
-def test_deep_link_page_needs_a_deep_linking_launch(app: Flask, in_process_lms: FakePlatform) -> None:
+def test_deep_link_page_needs_a_deep_linking_launch(app: Flask, in_process_lms: InProcessLms) -> None:
     client = app.test_client()
     response = in_process_lms.launch_as(client, roles=[INSTRUCTOR])
     token = response.headers["Location"].split("lt=")[1]
@@ -85,7 +85,7 @@ def test_deep_link_page_needs_a_deep_linking_launch(app: Flask, in_process_lms: 
     assert DEEP_LINK_NEEDS_DEEP_LINKING_LAUNCH in html.unescape(page.get_data(as_text=True))
 
 
-def test_missing_deep_linking_settings_is_rejected(app: Flask, in_process_lms: FakePlatform) -> None:
+def test_missing_deep_linking_settings_is_rejected(app: Flask, in_process_lms: InProcessLms) -> None:
     client = app.test_client()
     _, params = in_process_lms.login(client)
     claims = in_process_lms.claims(params["nonce"], message_type=DEEP_LINKING_REQUEST, roles=[INSTRUCTOR])

@@ -15,11 +15,11 @@ from lti_tool.db import get_session, utcnow
 from lti_tool.lti.errors import LaunchRejected
 from lti_tool.lti.registration import DatabaseToolConf, JwksUnavailable, PlatformKeys, fetch_jwks
 from lti_tool.models import Platform
-from tests.lti.conftest import CLIENT_ID, ISSUER, FakePlatform, JwksServer, SigningKey
+from tests.lti.conftest import CLIENT_ID, ISSUER, InProcessLms, SigningKey
 
 
-def test_lookups_always_use_issuer_and_client_id(app: Flask, in_process_lms: FakePlatform) -> None:
-    in_process_lms.register(client_id="client-b", deployment_ids=("b-1",))
+def test_lookups_always_use_issuer_and_client_id(app: Flask, in_process_lms: InProcessLms) -> None:
+    in_process_lms.register("client-b", deployment_id="b-1")
     with app.test_request_context():
         conf = DatabaseToolConf(get_session(), app.config["CADRE"])
         assert conf.check_iss_has_many_clients(ISSUER) and not conf.check_iss_has_one_client(ISSUER)
@@ -54,7 +54,7 @@ class CountingFetch:
         return self.key_sets.pop(0) if len(self.key_sets) > 1 else self.key_sets[0]
 
 
-def test_platform_keys_cache_and_rate_limited_refetch(app: Flask, in_process_lms: FakePlatform) -> None:
+def test_platform_keys_cache_and_rate_limited_refetch(app: Flask, in_process_lms: InProcessLms) -> None:
     old, new = SigningKey.generate("old"), SigningKey.generate("new")
     fetch = CountingFetch({"keys": [old.public_jwk]}, {"keys": [old.public_jwk, new.public_jwk]})
     settings = app.config["CADRE"]
@@ -76,7 +76,7 @@ def test_platform_keys_cache_and_rate_limited_refetch(app: Flask, in_process_lms
         assert session.query(Platform).one().key_set == {"keys": [old.public_jwk, new.public_jwk]}
 
 
-def test_platform_keys_outage(app: Flask, in_process_lms: FakePlatform) -> None:
+def test_platform_keys_outage(app: Flask, in_process_lms: InProcessLms) -> None:
     key = SigningKey.generate("k")
     with app.test_request_context():
         platform = get_session().query(Platform).one()
@@ -90,11 +90,10 @@ def test_platform_keys_outage(app: Flask, in_process_lms: FakePlatform) -> None:
         assert keys.key_for(platform, "k")["kid"] == "k"
 
 
-def test_fetch_jwks_over_http(jwks_server: JwksServer) -> None:
-    jwks_server.published = [SigningKey.generate("served").public_jwk]
+def test_fetch_jwks_over_http(in_process_lms: InProcessLms) -> None:
     with OutboundClient(OutboundPolicy(connect_timeout=1, max_attempts=1)) as client:
-        assert fetch_jwks(client, jwks_server.url)["keys"][0]["kid"] == "served"
+        assert fetch_jwks(client, in_process_lms.jwks_url)["keys"][0]["kid"] == in_process_lms.key.kid
         with pytest.raises(JwksUnavailable, match="HTTP 404"):
-            fetch_jwks(client, jwks_server.url.replace("/jwks", "/nothing"))
+            fetch_jwks(client, in_process_lms.jwks_url.replace("/jwks", "/nothing"))
         with pytest.raises(JwksUnavailable, match="ConnectError"):
             fetch_jwks(client, "http://127.0.0.1:9/jwks")
