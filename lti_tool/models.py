@@ -268,6 +268,10 @@ class Rubric(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    origin: Mapped[str] = mapped_column(String(200), default="form", server_default="")
+    """What the rubric was made from, as its audit entry says: ``form``, ``template:<slug>``,
+    ``import:<format>:<file name>`` or ``duplicate:<rubric id>``; the library shows it, so rubrics of the
+    same title can be told apart (empty for rubrics made before Cadre kept it)."""
 
     __mapper_args__ = {"version_id_col": lock_version}
 

@@ -56,9 +56,22 @@ class RubricLimits:
 DEFAULT_LIMITS = RubricLimits()
 
 
-def parse_rubric(data: object, limits: RubricLimits = DEFAULT_LIMITS) -> Rubric:
-    """Validate ``data`` and build a Rubric, or raise RubricValidationError with every problem."""
-    reader = _Reader(limits)
+Words = Mapping[str, str]
+"""How a context names things in messages: the names of fields (``points``, ``min_points``, ...) and of the
+few phrases that combine them (``points-or-range``, ``levels-only-points``, and ``min-above-max`` with
+``{low}`` and ``{high}`` in it). A name not
+given stays as the engine's field name, which is also the CSV column and JSON key: the words of files."""
+
+
+def parse_rubric(
+    data: object, limits: RubricLimits = DEFAULT_LIMITS, *, words: Words | None = None
+) -> Rubric:
+    """Validate ``data`` and build a Rubric, or raise RubricValidationError with every problem.
+
+    ``words`` renames fields in the messages for a context that shows other names (the edit form's
+    labels); the rules are the same whatever the words.
+    """
+    reader = _Reader(limits, words or {})
     rubric = reader.rubric(data)
     if reader.problems or rubric is None:
         raise RubricValidationError(reader.problems)
@@ -116,9 +129,14 @@ def titled(label: str, title: object) -> str:
 class _Reader:
     """One validation pass; accumulates problems while building value objects."""
 
-    def __init__(self, limits: RubricLimits) -> None:
+    def __init__(self, limits: RubricLimits, words: Words | None = None) -> None:
         self.limits = limits
+        self.words = words or {}
         self.problems: list[Problem] = []
+
+    def called(self, name: str, default: str | None = None) -> str:
+        """What this context calls field or phrase ``name`` (see :data:`Words`)."""
+        return self.words.get(name, name if default is None else default)
 
     def report(self, path: Path, where: str, text: str) -> None:
         self.problems.append(Problem(path, f"{where}: {text}"))
@@ -212,7 +230,7 @@ class _Reader:
             self.report(
                 (*path, "comment_required"),
                 where,
-                f"comment_required must be true or false, got {describe(comment_required)}",
+                f"{self.called('comment_required')} must be true or false, got {describe(comment_required)}",
             )
         levels = self.levels(data.get("levels"), path, where, mode)
         if len(self.problems) > before or identifier is None or title is None or levels is None:
@@ -329,27 +347,31 @@ class _Reader:
                 self.report(
                     (*path, given[0]),
                     where,
-                    "levels_only rubrics carry no points; remove points or choose another scoring mode",
+                    self.called(
+                        "levels-only-points",
+                        "levels_only rubrics carry no points; remove points or choose another scoring mode",
+                    ),
                 )
             return None, None
         if not given:
             if mode is not None:
-                self.report(
-                    (*path, "points"), where, "points are missing; give points or min_points and max_points"
-                )
+                either = self.called("points-or-range", "points or min_points and max_points")
+                self.report((*path, "points"), where, f"points are missing; give {either}")
             return None, None
         if "points" in given:
             if len(given) > 1:
-                self.report(
-                    (*path, "points"), where, "give either points or min_points and max_points, not both"
-                )
+                either = self.called("points-or-range", "points or min_points and max_points")
+                self.report((*path, "points"), where, f"give either {either}, not both")
                 return None, None
             points = self.points(data, "points", path, where)
             return points, points
         for name in ("min_points", "max_points"):
             if name not in given:
                 self.report(
-                    (*path, name), where, f"{name} is missing; a range needs both min_points and max_points"
+                    (*path, name),
+                    where,
+                    f"{self.called(name)} is missing; a range needs both {self.called('min_points')} and "
+                    f"{self.called('max_points')}",
                 )
                 return None, None
         low = self.points(data, "min_points", path, where)
@@ -358,7 +380,9 @@ class _Reader:
             self.report(
                 (*path, "min_points"),
                 where,
-                f"min {format_decimal(low)} is above max {format_decimal(high)}",
+                self.called("min-above-max", "min {low} is above max {high}").format(
+                    low=format_decimal(low), high=format_decimal(high)
+                ),
             )
             return None, None
         return low, high
@@ -390,29 +414,30 @@ class _Reader:
         allow_zero: bool,
     ) -> Decimal | None:
         raw = data.get(name)
+        called = self.called(name)
         try:
             number = to_decimal(raw)
         except NotANumber as refusal:
             shown = describe(raw)
             if refusal.reason == NotANumber.TOO_LARGE:
-                text = f"{name} {shown} is far too large; the limit is {format_decimal(maximum)}"
+                text = f"{called} {shown} is far too large; the limit is {format_decimal(maximum)}"
             elif refusal.reason == NotANumber.TOO_PRECISE:
-                text = f"{name} {shown} has far too many decimal places; use at most {places}"
+                text = f"{called} {shown} has far too many decimal places; use at most {places}"
             else:
-                text = f"{name} must be a number, got {shown}"
+                text = f"{called} must be a number, got {shown}"
             self.report((*path, name), where, text)
             return None
         shown = format_decimal(number)
         if number < 0 or (number == 0 and not allow_zero):
-            self.report((*path, name), where, f"{name} must be {minimum_text}, got {shown}")
+            self.report((*path, name), where, f"{called} must be {minimum_text}, got {shown}")
             return None
         if number > maximum:
             self.report(
-                (*path, name), where, f"{name} {shown} is above the limit of {format_decimal(maximum)}"
+                (*path, name), where, f"{called} {shown} is above the limit of {format_decimal(maximum)}"
             )
             return None
         if decimal_places(number) > places:
-            self.report((*path, name), where, f"{name} {shown} has more than {places} decimal places")
+            self.report((*path, name), where, f"{called} {shown} has more than {places} decimal places")
             return None
         return number
 
@@ -441,24 +466,25 @@ class _Reader:
         required: bool = False,
     ) -> str | None:
         raw = data.get(name)
+        called = self.called(name)
         if raw is None:
             raw = ""
         if not isinstance(raw, str):
-            self.report((*path, name), where, f"{name} must be text, got {describe(raw)}")
+            self.report((*path, name), where, f"{called} must be text, got {describe(raw)}")
             return None
         # Windows line endings from spreadsheets would otherwise make equal rubrics differ.
         value = raw.replace("\r\n", "\n").replace("\r", "\n").strip()
         control = CONTROL_CHARACTER.search(value)
         if control:
             code = f"U+{ord(control.group()):04X}"
-            self.report((*path, name), where, f"{name} contains a control character ({code}); remove it")
+            self.report((*path, name), where, f"{called} contains a control character ({code}); remove it")
             return None
         if required and not value:
-            self.report((*path, name), where, f"{name} is missing")
+            self.report((*path, name), where, f"{called} is missing")
             return None
         if len(value) > limit:
             self.report(
-                (*path, name), where, f"{name} is {len(value):,} characters long; the limit is {limit:,}"
+                (*path, name), where, f"{called} is {len(value):,} characters long; the limit is {limit:,}"
             )
             return None
         return value
@@ -479,13 +505,14 @@ class _Reader:
     def scoring_mode(self, data: Mapping[str, Any], where: str) -> ScoringMode | None:
         raw = data.get("scoring_mode")
         choices = ", ".join(mode.value for mode in ScoringMode)
+        called = self.called("scoring_mode")
         if raw is None or raw == "":
-            self.report(("scoring_mode",), where, f"scoring_mode is missing; choose one of {choices}")
+            self.report(("scoring_mode",), where, f"{called} is missing; choose one of {choices}")
             return None
         try:
             return ScoringMode(raw)
         except ValueError:
-            self.report(("scoring_mode",), where, f"scoring_mode {describe(raw)} is not one of {choices}")
+            self.report(("scoring_mode",), where, f"{called} {describe(raw)} is not one of {choices}")
             return None
 
     def tag_list(

@@ -36,7 +36,23 @@ POINTS_NAMES = frozenset({"points", "min_points", "max_points"})
 HIDDEN_NAMES = frozenset({"identifier", "position"})
 ADD_CRITERION = "add-criterion"
 ADD_LEVEL_PREFIX = "add-level-"
+MOVE_UP_PREFIX = "move-up-"
+MOVE_DOWN_PREFIX = "move-down-"
 SAVE = "save"
+
+# The engine names fields as files do (CSV columns, JSON keys); the form shows labels and one "Points"
+# field for a number or a range, so its messages say that (rubrics.parsing.Words).
+FORM_WORDS = {
+    "min_points": "the lowest points of the range",
+    "max_points": "the highest points of the range",
+    "min-above-max": "the range {low}-{high} goes down; write the lower number first",
+    "points-or-range": "a number, or a range like 1.5-2.5",
+    "levels-only-points": (
+        "a rubric scored by levels only carries no points; clear the points, or choose another scoring"
+    ),
+    "scoring_mode": "scoring",
+    "comment_required": "“A comment is required”",
+}
 
 
 @dataclass
@@ -60,6 +76,8 @@ class CriterionFields:
     competency_tags: str = ""
     comment_required: bool = False
     levels: list[LevelFields] = field(default_factory=list)
+    posted_index: int | None = None
+    """The row number in the posted field names (``criteria-N-``), which buttons name; None if new."""
 
 
 @dataclass
@@ -79,6 +97,10 @@ class RubricForm:
     """Every problem in order, as (field name, message), for the summary at the top."""
     too_large: bool = False
     """The post had more rows than the limits allow; the rows past them were dropped, so never save."""
+    template: str = ""
+    """The slug of the template a new rubric started from (for the audit log), else empty."""
+    focus: str = ""
+    """The id of the field to focus when the form comes back after a button (the row it added or moved)."""
 
     # -- building ---------------------------------------------------------------------------------------
 
@@ -141,6 +163,7 @@ class RubricForm:
             competency_frameworks=posted.get("competency_frameworks", ""),
             identifier=posted.get("identifier", ""),
             lock_version=whole_number(lock_version),
+            template=posted.get("template", "")[:100],
         )
         # One pass over the field names finds every row before any row is read.
         criterion_indexes: set[int] = set()
@@ -173,6 +196,7 @@ class RubricForm:
                 weight=posted.get(prefix + "weight", ""),
                 competency_tags=posted.get(prefix + "competency_tags", ""),
                 comment_required=bool(posted.get(prefix + "comment_required")),
+                posted_index=index,
             )
             kept_levels = sorted(level_indexes.get(index, ()))
             if len(kept_levels) > limits.max_levels:
@@ -211,10 +235,41 @@ class RubricForm:
 
     def add_level(self, criterion_index: int) -> None:
         if 0 <= criterion_index < len(self.criteria):
-            self.criteria[criterion_index].levels.append(LevelFields())
+            levels = self.criteria[criterion_index].levels
+            levels.append(LevelFields())
+            self.focus = f"field-criteria-{criterion_index}-levels-{len(levels) - 1}-title"
+
+    def move_criterion(self, criterion_index: int, offset: int) -> None:
+        """Swap a criterion with its neighbour above (-1) or below (+1); the two keep the positions of
+        their places, so the stored rubric stays numbered 1, 2, 3..."""
+        target = criterion_index + offset
+        if not (0 <= criterion_index < len(self.criteria) and 0 <= target < len(self.criteria)):
+            return
+        moved, other = self.criteria[criterion_index], self.criteria[target]
+        moved.position, other.position = other.position, moved.position
+        self.criteria[criterion_index], self.criteria[target] = other, moved
+        # Keyboard users keep their place: the same button at the row's new place, or the other one once
+        # the row reached the end (the button that would move it further is not shown there).
+        at_end = target == 0 if offset < 0 else target == len(self.criteria) - 1
+        direction = ("down" if offset < 0 else "up") if at_end else ("up" if offset < 0 else "down")
+        self.focus = f"move-{direction}-{target}"
+
+    def _row_of(self, text: str) -> int | None:
+        """The criterion a button names by its posted row number, as an index into ``criteria``.
+
+        Rows removed before the post leave gaps in the posted numbers, so the number is looked up, not
+        used as an index (rows the form added itself have no posted number and are never named).
+        """
+        posted = whole_number(text)
+        if posted is None:
+            return None
+        for index, criterion in enumerate(self.criteria):
+            if criterion.posted_index == posted:
+                return index
+        return None
 
     def apply_action(self, action: str) -> bool:
-        """Carry out an "add a row" button (the no-JavaScript path); True if ``action`` was one.
+        """Carry out an "add a row" or "move" button (the no-JavaScript path); True if ``action`` was one.
 
         Nothing is added to a form that was already too large: it goes on to :meth:`parse`, which
         refuses it.
@@ -223,12 +278,16 @@ class RubricForm:
             return False
         if action == ADD_CRITERION:
             self.add_criterion()
+            self.focus = f"field-criteria-{len(self.criteria) - 1}-title"
             return True
-        if action.startswith(ADD_LEVEL_PREFIX) and (
-            criterion := whole_number(action[len(ADD_LEVEL_PREFIX) :])
-        ) is not None:
-            self.add_level(criterion)
-            return True
+        for prefix in (ADD_LEVEL_PREFIX, MOVE_UP_PREFIX, MOVE_DOWN_PREFIX):
+            if action.startswith(prefix):
+                row = self._row_of(action[len(prefix) :])
+                if row is not None and prefix == ADD_LEVEL_PREFIX:
+                    self.add_level(row)
+                elif row is not None:
+                    self.move_criterion(row, -1 if prefix == MOVE_UP_PREFIX else 1)
+                return True  # a button of a row gone since: show the form as it is
         return False
 
     def _fill_identifiers(self, limits: rubrics.RubricLimits) -> None:
@@ -295,7 +354,7 @@ class RubricForm:
         if self.too_large:
             return None
         try:
-            return rubrics.parse_rubric(self.to_data())
+            return rubrics.parse_rubric(self.to_data(), words=FORM_WORDS)
         except rubrics.RubricValidationError as error:
             self.add_problems(error.problems)
             return None

@@ -222,6 +222,7 @@ def create_rubric(session: Session, actor: Actor, content: rubrics.Rubric, *, or
         updated_by_user_id=actor.user_id,
         created_at=now,
         updated_at=now,
+        origin=origin[:200],
     )
     version = RubricVersion(rubric=rubric, number=1, created_by_user_id=actor.user_id, created_at=now)
     _write_content(version, content)
@@ -240,6 +241,22 @@ def create_rubric(session: Session, actor: Actor, content: rubrics.Rubric, *, or
     return rubric
 
 
+def origin_label(rubric: Rubric) -> str:
+    """Where ``rubric`` came from, in a designer's words: what tells apart rubrics of the same title."""
+    kind, _, detail = rubric.origin.partition(":")
+    if kind == "form":
+        return "written in Cadre"
+    if kind == "template":
+        template = find_template(detail)
+        return f"from the template “{template.title}”" if template is not None else "from a template"
+    if kind == "import":
+        file_format, _, filename = detail.partition(":")
+        return f"imported from {filename}" if filename else f"imported ({file_format})"
+    if kind == "duplicate":
+        return "copied from another rubric"
+    return ""
+
+
 def create_from_dict(
     session: Session, actor: Actor, data: Mapping[str, Any], *, origin: str = "form"
 ) -> Rubric:
@@ -256,7 +273,16 @@ def get_template(slug: str) -> rubrics.Rubric:
         raise RubricNotFound(f"There is no rubric template '{slug}'.") from None
 
 
+def find_template(slug: str) -> rubrics.Rubric | None:
+    """The template ``slug`` names, None when it names none (a form may post anything)."""
+    try:
+        return rubrics.get_template(slug) if slug else None
+    except KeyError:
+        return None
+
+
 def create_from_template(session: Session, actor: Actor, slug: str) -> Rubric:
+    """Store a template as it is (the pages instead open it in the edit form and store it on Save)."""
     return create_rubric(session, actor, get_template(slug), origin=f"template:{slug}")
 
 

@@ -57,6 +57,11 @@ def _rubric_level_points(level: rubrics.Level) -> str:
     return f"{format_decimal(level.max_points)} {unit}"
 
 
+@blueprint.app_template_filter("rubric_origin")
+def _rubric_origin(rubric: Rubric) -> str:
+    return services.origin_label(rubric)
+
+
 @blueprint.app_template_filter("rubric_shares")
 def _rubric_shares(content: rubrics.Rubric) -> dict[str, str]:
     """Each criterion's share of the result in weighted-percentage mode, e.g. ``"33.3%"``."""
@@ -147,30 +152,34 @@ def template_preview(slug: str) -> Any:
 # -- creating ----------------------------------------------------------------------------------------------
 
 
-@blueprint.post("/from-template")
-@permission(may_use_rubric_library)
-def create_from_template() -> Any:
-    session = get_session()
-    rubric = services.create_from_template(session, the_actor(), request.form.get("template", ""))
-    return _redirect("rubric_library.edit", rubric_id=rubric.id, notice="created")
-
-
 @blueprint.route("/new", methods=["GET", "POST"])
 @permission(may_use_rubric_library)
 def new() -> Any:
-    """A blank rubric: nothing is stored until it is valid."""
+    """A new rubric, blank or (``?template=slug``) filled in from a template: nothing is stored until the
+    designer saves a valid one, so leaving the page (Cancel) leaves nothing behind."""
     actor = the_actor()
     if request.method == "GET":
-        return _edit_page(RubricForm.blank(), rubric=None, actor=actor)
+        slug = request.args.get("template", "")
+        if not slug:
+            return _edit_page(RubricForm.blank(), rubric=None, actor=actor)
+        template = services.get_template(slug)  # an unknown one: 404
+        form = RubricForm.from_rubric(template)
+        form.template = slug
+        return _edit_page(form, rubric=None, actor=actor, template=template)
     form = RubricForm.from_post(request.form)
+    template = services.find_template(form.template)
+    if template is None:
+        form.template = ""
     if form.apply_action(request.form.get("action", SAVE)):
-        return _edit_page(form, rubric=None, actor=actor)
+        return _edit_page(form, rubric=None, actor=actor, template=template)
     content = form.parse()
     if content is None:
-        return _edit_page(form, rubric=None, actor=actor, status=400)
+        return _edit_page(form, rubric=None, actor=actor, status=400, template=template)
     session = get_session()
-    rubric = services.create_rubric(session, actor, content, origin="form")
-    return _redirect("rubric_library.preview", rubric_id=rubric.id, notice="saved")
+    origin = f"template:{form.template}" if template is not None else "form"
+    rubric = services.create_rubric(session, actor, content, origin=origin)
+    notice = "created" if template is not None else "saved"
+    return _redirect("rubric_library.preview", rubric_id=rubric.id, notice=notice)
 
 
 @blueprint.post("/<int(max=2147483647):rubric_id>/duplicate")
@@ -198,6 +207,7 @@ def _edit_page(
     status: int = 200,
     conflict: services.ConflictError | None = None,
     conflict_changes: tuple[str, ...] = (),
+    template: rubrics.Rubric | None = None,
 ) -> Any:
     version = rubric.current_version if rubric is not None else None
     html = render_template(
@@ -209,6 +219,7 @@ def _edit_page(
         scoring_modes=list(rubrics.ScoringMode),
         conflict=conflict,
         conflict_changes=conflict_changes,
+        template=template,
         notice=request.args.get("notice"),
     )
     return html, status

@@ -30,10 +30,13 @@ def changed_tables(before: Snapshot, after: Snapshot) -> list[str]:
 
 
 def create_from_template(visitor: Visitor, slug: str = TEMPLATE) -> tuple[int, Page]:
-    """A rubric of the visitor's course, from the library's "use this template" form; its edit page."""
-    edit_page = visitor.submit(visitor.get("/rubrics/"), f"use-template-{slug}")
-    assert edit_page.status == 200, edit_page.text[:2000]
-    return int(edit_page.response.url.path.split("/")[2]), edit_page
+    """A rubric of the visitor's course made with the library's "Use this template" (the template opens in
+    the edit form, stored on "Create rubric"), and its edit page."""
+    form_page = visitor.get(visitor.get("/rubrics/").link(f"use-template-{slug}"))
+    created = visitor.submit(form_page, "rubric-form", button=("action", "save"))
+    assert created.status == 200, created.text[:2000]
+    rubric_id = int(created.response.url.path.split("/")[2])
+    return rubric_id, visitor.get(f"/rubrics/{rubric_id}/edit")
 
 
 def form_without_tokens(page: Page, testid: str = "rubric-form") -> dict[str, str]:

@@ -1,7 +1,7 @@
 """Audit of every form of the rubric library (``POST /rubrics/…``): bad input and refused people get a
 status and a message a person can act on, and nothing stored changes.
 
-Forms: new, edit (save), from-template, duplicate, archive, restore, publish, unpublish, import. Each is
+Forms: new, edit (save), new from a template, duplicate, archive, restore, publish, unpublish, import. Each is
 posted with a missing and a wrong CSRF token, by roles that may not use it, from another course, for a
 rubric that does not exist, and with malformed fields.
 """
@@ -37,7 +37,7 @@ EDITORS_ONLY = (
 ADMINS_ONLY = "This page is for an administrator; you are signed in to Cadre as {role} in this course."
 ARTICLE = {"manager": "a manager", "learner": "a learner", "designer": "a designer"}
 NOT_FOUND = services.RubricNotFound.message
-UNKNOWN_MODE = "rubric: scoring_mode 'karaoke' is not one of points, weighted_percentage, levels_only"
+UNKNOWN_MODE = "rubric: scoring 'karaoke' is not one of points, weighted_percentage, levels_only"
 WERKZEUG_400 = "The browser (or proxy) sent a request that this server could not understand"
 
 
@@ -97,7 +97,7 @@ NEW_RUBRIC = {
 FORMS = [
     Form("new", lambda _: "/rubrics/new", lambda _: dict(NEW_RUBRIC)),
     Form("edit", lambda lib: f"/rubrics/{lib.live}/edit", lambda lib: dict(lib.edit_fields)),
-    Form("from-template", lambda _: "/rubrics/from-template", lambda _: {"template": TEMPLATE}),
+    Form("from-template", lambda _: "/rubrics/new", lambda _: {**NEW_RUBRIC, "template": TEMPLATE}),
     Form("duplicate", lambda lib: f"/rubrics/{lib.live}/duplicate"),
     Form("archive", lambda lib: f"/rubrics/{lib.live}/archive"),
     Form("restore", lambda lib: f"/rubrics/{lib.archived}/restore"),
@@ -280,11 +280,11 @@ def test_a_blank_new_rubric_names_every_missing_field_and_stores_nothing(
         "criteria-0-title": "criterion 1: title is missing",
         "criteria-0-levels-0-title": "criterion 1, level 1: title is missing",
         "criteria-0-levels-0-points": (
-            "criterion 1, level 1: points are missing; give points or min_points and max_points"
+            "criterion 1, level 1: points are missing; give a number, or a range like 1.5-2.5"
         ),
         "criteria-0-levels-1-title": "criterion 1, level 2: title is missing",
         "criteria-0-levels-1-points": (
-            "criterion 1, level 2: points are missing; give points or min_points and max_points"
+            "criterion 1, level 2: points are missing; give a number, or a range like 1.5-2.5"
         ),
     }
     assert changed_tables(before, stored_rows(app)) == []
@@ -296,7 +296,7 @@ def test_a_new_rubric_post_with_no_fields_at_all_says_what_is_missing(designer: 
     assert refused.status == 400
     summary = refused.texts("problem-summary")[0]
     assert summary.startswith("Nothing was saved: 3 problems need fixing.")
-    assert "rubric: scoring_mode is missing; choose one of points, weighted_percentage, levels_only" in (
+    assert "rubric: scoring is missing; choose one of points, weighted_percentage, levels_only" in (
         summary
     )
     assert "rubric: add at least one criterion" in summary
@@ -325,7 +325,9 @@ def test_wrong_types_and_out_of_range_values_in_a_new_rubric_are_named_beside_th
         "scoring_mode": UNKNOWN_MODE,
         "criteria-0-weight": "criterion 1 'C': weight must be a number, got 'heavy'",
         "criteria-0-levels-0-points": "criterion 1 'C', level 1 'a': points must be a number, got 'lots'",
-        "criteria-0-levels-1-points": "criterion 1 'C', level 2 'b': min 5 is above max 1",
+        "criteria-0-levels-1-points": (
+            "criterion 1 'C', level 2 'b': the range 5-1 goes down; write the lower number first"
+        ),
     }
     kept = refused.form("rubric-form").fields
     # scoring_mode is a select: the page offers the known modes again, so only text fields are compared.
@@ -390,16 +392,18 @@ def test_an_unknown_or_missing_template_is_named_and_nothing_is_created(
     designer: Visitor, app: Flask
 ) -> None:
     before = stored_rows(app)
-    for data, message in (
-        ({"template": "karaoke"}, "There is no rubric template 'karaoke'."),
-        ({}, "There is no rubric template ''."),
-        ({"template": "x" * 5000}, None),
+    for slug, message in (
+        ("karaoke", "There is no rubric template 'karaoke'."),
+        ("x" * 5000, None),
     ):
-        refused = designer.post("/rubrics/from-template", data)
+        refused = designer.get(f"/rubrics/new?template={slug}")
         assert refused.status == 404
         if message is not None:
             assert refused.texts("error-message") == [message]
-    assert changed_tables(before, stored_rows(app)) == []
+    # A posted form naming no known template is a rubric written in Cadre: it is not refused for that.
+    created = designer.post("/rubrics/new", {**NEW_RUBRIC, "template": "karaoke"})
+    assert created.status == 200 and created.texts("rubric-heading") == [NEW_RUBRIC["title"]]
+    assert sorted(changed_tables(before, stored_rows(app))) == ["audit_log", "rubric_versions", "rubrics"]
 
 
 def test_duplicating_twice_in_a_row_never_touches_the_original(

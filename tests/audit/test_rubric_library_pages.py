@@ -13,7 +13,7 @@ from lti_tool.permissions import NO_COURSE_RUBRICS
 from lti_tool.rubric_library import services
 from tests.audit.helpers import TEMPLATE, TEMPLATE_TITLE, changed_tables, create_from_template, stored_rows
 from tests.fixtures.platform import RunningPlatform
-from tests.fixtures.visitors import OTHER_COURSE, Visitor, visitor_from
+from tests.fixtures.visitors import OTHER_COURSE, Visitor, read_page, visitor_from
 
 EDITORS_ONLY = (
     "This page is for a designer or an administrator; you are signed in to Cadre as {role} in this course."
@@ -39,15 +39,20 @@ RUBRIC_PAGES = ["/rubrics/{id}", *[page for page in EDITOR_PAGES if "{id}" in pa
 def test_every_library_page_without_a_launch_says_how_to_open_cadre_or_that_the_session_expired(
     designer: Visitor,
 ) -> None:
-    """Never a launch: how to open Cadre. A token that is no (longer a) launch: the session expired."""
+    """Never a launch: how to open Cadre. A token that is no (longer a) launch: the session expired. A token
+    in the query string is not read at all (URLs reach logs): as if there were none."""
     rubric_id, _ = create_from_template(designer)
     for page in ("/rubrics/{id}", *EDITOR_PAGES):
         path = page.format(id=rubric_id)
         for token in (None, "not-a-launch", "x" * 5000):
-            answer = designer.get(path if token is None else f"{path}?lt={token}", with_token=False)
+            designer.client.cookies.clear()
+            headers = {} if token is None else {"X-Cadre-Launch": token}
+            answer = read_page(designer.client.get(path, headers=headers))
             assert answer.status == 401, (path, token, answer.status)
             expected = NO_LAUNCH if token is None else SESSION_EXPIRED
             assert answer.texts("error-message") == [expected], (path, token)
+        in_query = designer.get(f"{path}?lt={designer.launch_token}", with_token=False)
+        assert in_query.status == 401 and in_query.texts("error-message") == [NO_LAUNCH], path
 
 
 def test_managers_and_learners_see_only_the_preview(
@@ -129,7 +134,7 @@ def test_a_launch_outside_any_course_is_told_rubrics_belong_to_a_course(
         refused = designer.get(page)
         assert refused.status == 400, page
         assert refused.texts("error-message") == [NO_COURSE_RUBRICS], page
-    refused = designer.post("/rubrics/from-template", {"template": TEMPLATE})
+    refused = designer.post("/rubrics/new", {"template": TEMPLATE})
     assert refused.status == 400
     assert refused.texts("error-message") == [NO_COURSE_RUBRICS]
     assert changed_tables(before, stored_rows(app)) == []
