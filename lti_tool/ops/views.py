@@ -13,6 +13,7 @@ from lti_tool.db import get_engine, get_session, rollback
 from lti_tool.migrate import pending_revisions
 from lti_tool.ops import dynamic_registration, invitations
 from lti_tool.ops.tool_configuration import ToolUrls, canvas_developer_key, dynamic_registration_request
+from lti_tool.permissions import public
 from lti_tool.settings import get_settings
 
 blueprint = Blueprint("ops", __name__)
@@ -23,6 +24,7 @@ log = logging.getLogger("cadre.registration")
 
 
 @blueprint.get("/healthz")
+@public("for load balancers and monitoring; it tells nothing but up or down")
 def healthz():  # type: ignore[no-untyped-def]
     try:
         get_session().execute(text("SELECT 1"))
@@ -37,11 +39,13 @@ def healthz():  # type: ignore[no-untyped-def]
 
 
 @lti_setup_blueprint.get("/config/canvas.json")
+@public("the developer-key JSON an administrator pastes into Canvas")
 def canvas_configuration() -> Response:
     return jsonify(canvas_developer_key(get_settings()))
 
 
 @lti_setup_blueprint.get("/register")
+@public("LTI Dynamic Registration; the invitation (CADRE_DYNAMIC_REGISTRATION) decides")
 def register() -> tuple[str, int]:
     settings = get_settings()
     if settings.dynamic_registration == "off":
