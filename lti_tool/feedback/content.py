@@ -98,7 +98,8 @@ def read_content(raw: object, rubric: rubrics.Rubric) -> Draft:
     if not isinstance(raw, Mapping):
         draft.problems["form"] = "The draft must be an object with criteria, strengths and next steps."
         return draft
-    given = raw.get("criteria") or {}
+    given = raw.get("criteria")
+    given = {} if given is None else given
     if not isinstance(given, Mapping):
         draft.problems["form"] = "The draft's criteria must be an object, by criterion."
         given = {}

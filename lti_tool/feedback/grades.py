@@ -99,14 +99,19 @@ def post_score(item: OutboxItem) -> Outcome | None:
         registration = CadreRegistration(platform, session)
         registration.get_tool_private_key()  # loaded now, while the session is open
         connector = CadreServiceConnector(registration)
-    try:
-        connector.make_service_request([SCOPE_SCORE], url, is_post=True, data=json.dumps(score),
-                                       content_type=SCORE_MEDIA_TYPE)
-    except PlatformServiceError as error:
-        status = error.status_code
-        if status == 401:
-            ACCESS_TOKENS.clear()
-        if status is not None and 400 <= status < 500 and status not in RETRIED_STATUSES:
-            return Dead(str(error))
-        return RetryLater(str(error))
-    return None
+    for attempt in (1, 2):
+        try:
+            connector.make_service_request([SCOPE_SCORE], url, is_post=True, data=json.dumps(score),
+                                           content_type=SCORE_MEDIA_TYPE)
+        except PlatformServiceError as error:
+            status = error.status_code
+            if status == 401 and attempt == 1:
+                # A cached token the platform no longer accepts (revoked, or the platform restarted):
+                # drop it and ask for a fresh one, once.
+                ACCESS_TOKENS.clear()
+                continue
+            if status is not None and 400 <= status < 500 and status not in RETRIED_STATUSES:
+                return Dead(str(error))
+            return RetryLater(str(error))
+        return None
+    return None  # pragma: no cover - the loop returns
