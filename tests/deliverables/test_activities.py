@@ -16,6 +16,7 @@ from lti_tool.lti.launch import DEEP_LINKING_REQUEST
 from lti_tool.models import Activity, Rubric
 from lti_tool.permissions import ACTIVITY_DESIGNERS_ONLY, ACTIVITY_NOT_FOUND
 from lti_tool.states import ActivityKind, Assessors, FeedbackRelease
+from tests.audit.helpers import create_from_template
 from tests.fixtures.platform import RunningPlatform, submit_form
 from tests.fixtures.visitors import OTHER_COURSE, Page, Visitor, visitor_from
 
@@ -209,10 +210,9 @@ def test_the_rubric_is_pinned_until_the_designer_moves_the_activity(
 ) -> None:
     link = place(platform)
     designer = open_activity("designer", link)
-    created = designer.post("/rubrics/from-template", {"template": "communication"})
-    assert created.status == 200
+    rubric_id, _edit = create_from_template(designer, "communication")
     with app.extensions["cadre.sessionmaker"]() as session:
-        rubric_id = session.scalars(select(Rubric.id)).one()
+        assert session.scalars(select(Rubric.id)).all() == [rubric_id]
     (activity,) = activities(app)
     assert save_settings(designer, activity.id, rubric_id=str(rubric_id)).status == 200
     pinned = activities(app)[0].rubric_version
