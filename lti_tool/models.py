@@ -348,7 +348,9 @@ class RubricVersionCompetency(Base):
 class CompetencyFramework(Base):
     """A competency framework imported from a CASE CFPackage, for a course or (no context) a platform.
 
-    ``items`` is ``rubrics.CompetencyFramework.to_dict()["items"]``; criteria tags point into it.
+    ``items`` and ``associations`` are ``rubrics.CompetencyFramework.to_dict()``'s (criteria tags point into
+    the items; the associations are the framework's hierarchy and links, kept so its export gives back
+    what was imported); ``language`` and ``last_change_at`` are the CFDocument's own.
     """
 
     __tablename__ = "competency_frameworks"
@@ -362,6 +364,9 @@ class CompetencyFramework(Base):
     title: Mapped[str] = mapped_column(String(500))
     creator: Mapped[str] = mapped_column(String(500), default="")
     items: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    associations: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, server_default="[]")
+    language: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    last_change_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

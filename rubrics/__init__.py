@@ -18,7 +18,7 @@ from rubrics.case_io import (
     import_case_framework,
     import_case_rubric,
 )
-from rubrics.competencies import CompetencyFramework, CompetencyItem
+from rubrics.competencies import CaseLink, CompetencyAssociation, CompetencyFramework, CompetencyItem
 from rubrics.csv_io import export_csv, import_csv
 from rubrics.errors import (
     AssessmentError,
@@ -39,6 +39,8 @@ __all__ = [
     "Answer",
     "AssessmentError",
     "CanvasExportError",
+    "CaseLink",
+    "CompetencyAssociation",
     "CompetencyFramework",
     "CompetencyItem",
     "Criterion",

@@ -33,7 +33,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from rubrics.competencies import CompetencyFramework, CompetencyItem
+from rubrics.competencies import CaseLink, CompetencyAssociation, CompetencyFramework, CompetencyItem
 from rubrics.errors import ImportProblem, Path, Problem, RubricImportError, RubricValidationError
 from rubrics.exact_numbers import json_number
 from rubrics.model import Criterion, Level, Rubric, ScoringMode
@@ -219,31 +219,69 @@ def _timestamp(moment: datetime) -> str:
 
 
 def export_case_framework(framework: CompetencyFramework, *, changed_at: datetime) -> dict[str, Any]:
-    """The framework as a CASE ``CFPackage`` (CFDocument and CFItems; no associations)."""
-    stamp = _timestamp(changed_at)
-    document_link = {"title": framework.title, "identifier": framework.identifier, "uri": framework.uri}
-    items = []
-    for item in framework.items:
-        exported: dict[str, Any] = {
-            "identifier": item.identifier,
-            "uri": item.uri,
-            "fullStatement": item.full_statement,
-        }
-        if item.human_coding_scheme:
-            exported["humanCodingScheme"] = item.human_coding_scheme
-        exported.update({"lastChangeDateTime": stamp, "CFDocumentURI": document_link})
-        items.append(exported)
-    return {
-        "CFDocument": {
-            "identifier": framework.identifier,
-            "uri": framework.uri,
-            "creator": framework.creator,
-            "title": framework.title,
-            "lastChangeDateTime": stamp,
-        },
-        "CFItems": items,
-        "CFAssociations": [],
+    """The framework as a CASE 1.1 ``CFPackage``: its CFDocument, CFItems and CFAssociations as imported.
+
+    Each object keeps its own ``lastChangeDateTime``; ``changed_at`` stands in only where the imported
+    file gave none (frameworks stored before Cadre kept them).
+    """
+    document: dict[str, Any] = {
+        "identifier": framework.identifier,
+        "uri": framework.uri,
+        "creator": framework.creator,
+        "title": framework.title,
+        "lastChangeDateTime": _own_time(framework.last_change, changed_at),
     }
+    if framework.language:
+        document["language"] = framework.language
+    return {
+        "CFDocument": document,
+        "CFItems": [_export_item(item, changed_at) for item in framework.items],
+        "CFAssociations": [
+            _export_association(association, changed_at) for association in framework.associations
+        ],
+    }
+
+
+def _export_item(item: CompetencyItem, changed_at: datetime) -> dict[str, Any]:
+    # No CFDocumentURI: the package's schema forbids it on a CFPckgItem (the package is the document).
+    exported: dict[str, Any] = {
+        "identifier": item.identifier, "uri": item.uri, "fullStatement": item.full_statement
+    }
+    if item.human_coding_scheme:
+        exported["humanCodingScheme"] = item.human_coding_scheme
+    if item.item_type:
+        exported["CFItemType"] = item.item_type
+    if item.item_type_uri is not None:
+        exported["CFItemTypeURI"] = item.item_type_uri.to_dict()
+    if item.language:
+        exported["language"] = item.language
+    if item.education_levels:
+        exported["educationLevel"] = list(item.education_levels)
+    exported["lastChangeDateTime"] = _own_time(item.last_change, changed_at)
+    return exported
+
+
+def _export_association(association: CompetencyAssociation, changed_at: datetime) -> dict[str, Any]:
+    exported: dict[str, Any] = {
+        "identifier": association.identifier,
+        "associationType": association.association_type,
+    }
+    if association.sequence_number is not None:
+        exported["sequenceNumber"] = association.sequence_number
+    exported.update({
+        "uri": association.uri,
+        "originNodeURI": association.origin.to_dict(),
+        "destinationNodeURI": association.destination.to_dict(),
+        "lastChangeDateTime": _own_time(association.last_change, changed_at),
+    })
+    return exported
+
+
+def _own_time(moment: datetime | None, fallback: datetime) -> str:
+    """An object's own time as CASE text in UTC (to the second, or finer when it was given finer)."""
+    if moment is None:
+        return _timestamp(fallback)
+    return moment.astimezone(UTC).isoformat()
 
 
 # -- import ----------------------------------------------------------------------------------
@@ -282,7 +320,11 @@ def import_case_rubric(
 
 
 def import_case_framework(source: str | bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> CompetencyFramework:
-    """Read a competency framework from a CASE ``CFPackage`` (its CFDocument and CFItems)."""
+    """Read a competency framework from a CASE ``CFPackage``: its CFDocument, CFItems and CFAssociations.
+
+    Raises RubricImportError naming JSON paths (``$.CFAssociations[3].originNodeURI``); nothing from a
+    file with any problem is returned.
+    """
     package = _load_json(source, max_bytes)
     problems: list[ImportProblem] = []
     reader = _CaseReader(problems)
@@ -297,32 +339,52 @@ def import_case_framework(source: str | bytes, *, max_bytes: int = DEFAULT_MAX_B
     uri = reader.required_text(document, "uri", "$.CFDocument")
     title = reader.required_text(document, "title", "$.CFDocument")
     creator = reader.text(document, "creator", "$.CFDocument")
-    raw_items = reader.list(package, "CFItems", "$")
+    language = reader.text(document, "language", "$.CFDocument")
+    last_change = reader.moment(document, "lastChangeDateTime", "$.CFDocument")
     items: list[CompetencyItem] = []
     seen: dict[str, int] = {}
-    for index, raw in enumerate(raw_items):
+    for index, raw in enumerate(reader.list(package, "CFItems", "$")):
         path = f"$.CFItems[{index}]"
         if not isinstance(raw, dict):
             problems.append(ImportProblem(path, f"expected a CFItem object, got {describe(raw)}"))
             continue
-        item_id = reader.required_text(raw, "identifier", path)
-        item = CompetencyItem(
-            identifier=item_id,
-            uri=reader.required_text(raw, "uri", path),
-            full_statement=reader.required_text(raw, "fullStatement", path),
-            human_coding_scheme=reader.text(raw, "humanCodingScheme", path),
-        )
-        if item_id and item_id in seen:
-            problems.append(ImportProblem(
-                f"{path}.identifier", f"identifier '{item_id}' is already used by $.CFItems[{seen[item_id]}]"
-            ))
-        seen.setdefault(item_id, index)
+        item = reader.item(raw, path)
+        _check_unique(item.identifier, index, "CFItems", seen, problems)
         items.append(item)
+    associations: list[CompetencyAssociation] = []
+    seen = {}
+    for index, raw in enumerate(reader.list(package, "CFAssociations", "$")):
+        path = f"$.CFAssociations[{index}]"
+        if not isinstance(raw, dict):
+            problems.append(_not_an_object(path, "a CFAssociation object", raw))
+            continue
+        association = reader.association(raw, path)
+        _check_unique(association.identifier, index, "CFAssociations", seen, problems)
+        associations.append(association)
     if problems:
         raise RubricImportError(problems)
     return CompetencyFramework(
-        identifier=identifier, uri=uri, title=title, creator=creator, items=tuple(items)
+        identifier=identifier,
+        uri=uri,
+        title=title,
+        creator=creator,
+        items=tuple(items),
+        associations=tuple(associations),
+        language=language,
+        last_change=last_change,
     )
+
+
+def _check_unique(
+    identifier: str, index: int, listed_in: str, seen: dict[str, int], problems: list[ImportProblem]
+) -> None:
+    """Report an identifier that an earlier entry of ``$.{listed_in}`` has already; remember this one."""
+    if identifier and identifier in seen:
+        problems.append(ImportProblem(
+            f"$.{listed_in}[{index}].identifier",
+            f"identifier '{identifier}' is already used by $.{listed_in}[{seen[identifier]}]",
+        ))
+    seen.setdefault(identifier, index)
 
 
 def _load_json(source: str | bytes, max_bytes: int) -> Any:
@@ -510,6 +572,87 @@ class _CaseReader:
             if key in link:
                 self.text(link, key, f"{path}.{name}")
         return self.text(link, "uri", f"{path}.{name}")
+
+    def item(self, raw: dict[str, Any], path: str) -> CompetencyItem:
+        """One CFItem with what Cadre keeps of it (type, language, education levels, own time)."""
+        return CompetencyItem(
+            identifier=self.required_text(raw, "identifier", path),
+            uri=self.required_text(raw, "uri", path),
+            full_statement=self.required_text(raw, "fullStatement", path),
+            human_coding_scheme=self.text(raw, "humanCodingScheme", path),
+            item_type=self.text(raw, "CFItemType", path),
+            item_type_uri=self.link_object(raw, "CFItemTypeURI", path, required=False),
+            language=self.text(raw, "language", path),
+            education_levels=self.education_levels(raw, path),
+            last_change=self.moment(raw, "lastChangeDateTime", path),
+        )
+
+    def association(self, raw: dict[str, Any], path: str) -> CompetencyAssociation:
+        origin = self.link_object(raw, "originNodeURI", path, required=True)
+        destination = self.link_object(raw, "destinationNodeURI", path, required=True)
+        return CompetencyAssociation(
+            identifier=self.required_text(raw, "identifier", path),
+            uri=self.required_text(raw, "uri", path),
+            association_type=self.required_text(raw, "associationType", path),
+            origin=origin or CaseLink("", "", ""),
+            destination=destination or CaseLink("", "", ""),
+            sequence_number=self.sequence_number(raw, path),
+            last_change=self.moment(raw, "lastChangeDateTime", path),
+        )
+
+    def link_object(self, raw: dict[str, Any], name: str, path: str, *, required: bool) -> CaseLink | None:
+        """A CASE link object (``title``, ``identifier``, ``uri``; the title may be left out)."""
+        link = raw.get(name)
+        if link is None and not required:
+            return None
+        where = f"{path}.{name}"
+        if not isinstance(link, dict):
+            wanted = "a link object with an identifier and a uri"
+            self.problems.append(ImportProblem(where, f"expected {wanted}, got {describe(link)}"))
+            return None
+        return CaseLink(
+            title=self.text(link, "title", where),
+            identifier=self.required_text(link, "identifier", where),
+            uri=self.required_text(link, "uri", where),
+        )
+
+    def education_levels(self, raw: dict[str, Any], path: str) -> tuple[str, ...]:
+        """CASE ``educationLevel`` (a list of text); OpenSALT's older ``educationalLevel`` (one text, levels
+        separated by commas, as in its sample framework) is read into the same list."""
+        if "educationLevel" in raw:
+            return tuple(self.text_list(raw, "educationLevel", path))
+        older = self.text(raw, "educationalLevel", path)
+        return tuple(level.strip() for level in older.split(",") if level.strip())
+
+    def moment(self, raw: dict[str, Any], name: str, path: str) -> datetime | None:
+        """An ISO 8601 date and time; one without a zone is read as UTC (OpenSALT writes its UTC times
+        so), None when absent."""
+        text = self.text(raw, name, path)
+        if not text:
+            return None
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            example = "2017-05-25T18:05:33Z"
+            self.problems.append(ImportProblem(
+                f"{path}.{name}", f"expected a date and time such as {example}, got {describe(text)}"
+            ))
+            return None
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+    def sequence_number(self, raw: dict[str, Any], path: str) -> int | None:
+        """A whole number; digits in text are read too, because OpenSALT writes ``"sequenceNumber": "1"``."""
+        value = raw.get("sequenceNumber")
+        if value is None:
+            return None
+        if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 9:
+            return int(value)
+        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10**9:
+            return value
+        self.problems.append(
+            ImportProblem(f"{path}.sequenceNumber", f"expected a whole number, got {describe(value)}")
+        )
+        return None
 
     def text_list(self, raw: dict[str, Any], name: str, path: str) -> list[str]:
         value = raw.get(name)

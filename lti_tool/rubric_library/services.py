@@ -15,6 +15,7 @@ feedback already given keeps reading against the rubric it was given with.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -513,6 +514,11 @@ def store_framework(
         framework.creator,
         stored["items"],
     )
+    row.associations, row.language, row.last_change_at = (
+        stored["associations"],
+        framework.language,
+        framework.last_change,
+    )
     row.updated_at = utcnow()
     session.flush()
     _audit(
@@ -522,6 +528,7 @@ def store_framework(
         framework_id=row.id,
         identifier=framework.identifier,
         items=len(framework.items),
+        associations=len(framework.associations),
     )
     return row
 
@@ -550,9 +557,19 @@ def framework_content(row: CompetencyFramework) -> rubrics.CompetencyFramework:
             "uri": row.uri,
             "title": row.title,
             "creator": row.creator,
+            "language": row.language,
+            "last_change": row.last_change_at.isoformat() if row.last_change_at else None,
             "items": row.items,
+            "associations": row.associations,
         }
     )
+
+
+def export_framework(row: CompetencyFramework) -> str:
+    """The framework as the CASE CFPackage it was imported from (its items, associations and their own
+    times); ``updated_at`` (when Cadre stored it) stands in only for times the imported file lacked."""
+    package = rubrics.export_case_framework(framework_content(row), changed_at=row.updated_at)
+    return json.dumps(package, indent=2, ensure_ascii=False)
 
 
 def export_csv(version: RubricVersion) -> str:

@@ -32,9 +32,14 @@ FRAMEWORK = CompetencyFramework(
     title="Coaching competencies",
     creator="Cadre",
     items=(
-        CompetencyItem("c1", "https://case.example/CFItems/c1", "Listens actively.", "COACH.1"),
-        CompetencyItem("c2", "https://case.example/CFItems/c2", "Asks open questions."),
+        CompetencyItem(
+            "c1", "https://case.example/CFItems/c1", "Listens actively.", "COACH.1", last_change=CHANGED_AT
+        ),
+        CompetencyItem(
+            "c2", "https://case.example/CFItems/c2", "Asks open questions.", last_change=CHANGED_AT
+        ),
     ),
+    last_change=CHANGED_AT,
 )
 
 
