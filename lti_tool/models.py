@@ -272,6 +272,12 @@ class Rubric(Base):
     """What the rubric was made from, as its audit entry says: ``form``, ``template:<slug>``,
     ``import:<format>:<file name>`` or ``duplicate:<rubric id>``; the library shows it, so rubrics of the
     same title can be told apart (empty for rubrics made before Cadre kept it)."""
+    case_identifier: Mapped[str | None] = mapped_column(String(36))
+    """The rubric's CASE identity (a UUID): minted when the rubric is made, taken from the file when it
+    is imported from CASE, and the ``identifier`` of every CASE export, so the rubric (and its criteria
+    and levels, whose UUIDs follow from it) keeps one identity on every Cadre it moves to. Not content:
+    versions share it and ``content_hash`` ignores it. None for rubrics made before migration 0011, which
+    keep the identifier derived from this Cadre's address that they were always exported with."""
 
     __mapper_args__ = {"version_id_col": lock_version}
 

@@ -12,11 +12,13 @@ from rubrics.canvas_csv import (
     looks_like_canvas_csv,
 )
 from rubrics.case_io import (
+    CaseRubric,
     dumps_case_rubric,
     export_case_framework,
     export_case_rubric,
     import_case_framework,
     import_case_rubric,
+    read_case_rubric,
 )
 from rubrics.competencies import CaseLink, CompetencyAssociation, CompetencyFramework, CompetencyItem
 from rubrics.csv_io import export_csv, import_csv
@@ -40,6 +42,7 @@ __all__ = [
     "AssessmentError",
     "CanvasExportError",
     "CaseLink",
+    "CaseRubric",
     "CompetencyAssociation",
     "CompetencyFramework",
     "CompetencyItem",
@@ -74,5 +77,6 @@ __all__ = [
     "looks_like_canvas_csv",
     "normalised_weights",
     "parse_rubric",
+    "read_case_rubric",
     "score",
 ]

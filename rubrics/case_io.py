@@ -6,11 +6,14 @@ tags, whether a comment is required, point ranges (CASE has one ``score``; Cadre
 top of a range there and the bottom in ``minScore``) and non-UUID identifiers. Level guidance
 maps to CASE ``feedback``; criterion titles to ``category`` and level titles to ``quality``.
 
-CASE wants UUID identifiers. An identifier that is already a UUID is kept (so a rubric from another
-tool keeps its identity); any other is turned into a stable UUIDv5: the rubric's under ``base_uri``
-(which names the rubric on this Cadre), each criterion's under its rubric's UUID and each level's under
-its criterion's UUID, so a rubric moved between two Cadres keeps the UUIDs of its criteria and levels.
-The original identifiers travel in the extension, so export -> import -> export gives the same text.
+CASE wants UUID identifiers. The rubric's is its CASE identity, ``case_identifier``: minted once by
+the library when the rubric is made and kept on import (:func:`read_case_rubric` gives it), so it is the
+same on every Cadre; without one (rubrics stored before Cadre kept it), an identifier that is a UUID is
+used, and any other becomes a UUIDv5 under ``base_uri`` (which names the rubric on this Cadre).
+A criterion's or level's identifier that is a UUID is kept (so a rubric from another tool keeps its
+identity); any other becomes a UUIDv5 under its rubric's UUID (a level's under its criterion's), so the
+criteria and levels follow the rubric's identity wherever it goes. The original identifiers travel in
+the extension, so export -> import -> export gives the same text.
 
 URIs are ``urn:uuid:`` URNs of those identifiers, not addresses on this Cadre: a rubric belongs to a
 course, and CASE URIs are meant to be dereferenced by anyone, so Cadre does not serve rubric content at
@@ -29,6 +32,7 @@ import json
 import re
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -72,16 +76,20 @@ def export_case_rubric(
     base_uri: str,
     changed_at: datetime,
     frameworks: Iterable[CompetencyFramework] = (),
+    case_identifier: str = "",
 ) -> dict[str, Any]:
     """The rubric as a CASE ``CFRubric`` object.
 
-    ``base_uri`` is where this Cadre serves CASE (URIs are ``{base_uri}/CFRubrics/{id}`` and so
-    on); ``changed_at`` is every ``lastChangeDateTime`` (the version's creation time). Given
-    ``frameworks``, a criterion's first tag that names a framework item fills ``CFItemURI``.
+    ``case_identifier`` (a UUID) is the rubric's CASE identity, from which its criteria's and levels'
+    follow; without one, ``base_uri`` (the rubric's address on this Cadre) names it. ``changed_at`` is
+    every ``lastChangeDateTime`` (the version's creation time). Given ``frameworks``, a criterion's first
+    tag that names a framework item fills ``CFItemURI``.
     """
     base = base_uri.rstrip("/")
     stamp = _timestamp(changed_at)
-    rubric_id = _case_identifier(rubric.identifier, f"{base}#rubric")
+    rubric_id = _uuid_or_none(case_identifier.lower()) or _case_identifier(
+        rubric.identifier, f"{base}#rubric"
+    )
     items = {}
     for framework in frameworks:
         for item in framework.items:
@@ -108,10 +116,21 @@ def export_case_rubric(
 
 
 def dumps_case_rubric(
-    rubric: Rubric, *, base_uri: str, changed_at: datetime, frameworks: Iterable[CompetencyFramework] = ()
+    rubric: Rubric,
+    *,
+    base_uri: str,
+    changed_at: datetime,
+    frameworks: Iterable[CompetencyFramework] = (),
+    case_identifier: str = "",
 ) -> str:
     """:func:`export_case_rubric` as indented JSON text."""
-    document = export_case_rubric(rubric, base_uri=base_uri, changed_at=changed_at, frameworks=frameworks)
+    document = export_case_rubric(
+        rubric,
+        base_uri=base_uri,
+        changed_at=changed_at,
+        frameworks=frameworks,
+        case_identifier=case_identifier,
+    )
     return json.dumps(document, indent=2, ensure_ascii=False)
 
 
@@ -286,6 +305,16 @@ def _own_time(moment: datetime | None, fallback: datetime) -> str:
 
 # -- import ----------------------------------------------------------------------------------
 
+@dataclass(frozen=True, slots=True)
+class CaseRubric:
+    """A rubric read from CASE, with its CASE identity (the ``case_identifier`` to export it with)."""
+
+    rubric: Rubric
+    case_identifier: str
+    """The CFRubric's ``identifier`` (lower case); one that is not a UUID, as some tools write, becomes a
+    UUIDv5 of it, the same on every Cadre."""
+
+
 def import_case_rubric(
     source: str | bytes, *, max_bytes: int = DEFAULT_MAX_BYTES, limits: RubricLimits = DEFAULT_LIMITS
 ) -> Rubric:
@@ -294,6 +323,14 @@ def import_case_rubric(
     Raises RubricImportError naming JSON paths (``$.CFRubricCriteria[2].weight``); nothing
     from a file with any problem is returned.
     """
+    return read_case_rubric(source, max_bytes=max_bytes, limits=limits).rubric
+
+
+def read_case_rubric(
+    source: str | bytes, *, max_bytes: int = DEFAULT_MAX_BYTES, limits: RubricLimits = DEFAULT_LIMITS
+) -> CaseRubric:
+    """:func:`import_case_rubric`, with the rubric's CASE identity, which the importer keeps so that
+    the rubric's next export names it (and its criteria and levels) as the file did."""
     document = _load_json(source, max_bytes)
     problems: list[ImportProblem] = []
     if not isinstance(document, dict):
@@ -314,9 +351,11 @@ def import_case_rubric(
     if problems:
         raise RubricImportError(problems)
     try:
-        return parse_rubric(data, limits)
+        rubric = parse_rubric(data, limits)
     except RubricValidationError as error:
         raise RubricImportError([_locate(problem, base, reader) for problem in error.problems]) from None
+    case_id = document["identifier"]
+    return CaseRubric(rubric, _uuid_or_none(case_id.lower()) or str(uuid.uuid5(uuid.NAMESPACE_URL, case_id)))
 
 
 def import_case_framework(source: str | bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> CompetencyFramework:

@@ -16,6 +16,7 @@ feedback already given keeps reading against the rubric it was given with.
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -211,8 +212,14 @@ def _require_editor(actor: Actor) -> None:
     permissions.ensure(permissions.may_use_rubric_library(actor))
 
 
-def create_rubric(session: Session, actor: Actor, content: rubrics.Rubric, *, origin: str) -> Rubric:
-    """A new rubric in the actor's course, with ``content`` as version 1. ``origin`` goes to the audit log."""
+def create_rubric(
+    session: Session, actor: Actor, content: rubrics.Rubric, *, origin: str, case_identifier: str = ""
+) -> Rubric:
+    """A new rubric in the actor's course, with ``content`` as version 1. ``origin`` goes to the audit log.
+
+    ``case_identifier`` is the rubric's CASE identity when it arrives with one (a CASE import); else a new
+    one is minted: a copy or a rubric made here is a rubric of its own.
+    """
     _require_editor(actor)
     now = utcnow()
     rubric = Rubric(
@@ -224,6 +231,7 @@ def create_rubric(session: Session, actor: Actor, content: rubrics.Rubric, *, or
         created_at=now,
         updated_at=now,
         origin=origin[:200],
+        case_identifier=case_identifier or str(uuid.uuid4()),
     )
     version = RubricVersion(rubric=rubric, number=1, created_by_user_id=actor.user_id, created_at=now)
     _write_content(version, content)
@@ -462,13 +470,22 @@ def import_file(session: Session, actor: Actor, filename: str, data: bytes) -> I
     if file_format == CASE and is_case_framework(data):
         framework = rubrics.import_case_framework(data)
         return ImportOutcome(framework=store_framework(session, actor, framework))
+    case_identifier = ""
     if file_format == CANVAS:
         content = _one_canvas_rubric(data)
     elif file_format == CSV:
         content = rubrics.import_csv(data)
     else:
-        content = rubrics.import_case_rubric(data)
-    rubric = create_rubric(session, actor, content, origin=f"import:{file_format}:{filename[:100]}")
+        # The rubric keeps the file's CASE identity, so exporting it from here names the same rubric.
+        read = rubrics.read_case_rubric(data)
+        content, case_identifier = read.rubric, read.case_identifier
+    rubric = create_rubric(
+        session,
+        actor,
+        content,
+        origin=f"import:{file_format}:{filename[:100]}",
+        case_identifier=case_identifier,
+    )
     return ImportOutcome(rubric=rubric)
 
 
@@ -584,12 +601,14 @@ def export_canvas_csv(version: RubricVersion) -> str:
 def export_case(
     version: RubricVersion, *, base_uri: str, frameworks: Sequence[CompetencyFramework] = ()
 ) -> str:
-    """The version as a CASE CFRubric; every lastChangeDateTime is when the version's content was written."""
+    """The version as a CASE CFRubric named by its rubric's CASE identity (``base_uri`` names rubrics
+    stored before they had one); every lastChangeDateTime is when the version's content was written."""
     return rubrics.dumps_case_rubric(
         version_content(version),
         base_uri=base_uri,
         changed_at=version.changed_at,
         frameworks=[framework_content(row) for row in frameworks],
+        case_identifier=version.rubric.case_identifier or "",
     )
 
 

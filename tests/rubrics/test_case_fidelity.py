@@ -26,6 +26,7 @@ from rubrics import (
     import_case_rubric,
     list_templates,
     parse_rubric,
+    read_case_rubric,
 )
 from tests.rubrics.examples import base
 
@@ -190,3 +191,29 @@ def test_a_bad_extension_identifier_is_reported_where_it_was_read() -> None:
         "$.CFRubricCriteria[0].CFRubricCriterionLevels[0].extensions[0].cadre.identifier",
         "$.CFRubricCriteria[1].extensions.cadre.identifier",
     ]
+
+
+def test_a_template_rubric_keeps_its_case_identity_on_another_host() -> None:
+    """A slug identifier (templates, the form) used to give a UUID from the host's base URI."""
+    identity = str(uuid.uuid4())
+    template = get_template(list_templates()[0].slug)
+    first = export_case_rubric(template, base_uri=HOST_A, changed_at=CHANGED_AT, case_identifier=identity)
+    read = read_case_rubric(json.dumps(first))
+    assert read.case_identifier == identity and read.rubric == template
+    again = export_case_rubric(
+        read.rubric, base_uri=HOST_B, changed_at=CHANGED_AT, case_identifier=read.case_identifier
+    )
+    assert identifiers(again) == identifiers(first)
+    assert identifiers(first)[0] == identity
+    # Without the identity the host still decides, which is what the library's stored identity avoids.
+    assert identifiers(export_case_rubric(template, base_uri=HOST_B, changed_at=CHANGED_AT))[0] != identity
+
+
+def test_a_cfrubric_identifier_that_is_not_a_uuid_gives_the_same_identity_everywhere() -> None:
+    document = export_case_rubric(parse_rubric(base()), base_uri=HOST_A, changed_at=CHANGED_AT)
+    document["identifier"] = "RUBRIC-42"
+    for criterion in document["CFRubricCriteria"]:
+        criterion["rubricId"] = "RUBRIC-42"
+    read = read_case_rubric(json.dumps(document))
+    assert read.case_identifier == str(uuid.uuid5(uuid.NAMESPACE_URL, "RUBRIC-42"))
+    assert read_case_rubric(json.dumps(document)).case_identifier == read.case_identifier
