@@ -135,7 +135,7 @@ def test_a_resource_link_launch_cannot_post_the_deep_link_form(platform: Running
     assert result.status == 200
     launch_token, csrf = tokens_of(result.text)
     before = stored_rows(app)
-    page = result.client.get("/lti/deep-link", params={"lt": launch_token})
+    page = result.client.get("/lti/deep-link", headers={"X-Cadre-Launch": launch_token})
     assert page.status_code == 400
     assert read_page(page).texts("error-message") == [DEEP_LINK_NEEDS_DEEP_LINKING_LAUNCH]
     refused = post_deep_link(result.client, launch_token, csrf, kind="self_assessment", title="Sneaky")

@@ -79,8 +79,8 @@ def test_invalid_form_is_a_400_and_sends_nothing(app: Flask, in_process_lms: InP
 def test_deep_link_page_needs_a_deep_linking_launch(app: Flask, in_process_lms: InProcessLms) -> None:
     client = app.test_client()
     response = in_process_lms.launch_as(client, roles=[INSTRUCTOR])
-    token = response.headers["Location"].split("lt=")[1]
-    page = client.get(f"/lti/deep-link?lt={token}")
+    token = response.headers["Location"].split("#lt=")[1]
+    page = app.test_client().get("/lti/deep-link", headers={"X-Cadre-Launch": token})
     assert page.status_code == 400
     assert DEEP_LINK_NEEDS_DEEP_LINKING_LAUNCH in html.unescape(page.get_data(as_text=True))
 

@@ -20,6 +20,15 @@ from lti_tool.models import Launch, Rubric
 from tests.lti.conftest import INSTRUCTOR, FakePlatform
 
 HEADER = "X-Cadre-Launch"
+# A rubric as the "New rubric" form posts it: the one form that creates something in the library.
+NEW_RUBRIC = {
+    "title": "Stakeholder map",
+    "scoring_mode": "levels_only",
+    "criteria-0-title": "Breadth",
+    "criteria-0-levels-0-title": "Narrow",
+    "criteria-0-levels-1-title": "Wide",
+    "action": "save",
+}
 
 
 def landing(response_location: str) -> tuple[str, str]:
@@ -69,11 +78,12 @@ def test_a_token_in_the_query_string_is_ignored(app: Flask, in_process_lms: Fake
 def test_pages_link_without_the_token_and_forms_post_it(app: Flask, in_process_lms: FakePlatform) -> None:
     client = app.test_client()
     token = launched(client, in_process_lms, roles=[INSTRUCTOR])
-    library = client.get("/rubrics/").get_data(as_text=True)
-    assert f'name="lt" value="{token}"' in library  # forms: a POST body
-    hrefs = re.findall(r'(?:href|action)="([^"]*)"', library)
-    assert hrefs and not [href for href in hrefs if token in href or "lt=" in href]
-    assert "cadre-launch.js" in library
+    for path in ("/rubrics/", "/rubrics/import"):
+        page = client.get(path).get_data(as_text=True)
+        hrefs = re.findall(r'(?:href|action)="([^"]*)"', page)
+        assert hrefs and not [href for href in hrefs if token in href or "lt=" in href], path
+        assert "cadre-launch.js" in page
+    assert f'name="lt" value="{token}"' in page  # the import form: in its POST body
 
 
 # -- bound to the browser that launched ------------------------------------------------------------------
@@ -98,8 +108,7 @@ def test_someone_elses_token_with_the_victims_cookie_is_refused_and_keeps_the_vi
     # a form posted with the attacker's token and CSRF token is refused the same way, and stores nothing
     with app.test_request_context():
         csrf = cadre_session.csrf_token_for(attacker, app.config["SECRET_KEY"])
-    posted = victim.post("/rubrics/from-template",
-                         data={"lt": attacker, "csrf_token": csrf, "template": "communication"})
+    posted = victim.post("/rubrics/new", data={"lt": attacker, "csrf_token": csrf, **NEW_RUBRIC})
     assert posted.status_code == 403
     with session_scope(app) as session:
         assert session.scalar(select(func.count()).select_from(Rubric)) == 0
@@ -133,8 +142,8 @@ def test_a_form_from_another_origin_is_refused_before_any_token_is_read(
     token = launched(client, in_process_lms, roles=[INSTRUCTOR])
     with app.test_request_context():
         csrf = cadre_session.csrf_token_for(token, app.config["SECRET_KEY"])
-    form = {"lt": token, "csrf_token": csrf, "template": "communication"}
-    cross_site = app.test_client().post("/rubrics/from-template", data=form,
+    form = {"lt": token, "csrf_token": csrf, **NEW_RUBRIC}
+    cross_site = app.test_client().post("/rubrics/new", data=form,
                                         headers={"Origin": "https://evil.invalid"})
     assert cross_site.status_code == 403
     assert cadre_session.FOREIGN_ORIGIN in html.unescape(cross_site.get_data(as_text=True))
@@ -164,8 +173,7 @@ def test_every_page_with_a_launch_is_no_store(app: Flask, in_process_lms: FakePl
     token = launched(client, in_process_lms, roles=[INSTRUCTOR])
     with app.test_request_context():
         csrf = cadre_session.csrf_token_for(token, app.config["SECRET_KEY"])
-    created = client.post("/rubrics/from-template",
-                          data={"lt": token, "csrf_token": csrf, "template": "communication"})
+    created = client.post("/rubrics/new", data={"lt": token, "csrf_token": csrf, **NEW_RUBRIC})
     assert created.status_code == 303
     rubric_id = int(re.search(r"/rubrics/(\d+)", created.headers["Location"]).group(1))  # type: ignore[union-attr]
     assert created.headers["Cache-Control"] == "no-store"
