@@ -33,10 +33,11 @@ def db_upgrade() -> None:
 
 def _register_feature_commands() -> None:
     from lti_tool.demo.cli import COMMANDS as demo_commands
+    from lti_tool.mail.cli import COMMANDS as mail_commands
     from lti_tool.ops.cli import COMMANDS as ops_commands
     from lti_tool.outbox.cli import COMMANDS as outbox_commands
 
-    for command in [*ops_commands, *demo_commands, *outbox_commands]:
+    for command in [*ops_commands, *demo_commands, *outbox_commands, *mail_commands]:
         main.add_command(command)
 
 

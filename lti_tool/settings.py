@@ -83,6 +83,24 @@ class Settings(BaseSettings):
     demo_platform_url: str = "http://127.0.0.1:5001"
     """Where ``cadre demo`` serves its stand-in LMS."""
 
+    smtp_host: str = ""
+    """The SMTP server Cadre sends e-mail through (invitations, reminders); empty: no e-mail is sent."""
+    smtp_port: int = 0
+    """0: the usual port for the TLS mode (465 with ``smtp_ssl``, 587 with ``smtp_starttls``, else 25)."""
+    smtp_username: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_starttls: bool = True
+    """Upgrade the connection with STARTTLS and refuse a server that does not offer it."""
+    smtp_ssl: bool = False
+    """Connect with TLS from the start (SMTPS, port 465) instead of STARTTLS."""
+    smtp_ca_file: str = ""
+    """A CA bundle to verify the SMTP server's certificate with (a private relay); empty: the system's."""
+    smtp_from: str = ""
+    """The From address of Cadre's e-mail, e.g. ``Cadre <cadre@example.org>``."""
+    smtp_timeout_seconds: float = 15.0
+    invitation_link_hours: int = 72
+    """How long an e-mailed sign-in link for an invited manager stays valid (once used it is spent)."""
+
     @field_validator("public_url", "demo_platform_url")
     @classmethod
     def _strip_slash(cls, value: str) -> str:
