@@ -31,7 +31,7 @@ from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session, object_session
 
 from lti_tool.lti.errors import DEEP_LINK_NEEDS_DEEP_LINKING_LAUNCH, ROLE_NOT_ALLOWED
-from lti_tool.models import Activity, Assessment, Launch, ManagerLink, Rubric, User
+from lti_tool.models import Activity, Assessment, CompetencyFramework, Launch, ManagerLink, Rubric, User
 from lti_tool.states import (
     ActivityKind,
     AssessmentStatus,
@@ -104,6 +104,16 @@ def ensure(decision: Decision) -> None:
 
 # -- the actor ---------------------------------------------------------------------------------------------
 
+INVITATION_CLAIM = "https://cadre.invalid/claim/invitation"
+"""Where a Cadre session started outside the LMS says so. An invited manager's sign-in link is exchanged
+for a :class:`Launch` row like any launch (so the cookie, the launch token, CSRF, browser binding, expiry
+and ``no-store`` work unchanged), whose claims are only ``{INVITATION_CLAIM: <invitation id>}``: role
+manager, the invitation's course, no resource link, no LTI claim. :meth:`Actor.from_launch` reads it into
+``Actor.invitation_id``; rules that must differ for such a session look there. The claim name is a URL of
+the ``.invalid`` domain, so no platform's id_token can carry it, and platforms' claims never reach this
+row without validation anyway."""
+
+
 
 @dataclass(frozen=True)
 class Actor:
@@ -119,9 +129,13 @@ class Actor:
     context_id: int | None
     role: CadreRole
     launch: Launch | None = None
+    invitation_id: int | None = None
+    """Set when the session was started by an invited manager's e-mailed sign-in link
+    (``lti_tool.invitations``) rather than by the LMS: see :data:`INVITATION_CLAIM`."""
 
     @classmethod
     def from_launch(cls, launch: Launch) -> Actor:
+        invitation = launch.claims.get(INVITATION_CLAIM)
         return cls(
             user_id=launch.user_id,
             name=launch.user.display_name,
@@ -129,7 +143,12 @@ class Actor:
             context_id=launch.context_id,
             role=CadreRole(launch.role),
             launch=launch,
+            invitation_id=invitation if isinstance(invitation, int) else None,
         )
+
+    @property
+    def signed_in_by_invitation(self) -> bool:
+        return self.invitation_id is not None
 
     @property
     def course_id(self) -> int:
@@ -253,6 +272,16 @@ def can_copy_rubric(actor: Actor, rubric: Rubric) -> Decision:
     if not actor.may_edit:
         return refuse(403, "Not allowed", RUBRIC_EDITORS_ONLY)
     return ALLOWED
+
+
+FRAMEWORK_NOT_FOUND = "This competency framework does not exist, or it belongs to another course."
+
+
+def can_view_framework(actor: Actor, framework: CompetencyFramework) -> Decision:
+    """A framework is seen in its course, or in every course of its platform when it has none."""
+    if framework.platform_id == actor.platform_id and framework.context_id in (None, actor.context_id):
+        return ALLOWED
+    return refuse(404, "Framework not found", FRAMEWORK_NOT_FOUND)
 
 
 def can_publish_rubric(actor: Actor, rubric: Rubric) -> Decision:
@@ -411,6 +440,77 @@ def can_release_feedback(actor: Actor, assessment: Assessment) -> Decision:
     if not actor.may_edit:
         return refuse(403, "Not allowed", "Only the course's designers and administrators release feedback.")
     return ALLOWED
+
+
+# -- people and relationships (lti_tool.relationships) ---------------------------------------------------
+
+LINK_NOT_FOUND = "This link between a manager and a learner does not exist, or it belongs to another course."
+NOMINATION_NOT_FOUND = "This nomination does not exist, was not addressed to you, or was answered already."
+PEOPLE_DESIGNERS_ONLY = "Only the course's designers and administrators link managers to learners."
+NOMINATION_LEARNERS_ONLY = "Learners nominate their managers; this page is for learners."
+NOMINATIONS_MANAGERS_ONLY = "Nominations are answered by the managers they name; this page is for managers."
+
+
+def may_manage_people(actor: Actor) -> Decision:
+    """The course's roster, links, CSV import: designers and administrators, in a course."""
+    if actor.context_id is not None and actor.role not in EDITING_ROLES:
+        return refuse(403, "Not for your role", PEOPLE_DESIGNERS_ONLY)
+    return _role_in(actor, EDITING_ROLES) and in_a_course(actor)
+
+
+def may_nominate(actor: Actor) -> Decision:
+    if actor.context_id is not None and actor.role is not CadreRole.LEARNER:
+        return refuse(403, "Not for your role", NOMINATION_LEARNERS_ONLY)
+    return in_a_course(actor)
+
+
+def may_answer_nominations(actor: Actor) -> Decision:
+    if actor.context_id is not None and actor.role is not CadreRole.MANAGER:
+        return refuse(403, "Not for your role", NOMINATIONS_MANAGERS_ONLY)
+    return in_a_course(actor)
+
+
+def can_change_link(actor: Actor, link: ManagerLink | None) -> Decision:
+    """Designers and administrators end or change the links of their own course; another course's link,
+    or an id guessed, is "not found"."""
+    if link is None or actor.context_id is None or link.context_id != actor.context_id:
+        return refuse(404, "Link not found", LINK_NOT_FOUND)
+    if not actor.may_edit:
+        return refuse(403, "Not allowed", PEOPLE_DESIGNERS_ONLY)
+    return ALLOWED
+
+
+def can_answer_nomination(actor: Actor, link: ManagerLink | None) -> Decision:
+    """Only the nominated manager, in the nomination's course, while it waits for an answer."""
+    if link is None or actor.context_id is None or link.context_id != actor.context_id \
+            or link.manager_id != actor.user_id or link.status is not ManagerLinkStatus.PENDING:
+        return refuse(404, "Nomination not found", NOMINATION_NOT_FOUND)
+    return ALLOWED
+
+
+# -- managers invited by e-mail (lti_tool.invitations) ------------------------------------------------------
+
+INVITATION_NOT_FOUND = "This invitation does not exist, or it is not one you can change."
+INVITING_ROLES = frozenset({CadreRole.LEARNER, CadreRole.DESIGNER, CadreRole.ADMIN})
+
+
+def may_invite_managers(actor: Actor) -> Decision:
+    """Inviting a manager from outside the LMS: designers and administrators (for any learners of the
+    course) and learners (for themselves), in a course, under an LMS launch."""
+    if actor.signed_in_by_invitation:
+        return refuse(403, "Not allowed", "Invited managers do not invite others.")
+    return _role_in(actor, INVITING_ROLES) and in_a_course(actor)
+
+
+def can_revoke_invitation(actor: Actor, invitation: Any) -> Decision:
+    """The course's designers and administrators withdraw any of its invitations; a learner the ones they
+    made. Another course's invitation, or an id guessed, is "not found"."""
+    if invitation is None or actor.context_id is None or invitation.context_id != actor.context_id \
+            or invitation.platform_id != actor.platform_id or actor.signed_in_by_invitation:
+        return refuse(404, "Invitation not found", INVITATION_NOT_FOUND)
+    if actor.may_edit or invitation.invited_by_id == actor.user_id:
+        return ALLOWED
+    return refuse(404, "Invitation not found", INVITATION_NOT_FOUND)
 
 
 # -- views ---------------------------------------------------------------------------------------------------

@@ -582,6 +582,16 @@ def framework_content(row: CompetencyFramework) -> rubrics.CompetencyFramework:
     )
 
 
+def get_framework(session: Session, actor: Actor, framework_id: int) -> CompetencyFramework:
+    """The framework if ``actor`` may see it; PermissionDenied (404) otherwise, as for a missing one."""
+    framework = session.get(CompetencyFramework, framework_id)
+    if framework is None:
+        raise permissions.PermissionDenied(
+            permissions.refuse(404, "Framework not found", permissions.FRAMEWORK_NOT_FOUND))
+    permissions.ensure(permissions.can_view_framework(actor, framework))
+    return framework
+
+
 def export_framework(row: CompetencyFramework) -> str:
     """The framework as the CASE CFPackage it was imported from (its items, associations and their own
     times); ``updated_at`` (when Cadre stored it) stands in only for times the imported file lacked."""

@@ -438,3 +438,17 @@ def export_case(rubric_id: int) -> Any:
         as_attachment=True,
         download_name=_download_name(rubric, version, "case.json"),
     )
+
+
+@blueprint.get("/frameworks/<int(max=2147483647):framework_id>/export.case.json")
+@permission(may_use_rubric_library)
+def export_framework(framework_id: int) -> Any:
+    """The competency framework as the CASE CFPackage it was imported from."""
+    framework = services.get_framework(get_session(), the_actor(), framework_id)
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", framework.title).strip("-").lower()[:60] or "framework"
+    return send_file(
+        io.BytesIO(services.export_framework(framework).encode("utf-8")),
+        mimetype=CASE_TYPE,
+        as_attachment=True,
+        download_name=f"{slug}.case.json",
+    )
