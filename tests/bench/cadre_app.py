@@ -1,14 +1,15 @@
 """Cadre as the launch benchmark serves it: the real app, plus a bare route and a Server-Timing header.
 
 ``create_app()`` is Cadre's own factory (settings from the ``CADRE_`` environment) with what exists only
-here, never in a deployment: ``GET /bench/noop``, the trivial route a launch is compared with (it goes
-through all of Cadre's request hooks, as any page does), and :mod:`.server_timing`'s header with the
-statements and the commit of each request.
+here, never in a deployment: ``GET /bench/noop``, the trivial route a launch is compared with (an empty
+``text/plain`` answer through Cadre's request hooks: request id, log line, unit of work; what HTML pages
+add, such as the CSP and its frame-ancestors stamp, counts in the launch's pages, not in the bare GET),
+and :mod:`.server_timing`'s header with the statements and the commit of each request.
 """
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, Response
 
 from lti_tool import create_app as create_cadre_app
 from lti_tool.db import get_engine
@@ -19,8 +20,8 @@ def create_app() -> Flask:
     app = create_cadre_app()
 
     @app.get("/bench/noop")
-    def noop() -> str:
-        return ""
+    def noop() -> Response:
+        return Response("", mimetype="text/plain")  # plain: no page hooks (CSP, frame-ancestors stamp)
 
     count_sql(get_engine(app), app.extensions["cadre.sessionmaker"])
     add_server_timing(app)

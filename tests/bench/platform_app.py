@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, jsonify, request
+from flask import Flask, Response, jsonify, request
 
 from lti_tool.demo.app import create_platform_app
 from lti_tool.demo.platform import LtiPlatform, PlatformKey, ToolEndpoints
@@ -59,7 +59,7 @@ def create_app() -> Flask:
         return jsonify(url=url, fields=fields)
 
     @app.get("/bench/noop")
-    def noop() -> str:
-        return ""
+    def noop() -> Response:
+        return Response("", mimetype="text/plain")  # plain: no page hooks (CSP, frame-ancestors stamp)
 
     return app

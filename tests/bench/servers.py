@@ -7,6 +7,7 @@ server fails to start. :class:`Servers` stops every process it started, whatever
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -57,8 +58,11 @@ class Servers:
         ]
         environment = {**os.environ, **env, "PYTHONPATH": str(REPOSITORY)}
         with log_path.open("wb") as log:
+            # Its own process group, so that stopping it stops its workers too, even one that outlives
+            # the master.
             process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
                 command, cwd=self.workdir, env=environment, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         server = Server(name=name, url=f"http://127.0.0.1:{port}", process=process, log_path=log_path)
         self.started.append(server)
@@ -84,15 +88,20 @@ class Servers:
 
     def stop_all(self) -> None:
         for server in reversed(self.started):
-            if server.process.poll() is None:
-                server.process.send_signal(signal.SIGINT)  # gunicorn's quick shutdown
+            _signal_group(server.process, signal.SIGINT)  # gunicorn's quick shutdown
         for server in self.started:
             try:
                 server.process.wait(timeout=STOP_TIMEOUT_SECONDS)
             except subprocess.TimeoutExpired:
                 server.process.kill()
                 server.process.wait()
+            _signal_group(server.process, signal.SIGKILL)  # any worker left behind
         self.started.clear()
+
+
+def _signal_group(process: subprocess.Popen[bytes], number: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, number)  # the group start_new_session made: this server's processes only
 
 
 @contextmanager

@@ -19,7 +19,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from flask import Flask, render_template_string
+from flask import Flask, Response, render_template_string
 from pylti1p3.contrib.flask import FlaskMessageLaunch, FlaskOIDCLogin, FlaskRequest
 from pylti1p3.tool_config import ToolConfDict
 
@@ -74,8 +74,8 @@ def create_app() -> Flask:
         )
 
     @app.get("/bench/noop")
-    def noop() -> str:
-        return ""
+    def noop() -> Response:
+        return Response("", mimetype="text/plain")  # plain: no page hooks (CSP, frame-ancestors stamp)
 
     add_server_timing(app)  # the same header as Cadre's, without the SQL (there is none)
     return app
