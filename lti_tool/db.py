@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from flask import Flask, Response, current_app, g
-from sqlalchemy import DateTime, Engine, Enum, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, Enum, MetaData, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -176,6 +176,20 @@ def _finish_request(response: Response) -> Response:
     else:
         rollback(session)
     return response
+
+
+def losable_on_crash(session: Session) -> None:
+    """This transaction may be lost if the database server crashes right after it commits (it is never
+    half-applied): on PostgreSQL its commit does not wait for the disk, which saves a flush per call.
+
+    Only for writes whose loss costs nothing but a retry by the person, such as a login's state: a lost one
+    makes the launch say the login expired, and opening the activity again works. Never for anything that
+    guards against replay or records what someone did."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(_SYNCHRONOUS_COMMIT_OFF)
+
+
+_SYNCHRONOUS_COMMIT_OFF = text("SET LOCAL synchronous_commit TO OFF")
 
 
 def rollback_only() -> None:

@@ -27,7 +27,7 @@ from pylti1p3.deep_link_resource import DeepLinkResource
 from pylti1p3.lineitem import LineItem
 
 from lti_tool import security
-from lti_tool.db import get_session, rollback, rollback_only
+from lti_tool.db import get_session, losable_on_crash, rollback, rollback_only
 from lti_tool.deliverables import services as activities
 from lti_tool.deliverables.forms import parse_points
 from lti_tool.lti import errors
@@ -107,6 +107,7 @@ def login() -> Any:
     except LaunchRejected as error:
         return _rejected(error, "login")
     current_app.extensions["cadre.expired_lti_rows"].run_if_due(session)
+    losable_on_crash(session)  # a lost login only makes its launch ask to open the activity again
     return response
 
 
@@ -267,13 +268,16 @@ def home() -> Any:
         kind = kind_info(activity.kind)
         activity_title = activity.title
         may_configure = bool(can_configure_activity(the_actor(), activity))
+    # Only the list the page shows for this role: a manager's people, a learner's managers.
+    role = CadreRole(launch.role)
     learners: list[User] = []
     managers: list[User] = []
-    if launch.context_id is not None:
+    if launch.context_id is not None and role is CadreRole.MANAGER:
         learners = manager_links.learners_of(session, launch.context_id, launch.user_id)
+    elif launch.context_id is not None and role is CadreRole.LEARNER:
         managers = manager_links.managers_of(session, launch.context_id, launch.user_id)
     return render_template("home.html", launch=launch, user=launch.user, context=launch.context,
-                           role=CadreRole(launch.role), kind=kind, activity_title=activity_title,
+                           role=role, kind=kind, activity_title=activity_title,
                            learners=learners, managers=managers, activity=activity,
                            may_configure=may_configure,
                            instructions=render_markdown(activity.instructions if activity else ""),
