@@ -8,7 +8,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.sync_api import Browser, Page, Response
+from playwright.sync_api import Browser, Page, Response, expect
 from sqlalchemy.orm import Session
 
 import rubrics
@@ -75,7 +75,7 @@ def test_a_criterion_is_removed_at_once_and_undo_brings_it_back(
     notice = page.get_by_test_id("removed-row")
     assert notice.inner_text().startswith(f"Criterion 2: {titles[1]} removed.")
     assert page.evaluate("document.activeElement.dataset.testid") == "undo-remove"
-    page.wait_for_function("document.getElementById('form-announcer').textContent.includes('removed')")
+    expect(page.locator("#form-announcer")).to_contain_text("removed")
     legends = page.locator(".criterion-fields > legend").all_text_contents()
     assert legends[1] == f"Criterion 2: {titles[2]}", "the rows below are renumbered"
     assert page.locator("#move-up-2").is_visible()
@@ -102,7 +102,7 @@ def test_move_buttons_post_the_form_and_keep_the_focus_on_the_moved_row(
     titles = [criterion.title for criterion in rubrics.get_template(TEMPLATE).criteria]
     open_as(page, live_server, designer, f"/rubrics/{rubric_id}/edit")
     page.click("#move-down-0")
-    page.wait_for_function(f"document.getElementById('field-criteria-1-title')?.value === {titles[0]!r}")
+    expect(page.locator("#field-criteria-1-title")).to_have_value(titles[0])
     assert page.input_value("#field-criteria-0-title") == titles[1]
     assert page.evaluate("document.activeElement.id") == "move-down-1"
 
@@ -115,9 +115,7 @@ def test_times_are_shown_in_the_browsers_time_zone(
     local = written.astimezone(ZoneInfo(ZONE))
     open_as(page_in_auckland, live_server, designer, f"/rubrics/{rubric_id}/versions")
     element = page_in_auckland.get_by_test_id("version-written")
-    page_in_auckland.wait_for_function(
-        "document.querySelector('[data-testid=version-written]').hasAttribute('data-local-done')"
-    )
+    expect(element).to_have_attribute("data-local-done", "")
     text = element.inner_text()
     assert "UTC" not in text, text
     assert str(local.day) in text and str(local.year) in text, text

@@ -25,9 +25,11 @@ CANVAS_FILE = (
 
 
 def create_from_template(visitor: Visitor, slug: str) -> int:
-    edit_page = visitor.submit(visitor.get("/rubrics/"), f"use-template-{slug}")
-    assert edit_page.status == 200, edit_page.text[:2000]
-    return int(edit_page.response.url.path.split("/")[2])
+    """A rubric made with "Use this template": the template opens in the form, stored on "Create rubric"."""
+    form_page = visitor.get(visitor.get("/rubrics/").link(f"use-template-{slug}"))
+    created = visitor.submit(form_page, "rubric-form", button=("action", "save"))
+    assert created.status == 200, created.text[:2000]
+    return int(created.response.url.path.split("/")[2])
 
 
 def upload(visitor: Visitor, filename: str, content: str | bytes) -> Page:

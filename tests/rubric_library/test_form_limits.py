@@ -97,7 +97,11 @@ def test_row_numbers_too_long_to_be_rows_are_ignored() -> None:
         ("criteria-0-weight", "1e999999999", "weight '1e999999999' is far too large; the limit is 1000"),
         ("criteria-0-levels-1-points", "1e999999999", "points '1e999999999' is far too large"),
         ("criteria-0-levels-1-points", "NaN", "points must be a number, got 'NaN'"),
-        ("criteria-0-levels-1-points", "0-Infinity", "the highest points of the range must be a number, got 'Infinity'"),
+        (
+            "criteria-0-levels-1-points",
+            "0-Infinity",
+            "the highest points of the range must be a number, got 'Infinity'",
+        ),
         ("criteria-0-weight", "9" * 10_000, "weight '" + "9" * 40 + "...' is far too large"),
     ],
     ids=["huge-weight", "huge-points", "nan", "infinite-range", "10k-digits"],
