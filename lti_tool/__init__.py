@@ -26,7 +26,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     security.init_app(app)
     permissions.init_app(app)
 
-    from lti_tool import deliverables, feedback, mail, ops, rubric_library
+    from lti_tool import deliverables, feedback, invitations, mail, ops, rubric_library
     from lti_tool.lti import views as lti_views
     from lti_tool.web import error_handlers, favicon
 
@@ -38,6 +38,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     deliverables.init_app(app)
     feedback.init_app(app)
     mail.init_app(app)
+    invitations.init_app(app)
     return app
 
 

@@ -640,3 +640,7 @@ class AssessmentWithdrawal(Base):
 def _refuse_rewriting_history(_mapper: Any, _connection: Any, row: Any) -> None:
     """A safety net under the services: what was submitted or withdrawn stays as it was."""
     raise ValueError(f"{type(row).__name__} {row.id} is history: it is never changed or deleted")
+
+
+# --- Managers invited by e-mail (lti_tool.invitations): their tables live beside the feature ---
+from lti_tool.invitations.models import InvitationSignInLink, ManagerInvitation, ReminderOptOut  # noqa: E402, F401

@@ -174,16 +174,18 @@ def init_app(app: Flask, settings: Settings) -> None:
     def _log(response: Response) -> Response:
         response.headers["X-Request-Id"] = current_request_id()
         elapsed_ms = (time.perf_counter() - g.get("request_started", time.perf_counter())) * 1000
+        # A view whose path holds a credential (an e-mailed sign-in link) names the path to log instead.
+        path = g.get("cadre_log_path", request.path)
         request_log.info(
             "%s %s %s",
             request.method,
-            request.path,
+            path,
             response.status_code,
             extra={
                 "fields": {
                     "request_id": current_request_id(),
                     "method": request.method,
-                    "path": request.path,
+                    "path": path,
                     "status": response.status_code,
                     "ms": round(elapsed_ms, 1),
                     "query": sorted(k for k in request.args if k not in SECRET_FIELDS),

@@ -69,6 +69,8 @@ class Mail:
     text: str
     html: str | None = None
     to_name: str = ""
+    headers: tuple[tuple[str, str], ...] = ()
+    """Extra headers (``List-Unsubscribe``); values without line breaks."""
 
 
 Composer = Callable[[Session, dict[str, Any]], Mail | None]
@@ -124,6 +126,8 @@ def build_message(settings: Settings, mail: Mail) -> EmailMessage:
     _name, from_address = parseaddr(settings.smtp_from)
     message["Message-ID"] = make_msgid(domain=from_address.partition("@")[2] or None)
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no out-of-office replies to Cadre
+    for name, value in mail.headers:
+        message[name] = _header_safe(value)
     message.set_content(mail.text)
     if mail.html is not None:
         message.add_alternative(mail.html, subtype="html")

@@ -24,7 +24,10 @@ from cryptography.x509.oid import NameOID
 from flask import Flask
 from pydantic import SecretStr
 
+from lti_tool.models import Membership
 from lti_tool.settings import Settings
+from lti_tool.states import CadreRole
+from tests.feedback.conftest import Course, course  # noqa: F401 - the feedback tests' course fixture
 from tests.fixtures.live_server import free_port
 
 USERNAME = "cadre-mailer"
@@ -133,3 +136,13 @@ def smtp(tls_smtp: SmtpServer, app: Flask, monkeypatch: pytest.MonkeyPatch) -> S
     tls_smtp.mailbox.clear()
     monkeypatch.setitem(app.config, "CADRE", tls_smtp.settings(app.config["CADRE"]))
     return tls_smtp
+
+
+@pytest.fixture
+def learners_enrolled(course: Course) -> Course:  # noqa: F811 - the fixture imported above
+    """The feedback tests' course, with its learners in the course's membership (who a designer may
+    choose for an invited manager)."""
+    for learner in (course.ana, course.ben, course.chloe):
+        course.db.add(Membership(user_id=learner.id, context_id=course.context.id, role=CadreRole.LEARNER))
+    course.db.flush()
+    return course

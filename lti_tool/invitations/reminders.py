@@ -1,0 +1,188 @@
+"""Reminder e-mails to managers whose feedback is due soon or overdue, sent by ``cadre jobs run``.
+
+Schedule, from an activity's due date: 3 days before, on the day (from midnight in the activity's time
+zone), then weekly after it, for 8 weeks. Each is an *occasion*; a manager gets one e-mail per activity and
+occasion, however often the job runs and from however many hosts: the outbox message is keyed
+``reminder:<activity>:<manager>:<occasion>``, and the job's period row is taken in the same transaction.
+The job runs hourly, so a reminder leaves within the hour of its occasion; a run that missed an occasion
+(cron stopped) still sends the latest one, never a stale "due in 3 days" after the due date.
+
+Who: every manager with an e-mail address and an active link in the course who still has people to give
+feedback on in the activity (as :func:`lti_tool.feedback.services.my_people` counts them: the activity's
+assessor rule applies), unless they opted out of the course's reminders (a link in each reminder). The
+e-mail is written when it is sent, so feedback submitted in between cancels it. An invited manager's
+reminder carries a fresh sign-in link.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lti_tool import mail
+from lti_tool.db import utcnow
+from lti_tool.feedback import services as feedback
+from lti_tool.invitations import services as invitations
+from lti_tool.invitations.models import ManagerInvitation, ReminderOptOut
+from lti_tool.models import Activity, ManagerLink, User
+from lti_tool.outbox import Period, periodic
+from lti_tool.permissions import FEEDBACK_KINDS, Actor
+from lti_tool.states import Assessors, CadreRole, ManagerLinkStatus
+
+MAIL_KIND = "reminder"
+DAYS_BEFORE = 3
+WEEKS_AFTER = 8
+PENDING_STATES = frozenset({"not_started", "draft", "draft_changes", "withdrawn"})
+OPT_OUT_PATH = "/reminders/opt-out/"
+
+
+@dataclass(frozen=True)
+class Occasion:
+    key: str
+    at: datetime
+    overdue_weeks: int = 0
+
+
+def occasions(activity: Activity) -> list[Occasion]:
+    """The activity's reminder occasions, in order."""
+    due = activity.due_at
+    if due is None:
+        return []
+    try:
+        zone = ZoneInfo(activity.due_timezone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    local_day = datetime.combine(due.astimezone(zone).date(), time(0), tzinfo=zone)
+    found = [Occasion(f"before-{DAYS_BEFORE}d", due - timedelta(days=DAYS_BEFORE)),
+             Occasion("due-day", min(local_day, due))]
+    found += [Occasion(f"overdue-w{week}", due + timedelta(weeks=week), week)
+              for week in range(1, WEEKS_AFTER + 1)]
+    return sorted(found, key=lambda occasion: occasion.at)
+
+
+def current_occasion(activity: Activity, now: datetime) -> Occasion | None:
+    """The latest occasion that has come, if the next one has not (nothing after the last one's week)."""
+    passed = [occasion for occasion in occasions(activity) if occasion.at <= now]
+    if not passed or now - passed[-1].at >= timedelta(weeks=1):
+        return None
+    return passed[-1]
+
+
+def opt_out_signature(user_id: int, context_id: int, secret_key: str) -> str:
+    message = f"reminder-opt-out:{user_id}:{context_id}".encode()
+    return hmac.new(secret_key.encode(), message, hashlib.sha256).hexdigest()[:32]
+
+
+def opt_out_url(user_id: int, context_id: int) -> str:
+    signature = opt_out_signature(user_id, context_id, current_app.config["SECRET_KEY"])
+    return current_app.config["CADRE"].url(f"{OPT_OUT_PATH}{user_id}/{context_id}/{signature}")
+
+
+def opted_out(session: Session, user_id: int, context_id: int) -> bool:
+    found = session.scalar(select(ReminderOptOut.id).where(ReminderOptOut.user_id == user_id,
+                                                           ReminderOptOut.context_id == context_id))
+    return found is not None
+
+
+def opt_out(session: Session, user_id: int, context_id: int) -> None:
+    if not opted_out(session, user_id, context_id):
+        session.add(ReminderOptOut(user_id=user_id, context_id=context_id))
+
+
+def _manager_actor(manager: User, activity: Activity) -> Actor:
+    return Actor(manager.id, manager.display_name, activity.platform_id, activity.context_id,
+                 CadreRole.MANAGER)
+
+
+def pending_people(session: Session, manager: User, activity: Activity,
+                   now: datetime) -> list[feedback.PersonStatus]:
+    people = feedback.my_people(session, _manager_actor(manager, activity), activity, now=now)
+    return [person for person in people if person.state in PENDING_STATES]
+
+
+@periodic("manager-reminders", every=timedelta(hours=1))
+def remind_managers(session: Session, period: Period) -> str:
+    now = utcnow()
+    activities = session.scalars(
+        select(Activity).where(
+            Activity.kind.in_(FEEDBACK_KINDS), Activity.assessors != Assessors.LEARNER,
+            Activity.configured_at.is_not(None), Activity.due_at.is_not(None),
+            Activity.due_at > now - timedelta(weeks=WEEKS_AFTER + 1),
+            Activity.due_at < now + timedelta(days=DAYS_BEFORE + 1),
+        ).order_by(Activity.id)
+    )
+    queued = 0
+    for activity in activities:
+        occasion = current_occasion(activity, now)
+        if occasion is None:
+            continue
+        managers = session.scalars(
+            select(User).where(User.id.in_(
+                select(ManagerLink.manager_id).where(ManagerLink.context_id == activity.context_id,
+                                                     ManagerLink.status == ManagerLinkStatus.ACTIVE)
+            ), User.email.is_not(None)).order_by(User.id)
+        )
+        for manager in managers:
+            if opted_out(session, manager.id, activity.context_id) or \
+                    not pending_people(session, manager, activity, now):
+                continue
+            queued += mail.enqueue_mail(
+                session, MAIL_KIND, f"reminder:{activity.id}:{manager.id}:{occasion.key}",
+                {"activity_id": activity.id, "manager_id": manager.id, "occasion": occasion.key})
+    return f"{queued} reminder(s) queued"
+
+
+def _open_invitation(session: Session, manager: User, activity: Activity) -> ManagerInvitation | None:
+    return session.scalars(
+        select(ManagerInvitation).where(ManagerInvitation.context_id == activity.context_id,
+                                        ManagerInvitation.manager_id == manager.id,
+                                        ManagerInvitation.revoked_at.is_(None))
+        .order_by(ManagerInvitation.created_at.desc()).limit(1)
+    ).first()
+
+
+@mail.composer(MAIL_KIND)
+def reminder_mail(session: Session, payload: dict[str, Any]) -> mail.Mail | None:
+    activity = session.get(Activity, payload.get("activity_id"))
+    manager = session.get(User, payload.get("manager_id"))
+    if activity is None or manager is None or not manager.email or activity.due_at is None:
+        return None
+    if opted_out(session, manager.id, activity.context_id):
+        return None
+    now = utcnow()
+    pending = pending_people(session, manager, activity, now)
+    if not pending:
+        return None  # submitted since the reminder was queued
+    settings = current_app.config["CADRE"]
+    course = activity.context.display_title
+    due = activity.due_at.strftime("%Y-%m-%d %H:%M UTC")
+    overdue = now > activity.due_at
+    subject = (f"Overdue: feedback for {activity.title}" if overdue
+               else f"Feedback due {due[:10]}: {activity.title}")
+    lines = "\n".join(f"- {person.learner.display_name}: {person.label}" for person in pending)
+    invitation = _open_invitation(session, manager, activity)
+    if invitation is not None:
+        sign_in = invitations.new_link(session, invitation, settings)
+        link = settings.url("/invitations/sign-in/" + sign_in.token)
+        until = f"{sign_in.expires_at:%Y-%m-%d %H:%M UTC}"
+        where = f"Sign in with this link (it works once, until {until}):\n{link}"
+    else:
+        where = f"Open the activity \"{activity.title}\" in the course on your learning platform."
+    unsubscribe = opt_out_url(manager.id, activity.context_id)
+    text = (
+        f"Hello {manager.display_name},\n\n"
+        f"Your feedback in \"{activity.title}\" ({course}) {'was due' if overdue else 'is due'} {due}. "
+        f"Still to do:\n{lines}\n\n{where}\n\n"
+        f"No more reminders from this course: {unsubscribe}\n"
+    )
+    return mail.Mail(to=manager.email, to_name=manager.name or "", subject=subject, text=text,
+                     headers=(("List-Unsubscribe", f"<{unsubscribe}>"),
+                              ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")))
