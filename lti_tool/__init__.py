@@ -26,7 +26,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     security.init_app(app)
     permissions.init_app(app)
 
-    from lti_tool import deliverables, feedback, invitations, mail, ops, rubric_library
+    from lti_tool import deliverables, feedback, invitations, mail, ops, relationships, rubric_library
     from lti_tool.lti import views as lti_views
     from lti_tool.web import error_handlers, favicon
 
@@ -37,6 +37,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     rubric_library.init_app(app)
     deliverables.init_app(app)
     feedback.init_app(app)
+    relationships.init_app(app)
     mail.init_app(app)
     invitations.init_app(app)
     return app

@@ -13,7 +13,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lti_tool.db import Base, UTCDateTime, enum_column, utcnow
-from lti_tool.states import CadreRole, ManagerLinkSource, ManagerLinkStatus, MessageType
+from lti_tool.states import CadreRole, ManagerLinkRelation, ManagerLinkSource, ManagerLinkStatus, MessageType
 
 __all__ = ["CadreRole"]  # re-exported: most features import it with the models
 
@@ -217,7 +217,13 @@ class ManagerLink(Base):
     status: Mapped[ManagerLinkStatus] = mapped_column(
         enum_column(ManagerLinkStatus, name="status", length=20), default=ManagerLinkStatus.ACTIVE
     )
+    relation: Mapped[ManagerLinkRelation] = mapped_column(
+        enum_column(ManagerLinkRelation, name="relation", length=20),
+        default=ManagerLinkRelation.LINE_MANAGER, server_default=ManagerLinkRelation.LINE_MANAGER.value,
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """When the link was ended or the nomination declined (the audit log keeps who did it)."""
 
     manager: Mapped[User] = relationship(foreign_keys=[manager_id])
     learner: Mapped[User] = relationship(foreign_keys=[learner_id])
@@ -640,6 +646,60 @@ class AssessmentWithdrawal(Base):
 def _refuse_rewriting_history(_mapper: Any, _connection: Any, row: Any) -> None:
     """A safety net under the services: what was submitted or withdrawn stays as it was."""
     raise ValueError(f"{type(row).__name__} {row.id} is history: it is never changed or deleted")
+
+
+# --- Course rosters (lti_tool/relationships) ---
+# Who is in a course as the platform's Names and Role Provisioning Service (or a designer's CSV) says,
+# with the names the platform shares, so people Cadre has not met are shown by name.
+
+
+class CourseRoster(Base):
+    """A course's roster service (NRPS ``context_memberships_url``, from a launch) and the last refresh."""
+
+    __tablename__ = "course_rosters"
+
+    context_id: Mapped[int] = mapped_column(ForeignKey("contexts.id", ondelete="CASCADE"), primary_key=True)
+    memberships_url: Mapped[str | None] = mapped_column(String(2000))
+    refreshed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    member_count: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    """Why the last refresh failed (no token, no query string), None after a good one."""
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class RosterMember(Base):
+    """A person in a course's roster, with what the platform shared about them."""
+
+    __tablename__ = "roster_members"
+    __table_args__ = (
+        UniqueConstraint("context_id", "user_id"),
+        Index("ix_roster_members_email", "context_id", "email"),
+        Index("ix_roster_members_login", "context_id", "login"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    context_id: Mapped[int] = mapped_column(ForeignKey("contexts.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str | None] = mapped_column(String(300))
+    given_name: Mapped[str | None] = mapped_column(String(200))
+    family_name: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
+    """Lower-cased, for matching CSV rows."""
+    login: Mapped[str | None] = mapped_column(String(255))
+    """The LMS username where the platform shares one (Canvas ``canvas_user_login_id``, Moodle
+    ``ext_user_username``), lower-cased."""
+    lti_roles: Mapped[list[str]] = mapped_column(JSON, default=list)
+    role: Mapped[CadreRole] = mapped_column(enum_column(CadreRole, name="role", length=20))
+    active: Mapped[bool] = mapped_column(default=True)
+    """False once the platform says Inactive or no longer lists them (kept: links and feedback point here)."""
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    user: Mapped[User] = relationship()
+
+    @property
+    def display_name(self) -> str:
+        full = " ".join(part for part in (self.given_name, self.family_name) if part)
+        return self.name or full or self.email or self.login or "Unnamed member"
 
 
 # --- Managers invited by e-mail (lti_tool.invitations): their tables live beside the feature ---

@@ -40,6 +40,18 @@ class ManagerLinkStatus(StrEnum):
     ACTIVE = "active"
     ENDED = "ended"
     """No longer in force; kept with its history and the feedback given under it."""
+    PENDING = "pending"
+    """Nominated by the learner, waiting for the manager to accept or decline."""
+    DECLINED = "declined"
+    """A nomination the manager declined; kept so the learner sees the answer."""
+
+
+class ManagerLinkRelation(StrEnum):
+    """In what capacity a manager is linked to a learner (a learner may have several managers)."""
+
+    LINE_MANAGER = "line_manager"
+    MENTOR = "mentor"
+    COACH = "coach"
 
 
 class ActivityKind(StrEnum):

@@ -98,13 +98,21 @@ def create_platform_app(
         course = platform.course
         if context_id != course.context_id:
             abort(404)
-        members = [_member(platform, person) for person in course.people]
+        # Paged as Moodle does: ``limit`` members from offset ``from``, the next page in a Link header.
+        people = course.people
+        limit = request.args.get("limit", type=int) or platform.nrps_page_size or len(people) or 1
+        start = max(request.args.get("from", 0, type=int), 0)
+        members = [_member(platform, person) for person in people[start:start + max(limit, 1)]]
         response = jsonify(
             id=request.url,
             context={"id": course.context_id, "label": course.label, "title": course.title},
             members=members,
         )
         response.mimetype = "application/vnd.ims.lti-nrps.v2.membershipcontainer+json"
+        if start + limit < len(people):
+            query = f"limit={limit}&from={start + limit}"
+            next_url = platform.url(f"/api/contexts/{context_id}/memberships?{query}")
+            response.headers["Link"] = f'<{next_url}>; rel="next"'
         return response
 
     @app.route("/api/contexts/<context_id>/lineitems", methods=["GET", "POST"])
@@ -135,6 +143,7 @@ def _member(platform: LtiPlatform, person: LmsUser) -> dict[str, Any]:
         "roles": list(LIS_ROLES_FOR[person.role]),
     }
     member.update(person.identity_claims())
+    member["ext_user_username"] = person.sub  # Moodle's username, which roster CSVs may name people by
     return member
 
 

@@ -562,6 +562,8 @@ class LtiPlatform:
         self._access_tokens: dict[str, AccessToken] = {}
         self.scores: list[dict[str, Any]] = []
         self.line_items: list[dict[str, Any]] = []
+        self.nrps_page_size: int | None = None
+        """Members per roster page when the tool names no ``limit`` (None: all on one page)."""
         self._tool_jwks_fetcher: Callable[[str], Mapping[str, Any]] = _fetch_jwks
 
     # -- registrations and URLs

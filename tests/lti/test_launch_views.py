@@ -358,7 +358,9 @@ def test_mentor_scope_links_the_manager_to_observed_learners(
         ]
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert 'data-role="manager"' in page and "Lin Learner" in page
-    assert 'learner-2 <span class="muted" data-testid="not-met-yet">(has not opened Cadre yet)' in page
+    # Someone Cadre has not met and the roster has not named: never shown by their LTI id.
+    assert "learner-2" not in page
+    assert 'A learner not in the course roster yet <span class="muted" data-testid="not-met-yet">' in page
 
     in_process_lms.launch_as(
         app.test_client(), sub="mentor-1", roles=[MENTOR], **{CLAIM_ROLE_SCOPE_MENTOR: ["learner-2"]}
