@@ -43,6 +43,8 @@ from lti_tool.states import CadreRole, ManagerLinkSource, ManagerLinkStatus, Mes
 MAIL_KIND = "invitation"
 TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{43}")
 MAX_NAME_LENGTH = 200
+DAILY_INVITATIONS = {CadreRole.LEARNER: 5, CadreRole.DESIGNER: 200, CadreRole.ADMIN: 200}
+"""Invitations one person may send in 24 hours: Cadre's mail must not become a way to spam strangers."""
 
 
 class InvitationError(Exception):
@@ -131,6 +133,14 @@ def invite(session: Session, actor: Actor, email: str, name: str,
         allowed = {user.id for user in course_learners(session, context_id)}
         if not set(learner_ids) <= allowed:
             raise InvitationError("learners", "Choose learners of this course.")
+    sent_today = session.scalar(
+        select(func.count()).select_from(ManagerInvitation)
+        .where(ManagerInvitation.invited_by_id == actor.user_id,
+               ManagerInvitation.created_at > utcnow() - timedelta(days=1))
+    ) or 0
+    if sent_today >= DAILY_INVITATIONS.get(actor.role, 0):
+        raise InvitationError("email", f"You have sent {sent_today} invitations in the last 24 hours, the "
+                                       "most Cadre sends for one person; try again tomorrow.")
     manager = _manager_for(session, actor.platform_id, email, name)
     if manager.id in learner_ids:
         raise InvitationError("email", "A learner cannot be their own manager: give another address.")

@@ -153,6 +153,33 @@ def test_a_learner_invites_their_own_manager_by_email(
     assert "Chloé Martin" in people.text and "Ana Lima" not in people.text
 
 
+def test_a_learner_sends_at_most_five_invitations_a_day(
+    app: Flask, client: FlaskClient, learners_enrolled: Course, smtp: SmtpServer,
+) -> None:
+    course = learners_enrolled
+    chloe = Staff(app, client, Actor(course.chloe.id, "Chloé", course.platform.id, course.context.id,
+                                     CadreRole.LEARNER))
+    for number in range(5):
+        assert chloe.post("/invitations/", {"email": f"boss{number}@example.org"}).status_code == 303
+    sixth = chloe.post("/invitations/", {"email": "boss5@example.org"})
+    assert sixth.status_code == 400 and "5 invitations in the last 24 hours" in sixth.text
+    assert 'value="boss5@example.org"' in sixth.text
+    deliver_mail(app)
+    assert smtp.mailbox.to("boss5@example.org") == [] and len(smtp.mailbox.messages) == 5
+
+
+def test_an_invited_manager_can_open_cadres_home_page_too(
+    app: Flask, client: FlaskClient, learners_enrolled: Course, smtp: SmtpServer,
+) -> None:
+    invite_paula(app, client, learners_enrolled, [learners_enrolled.chloe])
+    deliver_mail(app)
+    manager = app.test_client()
+    sign_in(manager, link_in(smtp.mailbox.to("paula.price@example.org")[0]))
+    home = manager.get("/home")
+    assert home.status_code == 200 and "Chloé Martin" in home.text
+    assert manager.get("/").status_code == 302
+
+
 @pytest.mark.parametrize(("fields", "field", "expected"), [
     ({"email": "not an address", "learners": ["ANA"]}, "email", "Give the manager&#39;s e-mail address"),
     ({"email": "paula@example.org", "learners": []}, "learners", "Choose at least one learner"),
