@@ -87,9 +87,11 @@ def resend(invitation_id: int) -> Any:
 
 
 def _no_traces(response: Response) -> Response:
-    """The token is in this request's path or body: no cache keeps the page, no Referer carries it."""
+    """The token is in this request's path or body: no cache keeps the page, and no Referer carries it
+    to another site. (Not ``no-referrer``: with it, browsers post the page's forms with ``Origin: null``,
+    which Cadre must refuse as it would a sandboxed frame on another site.)"""
     response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Referrer-Policy"] = "same-origin"
     return response
 
 

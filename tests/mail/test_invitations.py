@@ -72,7 +72,7 @@ def invite_paula(app: Flask, client: FlaskClient, course: Course, learners: list
 def sign_in(client: FlaskClient, token: str):  # type: ignore[no-untyped-def]
     page = client.get(f"/invitations/sign-in/{token}")
     assert page.status_code == 200, page.text
-    assert page.headers["Referrer-Policy"] == "no-referrer" and page.headers["Cache-Control"] == "no-store"
+    assert page.headers["Referrer-Policy"] == "same-origin" and page.headers["Cache-Control"] == "no-store"
     assert f'name="token" value="{token}"' in page.text and "invitation-sign-in.js" in page.text
     return client.post("/invitations/sign-in", data={"token": token})
 
