@@ -22,7 +22,7 @@ def test_the_emailed_link_signs_in_at_once_and_leaves_no_token_behind(
     page: Page, live_server: LiveServer, app: Flask, learners_enrolled: Course, smtp: SmtpServer,
 ) -> None:
     course = learners_enrolled
-    activity = course.activity()
+    course.activity()  # a line-manager activity: Paula is Chloé's only manager
     course.db.commit()  # the live server reads committed rows
     services.invite(course.db, course.designer, "paula@example.org", "Paula Price", [course.chloe.id])
     course.db.commit()
