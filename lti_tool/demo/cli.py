@@ -15,7 +15,9 @@ from sqlalchemy.engine import make_url
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from lti_tool.db import get_engine, session_scope
+from lti_tool.demo import pages
 from lti_tool.demo.app import create_platform_app
+from lti_tool.demo.mail_sink import MailSink, add_mail_page
 from lti_tool.demo.platform import LtiPlatform, PlatformKey, ToolEndpoints
 from lti_tool.demo.registration import register_platform
 from lti_tool.migrate import upgrade
@@ -112,16 +114,23 @@ def demo_command(allow_exposed: bool) -> None:
             + "\nUnset those variables (or pass --allow-exposed if you really mean it)."
         )
     platform = prepare_demo(app)
-    # Side effects (grades to the demo LMS, later e-mail and xAPI) leave through the outbox: deliver them
+    sink = use_mail_sink(app) if not settings.smtp_host else None
+    # Side effects (grades to the demo LMS, e-mail, later xAPI) leave through the outbox: deliver them
     # in this process, as `cadre worker` does in production.
     worker = start_background_worker(app)
+    platform_app = create_platform_app(platform)
+    if sink is not None:
+        add_mail_page(platform_app, sink, pages.STYLE)
     servers = [
         serve(app, settings.public_url, "cadre"),
-        serve(create_platform_app(platform), settings.demo_platform_url, "demo-lms"),
+        serve(platform_app, settings.demo_platform_url, "demo-lms"),
     ]
     click.echo(f"Cadre:    {settings.public_url}  (registered issuer {platform.issuer}, "
                f"client_id {platform.client_id})")
     click.echo(f"Demo LMS: {settings.demo_platform_url}")
+    if sink is not None:
+        click.echo(f"Mail:     {settings.demo_platform_url}/mail  (what Cadre sent; SMTP sink on "
+                   f"127.0.0.1:{sink.port})")
     click.echo("")
     click.secho(f"Open {settings.demo_platform_url}/ and launch Cadre as anyone in the course.", bold=True)
     click.echo("Press Ctrl+C to stop.")
@@ -134,6 +143,18 @@ def demo_command(allow_exposed: bool) -> None:
         for server in servers:
             server.shutdown()
         worker.stop()
+        if sink is not None:
+            sink.stop()
+
+
+def use_mail_sink(app: Flask) -> MailSink:
+    """Without CADRE_SMTP_HOST, the demo sends its e-mail to a sink on loopback that the demo LMS shows."""
+    sink = MailSink().start()
+    app.config["CADRE"] = app.config["CADRE"].model_copy(update={
+        "smtp_host": "127.0.0.1", "smtp_port": sink.port, "smtp_starttls": False, "smtp_ssl": False,
+        "smtp_username": "", "smtp_from": "Cadre demo <cadre@demo.invalid>",
+    })
+    return sink
 
 
 COMMANDS: list[click.Command] = [demo_command]
