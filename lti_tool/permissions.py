@@ -39,6 +39,7 @@ from lti_tool.states import (
     Assessors,
     CadreRole,
     FeedbackRelease,
+    ManagerLinkRelation,
     ManagerLinkStatus,
     MessageType,
 )
@@ -353,12 +354,15 @@ def may_read_own_feedback(actor: Actor) -> Decision:
 
 
 def line_manager_id(session: Session, context_id: int, learner_id: int) -> int | None:
-    """The learner's line manager in the course: the manager of their oldest active link."""
+    """The learner's line manager in the course: the manager of their oldest active link as line manager;
+    without one, of their oldest active link (a mentor or coach linked first stays second to a line
+    manager linked later)."""
     return session.scalar(
         select(ManagerLink.manager_id)
         .where(ManagerLink.context_id == context_id, ManagerLink.learner_id == learner_id,
                ManagerLink.status == ManagerLinkStatus.ACTIVE)
-        .order_by(ManagerLink.created_at, ManagerLink.id)
+        .order_by((ManagerLink.relation != ManagerLinkRelation.LINE_MANAGER), ManagerLink.created_at,
+                  ManagerLink.id)
         .limit(1)
     )
 

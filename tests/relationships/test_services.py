@@ -1,0 +1,62 @@
+"""Relationship rules on the database, without HTTP: who is the line manager, and the object rules for
+links and nominations."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from lti_tool.models import ManagerLink, Membership
+from lti_tool.permissions import Actor, PermissionDenied, line_manager_id
+from lti_tool.relationships import services
+from lti_tool.states import CadreRole, ManagerLinkRelation, ManagerLinkSource, ManagerLinkStatus
+from tests.feedback.conftest import Course
+
+
+def test_a_line_manager_linked_after_a_mentor_is_still_the_line_manager(course: Course) -> None:
+    db, chloe = course.db, course.chloe
+    start = datetime.now(UTC) - timedelta(days=3)
+    db.add_all([
+        ManagerLink(context_id=course.context.id, manager_id=course.rita.user_id, learner_id=chloe.id,
+                    source=ManagerLinkSource.DESIGNER, relation=ManagerLinkRelation.MENTOR, created_at=start),
+        ManagerLink(context_id=course.context.id, manager_id=course.omar.user_id, learner_id=chloe.id,
+                    source=ManagerLinkSource.DESIGNER, relation=ManagerLinkRelation.LINE_MANAGER,
+                    created_at=start + timedelta(days=1)),
+    ])
+    db.flush()
+    assert line_manager_id(db, course.context.id, chloe.id) == course.omar.user_id
+    # Without a line-manager link, the oldest active link stands in (links from before relations existed).
+    assert line_manager_id(db, course.context.id, course.ana.id) == course.omar.user_id
+
+
+def test_links_and_nominations_of_another_course_or_guessed_are_not_found(course: Course) -> None:
+    db = course.db
+    for user, role in [(course.omar.user_id, CadreRole.MANAGER), (course.ana.id, CadreRole.LEARNER),
+                       (course.rita.user_id, CadreRole.MANAGER), (course.chloe.id, CadreRole.LEARNER)]:
+        db.add(Membership(user_id=user, context_id=course.context.id, role=role, lti_roles=[]))
+    db.flush()
+    other_link = db.query(ManagerLink).filter_by(context_id=course.other_context.id).one()
+    with pytest.raises(PermissionDenied) as refused:
+        services.end_link(db, course.designer, other_link.id)
+    assert refused.value.decision.status == 404
+    with pytest.raises(PermissionDenied):
+        services.end_link(db, course.designer, 2_000_000_000)
+    assert other_link.status is ManagerLinkStatus.ACTIVE
+
+    with pytest.raises(services.RelationshipError, match="Rita Nowak is already one of your managers"):
+        services.nominate(db, course.ana_actor, course.rita.user_id, ManagerLinkRelation.COACH)
+    chloe = Actor(course.chloe.id, "Chloé Martin", course.platform.id, course.context.id, CadreRole.LEARNER)
+    nomination = services.nominate(db, chloe, course.rita.user_id, ManagerLinkRelation.COACH)
+    assert nomination.status is ManagerLinkStatus.PENDING
+    for someone in (course.omar, course.stranger):  # another manager; the nominee's name in another course
+        with pytest.raises(PermissionDenied) as refused:
+            services.answer_nomination(db, someone, nomination.id, accept=True)
+        assert refused.value.decision.status == 404
+    assert nomination.status is ManagerLinkStatus.PENDING
+    services.answer_nomination(db, course.rita, nomination.id, accept=False)
+    assert nomination.status is ManagerLinkStatus.DECLINED and nomination.ended_at is not None
+    with pytest.raises(PermissionDenied):  # answered already
+        services.answer_nomination(db, course.rita, nomination.id, accept=True)
+    assert course.chloe.id not in {user.id for user in services.learners_of(db, course.context.id,
+                                                                             course.rita.user_id)}
