@@ -63,6 +63,7 @@ class Staff:
 
 def invite_paula(app: Flask, client: FlaskClient, course: Course, learners: list[User]):  # type: ignore[no-untyped-def]
     designer = Staff(app, client, course.designer)
+    assert 'href="/invitations/" data-testid="invitations-link"' in designer.get("/home").text
     page = designer.get("/invitations/")
     assert page.status_code == 200 and "Chloé Martin" in page.text
     return designer.post("/invitations/", {"email": " Paula.Price@Example.org ", "name": "Paula Price",
@@ -141,6 +142,7 @@ def test_a_learner_invites_their_own_manager_by_email(
     activity = course.activity(assessors=Assessors.ANY_MANAGER)
     chloe = Staff(app, client, Actor(course.chloe.id, "Chloé", course.platform.id, course.context.id,
                                      CadreRole.LEARNER))
+    assert 'href="/invitations/" data-testid="invite-manager-link"' in chloe.get("/home").text
     page = chloe.get("/invitations/")
     assert page.status_code == 200 and 'name="learners"' not in page.text  # a learner invites for themself
     sent = chloe.post("/invitations/", {"email": "boss@example.org", "learners": [str(course.ana.id)]})
