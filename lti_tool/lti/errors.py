@@ -228,7 +228,10 @@ class LaunchRejected(Exception):
 
 # --- Cadre's own pages -------------------------------------------------------------------------------
 
-SESSION_EXPIRED = "Your Cadre session has expired: open the activity again from your course."
+SESSION_EXPIRED = (
+    "Your Cadre session has expired: open the activity again from your course. Invited by e-mail? Open the "
+    "link in that e-mail again: the page it shows sends you a fresh one."
+)
 NO_LAUNCH = (
     "Cadre opens from your course: choose a Cadre activity in your LMS (Moodle or Canvas) and Cadre "
     "opens inside it."

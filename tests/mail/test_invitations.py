@@ -244,7 +244,8 @@ def test_a_revoked_invitation_ends_its_session_and_its_links(
     listed = designer.get("/invitations/")
     assert 'data-state="revoked"' in listed.text
 
-    assert manager.get(f"/activities/{activity.id}/people").status_code == 401  # the session ended
+    ended = manager.get(f"/activities/{activity.id}/people")
+    assert ended.status_code == 401 and "Invited by e-mail? Open the link in that e-mail again" in ended.text
     page = app.test_client().get(f"/invitations/sign-in/{unused}")
     assert page.status_code == 410 and "invitation was withdrawn" in page.text
     assert "E-mail me a fresh link" not in page.text
