@@ -201,14 +201,15 @@ def store_roster(session: Session, context: Context, entries: Iterable[RosterEnt
     for entry in entries:
         user = users.get(entry.user_id)
         if user is None:
-            user = User(platform_id=context.platform_id, sub=entry.user_id)
+            user = users[entry.user_id] = User(platform_id=context.platform_id, sub=entry.user_id)
             session.add(user)
-            users[entry.user_id] = user
         for field in ("name", "given_name", "family_name", "email"):
             value = getattr(entry, field)
             if value and not getattr(user, field):
                 setattr(user, field, value)
-        session.flush()
+    session.flush()  # once: the new users get their ids together
+    for entry in entries:
+        user = users[entry.user_id]
         member = existing.get(user.id)
         if member is None:
             member = RosterMember(context_id=context.id, user_id=user.id)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 
 from lti_tool.db import utcnow
 from lti_tool.models import AuditEntry, ManagerLink, Membership, RosterMember, User
@@ -105,9 +105,11 @@ def course_people(session: Session, context_id: int) -> dict[int, Person]:
     people: dict[int, Person] = {}
     for member in session.scalars(
         select(RosterMember).where(RosterMember.context_id == context_id, RosterMember.active.is_(True))
+        .options(selectinload(RosterMember.user))
     ):
         people[member.user_id] = Person(member.user, member.role, member.email, member.login)
-    for membership in session.scalars(select(Membership).where(Membership.context_id == context_id)):
+    for membership in session.scalars(select(Membership).where(Membership.context_id == context_id)
+                                      .options(selectinload(Membership.user))):
         known = people.get(membership.user_id)
         if known is None:
             people[membership.user_id] = Person(membership.user, membership.role,
@@ -126,6 +128,7 @@ def links_of_course(session: Session, context_id: int) -> list[ManagerLink]:
     return list(session.scalars(
         select(ManagerLink).where(ManagerLink.context_id == context_id)
         .order_by(ManagerLink.learner_id, ManagerLink.created_at, ManagerLink.id)
+        .options(selectinload(ManagerLink.manager), selectinload(ManagerLink.learner))
     ))
 
 

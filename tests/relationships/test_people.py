@@ -14,11 +14,13 @@ from sqlalchemy import select
 
 from lti_tool.cli import main
 from lti_tool.db import session_scope
+from lti_tool.demo.platform import LmsUser
 from lti_tool.lti.services import ACCESS_TOKENS, access_token_key
 from lti_tool.models import AuditEntry, ManagerLink, Platform, RosterMember, User
 from lti_tool.outbox import Worker, run_due_jobs
 from lti_tool.relationships.roster import SCOPE_NRPS, parse_member
 from lti_tool.states import ManagerLinkRelation, ManagerLinkSource, ManagerLinkStatus
+from tests.fixtures.database import CountQueries
 from tests.fixtures.platform import RunningPlatform
 from tests.fixtures.visitors import Page, Visitor
 
@@ -352,3 +354,30 @@ def test_the_periodic_job_refreshes_every_known_roster_through_the_outbox_once_p
     assert added.status == 200
     exported = designer.client.get("/people/links.csv", headers={"X-Cadre-Launch": designer.launch_token})
     assert "'=HYPERLINK" in exported.text  # written as text, not a formula
+
+
+def test_the_designers_page_costs_the_same_queries_for_8_or_68_people(
+    platform: RunningPlatform, app: Flask, designer: Visitor, count_queries: CountQueries
+) -> None:
+    refresh(designer)
+    designer.submit(designer.get("/people"), "import-form",
+                    files={"file": ("links.csv", b"learner,manager\nlearner-ana,manager-rita\n")})
+    with count_queries() as few:
+        assert designer.get("/people").status == 200
+    people = platform.lti.course.people
+    platform.lti.course.people = people + [
+        LmsUser(f"learner-{number}", "learner", f"Learner {number}", email=f"l{number}@example.com")
+        for number in range(60)]
+    try:
+        refresh(designer)
+        rows = "".join(f"learner-{number},manager-{'omar' if number % 2 else 'rita'}\n"
+                       for number in range(60))
+        imported = designer.submit(designer.get("/people"), "import-form",
+                                   files={"file": ("links.csv", b"learner,manager\n" + rows.encode())})
+        assert imported.status == 200, imported.texts("import-summary")
+        with count_queries() as many:
+            page = designer.get("/people")
+        assert len(page.attributes("learner")) == 64 and len(page.attributes("link")) == 61
+    finally:
+        platform.lti.course.people = people
+    assert many.count == few.count, many.statements
