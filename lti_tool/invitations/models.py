@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lti_tool.db import Base, UTCDateTime, utcnow
@@ -73,3 +73,24 @@ class ReminderOptOut(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     context_id: Mapped[int] = mapped_column(ForeignKey("contexts.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ReminderSchedule(Base):
+    """When managers are reminded of an activity's feedback, as its designer set it (an activity without a
+    row follows the default: 3 days before, on the day, weekly for 8 weeks after)."""
+
+    __tablename__ = "reminder_schedules"
+    __table_args__ = (
+        CheckConstraint("days_before >= 0 AND days_before <= 30", name="days_before"),
+        CheckConstraint("weeks_after >= 0 AND weeks_after <= 12", name="weeks_after"),
+    )
+
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"),
+                                             primary_key=True)
+    days_before: Mapped[int] = mapped_column(default=3)
+    """Days before the due date for the first reminder; 0: none before the day."""
+    on_due_day: Mapped[bool] = mapped_column(default=True)
+    weeks_after: Mapped[int] = mapped_column(default=8)
+    """Weekly reminders after the due date, for this many weeks; 0: none once it is overdue."""
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

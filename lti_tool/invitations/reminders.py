@@ -1,7 +1,8 @@
 """Reminder e-mails to managers whose feedback is due soon or overdue, sent by ``cadre jobs run``.
 
-Schedule, from an activity's due date: 3 days before, on the day (from midnight in the activity's time
-zone), then weekly after it, for 8 weeks. Each is an *occasion*; a manager gets one e-mail per activity and
+Schedule, from an activity's due date, as its designer set it (:class:`ReminderSchedule`; by default 3
+days before, on the day from midnight in the activity's time zone, then weekly for 8 weeks after it).
+Each is an *occasion*; a manager gets one e-mail per activity and
 occasion, however often the job runs and from however many hosts: the outbox message is keyed
 ``reminder:<activity>:<manager>:<occasion>``, and the job's period row is taken in the same transaction.
 The job runs hourly, so a reminder leaves within the hour of its occasion; a run that missed an occasion
@@ -31,7 +32,7 @@ from lti_tool import mail
 from lti_tool.db import utcnow
 from lti_tool.feedback import services as feedback
 from lti_tool.invitations import services as invitations
-from lti_tool.invitations.models import ManagerInvitation, ReminderOptOut
+from lti_tool.invitations.models import ManagerInvitation, ReminderOptOut, ReminderSchedule
 from lti_tool.models import Activity, ManagerLink, User
 from lti_tool.outbox import Period, periodic
 from lti_tool.permissions import FEEDBACK_KINDS, Actor
@@ -40,6 +41,8 @@ from lti_tool.states import Assessors, CadreRole, ManagerLinkStatus
 MAIL_KIND = "reminder"
 DAYS_BEFORE = 3
 WEEKS_AFTER = 8
+MAX_DAYS_BEFORE = 30
+MAX_WEEKS_AFTER = 12
 PENDING_STATES = frozenset({"not_started", "draft", "draft_changes", "withdrawn"})
 OPT_OUT_PATH = "/reminders/opt-out/"
 
@@ -51,26 +54,38 @@ class Occasion:
     overdue_weeks: int = 0
 
 
-def occasions(activity: Activity) -> list[Occasion]:
+def schedule_of(session: Session | None, activity: Activity) -> ReminderSchedule:
+    """The designer's schedule for ``activity``, or the default one (not added to the session)."""
+    found = session.get(ReminderSchedule, activity.id) if session is not None and activity.id else None
+    return found or ReminderSchedule(activity_id=activity.id, days_before=DAYS_BEFORE, on_due_day=True,
+                                     weeks_after=WEEKS_AFTER)
+
+
+def occasions(activity: Activity, schedule: ReminderSchedule | None = None) -> list[Occasion]:
     """The activity's reminder occasions, in order."""
     due = activity.due_at
     if due is None:
         return []
+    schedule = schedule or schedule_of(None, activity)
     try:
         zone = ZoneInfo(activity.due_timezone or "UTC")
     except (ZoneInfoNotFoundError, ValueError):
         zone = ZoneInfo("UTC")
     local_day = datetime.combine(due.astimezone(zone).date(), time(0), tzinfo=zone)
-    found = [Occasion(f"before-{DAYS_BEFORE}d", due - timedelta(days=DAYS_BEFORE)),
-             Occasion("due-day", min(local_day, due))]
+    found = []
+    if schedule.days_before:
+        found.append(Occasion(f"before-{schedule.days_before}d", due - timedelta(days=schedule.days_before)))
+    if schedule.on_due_day:
+        found.append(Occasion("due-day", min(local_day, due)))
     found += [Occasion(f"overdue-w{week}", due + timedelta(weeks=week), week)
-              for week in range(1, WEEKS_AFTER + 1)]
+              for week in range(1, schedule.weeks_after + 1)]
     return sorted(found, key=lambda occasion: occasion.at)
 
 
-def current_occasion(activity: Activity, now: datetime) -> Occasion | None:
+def current_occasion(activity: Activity, now: datetime,
+                     schedule: ReminderSchedule | None = None) -> Occasion | None:
     """The latest occasion that has come, if the next one has not (nothing after the last one's week)."""
-    passed = [occasion for occasion in occasions(activity) if occasion.at <= now]
+    passed = [occasion for occasion in occasions(activity, schedule) if occasion.at <= now]
     if not passed or now - passed[-1].at >= timedelta(weeks=1):
         return None
     return passed[-1]
@@ -115,13 +130,13 @@ def remind_managers(session: Session, period: Period) -> str:
         select(Activity).where(
             Activity.kind.in_(FEEDBACK_KINDS), Activity.assessors != Assessors.LEARNER,
             Activity.configured_at.is_not(None), Activity.due_at.is_not(None),
-            Activity.due_at > now - timedelta(weeks=WEEKS_AFTER + 1),
-            Activity.due_at < now + timedelta(days=DAYS_BEFORE + 1),
+            Activity.due_at > now - timedelta(weeks=MAX_WEEKS_AFTER + 1),
+            Activity.due_at < now + timedelta(days=MAX_DAYS_BEFORE + 1),
         ).order_by(Activity.id)
     )
     queued = 0
     for activity in activities:
-        occasion = current_occasion(activity, now)
+        occasion = current_occasion(activity, now, schedule_of(session, activity))
         if occasion is None:
             continue
         managers = session.scalars(
@@ -186,3 +201,38 @@ def reminder_mail(session: Session, payload: dict[str, Any]) -> mail.Mail | None
     return mail.Mail(to=manager.email, to_name=manager.name or "", subject=subject, text=text,
                      headers=(("List-Unsubscribe", f"<{unsubscribe}>"),
                               ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")))
+
+
+class ScheduleProblems(Exception):
+    """The schedule form's problems, by field."""
+
+    def __init__(self, problems: dict[str, str]) -> None:
+        super().__init__("; ".join(problems.values()))
+        self.problems = problems
+
+
+def _whole(text: str, field: str, low: int, high: int, problems: dict[str, str]) -> int:
+    text = text.strip()
+    if not text.isdigit() or not low <= int(text) <= high:
+        problems[field] = f"Give a whole number from {low} to {high}."
+        return low
+    return int(text)
+
+
+def save_schedule(session: Session, actor: Actor, activity: Activity, *, days_before: str, on_due_day: bool,
+                  weeks_after: str) -> ReminderSchedule:
+    """The designer's schedule for the activity's reminders (checked by the caller's
+    ``can_configure_activity``); bad input stores nothing."""
+    problems: dict[str, str] = {}
+    days = _whole(days_before, "days_before", 0, MAX_DAYS_BEFORE, problems)
+    weeks = _whole(weeks_after, "weeks_after", 0, MAX_WEEKS_AFTER, problems)
+    if problems:
+        raise ScheduleProblems(problems)
+    schedule = session.get(ReminderSchedule, activity.id)
+    if schedule is None:
+        schedule = ReminderSchedule(activity_id=activity.id)
+        session.add(schedule)
+    schedule.days_before, schedule.on_due_day, schedule.weeks_after = days, on_due_day, weeks
+    schedule.updated_at, schedule.updated_by_id = utcnow(), actor.user_id
+    session.flush()
+    return schedule

@@ -16,11 +16,17 @@ from lti_tool.lti.activity_kinds import kind_info
 from lti_tool.lti.session import csrf_exempt, launch_url
 from lti_tool.models import Activity, Context
 from lti_tool.permissions import (
+    ACTIVITY_NOT_FOUND,
     FEEDBACK_KINDS,
+    PermissionDenied,
+    can_configure_activity,
+    ensure,
+    may_configure_activities,
     may_give_feedback,
     may_invite_managers,
     permission,
     public,
+    refuse,
     the_actor,
 )
 from lti_tool.settings import get_settings
@@ -36,8 +42,13 @@ def _form_page(status: int = 200, problems: dict[str, str] | None = None, typed:
                notice: str | None = None) -> Any:
     session, actor = get_session(), the_actor()
     learners = services.course_learners(session, actor.course_id) if actor.may_edit else []
+    activities = list(session.scalars(
+        select(Activity).where(Activity.context_id == actor.course_id, Activity.kind.in_(FEEDBACK_KINDS),
+                               Activity.assessors != Assessors.LEARNER).order_by(Activity.title)
+    )) if actor.may_edit else []
     html = render_template(
         "invitations/manage.html", actor=actor, learners=learners, problems=problems or {},
+        activities=activities,
         typed=typed or {"email": "", "name": "", "learners": []}, notice=notice,
         invitations=services.invitations_of_course(session, actor),
         course=services.course_of(session, actor.course_id),
@@ -81,6 +92,48 @@ def resend(invitation_id: int) -> Any:
         return _form_page(400, {"list": "This invitation was withdrawn: invite the manager again instead."})
     services.send_sign_in_link(session, invitation, reason="resent")
     return redirect(launch_url("invitations.manage", notice="resent"), code=303)
+
+
+# -- reminder schedules (designers) -------------------------------------------------------------------------
+
+
+def _configurable(activity_id: int) -> Activity:
+    activity = get_session().get(Activity, activity_id)
+    if activity is None:
+        raise PermissionDenied(refuse(404, "Activity not found", ACTIVITY_NOT_FOUND))
+    ensure(can_configure_activity(the_actor(), activity))
+    return activity
+
+
+def _schedule_page(activity: Activity, status: int = 200, problems: dict[str, str] | None = None,
+                   typed: dict[str, Any] | None = None, notice: str | None = None) -> Any:
+    schedule = reminders.schedule_of(get_session(), activity)
+    values = typed or {"days_before": str(schedule.days_before), "on_due_day": schedule.on_due_day,
+                       "weeks_after": str(schedule.weeks_after)}
+    html = render_template("invitations/reminder_schedule.html", activity=activity, values=values,
+                           problems=problems or {}, notice=notice,
+                           occasions=reminders.occasions(activity, schedule) if not problems else [])
+    return html, status
+
+
+@blueprint.get("/activities/<int:activity_id>/reminders")
+@permission(may_configure_activities)
+def reminder_schedule(activity_id: int) -> Any:
+    return _schedule_page(_configurable(activity_id), notice=request.args.get("notice"))
+
+
+@blueprint.post("/activities/<int:activity_id>/reminders")
+@permission(may_configure_activities)
+def save_reminder_schedule(activity_id: int) -> Any:
+    activity = _configurable(activity_id)
+    typed = {"days_before": request.form.get("days_before", "")[:10], "on_due_day": bool(
+        request.form.get("on_due_day")), "weeks_after": request.form.get("weeks_after", "")[:10]}
+    try:
+        reminders.save_schedule(get_session(), the_actor(), activity, **typed)
+    except reminders.ScheduleProblems as error:
+        return _schedule_page(activity, 400, error.problems, typed)
+    return redirect(launch_url("invitations.reminder_schedule", activity_id=activity.id, notice="saved"),
+                    code=303)
 
 
 # -- the sign-in link -------------------------------------------------------------------------------------

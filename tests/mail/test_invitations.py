@@ -17,7 +17,12 @@ from sqlalchemy import func, select, update
 
 from lti_tool.db import session_scope, utcnow
 from lti_tool.invitations import reminders
-from lti_tool.invitations.models import InvitationSignInLink, ManagerInvitation, ReminderOptOut
+from lti_tool.invitations.models import (
+    InvitationSignInLink,
+    ManagerInvitation,
+    ReminderOptOut,
+    ReminderSchedule,
+)
 from lti_tool.lti.session import csrf_token_for
 from lti_tool.mail import TOPIC
 from lti_tool.models import AuditEntry, Launch, ManagerLink, OutboxMessage, User
@@ -361,3 +366,44 @@ def test_manager_links_made_by_an_invitation_say_where_they_came_from(
                                ).one()
         assert link.source.value == "designer" and link.manager.email == "paula.price@example.org"
         assert link.manager.sub.startswith("cadre-invited:")
+
+
+def test_a_designer_sets_the_reminder_schedule_and_the_job_follows_it(
+    app: Flask, client: FlaskClient, learners_enrolled: Course, smtp: SmtpServer,
+) -> None:
+    course = learners_enrolled
+    omar = course.db.get(User, course.omar.user_id)
+    assert omar is not None
+    omar.email = "omar@example.org"
+    course.db.flush()
+    activity = course.activity(due_at=datetime.now(UTC) + timedelta(days=5, hours=12))  # due in 5.5 days
+    designer = Staff(app, client, course.designer)
+    listed = designer.get("/invitations/")
+    assert f'href="/invitations/activities/{activity.id}/reminders"' in listed.text
+    page = designer.get(f"/invitations/activities/{activity.id}/reminders")
+    assert page.status_code == 200 and 'value="3"' in page.text
+    assert page.text.count('data-testid="occasion"') == 10  # the default: 3 days before, the day, 8 weeks
+
+    bad = designer.post(f"/invitations/activities/{activity.id}/reminders",
+                        {"days_before": "31", "weeks_after": "two", "on_due_day": "1"})
+    assert bad.status_code == 400
+    assert 'data-field="days_before"' in bad.text and 'data-field="weeks_after"' in bad.text
+    assert 'value="31"' in bad.text and 'value="two"' in bad.text  # what was typed is kept
+    with session_scope(app) as session:
+        assert session.get(ReminderSchedule, activity.id) is None  # bad input stores nothing
+
+    saved = designer.post(f"/invitations/activities/{activity.id}/reminders",
+                          {"days_before": "7", "weeks_after": "0"})
+    assert saved.status_code == 303
+    shown = designer.get(f"/invitations/activities/{activity.id}/reminders?notice=saved")
+    assert "Reminder schedule saved." in shown.text and shown.text.count('data-testid="occasion"') == 1
+
+    run_due_jobs(app, names=["manager-reminders"])  # 7 days before has come; the default 3 had not
+    deliver_mail(app)
+    assert len(smtp.mailbox.to("omar@example.org")) == 1
+
+    manager = Staff(app, app.test_client(), course.omar)
+    assert manager.get(f"/invitations/activities/{activity.id}/reminders").status_code == 403
+    other = course.activity(context=course.other_context)
+    assert designer.get(f"/invitations/activities/{other.id}/reminders").status_code == 404
+    assert designer.get("/invitations/activities/999999/reminders").status_code == 404
