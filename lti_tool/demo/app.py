@@ -98,21 +98,34 @@ def create_platform_app(
         course = platform.course
         if context_id != course.context_id:
             abort(404)
-        # Paged as Moodle does: ``limit`` members from offset ``from``, the next page in a Link header.
         people = course.people
-        limit = request.args.get("limit", type=int) or platform.nrps_page_size or len(people) or 1
-        start = max(request.args.get("from", 0, type=int), 0)
-        members = [_member(platform, person) for person in people[start:start + max(limit, 1)]]
+        canvas = platform.profile.product_family_code == "canvas"
+        page_size = platform.nrps_page_size or len(people) or 1
+        base = platform.url(f"/api/contexts/{context_id}/memberships")
+        if canvas:
+            # Canvas pages with ``page`` and ``per_page`` and names current, next, first and last pages.
+            limit = max(request.args.get("per_page", type=int) or page_size, 1)
+            page = max(request.args.get("page", 1, type=int), 1)
+            start = (page - 1) * limit
+            last = max(-(-len(people) // limit), 1)
+            rels = {"current": page, "next": page + 1 if page < last else None, "first": 1, "last": last}
+            links = [f'<{base}?page={number}&per_page={limit}>; rel="{rel}"'
+                     for rel, number in rels.items() if number is not None]
+        else:
+            # Moodle pages with ``limit`` and ``from`` and names only the next page.
+            limit = max(request.args.get("limit", type=int) or page_size, 1)
+            start = max(request.args.get("from", 0, type=int), 0)
+            links = [f'<{base}?limit={limit}&from={start + limit}>; rel="next"'] \
+                if start + limit < len(people) else []
+        members = [_member(platform, person, canvas=canvas) for person in people[start:start + limit]]
         response = jsonify(
             id=request.url,
             context={"id": course.context_id, "label": course.label, "title": course.title},
             members=members,
         )
         response.mimetype = "application/vnd.ims.lti-nrps.v2.membershipcontainer+json"
-        if start + limit < len(people):
-            query = f"limit={limit}&from={start + limit}"
-            next_url = platform.url(f"/api/contexts/{context_id}/memberships?{query}")
-            response.headers["Link"] = f'<{next_url}>; rel="next"'
+        if links:
+            response.headers["Link"] = ",".join(links)
         return response
 
     @app.route("/api/contexts/<context_id>/lineitems", methods=["GET", "POST"])
@@ -136,14 +149,21 @@ def create_platform_app(
     return app
 
 
-def _member(platform: LtiPlatform, person: LmsUser) -> dict[str, Any]:
+def _member(platform: LtiPlatform, person: LmsUser, *, canvas: bool = False) -> dict[str, Any]:
     member: dict[str, Any] = {
         "status": "Active",
         "user_id": person.sub,
         "roles": list(LIS_ROLES_FOR[person.role]),
     }
     member.update(person.identity_claims())
-    member["ext_user_username"] = person.sub  # Moodle's username, which roster CSVs may name people by
+    # The login roster CSVs may name people by: Moodle's username, Canvas's login id in the member's message.
+    if canvas:
+        member["message"] = [{
+            "https://purl.imsglobal.org/spec/lti/claim/message_type": "LtiResourceLinkRequest",
+            "https://www.instructure.com/canvas_user_login_id": person.sub,
+        }]
+    else:
+        member["ext_user_username"] = person.sub
     return member
 
 

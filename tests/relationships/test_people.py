@@ -9,6 +9,7 @@ import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from flask import Flask
 from sqlalchemy import select
 
@@ -22,7 +23,7 @@ from lti_tool.relationships.roster import SCOPE_NRPS, parse_member
 from lti_tool.states import ManagerLinkRelation, ManagerLinkSource, ManagerLinkStatus
 from tests.fixtures.database import CountQueries
 from tests.fixtures.platform import RunningPlatform
-from tests.fixtures.visitors import Page, Visitor
+from tests.fixtures.visitors import Page, Visitor, visitor_from
 
 
 def user_id(app: Flask, sub: str) -> int:
@@ -381,3 +382,22 @@ def test_the_designers_page_costs_the_same_queries_for_8_or_68_people(
     finally:
         platform.lti.course.people = people
     assert many.count == few.count, many.statements
+
+
+@pytest.mark.parametrize("profile", ["canvas", "moodle"])
+def test_canvas_and_moodle_rosters_page_their_own_way(
+    make_platform: Callable[..., RunningPlatform], app: Flask, profile: str
+) -> None:
+    lms = make_platform(profile)
+    lms.lti.nrps_page_size = 3
+    ACCESS_TOKENS.clear()
+    designer = visitor_from(lms.launch_as("designer"), "designer")
+    before = memberships_hits(lms)
+    page = refresh(designer)
+    people = lms.lti.course.people
+    assert page.status == 200, page.text[:1000]
+    assert page.texts("refreshed") == [f"Roster refreshed from the platform: {len(people)} active member(s)."]
+    assert memberships_hits(lms) - before == math.ceil(len(people) / 3)
+    with session_scope(app) as session:
+        logins = {member.user.sub: member.login for member in session.scalars(select(RosterMember))}
+    assert logins == {person.sub: person.sub for person in people}  # Canvas: from the member's message
