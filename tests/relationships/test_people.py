@@ -98,8 +98,8 @@ def test_a_platform_whose_next_page_leaves_its_site_is_not_followed_and_nothing_
     platform.lti.nrps_page_size = 3
     original_url = platform.lti.url
 
-    def hostile(path: str) -> str:
-        if "from=" in path:
+    def hostile(path: str) -> str:  # the page links it writes from now on; the launch had the real URL
+        if "/memberships" in path:
             return "http://127.0.0.2:9" + path
         return original_url(path)
 
