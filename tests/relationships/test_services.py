@@ -9,7 +9,7 @@ import pytest
 
 from lti_tool.models import ManagerLink, Membership
 from lti_tool.permissions import Actor, PermissionDenied, line_manager_id
-from lti_tool.relationships import services
+from lti_tool.relationships import roster, services
 from lti_tool.states import CadreRole, ManagerLinkRelation, ManagerLinkSource, ManagerLinkStatus
 from tests.feedback.conftest import Course
 
@@ -60,3 +60,46 @@ def test_links_and_nominations_of_another_course_or_guessed_are_not_found(course
         services.answer_nomination(db, course.rita, nomination.id, accept=True)
     assert course.chloe.id not in {user.id for user in services.learners_of(db, course.context.id,
                                                                              course.rita.user_id)}
+
+
+class ScriptedRoster:
+    """A connector answering roster pages from a dict of URL -> (members, next URL)."""
+
+    def __init__(self, pages: dict[str, tuple[list[dict[str, object]], str | None]]) -> None:
+        self.pages = pages
+        self.asked: list[str] = []
+
+    def make_service_request(self, scopes: list[str], url: str, **_options: object) -> dict[str, object]:
+        self.asked.append(url)
+        members, next_url = self.pages[url]
+        return {"headers": {}, "body": {"members": members}, "next_page_url": next_url}
+
+
+def member(sub: str) -> dict[str, object]:
+    return {"user_id": sub, "roles": ["Learner"], "name": sub.title()}
+
+
+def test_roster_pages_that_loop_or_never_end_are_refused_and_relative_next_links_followed() -> None:
+    start = "https://lms.example/nrps/1"
+    relative = ScriptedRoster({start: ([member("a")], "/nrps/1?page=2"),
+                               "https://lms.example/nrps/1?page=2": ([member("b"), member("a")], None)})
+    entries = roster.fetch_roster(relative, start)  # type: ignore[arg-type]
+    assert sorted(entry.user_id for entry in entries) == ["a", "b"]  # "a" on two pages counts once
+
+    looping = ScriptedRoster({start: ([member("a")], start + "?p=2"), start + "?p=2": ([member("b")], start)})
+    with pytest.raises(roster.RosterError, match="point back to a page already read"):
+        roster.fetch_roster(looping, start)  # type: ignore[arg-type]
+
+    endless = ScriptedRoster({f"{start}?p={n}": ([member(str(n))], f"{start}?p={n + 1}") for n in range(10)})
+    with pytest.raises(roster.RosterError, match="more than 3 pages"):
+        roster.fetch_roster(endless, f"{start}?p=0", max_pages=3)  # type: ignore[arg-type]
+    assert len(endless.asked) == 3
+
+    crowded = ScriptedRoster({start: ([member(str(n)) for n in range(11)], None)})
+    with pytest.raises(roster.RosterError, match="more than 10 members"):
+        roster.fetch_roster(crowded, start, max_members=10)  # type: ignore[arg-type]
+
+    broken = ScriptedRoster({start: ([], None)})
+    broken.pages[start] = ("not a list", None)  # type: ignore[assignment]
+    with pytest.raises(roster.RosterError, match="no list of members"):
+        roster.fetch_roster(broken, start)  # type: ignore[arg-type]
