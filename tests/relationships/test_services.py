@@ -103,3 +103,28 @@ def test_roster_pages_that_loop_or_never_end_are_refused_and_relative_next_links
     broken.pages[start] = ("not a list", None)  # type: ignore[assignment]
     with pytest.raises(roster.RosterError, match="no list of members"):
         roster.fetch_roster(broken, start)  # type: ignore[arg-type]
+
+
+def test_ending_a_link_keeps_the_feedback_given_under_it_and_stops_new_feedback(course: Course) -> None:
+    from lti_tool.feedback import content
+    from lti_tool.feedback import services as feedback
+    from lti_tool.permissions import can_assess, can_read_feedback
+    from tests.feedback.conftest import complete_answers
+
+    db = course.db
+    activity = course.activity()
+    answers = content.read_content(complete_answers(), feedback.rubric_of(activity))
+    revision = feedback.submit(db, course.omar, activity, course.ana, answers, based_on=0)
+    omar_ana = db.query(ManagerLink).filter_by(context_id=course.context.id, manager_id=course.omar.user_id,
+                                               learner_id=course.ana.id).one()
+
+    services.end_link(db, course.designer, omar_ana.id)
+
+    assert omar_ana.status is ManagerLinkStatus.ENDED and omar_ana.ended_at is not None
+    assessment = revision.assessment
+    assert feedback.newest_revision(assessment) is revision  # kept as it was
+    assert can_read_feedback(course.ana_actor, assessment)  # the learner still reads it
+    assert can_read_feedback(course.omar, assessment)  # and its assessor
+    assert not can_assess(course.omar, course.ana, activity)  # but gives no new feedback on Ana
+    with pytest.raises(services.RelationshipError, match="nothing to end"):
+        services.end_link(db, course.designer, omar_ana.id)
