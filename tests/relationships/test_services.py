@@ -7,11 +7,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from lti_tool.feedback import content
+from lti_tool.feedback import services as feedback
 from lti_tool.models import ManagerLink, Membership
-from lti_tool.permissions import Actor, PermissionDenied, line_manager_id
+from lti_tool.permissions import Actor, PermissionDenied, can_assess, can_read_feedback, line_manager_id
 from lti_tool.relationships import roster, services
 from lti_tool.states import CadreRole, ManagerLinkRelation, ManagerLinkSource, ManagerLinkStatus
-from tests.feedback.conftest import Course
+from tests.feedback.conftest import Course, complete_answers
 
 
 def test_a_line_manager_linked_after_a_mentor_is_still_the_line_manager(course: Course) -> None:
@@ -106,11 +108,6 @@ def test_roster_pages_that_loop_or_never_end_are_refused_and_relative_next_links
 
 
 def test_ending_a_link_keeps_the_feedback_given_under_it_and_stops_new_feedback(course: Course) -> None:
-    from lti_tool.feedback import content
-    from lti_tool.feedback import services as feedback
-    from lti_tool.permissions import can_assess, can_read_feedback
-    from tests.feedback.conftest import complete_answers
-
     db = course.db
     activity = course.activity()
     answers = content.read_content(complete_answers(), feedback.rubric_of(activity))
