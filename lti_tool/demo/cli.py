@@ -127,10 +127,8 @@ def demo_command(allow_exposed: bool) -> None:
     ]
     click.echo(f"Cadre:    {settings.public_url}  (registered issuer {platform.issuer}, "
                f"client_id {platform.client_id})")
-    click.echo(f"Demo LMS: {settings.demo_platform_url}")
-    if sink is not None:
-        click.echo(f"Mail:     {settings.demo_platform_url}/mail  (what Cadre sent; SMTP sink on "
-                   f"127.0.0.1:{sink.port})")
+    mail_page = f"  (the e-mail Cadre sent: {settings.demo_platform_url}/mail)" if sink is not None else ""
+    click.echo(f"Demo LMS: {settings.demo_platform_url}{mail_page}")
     click.echo("")
     click.secho(f"Open {settings.demo_platform_url}/ and launch Cadre as anyone in the course.", bold=True)
     click.echo("Press Ctrl+C to stop.")

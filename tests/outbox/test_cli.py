@@ -117,7 +117,7 @@ def test_sigterm_stops_cadre_worker_after_the_message_in_hand(
             process.kill()
             process.communicate()
     assert process.returncode == 0, errors
-    assert "delivering: test.slow" in output
+    assert "test.slow" in output.splitlines()[0]  # among every topic the installed features deliver
     assert output.rstrip().endswith("Outbox worker stopped: delivered 1, to retry 0, dead 0, handed back 2.")
     assert sink.received == Counter({"first": 1})
     assert states(committed_app) == {"first": (OutboxStatus.DELIVERED, 1),
