@@ -287,7 +287,17 @@ def prepare_refresh(session: Session, context_id: int, memberships_url: str | No
 
 @periodic("roster-refresh", every=REFRESH_EVERY)
 def schedule_refreshes(session: Session, period: Period) -> str:
-    """One ``roster.refresh`` message per course whose roster service Cadre knows."""
+    """One ``roster.refresh`` message per course whose roster service Cadre knows; courses launched from
+    since Cadre last looked have theirs read from their launches first."""
+    known = select(CourseRoster.context_id).where(CourseRoster.memberships_url.is_not(None))
+    unknown = select(Launch.context_id).where(Launch.context_id.is_not(None),
+                                              Launch.context_id.not_in(known)).distinct()
+    for context_id in list(session.scalars(unknown)):
+        if url := latest_memberships_url(session, context_id):
+            roster = session.get(CourseRoster, context_id) or CourseRoster(context_id=context_id)
+            roster.memberships_url = url
+            session.add(roster)
+    session.flush()
     count = 0
     for context_id in session.scalars(
         select(CourseRoster.context_id).where(CourseRoster.memberships_url.is_not(None))
