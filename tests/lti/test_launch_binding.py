@@ -17,7 +17,7 @@ from lti_tool.db import session_scope, utcnow
 from lti_tool.lti import session as cadre_session
 from lti_tool.lti.launch import DEEP_LINKING_REQUEST
 from lti_tool.models import Launch, Rubric
-from tests.lti.conftest import INSTRUCTOR, FakePlatform
+from tests.lti.conftest import INSTRUCTOR, InProcessLms
 
 HEADER = "X-Cadre-Launch"
 # A rubric as the "New rubric" form posts it: the one form that creates something in the library.
@@ -38,7 +38,7 @@ def landing(response_location: str) -> tuple[str, str]:
     return match.group(1), match.group(2)
 
 
-def launched(client: FlaskClient, lms: FakePlatform, **claims: object) -> str:
+def launched(client: FlaskClient, lms: InProcessLms, **claims: object) -> str:
     response = lms.launch_as(client, **claims)
     assert response.status_code == 303, response.get_data(as_text=True)[:500]
     return landing(response.headers["Location"])[1]
@@ -54,7 +54,7 @@ def role_on_home(client: FlaskClient, **kwargs: object) -> str | None:
 
 
 def test_the_launch_redirect_hands_the_token_over_in_the_fragment_only(
-    app: Flask, in_process_lms: FakePlatform
+    app: Flask, in_process_lms: InProcessLms
 ) -> None:
     response = in_process_lms.launch_as(app.test_client())
     path, token = landing(response.headers["Location"])
@@ -66,7 +66,7 @@ def test_the_launch_redirect_hands_the_token_over_in_the_fragment_only(
         assert session.get(Launch, token) is not None
 
 
-def test_a_token_in_the_query_string_is_ignored(app: Flask, in_process_lms: FakePlatform) -> None:
+def test_a_token_in_the_query_string_is_ignored(app: Flask, in_process_lms: InProcessLms) -> None:
     token = launched(app.test_client(), in_process_lms)
     cookieless = app.test_client()
     response = cookieless.get(f"/home?lt={token}")
@@ -75,7 +75,7 @@ def test_a_token_in_the_query_string_is_ignored(app: Flask, in_process_lms: Fake
     assert role_on_home(cookieless, headers={HEADER: token}) == "learner"  # the header is the carrier
 
 
-def test_pages_link_without_the_token_and_forms_post_it(app: Flask, in_process_lms: FakePlatform) -> None:
+def test_pages_link_without_the_token_and_forms_post_it(app: Flask, in_process_lms: InProcessLms) -> None:
     client = app.test_client()
     token = launched(client, in_process_lms, roles=[INSTRUCTOR])
     for path in ("/rubrics/", "/rubrics/import"):
@@ -90,7 +90,7 @@ def test_pages_link_without_the_token_and_forms_post_it(app: Flask, in_process_l
 
 
 def test_someone_elses_token_with_the_victims_cookie_is_refused_and_keeps_the_victims_session(
-    app: Flask, in_process_lms: FakePlatform
+    app: Flask, in_process_lms: InProcessLms
 ) -> None:
     attacker = launched(app.test_client(), in_process_lms, sub="attacker", roles=[INSTRUCTOR])
     victim = app.test_client()
@@ -116,7 +116,7 @@ def test_someone_elses_token_with_the_victims_cookie_is_refused_and_keeps_the_vi
     assert role_on_home(victim) == "learner"  # still the victim, on the victim's own launch
 
 
-def test_two_launches_of_one_browser_both_stay_usable(app: Flask, in_process_lms: FakePlatform) -> None:
+def test_two_launches_of_one_browser_both_stay_usable(app: Flask, in_process_lms: InProcessLms) -> None:
     """Two tabs, two courses: the browser secret outlives a launch, so the first tab's token still works."""
     browser = app.test_client()
     first = launched(browser, in_process_lms, sub="designer-1", roles=[INSTRUCTOR])
@@ -126,7 +126,7 @@ def test_two_launches_of_one_browser_both_stay_usable(app: Flask, in_process_lms
 
 
 def test_a_cookie_without_the_browser_secret_of_its_launch_is_refused(
-    app: Flask, in_process_lms: FakePlatform
+    app: Flask, in_process_lms: InProcessLms
 ) -> None:
     client = app.test_client()
     token = launched(client, in_process_lms)
@@ -136,7 +136,7 @@ def test_a_cookie_without_the_browser_secret_of_its_launch_is_refused(
 
 
 def test_a_form_from_another_origin_is_refused_before_any_token_is_read(
-    app: Flask, in_process_lms: FakePlatform
+    app: Flask, in_process_lms: InProcessLms
 ) -> None:
     client = app.test_client()
     token = launched(client, in_process_lms, roles=[INSTRUCTOR])
@@ -168,7 +168,7 @@ def page_routes(app: Flask, rubric_id: int) -> list[str]:
     return sorted(paths)
 
 
-def test_every_page_with_a_launch_is_no_store(app: Flask, in_process_lms: FakePlatform) -> None:
+def test_every_page_with_a_launch_is_no_store(app: Flask, in_process_lms: InProcessLms) -> None:
     client = app.test_client()
     token = launched(client, in_process_lms, roles=[INSTRUCTOR])
     with app.test_request_context():
@@ -202,7 +202,7 @@ def test_the_trailing_slash_redirect_ignores_a_spoofed_host(app: Flask, path: st
 # -- how long a session lasts (§3.8) ---------------------------------------------------------------------
 
 
-def test_the_session_cookie_lasts_as_long_as_the_launch(app: Flask, in_process_lms: FakePlatform) -> None:
+def test_the_session_cookie_lasts_as_long_as_the_launch(app: Flask, in_process_lms: InProcessLms) -> None:
     response = in_process_lms.launch_as(app.test_client())
     token = landing(response.headers["Location"])[1]
     cookie = next(value for value in response.headers.getlist("Set-Cookie")

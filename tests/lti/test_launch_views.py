@@ -16,7 +16,7 @@ from lti_tool.db import session_scope
 from lti_tool.lti.errors import REJECTIONS, rejection_message
 from lti_tool.lti.launch import CLAIM_DEPLOYMENT_ID, CLAIM_ROLE_SCOPE_MENTOR, CLAIM_ROLES, CLAIM_VERSION
 from lti_tool.models import Context, Launch, ManagerLink, Membership, Nonce, ResourceLink, User
-from tests.lti.conftest import CLIENT_ID, INSTRUCTOR, ISSUER, MENTOR, FakePlatform, SigningKey
+from tests.lti.conftest import CLIENT_ID, INSTRUCTOR, ISSUER, MENTOR, InProcessLms, SigningKey
 
 
 class Records(logging.Handler):
@@ -60,7 +60,7 @@ def assert_iframe_cookie(response: Any, name: str) -> None:
     assert "SameSite=None" in header
 
 
-def test_valid_launch_records_everything_and_lands_home(app: Flask, in_process_lms: FakePlatform) -> None:
+def test_valid_launch_records_everything_and_lands_home(app: Flask, in_process_lms: InProcessLms) -> None:
     client = app.test_client()
     response = in_process_lms.launch_as(client)
     assert response.status_code == 303
@@ -89,7 +89,7 @@ def test_valid_launch_records_everything_and_lands_home(app: Flask, in_process_l
         assert session.scalar(select(func.count()).select_from(Nonce)) == 0
 
 
-def test_login_by_get_and_the_state_cookie_flags(app: Flask, in_process_lms: FakePlatform) -> None:
+def test_login_by_get_and_the_state_cookie_flags(app: Flask, in_process_lms: InProcessLms) -> None:
     client = app.test_client()
     response, params = in_process_lms.login(client, method="GET")
     assert response.status_code == 302
@@ -99,7 +99,7 @@ def test_login_by_get_and_the_state_cookie_flags(app: Flask, in_process_lms: Fak
 
 
 def test_replayed_launch_is_rejected_and_stores_nothing_more(
-    app: Flask, in_process_lms: FakePlatform, lti_log: list[logging.LogRecord]
+    app: Flask, in_process_lms: InProcessLms, lti_log: list[logging.LogRecord]
 ) -> None:
     client = app.test_client()
     _, params = in_process_lms.login(client)
@@ -152,7 +152,7 @@ EMPTY = {"User": 0, "Context": 0, "Membership": 0, "ResourceLink": 0, "Launch": 
 )
 def test_invalid_claims_are_rejected_with_their_message(
     app: Flask,
-    in_process_lms: FakePlatform,
+    in_process_lms: InProcessLms,
     lti_log: list[logging.LogRecord],
     claims: dict[str, Any],
     reason: str,
@@ -177,7 +177,7 @@ def test_invalid_claims_are_rejected_with_their_message(
         "https://purl.imsglobal.org/spec/lti/claim/resource_link",
     ],
 )
-def test_missing_required_claims_are_400(app: Flask, in_process_lms: FakePlatform, claim: str) -> None:
+def test_missing_required_claims_are_400(app: Flask, in_process_lms: InProcessLms, claim: str) -> None:
     client = app.test_client()
     _, params = in_process_lms.login(client)
     claims = in_process_lms.claims(params["nonce"])
@@ -188,7 +188,7 @@ def test_missing_required_claims_are_400(app: Flask, in_process_lms: FakePlatfor
     assert counts(app) == EMPTY
 
 
-def test_signature_failures_are_401(app: Flask, in_process_lms: FakePlatform) -> None:
+def test_signature_failures_are_401(app: Flask, in_process_lms: InProcessLms) -> None:
     client = app.test_client()
     _, params = in_process_lms.login(client)
     forged = SigningKey.generate(in_process_lms.key.kid).sign(in_process_lms.claims(params["nonce"]))
@@ -202,7 +202,7 @@ def test_signature_failures_are_401(app: Flask, in_process_lms: FakePlatform) ->
         "unknown_kid",
         kid="rotated-away",
         issuer=ISSUER,
-        jwks_url=in_process_lms.jwks.url,
+        jwks_url=in_process_lms.jwks_url,
     )
 
     _, params = in_process_lms.login(client)
@@ -225,12 +225,12 @@ def test_signature_failures_are_401(app: Flask, in_process_lms: FakePlatform) ->
 
 
 def test_platform_key_rotation_refetches_once_within_the_rate_limit(
-    app: Flask, in_process_lms: FakePlatform
+    app: Flask, in_process_lms: InProcessLms
 ) -> None:
     assert in_process_lms.launch_as(app.test_client()).status_code == 303
-    assert in_process_lms.jwks.hits == 1
+    assert in_process_lms.jwks_hits == 1
     assert in_process_lms.launch_as(app.test_client()).status_code == 303
-    assert in_process_lms.jwks.hits == 1  # cached on the platform row
+    assert in_process_lms.jwks_hits == 1  # cached on the platform row
 
     rotated = SigningKey.generate("platform-key-2")
     client = app.test_client()
@@ -239,10 +239,10 @@ def test_platform_key_rotation_refetches_once_within_the_rate_limit(
         client, state=params["state"], token=rotated.sign(in_process_lms.claims(params["nonce"]))
     )
     assert response.status_code == 401  # not published yet; the refetch is rate limited anyway
-    assert in_process_lms.jwks.hits == 1
+    assert in_process_lms.jwks_hits == 1
 
 
-def test_launch_without_login_or_cookie(app: Flask, in_process_lms: FakePlatform) -> None:
+def test_launch_without_login_or_cookie(app: Flask, in_process_lms: InProcessLms) -> None:
     client = app.test_client()
     assert_rejected(client.post("/lti/launch", data={"state": "x"}), "missing_id_token")
     assert_rejected(client.post("/lti/launch", data={"id_token": "a.b.c"}), "missing_state")
@@ -266,7 +266,7 @@ def test_launch_without_login_or_cookie(app: Flask, in_process_lms: FakePlatform
     assert counts(app) == EMPTY
 
 
-def test_login_refusals(app: Flask, in_process_lms: FakePlatform) -> None:
+def test_login_refusals(app: Flask, in_process_lms: InProcessLms) -> None:
     client = app.test_client()
     response, _ = in_process_lms.login(client, client_id="unknown-client")
     assert_rejected(response, "unknown_registration", issuer=ISSUER, client_id="unknown-client")
@@ -284,15 +284,15 @@ def test_login_refusals(app: Flask, in_process_lms: FakePlatform) -> None:
     # Without client_id: fine while the issuer has one registration, refused once it has two.
     response, params = in_process_lms.login(client, client_id=None)
     assert response.status_code == 302 and params["client_id"] == CLIENT_ID
-    in_process_lms.register(client_id="client-b")
+    in_process_lms.register("client-b")
     response, _ = in_process_lms.login(client, client_id=None)
     assert_rejected(response, "login_client_id_required", issuer=ISSUER)
 
 
 def test_two_client_ids_on_one_issuer_each_launch_as_themselves(
-    app: Flask, in_process_lms: FakePlatform
+    app: Flask, in_process_lms: InProcessLms
 ) -> None:
-    in_process_lms.register(client_id="client-b")
+    in_process_lms.register("client-b")
     client = app.test_client()
     _, params = in_process_lms.login(client, client_id="client-b")
     assert params["client_id"] == "client-b"
@@ -314,7 +314,7 @@ def test_two_client_ids_on_one_issuer_each_launch_as_themselves(
         assert session.scalars(select(Launch)).one().platform.client_id == "client-b"
 
 
-def test_relaunch_updates_without_blanking_personal_data(app: Flask, in_process_lms: FakePlatform) -> None:
+def test_relaunch_updates_without_blanking_personal_data(app: Flask, in_process_lms: InProcessLms) -> None:
     assert in_process_lms.launch_as(app.test_client()).status_code == 303
     anonymous = {"name": None, "given_name": None, "family_name": None, "email": None}
     client = app.test_client()
@@ -338,7 +338,7 @@ def test_relaunch_updates_without_blanking_personal_data(app: Flask, in_process_
 
 
 def test_mentor_scope_links_the_manager_to_observed_learners(
-    app: Flask, in_process_lms: FakePlatform
+    app: Flask, in_process_lms: InProcessLms
 ) -> None:
     in_process_lms.launch_as(app.test_client(), sub="learner-1", name="Lin Learner")
     client = app.test_client()
@@ -380,7 +380,7 @@ def test_jwks_is_public_and_cacheable(app: Flask) -> None:
     assert client.get("/lti/jwks").get_json()["keys"] == [key]
 
 
-def test_cookie_check_page_renders_when_enabled(app: Flask, in_process_lms: FakePlatform) -> None:
+def test_cookie_check_page_renders_when_enabled(app: Flask, in_process_lms: InProcessLms) -> None:
     from lti_tool.db import get_session
     from lti_tool.lti.oidc import CadreOIDCLogin, login_request
     from lti_tool.lti.registration import DatabaseToolConf

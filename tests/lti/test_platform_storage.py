@@ -23,11 +23,15 @@ from lti_tool.lti.errors import REJECTIONS, rejection_message
 from lti_tool.lti.launch import STORAGE_SECRET_FIELD
 from lti_tool.lti.oidc import storage_key
 from lti_tool.models import LtiCacheEntry
-from tests.fixtures.platform import parse_forms
-from tests.lti.conftest import FakePlatform
+from tests.fixtures.html_pages import parse_forms
+from tests.lti.conftest import InProcessLms
 from tests.lti.test_launch_views import EMPTY, Records, assert_iframe_cookie, assert_rejected, counts
 
-PLATFORM_ORIGIN = "https://lms.example.test"  # the origin of FakePlatform's auth_login_url
+
+def platform_origin(lms: InProcessLms) -> str:
+    """Where the platform's pages (its auth_login_url) are served from: Cadre talks to that window."""
+    parts = urllib.parse.urlsplit(lms.lti.auth_login_url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 @pytest.fixture
@@ -49,8 +53,8 @@ def js_value(page: str, name: str) -> Any:
 class StorageLogin:
     """A login made with ``lti_storage_target``: the page, the auth URL it goes on to, and the secret."""
 
-    def __init__(self, lms: FakePlatform, client: Any, target: str = "_parent") -> None:
-        self.response, _ = lms.login(client, lti_storage_target=target)
+    def __init__(self, in_process_lms: InProcessLms, client: Any, target: str = "_parent") -> None:
+        self.response, _ = in_process_lms.login(client, lti_storage_target=target)
         self.page = self.response.get_data(as_text=True)
         self.auth_url = js_value(self.page, "authUrl")
         self.params = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(self.auth_url).query))
@@ -66,26 +70,26 @@ def unused_logins(app: Flask) -> int:
                               .where(LtiCacheEntry.key.contains("login-state-"))) or 0
 
 
-def launch(app: Flask, lms: FakePlatform, login: StorageLogin, **fields: str) -> Any:
+def launch(app: Flask, in_process_lms: InProcessLms, login: StorageLogin, **fields: str) -> Any:
     """Post the launch from a browser that refused the state cookie (a fresh client: no cookies)."""
-    token = fields.pop("id_token", None) or lms.key.sign(lms.claims(login.nonce))
+    token = fields.pop("id_token", None) or in_process_lms.key.sign(in_process_lms.claims(login.nonce))
     return app.test_client().post("/lti/launch", data={"id_token": token, "state": login.state, **fields})
 
 
 def test_login_answers_with_the_storage_page_and_keeps_the_secret_out_of_urls(
-    app: Flask, lms: FakePlatform, lti_log: list[logging.LogRecord]
+    app: Flask, in_process_lms: InProcessLms, lti_log: list[logging.LogRecord]
 ) -> None:
     client = app.test_client()
-    login = StorageLogin(lms, client)
+    login = StorageLogin(in_process_lms, client)
     response = login.response
     assert response.status_code == 200 and response.mimetype == "text/html"
     assert "Location" not in response.headers
     assert response.headers["Cache-Control"] == "no-store"
     assert_iframe_cookie(response, "lti1p3-" + login.state)  # the cookie path may still work
 
-    assert login.auth_url.startswith(PLATFORM_ORIGIN + "/auth?")
+    assert login.auth_url.startswith(in_process_lms.lti.auth_login_url + "?")
     assert login.params["redirect_uri"].endswith("/lti/launch") and login.params["login_hint"] == "hint-1"
-    assert js_value(login.page, "platformOrigin") == PLATFORM_ORIGIN
+    assert js_value(login.page, "platformOrigin") == platform_origin(in_process_lms)
     assert js_value(login.page, "target") == "_parent"
     assert js_value(login.page, "subject") == "lti.put_data"
     assert js_value(login.page, "key") == storage_key(login.state) == "cadre_state_" + login.state
@@ -99,22 +103,22 @@ def test_login_answers_with_the_storage_page_and_keeps_the_secret_out_of_urls(
     assert all(login.secret not in record.getMessage() for record in lti_log)
 
 
-def test_login_with_a_frame_name_target(app: Flask, lms: FakePlatform) -> None:
-    login = StorageLogin(lms, app.test_client(), target="post_message_forwarding")
+def test_login_with_a_frame_name_target(app: Flask, in_process_lms: InProcessLms) -> None:
+    login = StorageLogin(in_process_lms, app.test_client(), target="post_message_forwarding")
     assert js_value(login.page, "target") == "post_message_forwarding"
 
 
-def test_login_without_storage_target_still_redirects(app: Flask, lms: FakePlatform) -> None:
-    response, params = lms.login(app.test_client())
+def test_login_without_storage_target_still_redirects(app: Flask, in_process_lms: InProcessLms) -> None:
+    response, params = in_process_lms.login(app.test_client())
     assert response.status_code == 302 and params["state"]
 
 
 def test_launch_without_cookie_or_secret_asks_the_platform_and_consumes_nothing(
-    app: Flask, lms: FakePlatform, lti_log: list[logging.LogRecord]
+    app: Flask, in_process_lms: InProcessLms, lti_log: list[logging.LogRecord]
 ) -> None:
-    login = StorageLogin(lms, app.test_client())
-    token = lms.key.sign(lms.claims(login.nonce))
-    response = launch(app, lms, login, id_token=token)
+    login = StorageLogin(in_process_lms, app.test_client())
+    token = in_process_lms.key.sign(in_process_lms.claims(login.nonce))
+    response = launch(app, in_process_lms, login, id_token=token)
     page = response.get_data(as_text=True)
     assert response.status_code == 200, page[:2000]
     assert response.headers["Cache-Control"] == "no-store"
@@ -123,7 +127,7 @@ def test_launch_without_cookie_or_secret_asks_the_platform_and_consumes_nothing(
     assert form.fields == {"id_token": token, "state": login.state, STORAGE_SECRET_FIELD: ""}
     assert js_value(page, "subject") == "lti.get_data"
     assert js_value(page, "key") == storage_key(login.state)
-    assert js_value(page, "platformOrigin") == PLATFORM_ORIGIN
+    assert js_value(page, "platformOrigin") == platform_origin(in_process_lms)
     assert login.secret not in page
     # what it shows if the platform does not answer: the cookies_blocked words and the new-tab link
     blocked = REJECTIONS["cookies_blocked"]
@@ -136,11 +140,11 @@ def test_launch_without_cookie_or_secret_asks_the_platform_and_consumes_nothing(
 
 
 def test_launch_with_the_wrong_secret_is_a_storage_mismatch(
-    app: Flask, lms: FakePlatform, lti_log: list[logging.LogRecord]
+    app: Flask, in_process_lms: InProcessLms, lti_log: list[logging.LogRecord]
 ) -> None:
-    login = StorageLogin(lms, app.test_client())
+    login = StorageLogin(in_process_lms, app.test_client())
     for wrong in ("not-the-secret", "", login.secret[:-1], "é" + login.secret):
-        response = launch(app, lms, login, **{STORAGE_SECRET_FIELD: wrong})
+        response = launch(app, in_process_lms, login, **{STORAGE_SECRET_FIELD: wrong})
         assert_rejected(response, "storage_mismatch")
         assert 'data-testid="open-new-tab"' in response.get_data(as_text=True)
     assert REJECTIONS["storage_mismatch"].status == 401
@@ -149,9 +153,9 @@ def test_launch_with_the_wrong_secret_is_a_storage_mismatch(
     assert all(login.secret not in str(record.fields) for record in lti_log)  # type: ignore[attr-defined]
 
 
-def test_launch_with_the_right_secret_lands_home_once(app: Flask, lms: FakePlatform) -> None:
-    login = StorageLogin(lms, app.test_client())
-    token = lms.key.sign(lms.claims(login.nonce))
+def test_launch_with_the_right_secret_lands_home_once(app: Flask, in_process_lms: InProcessLms) -> None:
+    login = StorageLogin(in_process_lms, app.test_client())
+    token = in_process_lms.key.sign(in_process_lms.claims(login.nonce))
     client = app.test_client()
     assert client.post("/lti/launch", data={"id_token": token, "state": login.state}).status_code == 200
 
@@ -173,32 +177,40 @@ def test_launch_with_the_right_secret_lands_home_once(app: Flask, lms: FakePlatf
         "/lti/launch", data={"id_token": token, "state": login.state, STORAGE_SECRET_FIELD: login.secret}
     )
     assert_rejected(replay, "nonce_used")
-    assert_rejected(launch(app, lms, login, id_token=token), "nonce_used")
+    assert_rejected(launch(app, in_process_lms, login, id_token=token), "nonce_used")
     assert counts(app) == before
 
 
-def test_cookie_launch_after_a_storage_login_needs_no_secret(app: Flask, lms: FakePlatform) -> None:
+def test_cookie_launch_after_a_storage_login_needs_no_secret(
+    app: Flask, in_process_lms: InProcessLms
+) -> None:
     client = app.test_client()
-    login = StorageLogin(lms, client)
-    response = lms.launch(client, state=login.state, token=lms.key.sign(lms.claims(login.nonce)))
+    login = StorageLogin(in_process_lms, client)
+    response = in_process_lms.launch(
+        client, state=login.state, token=in_process_lms.key.sign(in_process_lms.claims(login.nonce))
+    )
     assert response.status_code == 303 and counts(app)["Launch"] == 1
 
 
 def test_without_storage_target_a_cookieless_launch_is_still_cookies_blocked(
-    app: Flask, lms: FakePlatform
+    app: Flask, in_process_lms: InProcessLms
 ) -> None:
-    _, params = lms.login(app.test_client())
+    _, params = in_process_lms.login(app.test_client())
     response = app.test_client().post(
-        "/lti/launch", data={"id_token": lms.key.sign(lms.claims(params["nonce"])), "state": params["state"]}
+        "/lti/launch",
+        data={
+            "id_token": in_process_lms.key.sign(in_process_lms.claims(params["nonce"])),
+            "state": params["state"],
+        },
     )
     assert_rejected(response, "cookies_blocked")
     assert unused_logins(app) == 1 and counts(app) == EMPTY
 
 
-def test_a_secret_sent_without_a_storage_login_is_refused(app: Flask, lms: FakePlatform) -> None:
+def test_a_secret_sent_without_a_storage_login_is_refused(app: Flask, in_process_lms: InProcessLms) -> None:
     client = app.test_client()
-    _, params = lms.login(client)
-    token = lms.key.sign(lms.claims(params["nonce"]))
+    _, params = in_process_lms.login(client)
+    token = in_process_lms.key.sign(in_process_lms.claims(params["nonce"]))
     response = client.post(
         "/lti/launch", data={"id_token": token, "state": params["state"], STORAGE_SECRET_FIELD: "guess"}
     )
@@ -206,9 +218,9 @@ def test_a_secret_sent_without_a_storage_login_is_refused(app: Flask, lms: FakeP
     assert counts(app) == EMPTY
 
 
-def test_storage_page_is_only_for_a_valid_token(app: Flask, lms: FakePlatform) -> None:
+def test_storage_page_is_only_for_a_valid_token(app: Flask, in_process_lms: InProcessLms) -> None:
     """Signature and audience are checked before the page is offered (it carries the id_token back)."""
-    login = StorageLogin(lms, app.test_client())
-    forged = lms.key.sign({**lms.claims(login.nonce), "aud": "someone-else"})
-    assert launch(app, lms, login, id_token=forged).status_code == 401
+    login = StorageLogin(in_process_lms, app.test_client())
+    forged = in_process_lms.key.sign({**in_process_lms.claims(login.nonce), "aud": "someone-else"})
+    assert launch(app, in_process_lms, login, id_token=forged).status_code == 401
     assert unused_logins(app) == 1

@@ -14,7 +14,7 @@ from lti_tool.lti import session as cadre_session
 from lti_tool.lti.errors import CSRF_FAILED, NO_LAUNCH, SESSION_EXPIRED
 from lti_tool.lti.launch import DEEP_LINKING_REQUEST
 from lti_tool.models import Launch
-from tests.lti.conftest import INSTRUCTOR, FakePlatform
+from tests.lti.conftest import INSTRUCTOR, InProcessLms
 
 HEADER = cadre_session.LAUNCH_TOKEN_HEADER
 
@@ -27,13 +27,13 @@ def launch_token_of(response_location: str) -> str:
 
 
 @pytest.fixture
-def learner(app: Flask, in_process_lms: FakePlatform) -> str:
+def learner(app: Flask, in_process_lms: InProcessLms) -> str:
     """A learner's launch token (the launch id)."""
     return launch_token_of(in_process_lms.launch_as(app.test_client()).headers["Location"])
 
 
 def test_token_from_header_or_cookie_never_from_the_query(
-    app: Flask, in_process_lms: FakePlatform, learner: str
+    app: Flask, in_process_lms: InProcessLms, learner: str
 ) -> None:
     cookieless = app.test_client()
     never_launched = cookieless.get("/home")
@@ -50,7 +50,7 @@ def test_token_from_header_or_cookie_never_from_the_query(
 
 
 def test_an_explicit_token_of_another_browser_is_refused_and_the_cookie_keeps_its_launch(
-    app: Flask, in_process_lms: FakePlatform, learner: str
+    app: Flask, in_process_lms: InProcessLms, learner: str
 ) -> None:
     """The learner launched in another browser: their token sent with this browser's cookie is someone
     else's session (login CSRF), not a choice of launch."""
@@ -82,13 +82,13 @@ def test_role_not_allowed_is_a_403(app: Flask, learner: str) -> None:
     )
 
 
-def deep_link_launch(app: Flask, in_process_lms: FakePlatform, client: FlaskClient) -> str:
+def deep_link_launch(app: Flask, in_process_lms: InProcessLms, client: FlaskClient) -> str:
     response = in_process_lms.launch_as(client, roles=[INSTRUCTOR], message_type=DEEP_LINKING_REQUEST)
     assert response.headers["Location"].startswith("/lti/deep-link#lt=")
     return launch_token_of(response.headers["Location"])
 
 
-def test_csrf_is_required_on_unsafe_methods(app: Flask, in_process_lms: FakePlatform) -> None:
+def test_csrf_is_required_on_unsafe_methods(app: Flask, in_process_lms: InProcessLms) -> None:
     client = app.test_client()
     token = deep_link_launch(app, in_process_lms, client)
     form = {"lt": token, "kind": "self_assessment", "title": "Rate yourself"}
