@@ -47,9 +47,16 @@ REQUEST_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
+# Paths whose last segments are a credential (an invited manager's e-mailed sign-in link, a reminder's
+# signed opt-out link): what follows the prefix is cut out of request lines too.
+CREDENTIAL_PATH = re.compile(r"(/invitations/sign-in/|/reminders/opt-out/)[^\s?#\"']+")
+
+
 def redact(text: str) -> str:
-    """``text`` without SQL bound values and without the value of any credential written ``name=value``."""
+    """``text`` without SQL bound values, without the value of any credential written ``name=value``, and
+    without the credential in a sign-in or opt-out link's path."""
     text = SQL_PARAMETERS.sub("[parameters: (redacted)]", text)
+    text = CREDENTIAL_PATH.sub(lambda match: f"{match.group(1)}[redacted]", text)
     return CREDENTIAL_VALUE.sub(lambda match: f"{match.group(1)}{match.group(2)}[redacted]", text)
 
 

@@ -26,6 +26,7 @@ from lti_tool.invitations.models import (
 from lti_tool.lti.session import csrf_token_for
 from lti_tool.mail import TOPIC
 from lti_tool.models import AuditEntry, Launch, ManagerLink, OutboxMessage, User
+from lti_tool.observability import redact
 from lti_tool.outbox import Worker, run_due_jobs
 from lti_tool.permissions import Actor
 from lti_tool.states import Assessors, CadreRole, MessageType
@@ -407,3 +408,13 @@ def test_a_designer_sets_the_reminder_schedule_and_the_job_follows_it(
     other = course.activity(context=course.other_context)
     assert designer.get(f"/invitations/activities/{other.id}/reminders").status_code == 404
     assert designer.get("/invitations/activities/999999/reminders").status_code == 404
+
+
+def test_server_request_lines_never_hold_a_sign_in_or_opt_out_credential() -> None:
+    token = "Hy58p3tQjMBRykb37IuBv4sS70hHgGQ_TvPQR8d0N9s"
+    line = (f'127.0.0.1 "GET /invitations/sign-in/{token} HTTP/1.1" 200 - '
+            f'"POST /reminders/opt-out/8/1/a84ccdaa6a82008e9c7b6c5befb60a6d HTTP/1.1"')
+    redacted = redact(line)
+    assert token not in redacted and "a84ccdaa" not in redacted
+    assert '"GET /invitations/sign-in/[redacted] HTTP/1.1" 200' in redacted
+    assert "/reminders/opt-out/[redacted] HTTP/1.1" in redacted
