@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hmac
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, current_app, g, redirect, render_template, request
 from sqlalchemy import select
@@ -157,8 +158,11 @@ def _refused(check: services.LinkCheck) -> Response:
 
 
 def _from_another_site() -> bool:
+    """A form posted from another origin (``check_csrf``'s rule: these forms carry no CSRF token, since
+    there is no session yet; the link's token is their credential)."""
     origin = request.headers.get("Origin")
-    return origin is not None and origin != get_settings().public_url
+    public = urlsplit(get_settings().public_url)
+    return origin is not None and origin != f"{public.scheme}://{public.netloc}"
 
 
 @blueprint.get("/sign-in/<token>")
