@@ -8,7 +8,8 @@ from flask import Flask
 from sqlalchemy import select
 
 from lti_tool.db import Base, session_scope
-from tests.fixtures.visitors import Page, Visitor
+from tests.fixtures.visitors import Page
+from tests.fixtures.visitors import create_from_template as create_from_template  # used by the audits
 
 TEMPLATE = "communication"
 TEMPLATE_TITLE = "Communication"
@@ -28,15 +29,6 @@ def stored_rows(app: Flask) -> Snapshot:
 def changed_tables(before: Snapshot, after: Snapshot) -> list[str]:
     return [name for name in before if before[name] != after[name]]
 
-
-def create_from_template(visitor: Visitor, slug: str = TEMPLATE) -> tuple[int, Page]:
-    """A rubric of the visitor's course made with the library's "Use this template" (the template opens in
-    the edit form, stored on "Create rubric"), and its edit page."""
-    form_page = visitor.get(visitor.get("/rubrics/").link(f"use-template-{slug}"))
-    created = visitor.submit(form_page, "rubric-form", button=("action", "save"))
-    assert created.status == 200, created.text[:2000]
-    rubric_id = int(created.response.url.path.split("/")[2])
-    return rubric_id, visitor.get(f"/rubrics/{rubric_id}/edit")
 
 
 def form_without_tokens(page: Page, testid: str = "rubric-form") -> dict[str, str]:

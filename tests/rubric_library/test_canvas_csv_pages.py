@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 import rubrics
 from lti_tool.models import AuditEntry, Rubric, RubricVersion
 from lti_tool.rubric_library import services
-from tests.fixtures.visitors import Page, Visitor
+from tests.fixtures.visitors import Page, Visitor, create_from_template
 
 CANVAS_FILE = (
     "\ufeffRubric Name,Criteria Name,Criteria Description,Criteria Enable Range,"
@@ -24,12 +24,8 @@ CANVAS_FILE = (
 )
 
 
-def create_from_template(visitor: Visitor, slug: str) -> int:
-    """A rubric made with "Use this template": the template opens in the form, stored on "Create rubric"."""
-    form_page = visitor.get(visitor.get("/rubrics/").link(f"use-template-{slug}"))
-    created = visitor.submit(form_page, "rubric-form", button=("action", "save"))
-    assert created.status == 200, created.text[:2000]
-    return int(created.response.url.path.split("/")[2])
+def template_rubric(visitor: Visitor, slug: str) -> int:
+    return create_from_template(visitor, slug)[0]
 
 
 def upload(visitor: Visitor, filename: str, content: str | bytes) -> Page:
@@ -97,7 +93,7 @@ def test_a_canvas_file_with_several_rubrics_is_refused_naming_them(designer: Vis
 
 
 def test_export_for_canvas_downloads_a_canvas_csv(designer: Visitor) -> None:
-    rubric_id = create_from_template(designer, "communication")
+    rubric_id = template_rubric(designer, "communication")
     preview = designer.get(f"/rubrics/{rubric_id}")
     assert preview.texts("export-canvas-csv") == ["Export for Canvas (CSV)"]
     download = designer.get(preview.link("export-canvas-csv")).response
@@ -116,7 +112,7 @@ def test_export_for_canvas_downloads_a_canvas_csv(designer: Visitor) -> None:
 
 
 def test_levels_only_rubrics_offer_no_canvas_export(designer: Visitor) -> None:
-    rubric_id = create_from_template(designer, "career-conversation-readiness")
+    rubric_id = template_rubric(designer, "career-conversation-readiness")
     preview = designer.get(f"/rubrics/{rubric_id}")
     assert preview.attributes("export-csv") and not preview.attributes("export-canvas-csv")
     refused = designer.get(f"/rubrics/{rubric_id}/export.canvas.csv")
@@ -131,7 +127,7 @@ def test_levels_only_rubrics_offer_no_canvas_export(designer: Visitor) -> None:
 def test_learners_and_other_courses_cannot_download_the_canvas_export(
     designer: Visitor, learner: Visitor, other_designer: Visitor
 ) -> None:
-    rubric_id = create_from_template(designer, "communication")
+    rubric_id = template_rubric(designer, "communication")
     path = f"/rubrics/{rubric_id}/export.canvas.csv"
     assert not learner.get(f"/rubrics/{rubric_id}").attributes("export-canvas-csv")
     refused = learner.get(path)

@@ -16,19 +16,10 @@ import rubrics
 from lti_tool.lti.errors import CSRF_FAILED, NO_LAUNCH, SESSION_EXPIRED
 from lti_tool.models import AuditEntry, Rubric, RubricVersion
 from lti_tool.rubric_library import services
-from tests.fixtures.visitors import Page, Visitor, read_page
+from tests.fixtures.visitors import Page, Visitor, create_from_template, read_page
 
 TEMPLATE = "communication"
 
-
-def create_from_template(visitor: Visitor, slug: str = TEMPLATE) -> tuple[int, Page]:
-    """A rubric of the visitor's course made with the library's "Use this template" (the template opens in
-    the edit form, stored on "Create rubric"), and its edit page."""
-    form_page = visitor.get(visitor.get("/rubrics/").link(f"use-template-{slug}"))
-    created = visitor.submit(form_page, "rubric-form", button=("action", "save"))
-    assert created.status == 200, created.text[:2000]
-    rubric_id = int(created.response.url.path.split("/")[2])
-    return rubric_id, visitor.get(f"/rubrics/{rubric_id}/edit")
 
 
 def stored(db: Session, rubric_id: int) -> Rubric:

@@ -11,19 +11,10 @@ from sqlalchemy.orm import Session
 from lti_tool.models import Rubric
 from lti_tool.rubric_library import services
 from tests.fixtures.platform import PlatformFactory
-from tests.fixtures.visitors import Page, Visitor, visitor_from
+from tests.fixtures.visitors import Visitor, create_from_template, visitor_from
 
 TEMPLATE = "communication"
 
-
-def create_from_template(visitor: Visitor, slug: str = TEMPLATE) -> tuple[int, Page]:
-    """A rubric of the visitor's course made with the library's "Use this template" (the template opens in
-    the edit form, stored on "Create rubric"), and its edit page."""
-    form_page = visitor.get(visitor.get("/rubrics/").link(f"use-template-{slug}"))
-    created = visitor.submit(form_page, "rubric-form", button=("action", "save"))
-    assert created.status == 200, created.text[:2000]
-    rubric_id = int(created.response.url.path.split("/")[2])
-    return rubric_id, visitor.get(f"/rubrics/{rubric_id}/edit")
 
 
 def test_another_platform_never_sees_a_rubric_even_published_from_the_same_course_id(
