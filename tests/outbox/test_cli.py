@@ -126,8 +126,8 @@ def test_sigterm_stops_cadre_worker_after_the_message_in_hand(
 
 def _outbox_in_every_state(app: Flask) -> None:
     with session_scope(app) as session:
-        for topic, key in [("ags.score", "p1"), ("ags.score", "p2"), ("ags.score", "f1"), ("ags.score", "d1"),
-                           ("ags.score", "ok"), ("email", "d2"), ("email", "d3")]:
+        for topic, key in [("test.grades", "p1"), ("test.grades", "p2"), ("test.grades", "f1"), ("test.grades", "d1"),
+                           ("test.grades", "ok"), ("test.mail", "d2"), ("test.mail", "d3")]:
             enqueue(session, topic, key, {})
         session.flush()
         for key, status in [("f1", OutboxStatus.FAILED), ("d1", OutboxStatus.DEAD), ("d2", OutboxStatus.DEAD),
@@ -146,28 +146,28 @@ def test_cadre_outbox_status_counts_per_topic(committed_app: Flask, sink_topic: 
     assert result.exit_code == 0, result.output
     lines = [line.split() for line in result.output.splitlines()]
     assert lines[0] == ["TOPIC", "PENDING", "FAILED", "DEAD", "DELIVERED", "OLDEST", "WAITING"]
-    assert lines[2] == ["ags.score", "(no", "handler)", "2", "1", "1", "1", "2h", "05m"]
-    assert lines[3] == ["email", "(no", "handler)", "0", "0", "2", "0", "-"]
+    assert lines[2] == ["test.grades", "(no", "handler)", "2", "1", "1", "1", "2h", "05m"]
+    assert lines[3] == ["test.mail", "(no", "handler)", "0", "0", "2", "0", "-"]
 
 
 def test_cadre_outbox_dead_and_retry_dead(committed_app: Flask) -> None:
     _outbox_in_every_state(committed_app)
     runner = committed_app.test_cli_runner()
-    listed = runner.invoke(main, ["outbox", "dead", "--topic", "email"])
-    assert [line.split()[1:4] for line in listed.output.splitlines()[2:]] == [["email", "d3", "3"],
-                                                                             ["email", "d2", "3"]]
+    listed = runner.invoke(main, ["outbox", "dead", "--topic", "test.mail"])
+    assert [line.split()[1:4] for line in listed.output.splitlines()[2:]] == [["test.mail", "d3", "3"],
+                                                                             ["test.mail", "d2", "3"]]
     assert "HTTP 400 for d3" in listed.output
 
-    result = runner.invoke(main, ["outbox", "retry-dead", "--topic", "email"])
-    assert result.output == "2 dead message(s) will be delivered again (email).\n"
+    result = runner.invoke(main, ["outbox", "retry-dead", "--topic", "test.mail"])
+    assert result.output == "2 dead message(s) will be delivered again (test.mail).\n"
     found = states(committed_app)
     assert found["d2"] == found["d3"] == (OutboxStatus.PENDING, 0)
     assert found["d1"] == (OutboxStatus.DEAD, 3)  # another topic: untouched
     with session_scope(committed_app) as session:
         entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "outbox.retry_dead")).one()
-        assert (entry.actor_label, entry.details) == ("cli", {"topic": "email", "count": 2})
+        assert (entry.actor_label, entry.details) == ("cli", {"topic": "test.mail", "count": 2})
 
-    assert runner.invoke(main, ["outbox", "retry-dead", "--topic", "email"]).output == (
-        "No dead message to retry for email.\n")
+    assert runner.invoke(main, ["outbox", "retry-dead", "--topic", "test.mail"]).output == (
+        "No dead message to retry for test.mail.\n")
     retried = runner.invoke(main, ["outbox", "retry-dead"])
     assert retried.output == "1 dead message(s) will be delivered again.\n"
