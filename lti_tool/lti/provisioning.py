@@ -31,7 +31,7 @@ from lti_tool.lti.launch import (
 from lti_tool.lti.roles import is_mentor, is_platform_admin, map_roles
 from lti_tool.models import Context, Launch, ManagerLink, Membership, ResourceLink, User
 from lti_tool.settings import Settings
-from lti_tool.states import ManagerLinkSource, ManagerLinkStatus
+from lti_tool.states import ManagerLinkRelation, ManagerLinkSource, ManagerLinkStatus
 
 MENTOR_SOURCE = ManagerLinkSource.LTI_MENTOR
 PERSONAL_CLAIMS = ("name", "given_name", "family_name", "email")
@@ -127,7 +127,8 @@ def record_mentor_scope(session: Session, platform_id: int, manager_id: int, man
         learner_id = _upsert(session, User, {"platform_id": platform_id, "sub": sub}, {})
         _upsert(session, ManagerLink,
                 {"context_id": context_id, "manager_id": manager_id, "learner_id": learner_id},
-                {"source": MENTOR_SOURCE, "status": ManagerLinkStatus.ACTIVE},
+                {"source": MENTOR_SOURCE, "status": ManagerLinkStatus.ACTIVE,
+                 "relation": ManagerLinkRelation.MENTOR},
                 update_to={"status": case((links.source == MENTOR_SOURCE, ManagerLinkStatus.ACTIVE.value),
                                           else_=links.status)})
         wanted.add(learner_id)

@@ -352,9 +352,10 @@ def test_mentor_scope_links_the_manager_to_observed_learners(
     assert response.status_code == 303
     with session_scope(app) as session:
         links = session.scalars(select(ManagerLink).order_by(ManagerLink.id)).all()
-        assert [(link.manager.sub, link.learner.sub, link.source, link.status) for link in links] == [
-            ("mentor-1", "learner-1", "lti_mentor", "active"),
-            ("mentor-1", "learner-2", "lti_mentor", "active"),
+        assert [(link.manager.sub, link.learner.sub, link.source, link.status, link.relation)
+                for link in links] == [
+            ("mentor-1", "learner-1", "lti_mentor", "active", "mentor"),
+            ("mentor-1", "learner-2", "lti_mentor", "active", "mentor"),
         ]
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert 'data-role="manager"' in page and "Lin Learner" in page
