@@ -68,16 +68,6 @@ class ToolKey(Base):
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
-class Nonce(Base):
-    """A nonce issued at OIDC login; deleted when a launch uses it, so an id_token is accepted once."""
-
-    __tablename__ = "nonces"
-
-    value: Mapped[str] = mapped_column(String(128), primary_key=True)
-    platform_id: Mapped[int] = mapped_column(ForeignKey("platforms.id", ondelete="CASCADE"))
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
-
-
 class LtiCacheEntry(Base):
     """Server-side key/value store behind pylti1p3's launch data storage (state, launch data)."""
 

@@ -96,7 +96,8 @@ class OutboxStatus(StrEnum):
     FAILED = "failed"
     """The last attempt failed; another is due at ``next_attempt_at``."""
     DEAD = "dead"
-    """Given up (a permanent refusal, or too many attempts); ``last_error`` says why. An admin may retry it."""
+    """Given up (a permanent refusal, or too many attempts); ``last_error`` says why. An admin may retry
+    it."""
 
 
 class AssessorRole(StrEnum):

@@ -1,4 +1,5 @@
-"""Server-side LTI state: pylti1p3's data storage in ``lti_cache``, login states and one-time nonces.
+"""Server-side LTI state: pylti1p3's data storage in ``lti_cache``, and login states (each carrying its
+login's one-time nonce).
 
 Nothing about a login lives in the Flask session cookie, which an LMS iframe may lose. The login writes one
 row, its :class:`LoginState` (which platform, which client_id, which nonce), under a ``state`` Cadre signs
@@ -24,14 +25,14 @@ import threading
 import time
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
 from pylti1p3.launch_data_storage.base import LaunchDataStorage
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session
 
 from lti_tool.db import utcnow
-from lti_tool.models import LtiCacheEntry, Nonce
+from lti_tool.models import LtiCacheEntry
 
 DEFAULT_LIFETIME_SECONDS = 600
 STATE_PATTERN = re.compile(r"[A-Za-z0-9._~-]{1,255}")
@@ -181,46 +182,6 @@ class LoginState:
         return cls(**known)
 
 
-# The ``nonces`` table predates the consumed login row, which now carries each login's nonce: nothing in the
-# login or the launch writes it any more. These stay until a migration drops the table (with their tests).
-def issue_nonce(session: Session, value: str, platform_id: int, lifetime_seconds: int) -> Nonce:
-    nonce = Nonce(value=value, platform_id=platform_id,
-                  expires_at=utcnow() + timedelta(seconds=lifetime_seconds))
-    session.add(nonce)
-    return nonce
-
-
-NonceCheck = Literal["ok", "used", "expired"]
-
-
-def consume_nonce(session: Session, value: str, platform_id: int, now: datetime | None = None) -> NonceCheck:
-    """Delete the nonce issued at login: ``ok`` once, ``used`` afterwards (or if never issued here).
-
-    One DELETE … RETURNING decides, so of two concurrent launches with the same token only the one that
-    deleted the row goes on.
-    """
-    now = now or utcnow()
-    expires_at = session.execute(
-        delete(Nonce)
-        .where(Nonce.value == value, Nonce.platform_id == platform_id)
-        .returning(Nonce.expires_at)
-    ).scalar()
-    if expires_at is None:
-        return "used"
-    return "expired" if expires_at <= now else "ok"
-
-
-def peek_nonce(session: Session, value: str, platform_id: int, now: datetime | None = None) -> NonceCheck:
-    """What :func:`consume_nonce` would answer now, without deleting anything."""
-    now = now or utcnow()
-    expires_at = session.scalar(
-        select(Nonce.expires_at).where(Nonce.value == value, Nonce.platform_id == platform_id)
-    )
-    if expires_at is None:
-        return "used"
-    return "expired" if expires_at <= now else "ok"
-
-
 class ExpiredRowsPurge:
     """Runs :func:`purge_expired` at most once per interval per process, so logins do not pay for it."""
 
@@ -239,7 +200,6 @@ class ExpiredRowsPurge:
 
 
 def purge_expired(session: Session, now: datetime | None = None) -> None:
-    """Drop expired cache entries and nonces (cheap thanks to the expiry indexes)."""
+    """Drop expired cache entries (logins never used, old launch data): cheap thanks to the expiry index."""
     now = now or utcnow()
     session.execute(delete(LtiCacheEntry).where(LtiCacheEntry.expires_at <= now))
-    session.execute(delete(Nonce).where(Nonce.expires_at <= now))

@@ -1,4 +1,4 @@
-"""Server-side LTI state: the lti_cache data storage, login states and one-time nonces."""
+"""Server-side LTI state: the lti_cache data storage and login states."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lti_tool.db import utcnow
-from lti_tool.lti.storage import DatabaseDataStorage, LoginState, consume_nonce, issue_nonce, purge_expired
-from lti_tool.models import LtiCacheEntry, Nonce, Platform
+from lti_tool.lti.storage import DatabaseDataStorage, LoginState, purge_expired
+from lti_tool.models import LtiCacheEntry, Platform
 
 
 @pytest.fixture
@@ -44,22 +44,9 @@ def test_login_state_round_trip(db: Session, platform_id: int) -> None:
     assert LoginState.load(storage, "state-2") is None
 
 
-def test_nonce_is_good_once(db: Session, platform_id: int) -> None:
-    issue_nonce(db, "n-1", platform_id, lifetime_seconds=60)
-    assert consume_nonce(db, "n-1", platform_id + 1) == "used"  # another registration's
-    assert consume_nonce(db, "n-1", platform_id) == "ok"
-    assert consume_nonce(db, "n-1", platform_id) == "used"
-    issue_nonce(db, "n-2", platform_id, lifetime_seconds=60)
-    assert consume_nonce(db, "n-2", platform_id, now=utcnow() + timedelta(seconds=61)) == "expired"
-    assert consume_nonce(db, "n-2", platform_id) == "used"
-
-
 def test_purge_expired(db: Session, platform_id: int) -> None:
-    issue_nonce(db, "old", platform_id, lifetime_seconds=1)
-    issue_nonce(db, "new", platform_id, lifetime_seconds=600)
     storage = DatabaseDataStorage(db)
     storage.set_value("old", 1, exp=1)
     storage.set_value("new", 1, exp=600)
     purge_expired(db, now=utcnow() + timedelta(seconds=2))
-    assert db.scalars(select(Nonce.value)).all() == ["new"]
     assert db.scalars(select(LtiCacheEntry.key)).all() == ["lti1p3-new"]

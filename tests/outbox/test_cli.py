@@ -126,8 +126,8 @@ def test_sigterm_stops_cadre_worker_after_the_message_in_hand(
 
 def _outbox_in_every_state(app: Flask) -> None:
     with session_scope(app) as session:
-        for topic, key in [("test.grades", "p1"), ("test.grades", "p2"), ("test.grades", "f1"), ("test.grades", "d1"),
-                           ("test.grades", "ok"), ("test.mail", "d2"), ("test.mail", "d3")]:
+        grades = [("test.grades", key) for key in ("p1", "p2", "f1", "d1", "ok")]
+        for topic, key in [*grades, ("test.mail", "d2"), ("test.mail", "d3")]:
             enqueue(session, topic, key, {})
         session.flush()
         for key, status in [("f1", OutboxStatus.FAILED), ("d1", OutboxStatus.DEAD), ("d2", OutboxStatus.DEAD),
