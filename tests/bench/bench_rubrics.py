@@ -87,7 +87,8 @@ def bench_scoring() -> None:
 
 
 def bench_case_import() -> None:
-    rubric = parse_rubric(weighted_rubric(CASE_CRITERIA, "points"))
+    # An identifier of its own, as a stored rubric has: one without takes its CASE UUID on import.
+    rubric = parse_rubric({**weighted_rubric(CASE_CRITERIA, "points"), "identifier": "bench-rubric"})
     text = dumps_case_rubric(
         rubric, base_uri="https://cadre.example/case/v1p1", changed_at=datetime(2026, 11, 30, tzinfo=UTC)
     )
