@@ -187,6 +187,25 @@ def _add_course_pages(
     def mentee_names(person: LmsUser) -> str:
         return ", ".join(course.person(sub).label for sub in person.mentees)
 
+    @app.get("/gradebook", endpoint="demo_gradebook")
+    def gradebook_page() -> str:
+        """What an LMS gradebook would show of Cadre's scores: a column per line item."""
+        names = {person.sub: person.label for person in course.people}
+        columns = []
+        for number, item in enumerate(list(platform.line_items), start=1):
+            received = [score for score in platform.scores if score.get("lineitem") == number]
+            columns.append({
+                "label": item.get("label") or "Cadre activity",
+                "maximum": item.get("scoreMaximum"),
+                "scores": [{
+                    "user": score.get("userId"), "name": names.get(score.get("userId"), score.get("userId")),
+                    "given": score.get("scoreGiven"), "maximum": score.get("scoreMaximum"),
+                    "progress": f"{score.get('activityProgress')} · {score.get('gradingProgress')}",
+                    "timestamp": score.get("timestamp"), "comment": score.get("comment") or "",
+                } for score in reversed(received)],
+            })
+        return render_page("Gradebook", "gradebook.html", columns=columns, heading="gradebook")
+
     @app.get("/", endpoint="demo_course")
     def course_page() -> str:
         activity = _chosen_activity(platform, request.args.get("activity"))

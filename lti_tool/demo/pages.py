@@ -145,6 +145,8 @@ LAYOUT: Final = """<!doctype html>
       home</a></li>
     <li><a href="{{ home_url }}#activities">Activities</a></li>
     <li><a href="{{ home_url }}#people">People</a></li>
+    <li><a href="{{ url_for('demo_gradebook') }}"
+      {%- if heading == "gradebook" %} aria-current="page"{% endif %}>Gradebook</a></li>
   </ul>
 </nav>
 <main id="content">{% block body %}{% endblock %}</main>
@@ -318,6 +320,36 @@ ERROR_PAGE: Final = """<!doctype html>
 <strong>The LMS refused this request.</strong>
 <p>{{ message }}</p></div></main></body></html>"""
 
+GRADEBOOK_PAGE: Final = """
+<section class="card" aria-labelledby="gradebook-heading">
+  <h1 id="gradebook-heading">Gradebook</h1>
+  <p class="muted">The columns Cadre's activities asked for when they were placed, and every score Cadre
+    posted to them (LTI Assignment and Grade Services), newest first.</p>
+  {% for column in columns %}
+  <h2 data-testid="line-item">{{ column.label }} <span class="muted">(out of {{ column.maximum }})</span></h2>
+  <table>
+    <thead><tr><th scope="col">Learner</th><th scope="col">Score</th><th scope="col">Status</th>
+      <th scope="col">Posted</th><th scope="col">Comment</th></tr></thead>
+    <tbody>
+    {% for score in column.scores %}
+    <tr data-testid="score" data-sub="{{ score.user }}">
+      <td>{{ score.name }}</td>
+      <td>{% if score.given is not none %}{{ score.given }} / {{ score.maximum }}{% else %}—{% endif %}</td>
+      <td class="muted">{{ score.progress }}</td>
+      <td class="muted"><time datetime="{{ score.timestamp }}">{{ score.timestamp }}</time></td>
+      <td class="muted">{{ score.comment }}</td>
+    </tr>
+    {% else %}<tr><td colspan="5" class="empty">No score yet.</td></tr>{% endfor %}
+    </tbody>
+  </table>
+  {% else %}
+  <p class="empty" data-testid="no-line-items">No gradebook column yet: add a Cadre activity with points
+    (deep linking), and Cadre's scores for it appear here.</p>
+  {% endfor %}
+</section>
+"""
+
+
 ROLE_LABELS: Final = {
     "designer": "Teacher · designer",
     "manager": "Mentor · manager",
@@ -329,6 +361,7 @@ ROLE_LABELS: Final = {
 TEMPLATES: Final = {
     "course.html": in_layout(COURSE_PAGE),
     "frame.html": in_layout(FRAME_PAGE),
+    "gradebook.html": in_layout(GRADEBOOK_PAGE),
     "auto_submit.html": AUTO_SUBMIT,
     "deep_link_done.html": DEEP_LINK_DONE,
     "error.html": ERROR_PAGE,

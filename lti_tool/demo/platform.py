@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import dataclasses
 import json
 import secrets
 import threading
@@ -259,6 +260,8 @@ class Activity:
     custom: Mapping[str, str] = field(default_factory=dict)
     url: str | None = None
     """The tool URL a deep-linking response gave this link; launches target it."""
+    line_item: str | None = None
+    """The gradebook column made for the link (from the content item's ``lineItem``); launches name it."""
 
 
 @dataclass
@@ -734,6 +737,8 @@ class LtiPlatform:
                 ],
                 "lineitems": self.url(f"/api/contexts/{course.context_id}/lineitems"),
             }
+            if request.activity is not None and request.activity.line_item:
+                claims[CLAIM_AGS_ENDPOINT]["lineitem"] = request.activity.line_item
         if ROLE_MENTOR in roles and user.mentees:
             claims[CLAIM_ROLE_SCOPE_MENTOR] = list(user.mentees)
         if request.message_type == DEEP_LINKING_REQUEST:
@@ -898,8 +903,22 @@ class LtiPlatform:
             self.deep_link_returns.append(received)
             for item in items:
                 if item.get("type") == "ltiResourceLink" and request.course is not None:
-                    request.course.activities.append(_activity_from_item(item))
+                    activity = _activity_from_item(item)
+                    if isinstance(item.get("lineItem"), dict):
+                        activity = self._with_line_item(request.course, activity, item["lineItem"])
+                    request.course.activities.append(activity)
         return received
+
+    def _with_line_item(self, course: Course, activity: Activity, line_item: Mapping[str, Any]) -> Activity:
+        """Make the gradebook column a content item asks for, as Moodle and Canvas do (called locked)."""
+        column = {
+            key: line_item[key] for key in ("scoreMaximum", "label", "resourceId", "tag") if key in line_item
+        }
+        column["id"] = self.url(f"/api/contexts/{course.context_id}/lineitems/{len(self.line_items) + 1}")
+        column["resourceLinkId"] = activity.resource_link_id
+        column.setdefault("label", activity.title)
+        self.line_items.append(column)
+        return dataclasses.replace(activity, line_item=column["id"])
 
     def issue_access_token(self, form: Mapping[str, str], now: float | None = None) -> AccessToken:
         """OAuth 2 client_credentials grant with a JWT assertion signed by the tool (LTI security)."""

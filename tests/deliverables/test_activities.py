@@ -88,7 +88,7 @@ def test_an_ungraded_activity_has_no_line_item_and_bad_points_are_refused(
 ) -> None:
     place(platform, kind="self_assessment", title="Rate yourself")
     (item,) = platform.deep_link_returns[-1].claims[CLAIM_CONTENT_ITEMS]
-    assert "lineItem" not in item
+    assert "lineItem" not in item and platform.lti.line_items == []
     (activity,) = activities(app)
     assert activity.assessors is Assessors.LEARNER and activity.points_possible is None
 
@@ -231,3 +231,26 @@ def test_the_rubric_is_pinned_until_the_designer_moves_the_activity(
     moved_page = designer.post(form.action, form.fields)
     assert moved_page.status == 200 and activities(app)[0].rubric_version.number == 2
     assert not designer.get(f"/activities/{activity.id}/settings").texts("rubric-update")
+
+
+def test_the_platform_makes_the_gradebook_column_and_launches_name_it(
+    platform: RunningPlatform, app: Flask, open_activity: Callable[..., Visitor]
+) -> None:
+    link = place(platform, title="Call review", points="20")
+    (column,) = platform.lti.line_items
+    (activity,) = activities(app)
+    assert column["scoreMaximum"] == 20 and column["label"] == "Call review"
+    assert column["resourceId"] == activity.public_id and column["resourceLinkId"] == link
+
+    open_activity("learner", link)
+    assert activities(app)[0].line_item_url == column["id"]  # learned from the launch's AGS claim
+
+    lms = platform.app.test_client()
+    empty = lms.get("/gradebook").get_data(as_text=True)
+    assert "Call review" in empty and "No score yet." in empty
+    learner = platform.user("learner")
+    platform.lti.scores.append({"lineitem": 1, "userId": learner.sub, "scoreGiven": 17.5, "scoreMaximum": 20,
+                                "activityProgress": "Completed", "gradingProgress": "FullyGraded",
+                                "timestamp": "2027-01-05T10:00:00.000+00:00", "comment": "Total 17.5 of 20"})
+    page = lms.get("/gradebook").get_data(as_text=True)
+    assert learner.label in page and "17.5 / 20" in page and "Total 17.5 of 20" in page
