@@ -10,6 +10,6 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from lti_tool.deliverables import views
+    from lti_tool.deliverables import line_items, views  # noqa: F401 - line_items registers its handler
 
     app.register_blueprint(views.blueprint)

@@ -22,6 +22,7 @@ from sqlalchemy.orm.exc import StaleDataError
 import rubrics
 from lti_tool import permissions
 from lti_tool.db import utcnow
+from lti_tool.deliverables.line_items import enqueue_line_item_update
 from lti_tool.lti.activity_kinds import ACTIVITY_PARAMETER, CUSTOM_PARAMETER, activity_kind, kind_info
 from lti_tool.models import Activity, AuditEntry, Launch, Rubric, RubricVersion
 from lti_tool.permissions import Actor
@@ -243,6 +244,8 @@ def update_settings(session: Session, actor: Actor, activity_id: int, settings: 
         except StaleDataError:
             raise SettingsConflict(activity) from None
         _audit(session, actor, "activity.settings", activity_id=activity.id, changed=changed)
+        if {"points_possible", "grades_to_lms", "title"} & set(changed):
+            enqueue_line_item_update(session, activity)
     return SettingsOutcome(activity, changed)
 
 

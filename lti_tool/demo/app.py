@@ -138,6 +138,20 @@ def create_platform_app(
         platform.line_items.append(item)
         return jsonify(item), 201
 
+    @app.route("/api/contexts/<context_id>/lineitems/<int:number>", methods=["GET", "PUT"])
+    def line_item(context_id: str, number: int) -> tuple[Response, int]:
+        platform.check_access_token(request.headers.get("Authorization", ""), SCOPE_LINEITEM)
+        if not 1 <= number <= len(platform.line_items):
+            abort(404)
+        item = platform.line_items[number - 1]
+        if request.method == "PUT":
+            changes = dict(request.get_json(force=True) or {})
+            changes.pop("id", None)  # a line item keeps its id
+            item.update(changes)
+        response = jsonify(item)
+        response.mimetype = "application/vnd.ims.lis.v2.lineitem+json"
+        return response, 200
+
     @app.post("/api/contexts/<context_id>/lineitems/<int:number>/scores")
     def scores(context_id: str, number: int) -> tuple[str, int]:
         platform.check_access_token(request.headers.get("Authorization", ""), SCOPE_SCORE)

@@ -10,6 +10,7 @@ connector overrides the two methods that call out.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import threading
 import time
@@ -53,6 +54,10 @@ class AccessTokenCache:
             return
         with self._lock:
             self._tokens[key] = (token, now + lifetime)
+
+    def forget(self, key: str) -> None:
+        with self._lock:
+            self._tokens.pop(key, None)
 
     def clear(self) -> None:
         with self._lock:
@@ -115,6 +120,10 @@ class CadreServiceConnector(ServiceConnector):
 
     def _scope_key(self, scopes: Iterable[str]) -> str:
         return access_token_key(self._registration.get_issuer(), self._registration.get_client_id(), scopes)
+
+    def forget_access_token(self, scopes: Sequence[str]) -> None:
+        """Drop the cached token for ``scopes`` (the platform refused it: revoked early, or restarted)."""
+        self.cache.forget(self._scope_key(sorted(scopes)))
 
     def _get_cached_access_token(self, scope_key: str) -> str | None:
         return self.cache.get(scope_key)
@@ -192,6 +201,15 @@ class CadreServiceConnector(ServiceConnector):
             "body": self._json(response, "service") if response.content else None,
             "next_page_url": match.group(1) if match else None,
         }
+
+    def send_json(self, scopes: Sequence[str], method: str, url: str, body: Any, *, content_type: str,
+                  accept: str = "application/json") -> Any:
+        """``method`` (e.g. PUT to update a line item) with ``body`` as JSON; the platform's JSON answer."""
+        headers = {"Authorization": "Bearer " + self.get_access_token(scopes), "Accept": accept,
+                   "Content-Type": content_type}
+        response = self._send(method, url, "a service request", headers=headers,
+                              content=json.dumps(body).encode())
+        return self._json(response, "service") if response.content else None
 
     def _send(self, method: str, url: str, what: str, **kwargs: Any) -> OutboundResponse:
         try:

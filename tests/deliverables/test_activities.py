@@ -13,9 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from lti_tool.lti.launch import DEEP_LINKING_REQUEST
-from lti_tool.models import Activity, Rubric
+from lti_tool.models import Activity, OutboxMessage, Rubric
+from lti_tool.outbox.worker import Worker
 from lti_tool.permissions import ACTIVITY_DESIGNERS_ONLY, ACTIVITY_NOT_FOUND
-from lti_tool.states import ActivityKind, Assessors, FeedbackRelease
+from lti_tool.states import ActivityKind, Assessors, FeedbackRelease, OutboxStatus
 from tests.audit.helpers import create_from_template
 from tests.fixtures.platform import RunningPlatform, submit_form
 from tests.fixtures.visitors import OTHER_COURSE, Page, Visitor, visitor_from
@@ -254,3 +255,26 @@ def test_the_platform_makes_the_gradebook_column_and_launches_name_it(
                                 "timestamp": "2027-01-05T10:00:00.000+00:00", "comment": "Total 17.5 of 20"})
     page = lms.get("/gradebook").get_data(as_text=True)
     assert learner.label in page and "17.5 / 20" in page and "Total 17.5 of 20" in page
+
+
+def test_a_change_of_points_updates_the_gradebook_column_once(
+    platform: RunningPlatform, app: Flask, open_activity: Callable[..., Visitor]
+) -> None:
+    link = place(platform, title="Call review", points="20")
+    designer = open_activity("designer", link)
+    (activity,) = activities(app)
+    saved = save_settings(designer, activity.id, title="Call review, part 1", points_possible="25")
+    assert saved.status == 200
+    Worker(app).drain()
+    (column,) = platform.lti.line_items
+    assert (column["scoreMaximum"], column["label"]) == (25, "Call review, part 1")
+    assert column["resourceLinkId"] == link  # what the platform keeps of its own stays
+
+    column["label"] = "Renamed in the LMS"
+    again = save_settings(designer, activity.id, title="Call review, part 1", points_possible="25")
+    assert again.status == 200
+    Worker(app).drain()  # nothing changed in Cadre: nothing sent
+    assert column["label"] == "Renamed in the LMS"
+    with app.extensions["cadre.sessionmaker"]() as session:
+        sent = session.scalars(select(OutboxMessage).where(OutboxMessage.topic == "ags.line_item")).all()
+        assert [message.status for message in sent] == [OutboxStatus.DELIVERED]
