@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from lti_tool.db import session_scope
 from lti_tool.lti.registration import CadreRegistration
-from lti_tool.lti.services import ACCESS_TOKENS, CadreServiceConnector, PlatformServiceError
+from lti_tool.lti.services import CadreServiceConnector, PlatformServiceError
 from lti_tool.models import Activity, Assessment, AssessmentRevision, Platform, User
 from lti_tool.outbox import Dead, OutboxItem, Outcome, RetryLater, RetryPolicy, enqueue, handler
 from lti_tool.permissions import feedback_is_released
@@ -108,7 +108,7 @@ def post_score(item: OutboxItem) -> Outcome | None:
             if status == 401 and attempt == 1:
                 # A cached token the platform no longer accepts (revoked, or the platform restarted):
                 # drop it and ask for a fresh one, once.
-                ACCESS_TOKENS.clear()
+                connector.forget_access_token([SCOPE_SCORE])
                 continue
             if status is not None and 400 <= status < 500 and status not in RETRIED_STATUSES:
                 return Dead(str(error))

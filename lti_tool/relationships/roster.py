@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from lti_tool.db import session_scope, utcnow
 from lti_tool.lti.registration import CadreRegistration
 from lti_tool.lti.roles import map_roles
-from lti_tool.lti.services import ACCESS_TOKENS, CadreServiceConnector, PlatformServiceError
+from lti_tool.lti.services import CadreServiceConnector, PlatformServiceError
 from lti_tool.models import Context, CourseRoster, Launch, Platform, RosterMember, User
 from lti_tool.outbox import (
     Dead,
@@ -132,7 +132,7 @@ def _get_page(connector: CadreServiceConnector, url: str) -> TServiceConnectorRe
             if error.status_code == 401 and attempt == 1:
                 # A cached token the platform no longer accepts (revoked, or the platform restarted):
                 # dropped, and a fresh one asked for, once.
-                ACCESS_TOKENS.clear()
+                connector.forget_access_token([SCOPE_NRPS])
                 continue
             raise RosterError(str(error)) from None
     raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
