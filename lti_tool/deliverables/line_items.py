@@ -15,15 +15,14 @@ from sqlalchemy.orm import Session
 
 from lti_tool.db import session_scope
 from lti_tool.lti.registration import CadreRegistration
-from lti_tool.lti.services import CadreServiceConnector, PlatformServiceError
+from lti_tool.lti.services import CadreServiceConnector, PlatformServiceError, outcome_of_service_error
 from lti_tool.models import Activity, Platform
-from lti_tool.outbox import Dead, OutboxItem, Outcome, RetryLater, RetryPolicy, enqueue, handler
+from lti_tool.outbox import Dead, OutboxItem, Outcome, RetryPolicy, enqueue, handler
 from rubrics.exact_numbers import json_number
 
 TOPIC = "ags.line_item"
 SCOPE_LINE_ITEM = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
 LINE_ITEM_MEDIA_TYPE = "application/vnd.ims.lis.v2.lineitem+json"
-RETRIED_STATUSES = frozenset({401, 408, 425, 429})
 
 
 def enqueue_line_item_update(session: Session, activity: Activity) -> bool:
@@ -46,21 +45,13 @@ def update_line_item(item: OutboxItem) -> Outcome | None:
         registration = CadreRegistration(platform, session)
         registration.get_tool_private_key()  # loaded now, while the session is open
         connector = CadreServiceConnector(registration)
-    for attempt in (1, 2):
-        try:
-            answer = connector.make_service_request([SCOPE_LINE_ITEM], url, accept=LINE_ITEM_MEDIA_TYPE)
-            current: Any = answer["body"]
-            line_item = dict(current) if isinstance(current, dict) else {}
-            line_item.update({"scoreMaximum": json_number(points), "label": title})
-            connector.send_json([SCOPE_LINE_ITEM], "PUT", url, line_item, content_type=LINE_ITEM_MEDIA_TYPE,
-                                accept=LINE_ITEM_MEDIA_TYPE)
-        except PlatformServiceError as error:
-            status = error.status_code
-            if status == 401 and attempt == 1:
-                connector.forget_access_token([SCOPE_LINE_ITEM])  # refused: ask for a fresh one, once
-                continue
-            if status is not None and 400 <= status < 500 and status not in RETRIED_STATUSES:
-                return Dead(str(error))
-            return RetryLater(str(error))
-        return None
-    return None  # pragma: no cover - the loop returns
+    try:
+        answer = connector.make_service_request([SCOPE_LINE_ITEM], url, accept=LINE_ITEM_MEDIA_TYPE)
+        current: Any = answer["body"]
+        line_item = dict(current) if isinstance(current, dict) else {}
+        line_item.update({"scoreMaximum": json_number(points), "label": title})
+        connector.send_json([SCOPE_LINE_ITEM], "PUT", url, line_item, content_type=LINE_ITEM_MEDIA_TYPE,
+                            accept=LINE_ITEM_MEDIA_TYPE)
+    except PlatformServiceError as error:
+        return outcome_of_service_error(error)
+    return None

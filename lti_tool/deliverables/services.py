@@ -24,12 +24,12 @@ from lti_tool import permissions
 from lti_tool.db import utcnow
 from lti_tool.deliverables.line_items import enqueue_line_item_update
 from lti_tool.lti.activity_kinds import ACTIVITY_PARAMETER, CUSTOM_PARAMETER, activity_kind, kind_info
+from lti_tool.lti.launch import CLAIM_CUSTOM
 from lti_tool.models import Activity, AuditEntry, Launch, Rubric, RubricVersion
 from lti_tool.permissions import Actor
 from lti_tool.rubric_library import services as rubric_library
 from lti_tool.states import ActivityKind, Assessors, FeedbackRelease
 
-CLAIM_CUSTOM = "https://purl.imsglobal.org/spec/lti/claim/custom"
 CLAIM_AGS_ENDPOINT = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 PUBLIC_ID_PATTERN = re.compile(r"[0-9a-f]{32}")
 LINE_ITEM_URL_MAX = 1000

@@ -21,17 +21,15 @@ from sqlalchemy.orm import Session
 
 from lti_tool.db import session_scope
 from lti_tool.lti.registration import CadreRegistration
-from lti_tool.lti.services import CadreServiceConnector, PlatformServiceError
+from lti_tool.lti.services import CadreServiceConnector, PlatformServiceError, outcome_of_service_error
 from lti_tool.models import Activity, Assessment, AssessmentRevision, Platform, User
-from lti_tool.outbox import Dead, OutboxItem, Outcome, RetryLater, RetryPolicy, enqueue, handler
+from lti_tool.outbox import Dead, OutboxItem, Outcome, RetryPolicy, enqueue, handler
 from lti_tool.permissions import feedback_is_released
 from lti_tool.states import AssessorRole, Assessors
 
 TOPIC = "ags.score"
 SCOPE_SCORE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
 SCORE_MEDIA_TYPE = "application/vnd.ims.lis.v1.score+json"
-RETRIED_STATUSES = frozenset({401, 408, 425, 429})
-"""4xx answers worth another try: throttling, timeouts, and 401 (a token the platform revoked early)."""
 HUNDREDTH = Decimal("0.01")
 
 
@@ -99,19 +97,9 @@ def post_score(item: OutboxItem) -> Outcome | None:
         registration = CadreRegistration(platform, session)
         registration.get_tool_private_key()  # loaded now, while the session is open
         connector = CadreServiceConnector(registration)
-    for attempt in (1, 2):
-        try:
-            connector.make_service_request([SCOPE_SCORE], url, is_post=True, data=json.dumps(score),
-                                           content_type=SCORE_MEDIA_TYPE)
-        except PlatformServiceError as error:
-            status = error.status_code
-            if status == 401 and attempt == 1:
-                # A cached token the platform no longer accepts (revoked, or the platform restarted):
-                # drop it and ask for a fresh one, once.
-                connector.forget_access_token([SCOPE_SCORE])
-                continue
-            if status is not None and 400 <= status < 500 and status not in RETRIED_STATUSES:
-                return Dead(str(error))
-            return RetryLater(str(error))
-        return None
-    return None  # pragma: no cover - the loop returns
+    try:
+        connector.make_service_request([SCOPE_SCORE], url, is_post=True, data=json.dumps(score),
+                                       content_type=SCORE_MEDIA_TYPE)
+    except PlatformServiceError as error:
+        return outcome_of_service_error(error)
+    return None

@@ -15,7 +15,7 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from pylti1p3.exception import LtiException
@@ -23,6 +23,7 @@ from pylti1p3.service_connector import ServiceConnector, TServiceConnectorRespon
 
 from egress import OutboundClient, OutboundError, OutboundResponse, UnexpectedResponse
 from lti_tool import outbound
+from lti_tool.outbox import Dead, Outcome, RetryLater
 
 EXPIRY_MARGIN_SECONDS = 30
 """Cached tokens are dropped this long before the platform says they expire, so none is sent dead."""
@@ -187,13 +188,15 @@ class CadreServiceConnector(ServiceConnector):
         accept: str = "application/json",
         case_insensitive_headers: bool = False,
     ) -> TServiceConnectorResponse:
-        headers = {"Authorization": "Bearer " + self.get_access_token(scopes), "Accept": accept}
-        if is_post:
-            headers["Content-Type"] = content_type
-            response = self._send("POST", url, "a service request", headers=headers,
+        def send(headers: dict[str, str]) -> OutboundResponse:
+            headers["Accept"] = accept
+            if is_post:
+                headers["Content-Type"] = content_type
+                return self._send("POST", url, "a service request", headers=headers,
                                   content=(data or "").encode() or None)
-        else:
-            response = self._send("GET", url, "a service request", headers=headers)
+            return self._send("GET", url, "a service request", headers=headers)
+
+        response = self._with_token(scopes, send)
         match = re.search(r'<([^>]*)>;\s*rel="next"', response.headers.get("link", "").replace("\n", " "),
                           re.IGNORECASE)
         return {
@@ -205,11 +208,25 @@ class CadreServiceConnector(ServiceConnector):
     def send_json(self, scopes: Sequence[str], method: str, url: str, body: Any, *, content_type: str,
                   accept: str = "application/json") -> Any:
         """``method`` (e.g. PUT to update a line item) with ``body`` as JSON; the platform's JSON answer."""
-        headers = {"Authorization": "Bearer " + self.get_access_token(scopes), "Accept": accept,
-                   "Content-Type": content_type}
-        response = self._send(method, url, "a service request", headers=headers,
+        def send(headers: dict[str, str]) -> OutboundResponse:
+            headers.update({"Accept": accept, "Content-Type": content_type})
+            return self._send(method, url, "a service request", headers=headers,
                               content=json.dumps(body).encode())
+
+        response = self._with_token(scopes, send)
         return self._json(response, "service") if response.content else None
+
+    def _with_token(self, scopes: Sequence[str], send: Callable[[dict[str, str]], OutboundResponse]
+                    ) -> OutboundResponse:
+        """``send`` with a bearer token for ``scopes``; when the platform refuses a cached token (revoked
+        early, or the platform restarted), once more with a fresh one."""
+        try:
+            return send({"Authorization": "Bearer " + self.get_access_token(scopes)})
+        except PlatformServiceError as error:
+            if error.status_code != 401:
+                raise
+        self.forget_access_token(scopes)
+        return send({"Authorization": "Bearer " + self.get_access_token(scopes)})
 
     def _send(self, method: str, url: str, what: str, **kwargs: Any) -> OutboundResponse:
         try:
@@ -231,3 +248,17 @@ class CadreServiceConnector(ServiceConnector):
             raise PlatformServiceError(
                 f"The platform's {what} answer at {response.shown_url} is not JSON.", response.status_code
             ) from None
+
+
+RETRIED_STATUSES = frozenset({401, 408, 425, 429})
+"""4xx answers worth another try: timeouts, throttling, and a token refused even fresh (the platform's
+registration may be being fixed; the connector already asked once more with a new token)."""
+
+
+def outcome_of_service_error(error: PlatformServiceError) -> Outcome:
+    """A failed AGS/NRPS call as an outbox outcome: a 4xx the platform means is dead with its reason,
+    anything else (5xx, throttling, no answer) is tried again later."""
+    status = error.status_code
+    if status is not None and 400 <= status < 500 and status not in RETRIED_STATUSES:
+        return Dead(str(error))
+    return RetryLater(str(error))

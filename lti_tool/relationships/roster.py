@@ -125,17 +125,10 @@ def _origin(url: str) -> tuple[str, str]:
 
 
 def _get_page(connector: CadreServiceConnector, url: str) -> TServiceConnectorResponse:
-    for attempt in (1, 2):
-        try:
-            return connector.make_service_request([SCOPE_NRPS], url, accept=NRPS_MEDIA_TYPE)
-        except PlatformServiceError as error:
-            if error.status_code == 401 and attempt == 1:
-                # A cached token the platform no longer accepts (revoked, or the platform restarted):
-                # dropped, and a fresh one asked for, once.
-                connector.forget_access_token([SCOPE_NRPS])
-                continue
-            raise RosterError(str(error)) from None
-    raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+    try:
+        return connector.make_service_request([SCOPE_NRPS], url, accept=NRPS_MEDIA_TYPE)
+    except PlatformServiceError as error:
+        raise RosterError(str(error)) from None
 
 
 def fetch_roster(connector: CadreServiceConnector, memberships_url: str, *, max_pages: int = MAX_PAGES,
