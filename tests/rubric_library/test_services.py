@@ -80,6 +80,10 @@ def count(db: Session, model: type) -> int:
     return db.scalar(select(func.count()).select_from(model)) or 0
 
 
+def last_audit(db: Session) -> AuditEntry:
+    return db.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1)).one()
+
+
 def actions(db: Session) -> list[str]:
     return list(db.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
 
@@ -154,7 +158,7 @@ def test_edit_of_an_unused_version_rewrites_it_in_place(db: Session, people: Peo
     assert rubric.current_version.content["title"] == "Communication at work"
     assert rubric.lock_version > before
     assert actions(db) == ["rubric.create", "rubric.update"]
-    assert db.scalars(select(AuditEntry)).all()[-1].details["changes"] == ["Changed rubric title"]
+    assert last_audit(db).details["changes"] == ["Changed rubric title"]
 
 
 def test_edit_of_a_used_version_creates_the_next_version_and_leaves_the_used_one_alone(
@@ -289,7 +293,7 @@ def test_duplicate_copies_the_current_version_into_the_actors_course(db: Session
     duplicated = rubrics.Rubric.from_dict(copy.current_version.content)
     assert duplicated.criteria == original.criteria
     assert actions(db)[-1] == "rubric.create"
-    assert db.scalars(select(AuditEntry)).all()[-1].details["origin"] == f"duplicate:{source.id}"
+    assert last_audit(db).details["origin"] == f"duplicate:{source.id}"
 
 
 def test_unpublished_rubrics_stay_in_their_course(db: Session, people: People) -> None:
