@@ -12,6 +12,7 @@ from playwright.sync_api import Browser, Page, Response, expect
 from sqlalchemy.orm import Session
 
 import rubrics
+from tests.fixtures.browser import assert_accessible
 from tests.fixtures.live_server import LiveServer
 from tests.fixtures.visitors import Visitor
 from tests.rubric_library.test_pages import TEMPLATE, create_from_template, stored
@@ -148,3 +149,13 @@ def test_no_page_of_the_library_answers_404_in_the_browser(
     assert icon[0] == 200 and icon[1].startswith("image/svg+xml"), icon
     # (A first request without the tab's launch answers 401 before cadre-launch.js asks again: not ours.)
     assert missing == [] and [error for error in errors if "404" in error] == [], (missing, errors)
+
+
+def test_the_library_pages_have_no_wcag_22_aa_violation(
+    page: Page, designer: Visitor, live_server: LiveServer
+) -> None:
+    rubric_id, _ = create_from_template(designer)
+    for path in ("/rubrics/", f"/rubrics/{rubric_id}", f"/rubrics/{rubric_id}/edit",
+                 f"/rubrics/new?template={TEMPLATE}"):
+        open_as(page, live_server, designer, path)
+        assert_accessible(page)
