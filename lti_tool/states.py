@@ -117,3 +117,23 @@ class AssessmentStatus(StrEnum):
     """At least one revision, the newest in force (a draft of changes may be open on top of it)."""
     WITHDRAWN = "withdrawn"
     """The assessor withdrew the submission, with a reason; submitting again makes a new revision."""
+
+
+class LrsStatus(StrEnum):
+    """Whether Cadre sends statements to a learning record store (``lti_tool.records``)."""
+
+    ACTIVE = "active"
+    PAUSED = "paused"
+    """Nothing is sent until an admin resumes it (``cadre lrs resume``, or a ``cadre lrs test`` that
+    passes): set by an admin, or by the worker when the LRS refused Cadre's credentials (401/403)."""
+
+
+class DeliveryStatus(StrEnum):
+    """Where one statement is on its way to one LRS."""
+
+    PENDING = "pending"
+    """Not delivered yet: due at ``next_attempt_at`` (the first attempt, or a retry after a failure)."""
+    DELIVERED = "delivered"
+    """The LRS stored it (or answered 409: it already had it)."""
+    DEAD = "dead"
+    """The LRS refused this statement (``last_error`` has its reason); an admin may retry it."""
