@@ -694,3 +694,12 @@ class RosterMember(Base):
 
 # --- Managers invited by e-mail (lti_tool.invitations): their tables live beside the feature ---
 from lti_tool.invitations.models import InvitationSignInLink, ManagerInvitation, ReminderOptOut  # noqa: E402, F401
+
+# --- Learning records (lti_tool.records): statements, LRSs and deliveries live beside the feature ---
+from lti_tool.records.models import (  # noqa: E402, F401
+    LearningRecordStore,
+    Statement,
+    StatementActivity,
+    StatementAgent,
+    StatementDelivery,
+)
