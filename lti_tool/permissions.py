@@ -437,12 +437,38 @@ def can_read_feedback(actor: Actor, assessment: Assessment) -> Decision:
     return refuse(404, "Feedback not found", FEEDBACK_NOT_FOUND)
 
 
-def can_release_feedback(actor: Actor, assessment: Assessment) -> Decision:
-    """The course's designers and administrators release feedback that waits for them."""
-    if not (decision := can_read_feedback(actor, assessment)):
+STAFF_ONLY = (
+    "Only the course's designers and the platform's administrators follow the feedback of an activity."
+)
+
+
+def may_oversee_feedback(actor: Actor) -> Decision:
+    """The staff pages of an activity's feedback: designers (in a course) and administrators."""
+    if actor.role is CadreRole.ADMIN:
+        return ALLOWED
+    return _role_in(actor, EDITING_ROLES) and in_a_course(actor)
+
+
+def can_oversee_feedback(actor: Actor, activity: Activity) -> Decision:
+    """Every assessment of ``activity`` with its history and grade delivery: the designers of its course and
+    the administrators of its platform. Another course's designer, or a guessed id, is "not found"; the
+    course's managers and learners, who know the activity, are told it is not for them."""
+    if activity.platform_id != actor.platform_id:
+        return refuse(404, "Activity not found", ACTIVITY_NOT_FOUND)
+    if actor.is_admin:
+        return ALLOWED
+    if not (decision := can_view_activity(actor, activity)):
         return decision
-    if not actor.may_edit:
-        return refuse(403, "Not allowed", "Only the course's designers and administrators release feedback.")
+    if actor.role is not CadreRole.DESIGNER:
+        return refuse(403, "Not allowed", STAFF_ONLY)
+    return ALLOWED
+
+
+def can_release_feedback(actor: Actor, assessment: Assessment) -> Decision:
+    """The course's designers and the platform's administrators release feedback that waits for them
+    (and retry the delivery of its score to the gradebook)."""
+    if not (decision := can_oversee_feedback(actor, assessment.activity)):
+        return refuse(404, "Feedback not found", FEEDBACK_NOT_FOUND) if decision.status == 404 else decision
     return ALLOWED
 
 

@@ -45,7 +45,7 @@ from lti_tool.models import (
 )
 from lti_tool.permissions import Actor, ensure
 from lti_tool.rubric_library import services as rubric_library
-from lti_tool.states import AssessmentStatus, AssessorRole, Assessors, ManagerLinkStatus
+from lti_tool.states import AssessmentStatus, AssessorRole, Assessors, FeedbackRelease, ManagerLinkStatus
 from rubrics.exact_numbers import format_decimal
 
 MAX_REASON = 2000
@@ -54,6 +54,11 @@ NOT_SET_UP = (
     "This activity has no rubric yet: the course's designer has not finished setting it up. "
     "Come back to it later."
 )
+
+NOTHING_TO_RELEASE = (
+    "Learners in this activity see their feedback as soon as it is submitted, so there is nothing to release."
+)
+RELEASE_SUBMITTED_ONLY = "Only submitted feedback is released; this feedback is a draft or was withdrawn."
 
 
 class FeedbackError(Exception):
@@ -307,6 +312,10 @@ def withdraw(session: Session, actor: Actor, assessment: Assessment, reason: str
 def release(session: Session, actor: Actor, assessment: Assessment) -> Assessment:
     """Staff release feedback that waits for them; its score goes to the LMS then."""
     ensure(permissions.can_release_feedback(actor, assessment))
+    if assessment.activity.feedback_release is not FeedbackRelease.WHEN_RELEASED:
+        raise FeedbackError(NOTHING_TO_RELEASE)
+    if assessment.status is not AssessmentStatus.SUBMITTED:
+        raise FeedbackError(RELEASE_SUBMITTED_ONLY)
     if assessment.released_at is None:
         assessment.released_at = utcnow()
         assessment.released_by_user_id = actor.user_id
