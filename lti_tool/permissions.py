@@ -543,6 +543,82 @@ def can_revoke_invitation(actor: Actor, invitation: Any) -> Decision:
     return refuse(404, "Invitation not found", INVITATION_NOT_FOUND)
 
 
+# -- learning records (lti_tool.records): administrators' pages and API-token callers ----------------------
+
+RECORDS_ADMINS_ONLY = "Only administrators see the learning records, export them and erase a person's."
+
+
+def may_administer_records(actor: Actor) -> Decision:
+    """The records admin pages (backlog, dead letters, statements, export, tokens, erasure): administrators,
+    for their own platform's records, with or without a course."""
+    if actor.signed_in_by_invitation:
+        return refuse(403, "Not allowed", RECORDS_ADMINS_ONLY)
+    return _role_in(actor, frozenset({CadreRole.ADMIN}))
+
+
+@dataclass(frozen=True)
+class ApiCaller:
+    """A machine calling with an API token an administrator made (``lti_tool.records.tokens``), not a
+    person under a launch: it reads one platform's records, or every platform's when ``platform_id`` is
+    None."""
+
+    token_id: int
+    platform_id: int | None
+
+    def sees_platform(self, platform_id: int) -> bool:
+        return self.platform_id is None or self.platform_id == platform_id
+
+
+ApiRule = Callable[[ApiCaller], Decision]
+
+
+def may_pull_statements(_caller: ApiCaller) -> Decision:
+    """The xAPI statement resource: any live token; what it returns is limited to the token's platform
+    (:func:`visible_statement_platforms`)."""
+    return ALLOWED
+
+
+def visible_statement_platforms(caller: ApiCaller) -> int | None:
+    """The one platform whose statements ``caller`` reads, None for every platform."""
+    return caller.platform_id
+
+
+API_TOKEN_CREDENTIALS = "api token"  # noqa: S105 - the kind of credential, not one
+
+
+def api_permission(rule: ApiRule) -> Callable[[View], View]:
+    """The view needs an API token (``Authorization: Bearer …``, or Basic with the token as password) and
+    ``rule`` to allow its caller; otherwise the records layer answers 401 with ``WWW-Authenticate`` (no
+    launch is looked at, and no cookie counts)."""
+
+    def decorator(view: View) -> View:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            from lti_tool.records.tokens import caller_refused, current_api_caller
+
+            caller = current_api_caller()
+            if caller is None:
+                return caller_refused(None)
+            if not (decision := rule(caller)):
+                return caller_refused(decision)
+            g.cadre_api_caller = caller
+            return view(*args, **kwargs)
+
+        wrapper.cadre_permission = rule  # type: ignore[attr-defined]
+        wrapper.cadre_credentials = API_TOKEN_CREDENTIALS  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    return decorator
+
+
+def the_api_caller() -> ApiCaller:
+    """The token's caller, in a view behind ``@api_permission``."""
+    caller = g.get("cadre_api_caller")
+    if caller is None:
+        raise RuntimeError("the_api_caller() outside a view protected by @api_permission")
+    return caller
+
+
 # -- views ---------------------------------------------------------------------------------------------------
 
 
