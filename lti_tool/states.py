@@ -137,3 +137,42 @@ class DeliveryStatus(StrEnum):
     """The LRS stored it (or answered 409: it already had it)."""
     DEAD = "dead"
     """The LRS refused this statement (``last_error`` has its reason); an admin may retry it."""
+
+
+class SurveyResponseStatus(StrEnum):
+    """Where a manager's answer to a manager insight survey stands (``lti_tool.programme``)."""
+
+    DRAFT = "draft"
+    """Never submitted: only its author sees it, and no aggregate counts it."""
+    SUBMITTED = "submitted"
+    """At least one revision submitted; the newest counts (a draft of changes may be open on top)."""
+
+
+class MistakeFrequency(StrEnum):
+    """How often a manager sees a mistake happen (the survey's second question)."""
+
+    DAILY = "daily"
+    WEEKLY = "weekly"
+    MONTHLY = "monthly"
+    RARELY = "rarely"
+    PER_WEEK = "per_week"
+    """The manager's own estimate of occurrences per week."""
+
+
+class FollowUpAnchor(StrEnum):
+    """What a six-month follow-up's due date counts from."""
+
+    SUBMISSION = "submission"
+    """The date the manager submitted the answer being followed up."""
+    COURSE_DATE = "course_date"
+    """One date the designer gives (the end of the training, say) for everyone."""
+
+
+class FollowUpStatus(StrEnum):
+    """Where one follow-up (one manager, and one learner for a rubric follow-up) stands."""
+
+    SCHEDULED = "scheduled"
+    """Waiting for its due date, or due and not answered yet."""
+    ANSWERED = "answered"
+    CANCELLED = "cancelled"
+    """The answer it followed was withdrawn, or the designer pointed the follow-up elsewhere."""
