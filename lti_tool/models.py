@@ -703,3 +703,6 @@ from lti_tool.records.models import (  # noqa: E402, F401
     StatementAgent,
     StatementDelivery,
 )
+
+# --- API tokens of the xAPI statement resource (lti_tool.records.tokens): kept beside the feature ---
+from lti_tool.records.tokens import ApiToken  # noqa: E402, F401
