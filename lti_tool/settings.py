@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+FORM_MARGIN_BYTES = 1024 * 1024
+"""Room in a request for a work product's text and the form's other fields, beside its files."""
 
 
 def instance_dir() -> Path:
@@ -65,7 +69,18 @@ class Settings(BaseSettings):
     """Extra origins allowed to show Cadre in a frame, space-separated: a Canvas vanity domain
     (``https://learn.example.com``) or an LMS whose pages live on another origin than its issuer."""
 
-    max_upload_mb: int = 20
+    max_upload_mb: int = 32
+    """The largest request Cadre reads, in MiB (Flask's ``MAX_CONTENT_LENGTH``): a bigger one is refused
+    before its form is read. Must hold a work product's files at their limits (checked at start)."""
+    upload_dir: str = ""
+    """Where learners' work-product files are kept, outside the web root; empty: ``instance/uploads``."""
+    upload_max_bytes: int = 10 * 1024 * 1024
+    """The largest file a learner may attach to a work product, in bytes."""
+    upload_max_files: int = 3
+    """How many files one work-product version may have."""
+    upload_types: str = "pdf docx xlsx pptx odt ods odp txt md csv png jpg jpeg gif webp"
+    """The file extensions learners may upload, space- or comma-separated, among those Cadre knows how to
+    check (``lti_tool.deliverables.file_types``); the content must match the extension."""
     log_level: str = "INFO"
     log_json: bool = True
 
@@ -119,6 +134,38 @@ class Settings(BaseSettings):
         if value not in {"account", "mbox"}:
             raise ValueError("CADRE_ACTOR_IDENTITY must be 'account' or 'mbox'")
         return value
+
+    @field_validator("upload_types")
+    @classmethod
+    def _known_upload_types(cls, value: str) -> str:
+        from lti_tool.deliverables.file_types import FILE_TYPES
+
+        extensions = [part.lower().lstrip(".") for part in value.replace(",", " ").split()]
+        unknown = sorted(set(extensions) - set(FILE_TYPES))
+        if unknown:
+            raise ValueError(f"CADRE_UPLOAD_TYPES: Cadre cannot check {', '.join(unknown)} files; it knows "
+                             f"{', '.join(sorted(FILE_TYPES))}")
+        return " ".join(dict.fromkeys(extensions))
+
+    @model_validator(mode="after")
+    def _uploads_fit_in_a_request(self) -> Settings:
+        if self.upload_max_bytes < 1 or self.upload_max_files < 1:
+            raise ValueError("CADRE_UPLOAD_MAX_BYTES and CADRE_UPLOAD_MAX_FILES must be at least 1")
+        needed = self.upload_max_bytes * self.upload_max_files + FORM_MARGIN_BYTES
+        if needed > self.max_upload_mb * 1024 * 1024:
+            raise ValueError(
+                f"CADRE_MAX_UPLOAD_MB ({self.max_upload_mb}) must hold CADRE_UPLOAD_MAX_FILES "
+                f"({self.upload_max_files}) files of CADRE_UPLOAD_MAX_BYTES ({self.upload_max_bytes}) and "
+                f"the form: at least {math.ceil(needed / 1024 / 1024)}"
+            )
+        return self
+
+    @property
+    def upload_extensions(self) -> frozenset[str]:
+        return frozenset(self.upload_types.split())
+
+    def upload_path(self) -> Path:
+        return Path(self.upload_dir) if self.upload_dir else instance_dir() / "uploads"
 
     def url(self, path: str) -> str:
         """An absolute URL on Cadre's public origin."""
