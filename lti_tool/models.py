@@ -695,6 +695,9 @@ class RosterMember(Base):
 # --- Managers invited by e-mail (lti_tool.invitations): their tables live beside the feature ---
 from lti_tool.invitations.models import InvitationSignInLink, ManagerInvitation, ReminderOptOut  # noqa: E402, F401
 
+# --- Programme activities (lti_tool.programme): survey and follow-up tables live beside the feature ---
+from lti_tool.programme.models import FollowUp, SurveyAnswer, SurveyResponse  # noqa: E402, F401
+
 # --- Learning records (lti_tool.records): statements, LRSs and deliveries live beside the feature ---
 from lti_tool.records.models import (  # noqa: E402, F401
     LearningRecordStore,
