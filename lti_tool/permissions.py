@@ -619,6 +619,94 @@ def the_api_caller() -> ApiCaller:
     return caller
 
 
+# -- manager insight survey and six-month follow-ups (lti_tool.programme) -----------------------------------
+
+SURVEY_KINDS = frozenset({ActivityKind.MANAGER_INSIGHT_SURVEY})
+FOLLOW_UP_KINDS = frozenset({ActivityKind.SIX_MONTH_FOLLOW_UP})
+NOT_A_SURVEY = "This activity is not a manager insight survey."
+NOT_A_FOLLOW_UP = "This activity is not a six-month follow-up."
+SURVEY_MANAGERS_ONLY = (
+    "This survey asks managers about the mistakes they see in their teams: only the course's managers "
+    "answer it."
+)
+SURVEY_RESULTS_DESIGNERS_ONLY = "Only the course's designers and administrators read the survey's results."
+FOLLOW_UP_NOT_FOUND = "This follow-up does not exist, or it is not addressed to you."
+
+
+def is_manager_in_course(actor: Actor) -> bool:
+    """Whether the actor answers as a manager in their course: Cadre's manager role (an LMS mentor, an
+    invited manager), or a learner-role member who is someone's manager there (Moodle sends no mentor
+    role, so its managers launch as learners and Cadre knows them by their manager links)."""
+    if actor.context_id is None:
+        return False
+    if actor.role is CadreRole.MANAGER:
+        return True
+    if actor.role is not CadreRole.LEARNER or actor.launch is None:
+        return False
+    session = object_session(actor.launch)
+    if session is None:
+        return False
+    return session.scalar(select(ManagerLink.id).where(own_active_links(actor, actor.context_id)).limit(1)) \
+        is not None
+
+
+def may_answer_surveys(actor: Actor) -> Decision:
+    """The survey and follow-up pages of managers: managers and learners (a learner-role manager of
+    Moodle), in a course; :func:`can_answer_survey` decides per activity."""
+    if actor.context_id is not None and actor.role not in (CadreRole.MANAGER, CadreRole.LEARNER):
+        return refuse(403, "Not for your role", SURVEY_MANAGERS_ONLY)
+    return in_a_course(actor)
+
+
+def can_answer_survey(actor: Actor, activity: Activity) -> Decision:
+    """Every manager of the activity's course answers its survey once (their answer, revised as they
+    like); a learner who manages nobody there is refused, another course's survey is "not found"."""
+    if not (decision := can_view_activity(actor, activity)):
+        return decision
+    if activity.kind not in SURVEY_KINDS:
+        return refuse(404, "Activity not found", NOT_A_SURVEY)
+    if not is_manager_in_course(actor):
+        return refuse(403, "Not for your role", SURVEY_MANAGERS_ONLY)
+    return ALLOWED
+
+
+def can_read_survey_results(actor: Actor, activity: Activity) -> Decision:
+    """The course's designers and administrators read a survey's aggregates (a survey activity, or a
+    follow-up of one); who answered only when it is not anonymous (:func:`may_see_respondents`)."""
+    if not (decision := can_view_activity(actor, activity)):
+        return decision
+    if activity.kind not in SURVEY_KINDS | FOLLOW_UP_KINDS:
+        return refuse(404, "Activity not found", NOT_A_SURVEY)
+    if not actor.may_edit:
+        return refuse(403, "Not allowed", SURVEY_RESULTS_DESIGNERS_ONLY)
+    return ALLOWED
+
+
+def may_see_respondents(actor: Actor, *, anonymous: bool) -> bool:
+    """Who answered a survey is shown to the course's designers and administrators unless it is
+    anonymous; then to nobody, administrators included (the rows keep it for the manager's own use)."""
+    return actor.may_edit and not anonymous
+
+
+def can_answer_follow_up(actor: Actor, follow_up: Any) -> Decision:
+    """Only the manager it asks, in its course; anyone else, and a guessed id, is "not found"."""
+    if follow_up is None or actor.context_id is None or follow_up.activity.context_id != actor.context_id \
+            or follow_up.activity.platform_id != actor.platform_id or follow_up.manager_id != actor.user_id:
+        return refuse(404, "Follow-up not found", FOLLOW_UP_NOT_FOUND)
+    return ALLOWED
+
+
+def can_read_follow_up_report(actor: Actor, activity: Activity) -> Decision:
+    """The course's designers and administrators read a follow-up activity's change report."""
+    if not (decision := can_view_activity(actor, activity)):
+        return decision
+    if activity.kind not in FOLLOW_UP_KINDS:
+        return refuse(404, "Activity not found", NOT_A_FOLLOW_UP)
+    if not actor.may_edit:
+        return refuse(403, "Not allowed", SURVEY_RESULTS_DESIGNERS_ONLY)
+    return ALLOWED
+
+
 # -- views ---------------------------------------------------------------------------------------------------
 
 
