@@ -633,7 +633,7 @@ SURVEY_RESULTS_DESIGNERS_ONLY = "Only the course's designers and administrators 
 FOLLOW_UP_NOT_FOUND = "This follow-up does not exist, or it is not addressed to you."
 
 
-def is_manager_in_course(actor: Actor) -> bool:
+def is_manager_in_course(actor: Actor, session: Session | None) -> bool:
     """Whether the actor answers as a manager in their course: Cadre's manager role (an LMS mentor, an
     invited manager), or a learner-role member who is someone's manager there (Moodle sends no mentor
     role, so its managers launch as learners and Cadre knows them by their manager links)."""
@@ -641,10 +641,7 @@ def is_manager_in_course(actor: Actor) -> bool:
         return False
     if actor.role is CadreRole.MANAGER:
         return True
-    if actor.role is not CadreRole.LEARNER or actor.launch is None:
-        return False
-    session = object_session(actor.launch)
-    if session is None:
+    if actor.role is not CadreRole.LEARNER or session is None:
         return False
     return session.scalar(select(ManagerLink.id).where(own_active_links(actor, actor.context_id)).limit(1)) \
         is not None
@@ -665,7 +662,7 @@ def can_answer_survey(actor: Actor, activity: Activity) -> Decision:
         return decision
     if activity.kind not in SURVEY_KINDS:
         return refuse(404, "Activity not found", NOT_A_SURVEY)
-    if not is_manager_in_course(actor):
+    if not is_manager_in_course(actor, object_session(activity)):
         return refuse(403, "Not for your role", SURVEY_MANAGERS_ONLY)
     return ALLOWED
 
