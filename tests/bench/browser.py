@@ -45,14 +45,20 @@ class Browser:
     def post(self, url: str, form: dict[str, str]) -> Answer:
         return self.request("POST", url, form)
 
-    def request(self, method: str, url: str, form: dict[str, str] | None = None) -> Answer:
+    def post_json(self, url: str, body: bytes, headers: dict[str, str]) -> Answer:
+        """A script's ``fetch``: a JSON body with the script's own headers (launch, CSRF token)."""
+        return self.request("POST", url, body=body,
+                            headers={"Content-Type": "application/json", "Accept": "application/json",
+                                     **headers})
+
+    def request(self, method: str, url: str, form: dict[str, str] | None = None, *,
+                body: bytes | None = None, headers: dict[str, str] | None = None) -> Answer:
         parts = urlsplit(url)
         if parts.scheme != "http" or parts.hostname is None:
             raise ValueError(f"the benchmark browser speaks plain http to loopback only, not {url!r}")
-        headers = {"Accept": "text/html"}
+        headers = {"Accept": "text/html", **(headers or {})}
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
-        body = None
         if form is not None:
             body = urlencode(form).encode()
             headers["Content-Type"] = "application/x-www-form-urlencoded"

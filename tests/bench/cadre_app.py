@@ -9,11 +9,17 @@ and :mod:`.server_timing`'s header with the statements and the commit of each re
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, jsonify, render_template_string
 
 from lti_tool import create_app as create_cadre_app
 from lti_tool.db import get_engine
+from lti_tool.permissions import has_launched, permission
 from tests.bench.server_timing import add_server_timing, count_sql
+
+BARE_PAGE_PATH = "/bench/page"
+BARE_POST_PATH = "/bench/post"
+BARE_PAGE = ('{% extends "base.html" %}{% block title %}Bare page{% endblock %}'
+             '{% block content %}<section class="panel"><h1>Bare page</h1></section>{% endblock %}')
 
 
 def create_app() -> Flask:
@@ -22,6 +28,16 @@ def create_app() -> Flask:
     @app.get("/bench/noop")
     def noop() -> Response:
         return Response("", mimetype="text/plain")  # plain: no page hooks (CSP, frame-ancestors stamp)
+
+    @app.get(BARE_PAGE_PATH)
+    @permission(has_launched)
+    def bare_page() -> str:
+        return render_template_string(BARE_PAGE)
+
+    @app.post(BARE_POST_PATH)
+    @permission(has_launched)
+    def bare_post() -> Response:
+        return jsonify(saved=True)
 
     count_sql(get_engine(app), app.extensions["cadre.sessionmaker"])
     add_server_timing(app)
