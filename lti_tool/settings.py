@@ -64,6 +64,16 @@ class Settings(BaseSettings):
     lrs_endpoint: str = ""
     lrs_username: str = ""
     lrs_password: SecretStr = SecretStr("")
+    lrs_batch_size: int = 100
+    """Statements per POST to the LRS of ``CADRE_LRS_ENDPOINT`` (others: ``cadre lrs add --batch-size``)."""
+    lrs_retry_base_seconds: float = 30.0
+    """The first wait before statements an LRS could not take are sent again; it doubles (with jitter) up to
+    ``lrs_retry_cap_seconds``. Statements are never given up for an LRS that is down: they wait."""
+    lrs_retry_cap_seconds: float = 3600.0
+    lrs_lease_seconds: float = 120.0
+    """How long a delivery worker's claim on a batch lasts: a dead worker's batch is sent again after it."""
+    lrs_backlog_alert_minutes: int = 60
+    """Admins are e-mailed when an LRS's oldest undelivered statement is older than this (once a backlog)."""
 
     frame_ancestors: str = ""
     """Extra origins allowed to show Cadre in a frame, space-separated: a Canvas vanity domain
