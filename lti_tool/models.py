@@ -692,6 +692,9 @@ class RosterMember(Base):
         return self.name or full or self.email or self.login or "Unnamed member"
 
 
+# --- Learners' work products (lti_tool.deliverables.work_products): their tables live beside the feature ---
+from lti_tool.deliverables.models import WorkProduct, WorkProductFile, WorkProductVersion  # noqa: E402, F401
+
 # --- Managers invited by e-mail (lti_tool.invitations): their tables live beside the feature ---
 from lti_tool.invitations.models import InvitationSignInLink, ManagerInvitation, ReminderOptOut  # noqa: E402, F401
 
