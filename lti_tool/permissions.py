@@ -31,7 +31,16 @@ from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session, object_session
 
 from lti_tool.lti.errors import DEEP_LINK_NEEDS_DEEP_LINKING_LAUNCH, ROLE_NOT_ALLOWED
-from lti_tool.models import Activity, Assessment, CompetencyFramework, Launch, ManagerLink, Rubric, User
+from lti_tool.models import (
+    Activity,
+    Assessment,
+    CompetencyFramework,
+    Launch,
+    ManagerLink,
+    Rubric,
+    User,
+    WorkProduct,
+)
 from lti_tool.states import (
     ActivityKind,
     AssessmentStatus,
@@ -470,6 +479,60 @@ def can_release_feedback(actor: Actor, assessment: Assessment) -> Decision:
     if not (decision := can_oversee_feedback(actor, assessment.activity)):
         return refuse(404, "Feedback not found", FEEDBACK_NOT_FOUND) if decision.status == 404 else decision
     return ALLOWED
+
+
+# -- work products (lti_tool.deliverables.work_products) ---------------------------------------------------
+
+WORK_PRODUCT_NOT_FOUND = "This work product or file does not exist, or it is not yours to open."
+NO_WORK_PRODUCT_HERE = "This activity does not ask for a work product."
+WORK_PRODUCTS_LEARNERS_ONLY = (
+    "Learners submit their work products here. Managers read them beside their feedback form."
+)
+
+
+def accepts_work_products(activity: Activity) -> bool:
+    """A work-product review always takes one; the other rubric activities when the designer asks for it."""
+    return activity.kind is ActivityKind.WORK_PRODUCT_REVIEW or (
+        activity.work_product_required and activity.kind in FEEDBACK_KINDS)
+
+
+def may_submit_work_products(actor: Actor) -> Decision:
+    """The learner's work-product page: learners, in a course (which activities: see
+    :func:`can_submit_work_product`)."""
+    return _role_in(actor, frozenset({CadreRole.LEARNER})) and in_a_course(actor)
+
+
+def may_open_work_products(actor: Actor) -> Decision:
+    """Downloading a work product's file: anyone in a course, and administrators (who may read which is
+    :func:`can_read_work_product`)."""
+    if actor.is_admin:
+        return ALLOWED
+    return in_a_course(actor)
+
+
+def can_submit_work_product(actor: Actor, activity: Activity) -> Decision:
+    """A learner of the activity's course submits (and resubmits) their own work product in it."""
+    if not (decision := can_view_activity(actor, activity)):
+        return decision
+    if not accepts_work_products(activity):
+        return refuse(400, "No work product here", NO_WORK_PRODUCT_HERE)
+    if actor.role is not CadreRole.LEARNER:
+        return refuse(403, "Not for your role", WORK_PRODUCTS_LEARNERS_ONLY)
+    return ALLOWED
+
+
+def can_read_work_product(actor: Actor, work_product: WorkProduct) -> Decision:
+    """The learner who submitted it, the managers who may assess them in that activity (:func:`can_assess`:
+    their active link, the activity's assessors rule), and the staff who oversee the activity's feedback.
+    Anyone else, another course's manager or designer, or an id guessed, is told it does not exist."""
+    activity = work_product.activity
+    if actor.user_id == work_product.learner_id and can_view_activity(actor, activity):
+        return ALLOWED
+    if can_oversee_feedback(actor, activity):
+        return ALLOWED
+    if actor.role is CadreRole.MANAGER and can_assess(actor, work_product.learner, activity):
+        return ALLOWED
+    return refuse(404, "Work product not found", WORK_PRODUCT_NOT_FOUND)
 
 
 # -- people and relationships (lti_tool.relationships) ---------------------------------------------------

@@ -12,12 +12,15 @@ Kept beside their feature rather than in ``lti_tool.models``, which imports this
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lti_tool.db import Base, UTCDateTime, utcnow
-from lti_tool.models import Activity, User
+
+if TYPE_CHECKING:  # lti_tool.models imports this module at its end; the mapper finds them by name
+    from lti_tool.models import Activity, User
 
 
 class WorkProduct(Base):
