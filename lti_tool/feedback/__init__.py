@@ -3,7 +3,8 @@ drafts that autosave, append-only revisions, withdrawals, and scores back to the
 
 ``content`` reads what an assessor typed; ``services`` holds the rules (drafts with a revision check,
 submission scored by the ``rubrics`` engine, withdrawal, release, acknowledgement); ``grades`` posts
-scores through the outbox (topic ``ags.score``); ``views`` the manager's and the learner's pages.
+scores through the outbox (topic ``ags.score``); ``views`` the manager's and the learner's pages;
+``oversight`` and ``staff_views`` the staff's (every assessment, release, history, grade delivery).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from lti_tool.feedback import grades, views  # noqa: F401 - grades registers the outbox handler
+    from lti_tool.feedback import grades, staff_views, views  # noqa: F401 - grades registers the handler
 
     app.register_blueprint(views.blueprint)
+    app.register_blueprint(staff_views.blueprint)
