@@ -1,4 +1,4 @@
-"""``cadre worker``, ``cadre outbox status|dead|retry-dead`` and ``cadre jobs run|list``."""
+"""``cadre worker``, ``cadre outbox status|dead|retry-dead [--topic] [--id]`` and ``cadre jobs run|list``."""
 
 from __future__ import annotations
 
@@ -148,12 +148,15 @@ def outbox_dead(topic: str | None, limit: int) -> None:
 
 @outbox_group.command("retry-dead")
 @click.option("--topic", help="Only this topic (default: every topic).")
-def outbox_retry_dead(topic: str | None) -> None:
+@click.option("--id", "ids", type=click.IntRange(1), multiple=True,
+              help="Only this message (its ID in `cadre outbox dead`; repeatable).")
+def outbox_retry_dead(topic: str | None, ids: tuple[int, ...]) -> None:
     """Deliver dead messages again, with a fresh count of attempts (once their cause is fixed)."""
     with session_scope(current_app) as session:
-        count = retry_dead(session, topic)
+        count = retry_dead(session, topic, list(ids) if ids else None)
         if count:
-            audit.record(session, "outbox.retry_dead", audit.CLI_ACTOR, topic=topic, count=count)
+            audit.record(session, "outbox.retry_dead", audit.CLI_ACTOR, topic=topic, count=count,
+                         **({"ids": sorted(ids)} if ids else {}))
     click.echo(f"{count} dead message(s) will be delivered again" + (f" ({topic})." if topic else ".")
                if count else "No dead message to retry" + (f" for {topic}." if topic else "."))
 

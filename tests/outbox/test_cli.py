@@ -169,5 +169,20 @@ def test_cadre_outbox_dead_and_retry_dead(committed_app: Flask) -> None:
 
     assert runner.invoke(main, ["outbox", "retry-dead", "--topic", "test.mail"]).output == (
         "No dead message to retry for test.mail.\n")
+    with session_scope(committed_app) as session:  # one message by its id: the others stay dead
+        session.execute(update(OutboxMessage).where(OutboxMessage.dedupe_key.in_(["d2", "d3"]))
+                        .values(status=OutboxStatus.DEAD))
+        d3 = session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == "d3"))
+    one = runner.invoke(main, ["outbox", "retry-dead", "--id", str(d3)])
+    assert one.output == "1 dead message(s) will be delivered again.\n"
+    found = states(committed_app)
+    assert found["d3"] == (OutboxStatus.PENDING, 0) and found["d2"][0] is OutboxStatus.DEAD
+    assert runner.invoke(main, ["outbox", "retry-dead", "--id", "0"]).exit_code == 2
+    with session_scope(committed_app) as session:
+        entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "outbox.retry_dead")
+                                .order_by(AuditEntry.id.desc())).first()
+        assert entry is not None and entry.details["ids"] == [d3]
+    assert runner.invoke(main, ["outbox", "retry-dead", "--topic", "test.mail"]).output == (
+        "1 dead message(s) will be delivered again (test.mail).\n")
     retried = runner.invoke(main, ["outbox", "retry-dead"])
     assert retried.output == "1 dead message(s) will be delivered again.\n"
