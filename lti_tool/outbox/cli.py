@@ -66,10 +66,14 @@ def _summary(report: BatchReport) -> str:
 @click.option("--lease-seconds", type=click.FloatRange(10, 86400), default=300.0, show_default=True,
               help="How long a claim lasts: a dead worker's messages are delivered again after this.")
 @click.option("--topic", "topics", multiple=True, help="Deliver only this topic (repeatable).")
+@click.option("--statements/--no-statements", default=True, show_default=True,
+              help="Also deliver xAPI statements to the learning record stores (lti_tool.records).")
 @with_appcontext
 def worker_command(once: bool, batch_size: int, idle_seconds: float, lease_seconds: float,
-                   topics: tuple[str, ...]) -> None:
-    """Deliver outbox messages (AGS scores, e-mail, xAPI statements) until stopped (SIGTERM or Ctrl+C)."""
+                   topics: tuple[str, ...], statements: bool) -> None:
+    """Deliver outbox messages (AGS scores, e-mail) and xAPI statements until stopped (SIGTERM or Ctrl+C)."""
+    from lti_tool.records.delivery import BackgroundDeliverer
+
     unknown = sorted(set(topics) - {topic.name for topic in handlers})
     if unknown:
         raise click.UsageError(f"No handler for the topic(s) {', '.join(unknown)}; known: "
@@ -81,14 +85,26 @@ def worker_command(once: bool, batch_size: int, idle_seconds: float, lease_secon
             if once:
                 report = worker.drain()
                 click.echo(f"Outbox: {_summary(report)}.")
+                if statements:
+                    delivered = BackgroundDeliverer(app, hold_slot=False).deliverer.drain()
+                    if delivered.claimed or delivered.paused:
+                        click.echo(f"Statements: {delivered.summary()}.")
                 return
-            previous = {number: signal.signal(number, _stopper(worker)) for number in
+            # Statements go on a thread of their own: a slow LRS never holds up e-mail or grades.
+            deliverer = BackgroundDeliverer(app, idle_seconds=idle_seconds, hold_slot=False) if statements \
+                else None
+            previous = {number: signal.signal(number, _stopper(worker, deliverer)) for number in
                         (signal.SIGTERM, signal.SIGINT)}
             try:
                 names = ", ".join(worker.delivered_topics()) or "none registered"
-                click.echo(f"Outbox worker {worker.name} delivering: {names}. Stop with SIGTERM or Ctrl+C.")
+                click.echo(f"Outbox worker {worker.name} delivering: {names}"
+                           + (" and xAPI statements" if deliverer else "") + ". Stop with SIGTERM or Ctrl+C.")
+                if deliverer is not None:
+                    deliverer.start()
                 report = worker.run(idle_seconds)
             finally:
+                if deliverer is not None:
+                    deliverer.stop()
                 for number, handler in previous.items():
                     signal.signal(number, handler)
             click.echo(f"Outbox worker stopped: {_summary(report)}.")
@@ -96,9 +112,11 @@ def worker_command(once: bool, batch_size: int, idle_seconds: float, lease_secon
         raise click.ClickException(str(error)) from None
 
 
-def _stopper(worker: Worker):  # type: ignore[no-untyped-def]
+def _stopper(worker: Worker, deliverer=None):  # type: ignore[no-untyped-def]
     def stop(_number: int, _frame: FrameType | None) -> None:
         worker.stop()
+        if deliverer is not None:
+            deliverer.deliverer.stop()
 
     return stop
 
