@@ -52,7 +52,8 @@ class Course:
         context = context or self.context
         now = datetime.now(UTC)
         activity = Activity(public_id=secrets.token_hex(16), platform_id=self.platform.id,
-                            context_id=context.id, kind=kind, title=values.pop("title", "Where it goes wrong"),
+                            context_id=context.id, kind=kind,
+                            title=values.pop("title", "Where it goes wrong"),
                             configured_at=now if configured else None, created_at=now, updated_at=now,
                             **values)
         self.db.add(activity)
@@ -94,7 +95,8 @@ def course(db: Session) -> Course:
     for manager_id, learner in ((managers[0].user_id, ana), (managers[0].user_id, ben), (lena.id, chloe)):
         db.add(ManagerLink(context_id=context.id, manager_id=manager_id, learner_id=learner.id,
                            source=ManagerLinkSource.ROSTER))
-    db.add(ManagerLink(context_id=other.id, manager_id=sam.id, learner_id=ana.id, source=ManagerLinkSource.ROSTER))
+    db.add(ManagerLink(context_id=other.id, manager_id=sam.id, learner_id=ana.id,
+                       source=ManagerLinkSource.ROSTER))
     db.flush()
     return Course(
         db=db, platform=platform, context=context, other_context=other,

@@ -23,6 +23,8 @@ from lti_tool.rubric_library import services as rubric_library
 from lti_tool.states import ActivityKind, MistakeFrequency, SurveyResponseStatus
 from tests.programme.conftest import Course, mistake
 
+TEMPLATE = "manager-feedback-on-training-transfer"
+
 
 def configure(course: Course, activity, **changes: object) -> None:  # type: ignore[no-untyped-def]
     values = {"known": "Not listening to the customer\nPromising what we cannot deliver", "anonymous": False,
@@ -30,15 +32,18 @@ def configure(course: Course, activity, **changes: object) -> None:  # type: ign
     survey.save_settings(course.db, course.designer, activity, survey.SettingsInput(**values))  # type: ignore[arg-type]
 
 
-def test_a_manager_reports_several_mistakes_and_the_gaps_rank_by_frequency_times_impact(course: Course) -> None:
+def test_a_manager_reports_several_mistakes_and_the_gaps_rank_by_frequency_times_impact(
+    course: Course,
+) -> None:
     activity = course.activity()
     configure(course, activity)
     known = survey.known_mistakes(course.db, activity)
-    assert [row.label for row in known] == ["Not listening to the customer", "Promising what we cannot deliver"]
+    assert [row.label for row in known] == ["Not listening to the customer",
+                                            "Promising what we cannot deliver"]
     omar, rita = course.managers[:2]
     response = course.answer(omar, activity, mistake(known=str(known[0].id), frequency="daily", impact="2"),
-                             mistake("Skipping the call summary", frequency="per_week", per_week="3", impact="4",
-                                     cost="120", currency="EUR"))
+                             mistake("Skipping the call summary", frequency="per_week", per_week="3",
+                                     impact="4", cost="120", currency="EUR"))
     assert response.status is SurveyResponseStatus.SUBMITTED and response.revision_count == 1
     course.answer(rita, activity, mistake("  skipping THE call-summary! ", frequency="monthly", impact="5",
                                           cost="100", currency="USD"))
@@ -63,7 +68,8 @@ def test_changing_a_submitted_answer_makes_a_revision_and_only_the_newest_counts
     assert first.revision_count == 2
     rows = course.db.scalars(select(SurveyAnswer).where(SurveyAnswer.response_id == first.id)
                              .order_by(SurveyAnswer.id)).all()
-    assert [(row.revision, row.current, row.impact) for row in rows] == [(1, False, 2), (2, True, 5), (2, True, 3)]
+    assert [(row.revision, row.current, row.impact) for row in rows] == [
+        (1, False, 2), (2, True, 5), (2, True, 3)]
     assert {row.name: row.impact for row in survey.ranked_gaps(course.db, activity)} == {
         "Rushing the greeting": Decimal("5.00"), "No follow-up call": Decimal("3.00")}
 
@@ -136,7 +142,8 @@ def test_a_known_mistake_and_a_different_text_together_and_too_many_or_no_mistak
 
 def test_who_may_answer_the_survey(course: Course) -> None:
     activity = course.activity()
-    assert course.answer(course.lena, activity, mistake("Moodle managers launch as learners")).revision_count == 1
+    answered = course.answer(course.lena, activity, mistake("Moodle managers launch as learners"))
+    assert answered.revision_count == 1
     for actor, status, message in ((course.ana_actor, 403, SURVEY_MANAGERS_ONLY),
                                    (course.designer, 403, SURVEY_MANAGERS_ONLY),
                                    (course.stranger, 404, ACTIVITY_NOT_FOUND)):
@@ -176,7 +183,8 @@ def test_anonymous_mode_shows_nothing_before_k_answers_and_never_who_answered(co
         survey.export_rows(course.db, course.designer, activity)
     assert hidden.value.status == 403 and "at least 5" in hidden.value.message
     with pytest.raises(survey.SurveyError):
-        survey.merge(course.db, course.designer, activity, ["not listening to the customer"], name="Listening")
+        survey.merge(course.db, course.designer, activity, ["not listening to the customer"],
+                     name="Listening")
     assert survey.respondents(course.db, course.designer, activity) is None
 
     course.answer(course.managers[4], activity, mistake("not listening to the customer", impact="2"))
@@ -249,7 +257,9 @@ def test_editing_the_known_list_keeps_picked_mistakes(course: Course) -> None:
     configure(course, activity, known="Interrupting")
     retired = course.db.get(KnownMistake, late.id)
     assert retired is not None and retired.retired_at is not None
-    (answer,) = survey.current_answers(course.db, survey.response_of(course.db, activity, course.omar.user_id))
+    response = survey.response_of(course.db, activity, course.omar.user_id)
+    assert response is not None
+    (answer,) = survey.current_answers(course.db, response)
     assert answer.text == "Late to calls" and answer.known_mistake_id == late.id
 
 
@@ -264,15 +274,17 @@ def test_the_designer_merges_suggested_answers_into_a_gap_and_links_it(course: C
     (suggestion,) = survey.suggested_merges(course.db, activity)
     assert set(suggestion.keys) == {"not listening to customers", "not listening to the customer"}
 
-    gap = survey.merge(course.db, course.designer, activity, [*suggestion.keys, "forged key"], name="Listening")
+    gap = survey.merge(course.db, course.designer, activity, [*suggestion.keys, "forged key"],
+                       name="Listening")
     assert sorted(key.answer_key for key in gap.keys) == sorted(suggestion.keys)
     survey.merge(course.db, course.designer, activity, ["customers not listened to"], gap_id=gap.id)
     ranked = survey.ranked_gaps(course.db, activity)
     assert [(row.name, row.gap_id, row.answers, row.managers, row.score) for row in ranked] == [
-        ("Listening", gap.id, 3, 3, Decimal("11.00")), ("Forgetting the summary", None, 1, 1, Decimal("5.00"))]
+        ("Listening", gap.id, 3, 3, Decimal("11.00")),
+        ("Forgetting the summary", None, 1, 1, Decimal("5.00"))]
     assert survey.suggested_merges(course.db, activity) == []
 
-    rubric = rubric_library.create_from_template(course.db, course.designer, "manager-feedback-on-training-transfer")
+    rubric = rubric_library.create_from_template(course.db, course.designer, TEMPLATE)
     choices = survey.link_choices(course.db, course.designer, activity)
     criterion = next(choice for choice in choices if choice.value.startswith(f"criterion:{rubric.id}:"))
     link = survey.link_gap(course.db, course.designer, activity, gap.id, criterion.value)
