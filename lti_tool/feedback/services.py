@@ -22,9 +22,10 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Text, cast, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -122,10 +123,16 @@ def feedback_activity(session: Session, actor: Actor, activity_id: int) -> Activ
     return activity
 
 
+def ensure_set_up(activity: Activity) -> None:
+    """:class:`NotSetUp` unless the activity has its pinned rubric version (the rubric is not read)."""
+    if activity.rubric_version_id is None or activity.configured_at is None:
+        raise NotSetUp()
+
+
 def rubric_of(activity: Activity) -> rubrics.Rubric:
     """The engine's rubric for the activity's pinned version; :class:`NotSetUp` without one."""
-    if activity.rubric_version is None or activity.configured_at is None:
-        raise NotSetUp()
+    ensure_set_up(activity)
+    assert activity.rubric_version is not None
     return rubric_library.version_content(activity.rubric_version)
 
 
@@ -380,11 +387,55 @@ def withdrawals_of(assessment: Assessment) -> list[AssessmentWithdrawal]:
 
 
 @dataclass(frozen=True)
+class AssessmentState:
+    """Where an assessment stands, as a list of people shows it: read without the draft's content, which
+    a list of hundreds would otherwise load and decode only to know whether there is one."""
+
+    id: int
+    status: AssessmentStatus
+    has_draft: bool
+
+
+HAS_DRAFT = func.coalesce(cast(Assessment.draft_content, Text), "null") != "null"
+"""Whether an assessment has a draft open, in SQL (a JSON column stores "no draft" as JSON null)."""
+
+
+@dataclass(frozen=True)
+class Learner:
+    """A learner as a list of people shows them: their columns, not an ORM entity (a list holds hundreds,
+    and loading entities was most of the manager's people page)."""
+
+    id: int
+    sub: str
+    name: str | None
+    given_name: str | None
+    family_name: str | None
+    email: str | None
+
+    @cached_property
+    def display_name(self) -> str:
+        return User.display_name.fget(self)  # type: ignore[attr-defined]  # User's own rule, on these columns
+
+    @cached_property
+    def is_named(self) -> bool:
+        return User.is_named.fget(self)  # type: ignore[attr-defined]
+
+    @cached_property
+    def shown_name(self) -> str | None:
+        """The name to show, or None for someone the roster has not named (never an LTI id)."""
+        return self.display_name if self.is_named else None
+
+
+STATE_LABELS = {"not_started": "Not started", "draft": "Draft", "submitted": "Submitted",
+                "draft_changes": "Submitted (changes not submitted)", "withdrawn": "Withdrawn"}
+
+
+@dataclass(frozen=True)
 class PersonStatus:
     """One of the manager's people in an activity, and where their feedback stands."""
 
-    learner: User
-    assessment: Assessment | None
+    learner: Learner
+    assessment: AssessmentState | None
     overdue_days: int | None
     """Days past the due date while not submitted (None when not overdue)."""
 
@@ -393,14 +444,12 @@ class PersonStatus:
         if self.assessment is None:
             return "not_started"
         if self.assessment.status is AssessmentStatus.SUBMITTED:
-            return "draft_changes" if self.assessment.draft_content is not None else "submitted"
+            return "draft_changes" if self.assessment.has_draft else "submitted"
         return self.assessment.status.value
 
     @property
     def label(self) -> str:
-        labels = {"not_started": "Not started", "draft": "Draft", "submitted": "Submitted",
-                  "draft_changes": "Submitted (changes not submitted)", "withdrawn": "Withdrawn"}
-        text = labels[self.state]
+        text = STATE_LABELS[self.state]
         if self.overdue_days is not None:
             text += f", overdue by {self.overdue_days} day{'s' if self.overdue_days != 1 else ''}"
         return text
@@ -421,11 +470,12 @@ def my_people(session: Session, actor: Actor, activity: Activity, *,
     if activity.assessors is Assessors.LEARNER:
         return []
     now = now or utcnow()
-    learners = list(session.scalars(
-        select(User).join(ManagerLink, ManagerLink.learner_id == User.id)
+    learners = [Learner(*row) for row in session.execute(
+        select(User.id, User.sub, User.name, User.given_name, User.family_name, User.email)
+        .join(ManagerLink, ManagerLink.learner_id == User.id)
         .where(permissions.own_active_links(actor, activity.context_id))
         .order_by(User.name, User.sub)
-    ))
+    )]
     if activity.assessors is Assessors.LINE_MANAGER and learners:
         first_links: dict[int, int] = {}
         for learner_id, manager_id in session.execute(
@@ -438,17 +488,18 @@ def my_people(session: Session, actor: Actor, activity: Activity, *,
             first_links.setdefault(learner_id, manager_id)
         learners = [learner for learner in learners if first_links.get(learner.id) == actor.user_id]
     assessments = {
-        assessment.learner_id: assessment
-        for assessment in session.scalars(
-            select(Assessment).where(Assessment.activity_id == activity.id,
-                                     Assessment.assessor_id == actor.user_id)
+        learner_id: AssessmentState(assessment_id, status, has_draft)
+        for learner_id, assessment_id, status, has_draft in session.execute(
+            select(Assessment.learner_id, Assessment.id, Assessment.status, HAS_DRAFT)
+            .where(Assessment.activity_id == activity.id, Assessment.assessor_id == actor.user_id)
         )
     }
+    overdue = overdue_days(activity, False, now)
     people = []
     for learner in learners:
         assessment = assessments.get(learner.id)
         submitted = assessment is not None and assessment.status is AssessmentStatus.SUBMITTED
-        people.append(PersonStatus(learner, assessment, overdue_days(activity, submitted, now)))
+        people.append(PersonStatus(learner, assessment, None if submitted else overdue))
     return people
 
 

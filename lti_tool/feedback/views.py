@@ -8,6 +8,7 @@ the autosave endpoint answers JSON, and 409 with the server's copy.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, redirect, render_template, request
@@ -39,6 +40,7 @@ ID = "<int(max=2147483647):activity_id>"
 LEARNER = "<int(max=2147483647):learner_id>"
 ASSESSMENT = "<int(max=2147483647):assessment_id>"
 MAX_AUTOSAVE_BYTES = 256 * 1024
+URL_PLACEHOLDER = 2147480009
 NO_REVISION = (
     "This form did not say which saved version of the draft it was opened at, so Cadre saved nothing. "
     "Your answers are still in the form: save again."
@@ -174,11 +176,21 @@ def people(activity_id: int) -> Any:
     session = get_session()
     actor = the_actor()
     activity = services.feedback_activity(session, actor, activity_id)
-    services.rubric_of(activity)
+    services.ensure_set_up(activity)
     listed = services.my_people(session, actor, activity)
     return render_template("feedback/people.html", activity=activity, kind=kind_info(activity.kind),
                            people=listed, briefing=render_markdown(activity.manager_briefing),
-                           notice=request.args.get("notice"))
+                           notice=request.args.get("notice"),
+                           feedback_url=_per_learner_url("feedback.feedback_form", activity_id=activity.id))
+
+
+def _per_learner_url(endpoint: str, **values: Any) -> Callable[[int], str]:
+    """``learner_id -> URL`` of ``endpoint``, built once for a whole list: ``url_for`` costs more than the
+    rest of a row of the people list, so the learner's id goes where a placeholder was."""
+    head, placeholder, tail = launch_url(endpoint, learner_id=URL_PLACEHOLDER, **values).rpartition(
+        str(URL_PLACEHOLDER))
+    assert placeholder, endpoint
+    return lambda learner_id: f"{head}{int(learner_id)}{tail}"
 
 
 @blueprint.get(f"/{ID}/people/{LEARNER}/feedback")
