@@ -66,6 +66,8 @@ SPLIT_STATUSES = frozenset({400, 409, 413, 422})
 REFUSED_CREDENTIALS = frozenset({401, 403})
 NOT_AN_XAPI_ENDPOINT = frozenset({404, 405, 410})
 RETRY_AFTER_STATUSES = frozenset({429, 503})
+RETRY_AFTER_CAP_SECONDS = 6 * 3600.0
+"""An LRS's ``Retry-After`` is honoured up to this (or the backoff cap if longer)."""
 RECORD_OUTCOME = (
     update(deliveries)
     .where(deliveries.c.id == bindparam("delivery_id"), deliveries.c.claimed_by == bindparam("token"))
@@ -150,7 +152,7 @@ class StatementDeliverer:
         cap = max(settings.lrs_retry_cap_seconds, base)
         # No last attempt: an LRS that is down keeps its statements waiting, and the backlog alert speaks.
         self.retry = RetryPolicy(max_attempts=1_000_000, base_seconds=base, cap_seconds=cap,
-                                 retry_after_cap_seconds=cap)
+                                 retry_after_cap_seconds=max(cap, RETRY_AFTER_CAP_SECONDS))
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.clock = clock
         self.random = random
@@ -225,7 +227,7 @@ class StatementDeliverer:
                                      .order_by(LearningRecordStore.id)).all()
             for store in stores:
                 try:
-                    credentials = registry.credentials_of(store, self.settings)
+                    credentials = registry.credentials_of(store, self.settings, self.app.config["SECRET_KEY"])
                 except registry.LrsConfigurationError as error:
                     registry.pause(store, str(error))
                     report.paused.append(store.name)
@@ -276,7 +278,7 @@ class StatementDeliverer:
             if rows:
                 claim.bodies = dict(session.execute(
                     select(Statement.seq, Statement.body).where(Statement.seq.in_([row[1] for row in rows]))
-                ).tuples().all())
+                ).all())
         claim.rows = sorted(((row[0], row[1], row[2]) for row in rows), key=lambda row: row[1])
         return claim
 

@@ -209,11 +209,12 @@ class Credentials:
         return f"Credentials(username={self.username!r}, password=***)"
 
 
-def credentials_of(store: LearningRecordStore, settings: Settings) -> Credentials:
+def credentials_of(store: LearningRecordStore, settings: Settings,
+                   secret_key: str | None = None) -> Credentials:
     """The username and password to send; :class:`LrsConfigurationError` when the password is unreadable."""
     if store.from_environment:
         return Credentials(settings.lrs_username, settings.lrs_password.get_secret_value())
-    return Credentials(store.username, decrypt_password(store.password_encrypted or ""))
+    return Credentials(store.username, decrypt_password(store.password_encrypted or "", secret_key))
 
 
 def _key(secret_key: str) -> bytes:
