@@ -372,18 +372,14 @@ def answer_survey_again(session: Session, actor: Actor, row: FollowUp, rows: lis
         row.response_id = response.id
         session.flush()
         return response
-    problems: dict[str, str] = {}
+    problems = survey.read_rows(rows, survey.known_mistakes(session, source)).problems
     try:
         text = _what_changed(what_changed)
     except survey.SurveyProblems as refused:
         problems.update(refused.problems)
-        text = ""
-    try:
-        response = survey.store_submission(session, activity, source, actor.user_id, rows, based_on=based_on)
-    except survey.SurveyProblems as refused:
-        raise survey.SurveyProblems({**problems, **refused.problems}) from None
-    if problems:
+    if problems:  # both checked before anything is stored, so the form shows every problem at once
         raise survey.SurveyProblems(problems)
+    response = survey.store_submission(session, activity, source, actor.user_id, rows, based_on=based_on)
     _answered(session, actor, row, what_changed=text, response_id=response.id,
               anonymous=survey.settings_of(session, source).anonymous)
     return response
