@@ -187,6 +187,13 @@ class Scorer:
             ScoringMode.LEVELS_ONLY: None,
         }[self.mode]
 
+    def factors(self) -> dict[str, tuple[Decimal, Decimal | None]]:
+        """Per criterion, what a chosen level's points are multiplied by (the weight in points mode, the
+        criterion's share of 100 per point in weighted-percentage mode, 0 in levels_only) and its greatest
+        contribution: what a client needs to total an assessment exactly as :meth:`score` does."""
+        return {identifier: (entry.factor, entry.max_contribution)
+                for identifier, entry in self._entries.items()}
+
     def _exact(self, entry: _CriterionEntry, points: Decimal) -> Decimal:
         return points * entry.factor
 

@@ -68,6 +68,7 @@
     });
     form.elements.strengths.value = content.strengths || "";
     form.elements.next_steps.value = content.next_steps || "";
+    form.dispatchEvent(new Event("cadre-filled"));  // feedback-total.js explains the total again
   }
   function same(a, b) { return JSON.stringify(a) === JSON.stringify(b); }
 
