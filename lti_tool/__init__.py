@@ -42,6 +42,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     invitations.init_app(app)
     from lti_tool.records import api as records_api
     records_api.init_app(app)  # the xAPI statement resource (API tokens) and the records admin pages
+    from lti_tool.records import profile as records_profile
+    records_profile.init_app(app)  # GET /xapi/profile, the xAPI Profile document
     return app
 
 
