@@ -2,12 +2,13 @@
 
 Ralph's ``BaseXapiStatement`` checks the xAPI 1.0.3 data model (IRIs, language tags, UUIDs, agents' one
 identifier, score bounds, no empty values outside extensions, platform only on an Activity). Cadre adds
-what its store relies on: an id and a timestamp with a time zone, and a verb and extensions from its
+what its store relies on: an id, a timestamp (when given) with a time zone, and a verb and extensions from its
 profile (a typo in an IRI would otherwise reach every LRS and stay there: statements are never edited).
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import ValidationError
@@ -18,6 +19,7 @@ from xapi.vocabulary import PROFILE_IRI, Extension, Verb
 KNOWN_VERBS = frozenset(concept.iri for concept in Verb.ALL)
 KNOWN_EXTENSIONS = frozenset(concept.iri for concept in Extension.ALL)
 MAX_REPORTED_PROBLEMS = 3
+ZONE_OFFSET = re.compile(r"[+-]\d\d:?\d\d$")
 UNION_NOISE = frozenset({"missing", "literal_error", "extra_forbidden"})
 
 
@@ -66,8 +68,8 @@ def _cadre_problems(statement: dict[str, Any]) -> list[str]:
     problems: list[str] = []
     if not statement.get("id"):
         problems.append("id: Cadre stores only statements with an id (deterministic: see xapi.statements)")
-    stamp = statement.get("timestamp")
-    if not isinstance(stamp, str) or not (stamp.endswith("Z") or stamp[-6:-5] in {"+", "-"}):
+    stamp = statement.get("timestamp")  # absent: the store sets it to ``stored``, as an LRS would
+    if stamp is not None and not _has_time_zone(stamp):
         problems.append(f"timestamp: must be ISO 8601 with a time zone (UTC, ending in Z), not {stamp!r}")
     verb_iri = (statement.get("verb") or {}).get("id")
     if verb_iri not in KNOWN_VERBS:
@@ -77,6 +79,11 @@ def _cadre_problems(statement: dict[str, Any]) -> list[str]:
             if iri.startswith(PROFILE_IRI) and iri not in KNOWN_EXTENSIONS:
                 problems.append(f"{place}: {iri!r} is not an extension of Cadre's profile")
     return problems
+
+
+def _has_time_zone(stamp: object) -> bool:
+    """``…Z`` or ``…+01:00``: ralph accepts a timestamp without zone, which an LRS would read as its own."""
+    return isinstance(stamp, str) and (stamp.endswith("Z") or ZONE_OFFSET.search(stamp) is not None)
 
 
 def _extension_maps(statement: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:

@@ -84,18 +84,32 @@ def test_a_cadre_extension_outside_the_profile_is_refused_and_others_pass() -> N
     validate(statement)
 
 
-def test_a_statement_without_id_or_timestamp_is_refused() -> None:
+def test_a_statement_without_id_is_refused_and_one_without_timestamp_left_to_the_store() -> None:
     statement = scored()
-    del statement["id"], statement["timestamp"]
+    del statement["id"]
     error = refusal(statement)
-    assert error.problems[0].startswith("id: Cadre stores only statements with an id")
-    assert error.problems[1].startswith("timestamp: must be ISO 8601 with a time zone")
-
-
-def test_a_timestamp_without_zone_is_refused() -> None:
+    assert error.problems == (
+        "id: Cadre stores only statements with an id (deterministic: see xapi.statements)",
+    )
     statement = scored()
-    statement["timestamp"] = "2026-12-03T09:30:00"
+    del statement["timestamp"]
+    assert validate(statement) is statement
+
+
+@pytest.mark.parametrize("stamp", ["2026-12-03T09:30:00", "2026-12-03T09:30:00.000", "2026-12-03"])
+def test_a_timestamp_without_zone_is_refused(stamp: str) -> None:
+    statement = scored()
+    statement["timestamp"] = stamp
     assert "timestamp: must be ISO 8601 with a time zone" in str(refusal(statement))
+
+
+@pytest.mark.parametrize(
+    "stamp", ["2026-12-03T09:30:00Z", "2026-12-03T10:30:00+01:00", "2026-12-03T04:30:00-0500"]
+)
+def test_a_timestamp_with_a_zone_passes(stamp: str) -> None:
+    statement = scored()
+    statement["timestamp"] = stamp
+    assert validate(statement) is statement
 
 
 def test_many_problems_are_counted_not_all_spelled_out() -> None:
