@@ -62,9 +62,9 @@ FILE_TYPES: dict[str, FileType] = {
                     _starts_with(*ZIP)),
     "odp": FileType("application/vnd.oasis.opendocument.presentation", "OpenDocument presentation",
                     _starts_with(*ZIP)),
-    "txt": FileType("text/plain; charset=utf-8", "text file", _utf8_text),
-    "md": FileType("text/markdown; charset=utf-8", "Markdown file", _utf8_text),
-    "csv": FileType("text/csv; charset=utf-8", "CSV file", _utf8_text),
+    "txt": FileType("text/plain", "text file", _utf8_text),
+    "md": FileType("text/markdown", "Markdown file", _utf8_text),
+    "csv": FileType("text/csv", "CSV file", _utf8_text),
     "png": FileType("image/png", "PNG image", _starts_with(b"\x89PNG\r\n\x1a\n")),
     "jpg": FileType("image/jpeg", "JPEG image", _starts_with(b"\xff\xd8\xff")),
     "jpeg": FileType("image/jpeg", "JPEG image", _starts_with(b"\xff\xd8\xff")),
@@ -72,6 +72,8 @@ FILE_TYPES: dict[str, FileType] = {
     "webp": FileType("image/webp", "WebP image", _webp),
 }
 
+# Text types are stored without their charset: they are UTF-8 (checked), and Werkzeug adds
+# "; charset=utf-8" when it serves a text/* type.
 SERVED_TYPES = frozenset(file_type.content_type for file_type in FILE_TYPES.values())
 """The only types a stored file is ever served with (anything else goes out as a download of bytes)."""
 

@@ -160,6 +160,14 @@ class WorkProductView:
     def version_count(self) -> int:
         return self.work_product.version_count if self.work_product else 0
 
+    @property
+    def holds_back_feedback(self) -> str | None:
+        """Why the manager may not submit feedback yet (:func:`missing_before_feedback`, from what is
+        loaded), or None."""
+        if self.required and not self.versions:
+            return NOT_SUBMITTED_YET.format(name=self.learner.display_name)
+        return None
+
 
 def own_work_product(session: Session, actor: Actor, activity: Activity) -> WorkProductView:
     """The learner's own work product in ``activity`` (none yet: an empty view)."""

@@ -14,6 +14,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, redirect, render_template, request
 
 from lti_tool.db import get_session
+from lti_tool.deliverables import work_products
 from lti_tool.feedback import content, services
 from lti_tool.feedback.content import Draft
 from lti_tool.lti.activity_kinds import kind_info
@@ -81,8 +82,10 @@ def _form_page(activity: Activity, learner: User, actor: Actor, assessment: Asse
     form_url, autosave_url = _form_urls(activity, learner, actor)
     assert activity.rubric_version is not None
     revision = services.newest_revision(assessment) if assessment is not None else None
+    work_product = None if actor.user_id == learner.id else \
+        work_products.work_product_for_review(get_session(), actor, activity, learner)
     html = render_template(
-        "feedback/form.html",
+        "feedback/form.html", work_product=work_product,
         activity=activity, kind=kind_info(activity.kind), learner=learner,
         is_self=actor.user_id == learner.id, rubric=version_content(activity.rubric_version),
         assessment=assessment, revision=revision, draft=draft, based_on=based_on,
