@@ -91,23 +91,28 @@ class Deployment:
         """Statement ids are unique to the deployment: two Cadres with the same platform never collide."""
         return uuid.uuid5(uuid.NAMESPACE_URL, f"{self.public_url}/xapi/statements")
 
-    def _iri(self, collection: str, key: str | int) -> str:
-        return f"{self.public_url}/xapi/activities/{collection}/{key}"
+    def _iri(self, kind: str, key: str | int) -> str:
+        """The IRI of one of this deployment's things: ``{public_url}/xapi/id/<kind>/<Cadre's id>``.
+
+        Activity ids are the deployment's own (a course exists in one Cadre only), unlike the vocabulary's
+        IRIs; ``/xapi/id/`` keeps them apart from Cadre's pages and from the statement resource.
+        """
+        return f"{self.public_url}/xapi/id/{kind}/{key}"
 
     def course_iri(self, context_id: str | int) -> str:
-        return self._iri("courses", context_id)
+        return self._iri("course", context_id)
 
     def activity_iri(self, activity_id: str | int) -> str:
-        return self._iri("activities", activity_id)
+        return self._iri("activity", activity_id)
 
     def nomination_iri(self, nomination_id: str | int) -> str:
-        return self._iri("nominations", nomination_id)
+        return self._iri("nomination", nomination_id)
 
     def follow_up_iri(self, follow_up_id: str | int) -> str:
-        return self._iri("follow-ups", follow_up_id)
+        return self._iri("follow-up", follow_up_id)
 
     def refresher_iri(self, refresher_id: str | int) -> str:
-        return self._iri("refreshers", refresher_id)
+        return self._iri("refresher", refresher_id)
 
     def cadre_agent(self) -> Statement:
         """The actor of what Cadre does by itself (scheduling, voiding on erasure)."""
