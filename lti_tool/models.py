@@ -712,3 +712,6 @@ from lti_tool.records.models import (  # noqa: E402, F401
 
 # --- API tokens of the xAPI statement resource (lti_tool.records.tokens): kept beside the feature ---
 from lti_tool.records.tokens import ApiToken  # noqa: E402, F401
+
+# --- Per-criterion scores of in-force submissions (lti_tool.tracking): the dashboards' table ---
+from lti_tool.tracking.models import CriterionScore  # noqa: E402, F401
