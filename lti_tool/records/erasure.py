@@ -140,8 +140,9 @@ def erase_person(session: Session, person: User, *, erased_by: str) -> ErasureRe
     own_set = set(own_seqs)
     session.execute(delete(StatementAgent).where(StatementAgent.statement_seq.in_(touched),
                                                  StatementAgent.agent_key.in_(keys)))
-    already = set(session.execute(select(StatementAgent.statement_seq, StatementAgent.role).where(
-        StatementAgent.statement_seq.in_(touched), StatementAgent.agent_key == erased_key)).tuples())
+    already = {(seq, role) for seq, role in session.execute(
+        select(StatementAgent.statement_seq, StatementAgent.role)
+        .where(StatementAgent.statement_seq.in_(touched), StatementAgent.agent_key == erased_key))}
     # The scrubbed form keeps only the actor; a mention keeps the person's roles, now the erased agent's.
     replacements = {(seq, role) for seq, role in roles if seq not in own_set or role == "actor"}
     replacements |= {(seq, "actor") for seq in own_seqs}
