@@ -35,6 +35,7 @@ from lti_tool.models import (
     Activity,
     Assessment,
     CompetencyFramework,
+    Context,
     Launch,
     ManagerLink,
     Rubric,
@@ -479,6 +480,40 @@ def can_release_feedback(actor: Actor, assessment: Assessment) -> Decision:
     if not (decision := can_oversee_feedback(actor, assessment.activity)):
         return refuse(404, "Feedback not found", FEEDBACK_NOT_FOUND) if decision.status == 404 else decision
     return ALLOWED
+
+
+# -- dashboards (lti_tool.tracking) ------------------------------------------------------------------------
+
+COURSE_NOT_FOUND = "This course does not exist, or it is not one whose dashboard you may read."
+DASHBOARD_STAFF_ONLY = (
+    "Only the course's designers and the platform's administrators read the course's dashboard: it shows "
+    "every learner's scores."
+)
+
+
+def may_read_dashboards(actor: Actor) -> Decision:
+    """The staff dashboards of a course and of its activities: designers (in a course) and administrators."""
+    return may_oversee_feedback(actor)
+
+
+def can_read_course_dashboard(actor: Actor, context: Context) -> Decision:
+    """A course's dashboard: its designers and the administrators of its platform. Another course's
+    designer, another platform's administrator or a guessed id is "not found"; the course's managers and
+    learners are told it is not for them."""
+    if context.platform_id != actor.platform_id:
+        return refuse(404, "Course not found", COURSE_NOT_FOUND)
+    if actor.is_admin:
+        return ALLOWED
+    if actor.context_id != context.id:
+        return refuse(404, "Course not found", COURSE_NOT_FOUND)
+    if actor.role is not CadreRole.DESIGNER:
+        return refuse(403, "Not allowed", DASHBOARD_STAFF_ONLY)
+    return ALLOWED
+
+
+def can_read_activity_dashboard(actor: Actor, activity: Activity) -> Decision:
+    """An activity's dashboard: whoever oversees its feedback (:func:`can_oversee_feedback`)."""
+    return can_oversee_feedback(actor, activity)
 
 
 # -- work products (lti_tool.deliverables.work_products) ---------------------------------------------------
