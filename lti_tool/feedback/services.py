@@ -213,7 +213,7 @@ def save_draft(session: Session, actor: Actor, activity: Activity, learner: User
                based_on: int) -> Assessment:
     """Save what the assessor typed (complete or not) over the draft revision ``based_on``."""
     ensure(permissions.can_assess(actor, learner, activity))
-    rubric_of(activity)
+    ensure_set_up(activity)
     if draft.problems:
         raise DraftProblems(draft)
     assessment = _open_assessment(session, actor, activity, learner)

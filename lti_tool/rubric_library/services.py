@@ -131,9 +131,24 @@ def current_version(rubric: Rubric) -> RubricVersion:
     return version
 
 
+PARSED_VERSIONS_KEPT = 512
+_parsed_versions: dict[str, rubrics.Rubric] = {}
+
+
 def version_content(version: RubricVersion) -> rubrics.Rubric:
-    """The engine's rubric for a stored version (stored content was validated when it was written)."""
-    return rubrics.Rubric.from_dict(version.content)
+    """The engine's rubric for a stored version (stored content was validated when it was written).
+
+    Parsed once per process for each content: every feedback request reads its activity's rubric, and
+    parsing was a fifth of an autosave. The cache is keyed by ``content_hash``, which :func:`_write_content`
+    writes with the content (so equal keys are equal rubrics), and the engine's rubric is frozen, so one
+    parse is shared by every request and thread."""
+    parsed = _parsed_versions.get(version.content_hash)
+    if parsed is None:
+        parsed = rubrics.Rubric.from_dict(version.content)
+        if len(_parsed_versions) >= PARSED_VERSIONS_KEPT:
+            _parsed_versions.clear()
+        _parsed_versions[version.content_hash] = parsed
+    return parsed
 
 
 def versions_of(session: Session, rubric: Rubric) -> list[RubricVersion]:
