@@ -59,7 +59,8 @@ class Settings(BaseSettings):
     """Refuse outgoing requests to loopback and private addresses (link-local ones are always refused)."""
 
     actor_identity: str = "account"
-    """How xAPI actors are identified: ``account`` (platform issuer + LTI sub) or ``mbox`` (e-mail)."""
+    """How xAPI actors are identified: ``account`` (platform issuer + LTI sub), ``mbox`` (e-mail) or
+    ``mbox_sha1sum`` (its SHA-1); the e-mail modes only for people whose platform sent an address."""
 
     lrs_endpoint: str = ""
     lrs_username: str = ""
@@ -141,8 +142,8 @@ class Settings(BaseSettings):
     @field_validator("actor_identity")
     @classmethod
     def _known_identity(cls, value: str) -> str:
-        if value not in {"account", "mbox"}:
-            raise ValueError("CADRE_ACTOR_IDENTITY must be 'account' or 'mbox'")
+        if value not in {"account", "mbox", "mbox_sha1sum"}:
+            raise ValueError("CADRE_ACTOR_IDENTITY must be 'account', 'mbox' or 'mbox_sha1sum'")
         return value
 
     @field_validator("upload_types")

@@ -306,3 +306,22 @@ def test_a_self_assessment_by_the_same_account_with_another_email_is_still_self(
 def test_revised_and_superseded_agree_on_the_learners_platform() -> None:
     event = Revised(ex.MANAGER, ex.LEARNER, ex.COURSE, ex.FEEDBACK, 41, 3, ex.AT)
     assert superseded_id(ex.DEPLOYMENT, event) == evaluated_id(ex.DEPLOYMENT, ex.PLATFORM, 41, 2)
+
+
+@pytest.mark.parametrize("mode", ["account", "mbox", "mbox_sha1sum"])
+def test_every_identity_setting_makes_a_deployment(mode: str) -> None:
+    from lti_tool.settings import Settings
+
+    settings = Settings(actor_identity=mode, public_url="https://cadre.example.com/")
+    deployment = Deployment(settings.public_url, identity=settings.actor_identity)
+    assert deployment.identity == IdentityMode(mode)
+    assert deployment.public_url == "https://cadre.example.com"
+
+
+def test_an_unknown_identity_setting_is_refused_with_the_choices() -> None:
+    from pydantic import ValidationError
+
+    from lti_tool.settings import Settings
+
+    with pytest.raises(ValidationError, match="'account', 'mbox' or 'mbox_sha1sum'"):
+        Settings(actor_identity="openid")
