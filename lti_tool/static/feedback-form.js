@@ -4,7 +4,7 @@
 // refuses a save from an older revision (409, another tab or device saved since) and answers its copy,
 // which is shown here: nothing is overwritten silently. Every change is also kept in this browser
 // (localStorage) until the server has it, so a closed tab, a lost connection or an expired launch loses
-// nothing: the copy is offered again on the next visit.
+// nothing: the copy is offered again on the next visit. A submission is kept too until the server has it.
 (function () {
   "use strict";
   var INTERVAL = 4000;
@@ -72,6 +72,53 @@
   }
   function same(a, b) { return JSON.stringify(a) === JSON.stringify(b); }
 
+  // What the saved copy has that differs from the form, field by field, in the form's own words.
+  function differences(saved) {
+    var found = [];
+    function add(label, theirs, yours) {
+      if ((theirs || "") !== (yours || "")) { found.push([label, theirs || "(empty)", yours || "(empty)"]); }
+    }
+    var mine = collect();
+    Array.prototype.forEach.call(form.querySelectorAll("fieldset[data-criterion]"), function (set) {
+      var id = set.getAttribute("data-criterion");
+      var title = set.getAttribute("data-title") || id;
+      var theirs = (saved.criteria || {})[id] || {}, yours = mine.criteria[id];
+      function levelTitle(level) {
+        var radio = level ? set.querySelector('input[type="radio"][value="' + level.replace(/"/g, "") + '"]') : null;
+        return radio ? (radio.getAttribute("data-title") || level) : "";
+      }
+      add(title + ": level", levelTitle(theirs.level), levelTitle(yours.level));
+      add(title + ": points", theirs.points, yours.points);
+      add(title + ": comment", theirs.comment, yours.comment);
+    });
+    add("Strengths", saved.strengths, mine.strengths);
+    add("Next steps", saved.next_steps, mine.next_steps);
+    return found;
+  }
+  function differencesList(saved) {
+    var rows = differences(saved);
+    var list = document.createElement("dl");
+    list.className = "facts";
+    list.setAttribute("data-testid", "server-copy");
+    if (!rows.length) {
+      var none = document.createElement("p");
+      none.textContent = "The saved copy has the same answers as yours.";
+      return none;
+    }
+    rows.forEach(function (row) {
+      var term = document.createElement("dt");
+      term.textContent = row[0];
+      var theirs = document.createElement("dd");
+      theirs.textContent = "Saved copy: " + row[1];
+      var yours = document.createElement("dd");
+      yours.textContent = "Yours: " + row[2];
+      list.appendChild(term);
+      list.appendChild(theirs);
+      list.appendChild(yours);
+    });
+    return list;
+  }
+
   function showConflict(answer) {
     stopped = true;
     conflictBox.hidden = false;
@@ -105,6 +152,12 @@
       say("You took the copy saved elsewhere.");
     });
     conflictBox.appendChild(message);
+    if (answer.content) {
+      var heading = document.createElement("p");
+      heading.textContent = "What differs between the saved copy and yours (yours is still in the form):";
+      conflictBox.appendChild(heading);
+      conflictBox.appendChild(differencesList(answer.content));
+    }
     conflictBox.appendChild(keep);
     conflictBox.appendChild(document.createTextNode(" "));
     conflictBox.appendChild(take);
@@ -140,8 +193,10 @@
           showConflict(answer);
         } else if (response.status === 401 || response.status === 403) {
           stopped = true;
-          say("Your Cadre session has ended. Your draft is kept in this browser: open the activity again " +
-              "from your course and it will be offered back to you.");
+          keepLocally();
+          say("Your Cadre session has expired, so this draft was not saved in Cadre. It is kept in this " +
+              "browser: open the activity again from your course in the LMS (invited by e-mail? open the " +
+              "link in that e-mail again), and the draft is offered back to you there.");
         } else {
           dirty = true;
           say(answer.error || "Cadre could not save the draft just now; it will try again.");
@@ -155,10 +210,11 @@
     return request;
   }
 
+  function keepLocally() { store({ base: parseInt(revisionField.value, 10) || 0, content: collect() }); }
   function changed() {
     if (submitting) { return; }
     dirty = true;
-    store({ base: parseInt(revisionField.value, 10) || 0, content: collect() });
+    keepLocally();
   }
 
   form.addEventListener("input", changed);
@@ -167,13 +223,18 @@
     if (inFlight) {  // wait for the autosave, so the form posts the revision it produced
       event.preventDefault();
       var submitter = event.submitter;
-      inFlight.then(function () { submitting = true; store(null); form.requestSubmit(submitter); });
+      inFlight.then(function () { submitting = true; keepUntilSubmitted(); form.requestSubmit(submitter); });
       return;
     }
     submitting = true;
     stopped = true;
-    store(null);
+    keepUntilSubmitted();
   });
+  // The post may not land (an expired launch, a lost connection): the copy stays in this browser, marked,
+  // until a later visit sees that the server's draft moved past it.
+  function keepUntilSubmitted() {
+    store({ base: parseInt(revisionField.value, 10) || 0, content: collect(), submitted: true });
+  }
   document.addEventListener("visibilitychange", function () {
     if (document.visibilityState === "hidden" && !submitting) { save(true); }
   });
@@ -182,11 +243,23 @@
 
   // A copy this browser kept and the server never got (a closed tab, a lost connection, an expired launch).
   var local = stored();
-  if (local && local.content && !same(local.content, collect())) {
-    if (local.base === (parseInt(revisionField.value, 10) || 0)) {
+  var current = parseInt(revisionField.value, 10) || 0;
+  var answered = document.querySelector("[data-testid=problem-summary], [data-testid=conflict]");
+  if (local && (local.submitted && (local.base !== current || answered) ||
+                local.content && same(local.content, collect()))) {
+    // The server has it (the submission or a save landed), or this page is its answer to the submission,
+    // with everything typed in the form again.
+    store(null);
+    local = null;
+  }
+  if (local && local.content) {
+    if (local.base === current) {
       fill(local.content);
       dirty = true;
-      say("Restored the changes this browser kept since your last visit; saving them now.");
+      say(local.submitted
+        ? "Your last submission did not reach Cadre (your session had expired or the connection was lost). " +
+          "Your answers are back in the form, saved as a draft now: submit them again."
+        : "Restored the changes this browser kept since your last visit; saving them now.");
       save(false);
     } else {
       showConflict({ error: "This browser kept changes made on an older copy of this draft, and the draft " +
