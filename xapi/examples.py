@@ -1,12 +1,11 @@
 """One example event of every kind, as ``docs/xapi-profile.md`` shows them (a test keeps the two equal).
 
-Tests of other packages may build on them too. ``python -m xapi.examples`` prints every example
-statement as the document's JSON blocks, to paste into the document when a builder changes.
+Tests of other packages may build on them too. ``python -m xapi.documentation`` rewrites the document's
+examples (and its other generated parts) when a builder changes.
 """
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -110,16 +109,3 @@ EXAMPLES: dict[str, object] = {
 
 def example_statements() -> dict[str, Statement]:
     return {name: build(DEPLOYMENT, event) for name, event in EXAMPLES.items()}
-
-
-def as_markdown() -> str:
-    """Every example as the document shows it: a heading and a JSON block."""
-    blocks = []
-    for name, statement in example_statements().items():
-        body = json.dumps(statement, indent=2, ensure_ascii=False)
-        blocks.append(f"#### Example: {name}\n\n```json\n{body}\n```\n")
-    return "\n".join(blocks)
-
-
-if __name__ == "__main__":
-    print(as_markdown())

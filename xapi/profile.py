@@ -80,6 +80,8 @@ class Template:
     context_statement_templates: tuple[str, ...] = ()
     object_statement_templates: tuple[str, ...] = ()
     rules: tuple[Rule, ...] = ()
+    context_note: str = ""
+    """For the document, where parent and grouping vary."""
 
     @property
     def iri(self) -> str:
@@ -258,6 +260,7 @@ TEMPLATES: tuple[Template, ...] = (
         "grouping), or the course.",
         Verb.COMPLETED, object_type=ActivityType.LESSON,
         rules=(*_activity_rules(("refresher",)), Rule("$.result.completion", all=(True,))),
+        context_note="the refreshed activity / course, or the course alone",
     ),
 )
 
@@ -270,6 +273,7 @@ TEMPLATES = (
         Verb.VOIDED, object_statement_templates=tuple(template.name for template in TEMPLATES),
         rules=(*_timestamp_and_actor(), Rule("$.object.objectType", all=("StatementRef",)),
                Rule("$.result", presence="excluded"), Rule("$.context.platform", presence="excluded")),
+        context_note="none (category only)",
     ),
 )
 
