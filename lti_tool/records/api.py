@@ -276,4 +276,7 @@ def statements() -> Response:
 
 
 def init_app(app: Flask) -> None:
+    from lti_tool.records import admin_views
+
     app.register_blueprint(blueprint)
+    admin_views.init_app(app)
