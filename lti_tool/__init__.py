@@ -40,6 +40,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     relationships.init_app(app)
     mail.init_app(app)
     invitations.init_app(app)
+    from lti_tool import programme
+    programme.init_app(app)  # the manager insight survey and six-month follow-ups
     from lti_tool.records import api as records_api
     records_api.init_app(app)  # the xAPI statement resource (API tokens) and the records admin pages
     from lti_tool.records import profile as records_profile
