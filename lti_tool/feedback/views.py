@@ -15,8 +15,9 @@ from flask import Blueprint, Response, jsonify, redirect, render_template, reque
 
 from lti_tool.db import get_session
 from lti_tool.deliverables import work_products
-from lti_tool.feedback import content, services
+from lti_tool.feedback import content, people_filters, services
 from lti_tool.feedback.content import Draft
+from lti_tool.feedback.people_filters import PeopleFilters
 from lti_tool.lti.activity_kinds import kind_info
 from lti_tool.lti.session import launch_url
 from lti_tool.models import Activity, Assessment, User
@@ -180,9 +181,11 @@ def people(activity_id: int) -> Any:
     actor = the_actor()
     activity = services.feedback_activity(session, actor, activity_id)
     services.ensure_set_up(activity)
-    listed = services.my_people(session, actor, activity)
+    everyone = services.my_people(session, actor, activity)
+    filters = PeopleFilters.from_args(request.args)
     return render_template("feedback/people.html", activity=activity, kind=kind_info(activity.kind),
-                           people=listed, briefing=render_markdown(activity.manager_briefing),
+                           people=filters.apply(everyone), everyone=len(everyone), filters=filters,
+                           listing=people_filters, briefing=render_markdown(activity.manager_briefing),
                            notice=request.args.get("notice"),
                            feedback_url=_per_learner_url("feedback.feedback_form", activity_id=activity.id))
 
