@@ -37,10 +37,11 @@ def _register_feature_commands() -> None:
     from lti_tool.ops.cli import COMMANDS as ops_commands
     from lti_tool.outbox.cli import COMMANDS as outbox_commands
     from lti_tool.records.admin_commands import COMMANDS as records_admin_commands
+    from lti_tool.records.cli import COMMANDS as lrs_commands
     from lti_tool.relationships.cli import COMMANDS as relationships_commands
 
     for command in [*ops_commands, *demo_commands, *outbox_commands, *mail_commands, *relationships_commands,
-                    *records_admin_commands]:
+                    *records_admin_commands, *lrs_commands]:
         main.add_command(command)
 
 

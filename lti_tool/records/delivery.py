@@ -398,6 +398,53 @@ class StatementDeliverer:
         return result.rowcount
 
 
+# -- checking an LRS without sending a statement ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LrsCheck:
+    about: str
+    """What ``/about`` said (the LRS's xAPI versions), or why it said nothing."""
+    problem: str | None
+    """Why Cadre cannot deliver to this LRS; None when an authenticated statements query passed."""
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+
+def check_lrs(client: OutboundClient, endpoint: str, credentials: registry.Credentials) -> LrsCheck:
+    """``GET /about`` (no credentials; optional in practice: Ralph has none), then an authenticated ``GET
+    /statements?limit=1`` that must succeed. Sends no statement. No transaction may be open."""
+    try:
+        about = client.get(f"{endpoint}/about", headers={"X-Experience-API-Version": XAPI_VERSION})
+        if about.ok and isinstance(versions := _json_or_none(about), dict) and versions.get("version"):
+            about_text = "xAPI " + ", ".join(str(version) for version in versions["version"])
+        else:
+            about_text = f"no /about resource (HTTP {about.status_code}); not needed to deliver"
+    except OutboundError as error:
+        return LrsCheck(about=str(error), problem=f"The LRS cannot be reached: {error}")
+    try:
+        query = client.get(f"{endpoint}/statements?limit=1", headers=_headers(credentials))
+    except OutboundError as error:
+        return LrsCheck(about=about_text, problem=f"The statements query failed: {error}")
+    if query.status_code in REFUSED_CREDENTIALS:
+        return LrsCheck(about=about_text, problem=f"The LRS refused Cadre's credentials (HTTP "
+                                                  f"{query.status_code}: {_lrs_reason(query)}).")
+    if not query.ok or not isinstance(answer := _json_or_none(query), dict) or "statements" not in answer:
+        return LrsCheck(about=about_text, problem=f"{shown_url(endpoint)}/statements did not answer as an "
+                                                  f"xAPI statements resource (HTTP {query.status_code}: "
+                                                  f"{_lrs_reason(query)}).")
+    return LrsCheck(about=about_text, problem=None)
+
+
+def _json_or_none(response: OutboundResponse) -> Any:
+    try:
+        return json.loads(response.content)
+    except (ValueError, RecursionError):
+        return None
+
+
 # -- the xAPI details ---------------------------------------------------------------------------------------
 
 

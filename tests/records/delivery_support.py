@@ -9,6 +9,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -63,6 +64,15 @@ def ralph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RalphLrs]:
     """One real Ralph LRS for the session (file-system backend, see ``lti_tool.demo.ralph``); tests tell
     their statements apart by id."""
     lrs = RalphLrs(tmp_path_factory.mktemp("ralph"), password=RALPH_PASSWORD).start()
+    yield lrs
+    lrs.stop()
+
+
+@pytest.fixture
+def fresh_ralph(tmp_path: Path) -> Iterator[RalphLrs]:
+    """A Ralph of the test's own: its file-system backend reads its whole file for every POST, so the heavy
+    tests start from an empty one."""
+    lrs = RalphLrs(tmp_path / "ralph", password=RALPH_PASSWORD).start()
     yield lrs
     lrs.stop()
 
