@@ -125,6 +125,23 @@ class RalphLrs:
         return [json.loads(line) for line in self.statements_file.read_text().splitlines() if line.strip()]
 
 
+def _with_plain_iris(query_statements):  # type: ignore[no-untyped-def]
+    """Ralph 5.1's GET /statements hands the backend ``verb`` and ``activity`` as its ``IRI`` model (a
+    pydantic RootModel), which the file-system backend compares with the statements' strings: a query by
+    verb or activity never matched anything. The backend gets the strings."""
+
+    def query(self, params, target=None):  # type: ignore[no-untyped-def]
+        for name in ("verb", "activity"):
+            value = getattr(params, name, None)
+            while hasattr(value, "root"):
+                value = value.root
+            if value is not None:
+                setattr(params, name, str(value))
+        return query_statements(self, params, target)
+
+    return query
+
+
 def serve(host: str, port: int) -> None:
     """Ralph's API with its file-system backend appending (see the module)."""
     import uvicorn
@@ -132,6 +149,7 @@ def serve(host: str, port: int) -> None:
     from ralph.backends.lrs.fs import FSLRSBackend
 
     FSLRSBackend.default_operation_type = BaseOperationType.APPEND
+    FSLRSBackend.query_statements = _with_plain_iris(FSLRSBackend.query_statements)  # type: ignore[method-assign]
     uvicorn.run("ralph.api:app", host=host, port=port, log_level="warning")
 
 
