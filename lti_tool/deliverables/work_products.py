@@ -61,6 +61,12 @@ NOT_SUBMITTED_YET = (
     "{name} has not submitted their work product yet. You can prepare your feedback and save it as a "
     "draft; you can submit it once {name} has submitted their work."
 )
+UNNAMED_LEARNER = "This learner"
+"""Who :data:`NOT_SUBMITTED_YET` names when the roster has not given the learner's name (never an LTI id)."""
+
+
+def not_submitted_yet(learner: User) -> str:
+    return NOT_SUBMITTED_YET.format(name=learner.display_name if learner.is_named else UNNAMED_LEARNER)
 
 
 class WorkProductProblems(Exception):
@@ -135,7 +141,7 @@ def missing_before_feedback(session: Session, activity: Activity, learner: User)
         return None
     if has_submitted(session, activity.id, learner.id):
         return None
-    return NOT_SUBMITTED_YET.format(name=learner.display_name)
+    return not_submitted_yet(learner)
 
 
 @dataclass(frozen=True)
@@ -165,7 +171,7 @@ class WorkProductView:
         """Why the manager may not submit feedback yet (:func:`missing_before_feedback`, from what is
         loaded), or None."""
         if self.required and not self.versions:
-            return NOT_SUBMITTED_YET.format(name=self.learner.display_name)
+            return not_submitted_yet(self.learner)
         return None
 
 

@@ -33,6 +33,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 import rubrics
 from lti_tool import permissions
 from lti_tool.db import utcnow
+from lti_tool.deliverables import work_products
 from lti_tool.feedback import content, grades
 from lti_tool.feedback.content import Draft
 from lti_tool.models import (
@@ -45,6 +46,7 @@ from lti_tool.models import (
     User,
 )
 from lti_tool.permissions import Actor, ensure
+from lti_tool.records import events as learning_records
 from lti_tool.rubric_library import services as rubric_library
 from lti_tool.states import AssessmentStatus, AssessorRole, Assessors, FeedbackRelease, ManagerLinkStatus
 from rubrics.exact_numbers import format_decimal
@@ -261,6 +263,10 @@ def submit(session: Session, actor: Actor, activity: Activity, learner: User, dr
     """
     ensure(permissions.can_assess(actor, learner, activity))
     rubric = rubric_of(activity)
+    if actor.user_id != learner.id and (missing := work_products.missing_before_feedback(session, activity,
+                                                                                         learner)):
+        draft.problems["form"] = missing
+        raise DraftProblems(draft, missing)
     if draft.problems:
         raise DraftProblems(draft)
     try:
@@ -290,6 +296,7 @@ def submit(session: Session, actor: Actor, activity: Activity, learner: User, dr
     _audit(session, actor, "assessment.submit", assessment_id=assessment.id, revision=number,
            activity_id=activity.id, learner_id=learner.id)
     grades.enqueue_score(session, assessment, revision)
+    learning_records.assessment_submitted(session, assessment, revision)
     return revision
 
 
@@ -313,6 +320,7 @@ def withdraw(session: Session, actor: Actor, assessment: Assessment, reason: str
     session.flush()
     _audit(session, actor, "assessment.withdraw", assessment_id=assessment.id,
            revision=assessment.revision_count)
+    learning_records.assessment_withdrawn(session, assessment, withdrawal)
     return withdrawal
 
 
@@ -351,6 +359,8 @@ def acknowledge(session: Session, actor: Actor, assessment: Assessment, reply: s
     session.flush()
     _audit(session, actor, "assessment.acknowledge", assessment_id=assessment.id,
            revision=assessment.revision_count)
+    if reply:
+        learning_records.feedback_replied(session, assessment)
     return assessment
 
 
@@ -438,6 +448,8 @@ class PersonStatus:
     assessment: AssessmentState | None
     overdue_days: int | None
     """Days past the due date while not submitted (None when not overdue)."""
+    waiting_for_work_product: bool = False
+    """The activity requires a work product and the learner has not submitted one yet."""
 
     @property
     def state(self) -> str:
@@ -450,6 +462,8 @@ class PersonStatus:
     @property
     def label(self) -> str:
         text = STATE_LABELS[self.state]
+        if self.waiting_for_work_product:
+            text += ", waiting for work product"
         if self.overdue_days is not None:
             text += f", overdue by {self.overdue_days} day{'s' if self.overdue_days != 1 else ''}"
         return text
@@ -495,11 +509,15 @@ def my_people(session: Session, actor: Actor, activity: Activity, *,
         )
     }
     overdue = overdue_days(activity, False, now)
+    with_work = None  # who submitted the work product the activity requires: one query more, only then
+    if activity.work_product_required and permissions.accepts_work_products(activity):
+        with_work = work_products.learners_who_submitted(session, activity.id, [each.id for each in learners])
     people = []
     for learner in learners:
         assessment = assessments.get(learner.id)
         submitted = assessment is not None and assessment.status is AssessmentStatus.SUBMITTED
-        people.append(PersonStatus(learner, assessment, None if submitted else overdue))
+        waiting = with_work is not None and learner.id not in with_work and not submitted
+        people.append(PersonStatus(learner, assessment, None if submitted else overdue, waiting))
     return people
 
 
