@@ -118,6 +118,18 @@ def test_the_live_total_follows_typed_points_and_weights(page: Page, placed: Pla
     assert stored_revision(app).explanation == list(rubrics.Scorer(rubric).score(answers).explanation)
 
 
+def test_the_live_total_of_a_levels_only_rubric_names_levels_and_no_total(page: Page, placed: Placed,
+                                                                          live_server: LiveServer) -> None:
+    rubric = use_rubric(placed, "career-conversation-readiness")
+    open_as(page, live_server, placed.open("manager"), placed.form_path("learner-ana"))
+    picked = {criterion.identifier: criterion.levels[-1].identifier for criterion in rubric.criteria}
+    for criterion, level in picked.items():
+        choose(page, criterion, level)
+    engine = rubrics.Scorer(rubric).score([{"criterion": c, "level": lv} for c, lv in picked.items()])
+    assert live_lines(page) == list(engine.explanation)
+    expect(page.get_by_test_id("live-total-sum")).to_have_text("Every criterion has a level.")
+
+
 def fill_answers(page: Page, **changes: str) -> None:
     for name, value in filled(**changes).items():
         if name.startswith("level-"):
@@ -245,16 +257,34 @@ def test_a_submission_refused_for_an_expired_launch_is_given_back_on_the_next_la
 
 def test_the_designer_configures_an_activity_in_the_browser(page: Page, placed: Placed, app: Flask,
                                                             live_server: LiveServer) -> None:
+    rubric_id, _ = create_from_template(placed.designer, WEIGHTED)
     open_as(page, live_server, placed.designer, f"/activities/{placed.activity_id}/settings")
     assert_accessible(page)
     page.get_by_label("Title").fill("Coaching conversation, observed")
+    page.get_by_test_id("rubric-choice").select_option(str(rubric_id))
+    page.get_by_label("Date").fill("2027-03-31")
+    page.get_by_label("Time", exact=True).fill("17:30")
+    page.get_by_test_id("due-timezone").select_option("Europe/Paris")
     page.locator("#field-points_possible").fill("20")
-    page.get_by_role("button", name="Save").first.click()
+    page.get_by_label("Any manager linked to the learner").check()
+    page.get_by_label("When course staff release it").check()
+    page.get_by_test_id("save-settings").click()
     expect(page.get_by_test_id("notice")).to_have_text("Settings saved.")
+    assert_accessible(page)
     with session_scope(app) as session:
         activity = session.get(Activity, placed.activity_id)
         assert activity is not None and activity.title == "Coaching conversation, observed"
-        assert activity.points_possible == 20
+        assert activity.points_possible == 20 and activity.due_timezone == "Europe/Paris"
+        assert activity.due_at is not None and activity.due_at.isoformat() == "2027-03-31T15:30:00+00:00"
+        assert activity.assessors.value == "any_manager"
+        assert activity.feedback_release.value == "when_released"
+        assert activity.rubric_version is not None and activity.rubric_version.rubric_id == rubric_id
+
+    page.locator("#field-points_possible").fill("a lot")  # refused beside the field, the rest kept
+    page.get_by_test_id("save-settings").click()
+    expect(page.get_by_test_id("problem-summary")).to_be_visible()
+    expect(page.get_by_label("Title")).to_have_value("Coaching conversation, observed")
+    assert_accessible(page)
 
 
 def test_the_feedback_pages_have_no_wcag_violation(page: Page, placed: Placed, app: Flask,
