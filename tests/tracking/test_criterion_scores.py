@@ -10,7 +10,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from lti_tool.feedback import services
-from lti_tool.tracking.models import CriterionScore, percent_of, week_of
+from lti_tool.tracking.models import CriterionScore, CriterionScoreTally, percent_of, tally_deltas, week_of
 from tests.feedback.conftest import LEVELS, Course
 from tests.feedback.test_services import draft
 
@@ -18,6 +18,21 @@ from tests.feedback.test_services import draft
 def rows(course: Course) -> list[CriterionScore]:
     return list(course.db.scalars(select(CriterionScore).order_by(CriterionScore.criterion)
                                   .execution_options(populate_existing=True)))
+
+
+def assert_tallies_match_the_scores(course: Course) -> None:
+    """The tallies hold what the in-force rows sum to, nothing more (emptied keys count zero)."""
+    expected = {tuple(delta[name] for name in ("activity_id", "criterion", "assessor_role", "level_number",
+                                               "submitted_on")): (delta["scores"], delta["scored"],
+                                                                  delta["hundredths"])
+                for delta in tally_deltas([{name: getattr(row, name) for name in (
+                    "activity_id", "rubric_version_id", "criterion", "assessor_role", "level_number",
+                    "submitted_at", "percent")} for row in rows(course)])}
+    stored = {(tally.activity_id, tally.criterion, tally.assessor_role.value, tally.level_number,
+               tally.submitted_on): (tally.scores, tally.scored, tally.hundredths)
+              for tally in course.db.scalars(select(CriterionScoreTally)
+                                             .execution_options(populate_existing=True)) if tally.scores}
+    assert stored == expected and expected
 
 
 def test_a_submission_writes_a_row_per_criterion_and_the_next_revision_replaces_them(course: Course) -> None:
@@ -42,6 +57,7 @@ def test_a_submission_writes_a_row_per_criterion_and_the_next_revision_replaces_
     replaced = rows(course)
     assert len(replaced) == len(LEVELS) and {row.revision_id for row in replaced} == {second.id}
     assert {row.criterion: row.level_number for row in replaced}["consistency"] < levels_before["consistency"]
+    assert_tallies_match_the_scores(course)
 
 
 def test_a_withdrawal_removes_the_rows_and_submitting_again_brings_them_back(course: Course) -> None:
@@ -55,9 +71,11 @@ def test_a_withdrawal_removes_the_rows_and_submitting_again_brings_them_back(cou
     services.withdraw(course.db, course.omar, manager_assessment, "Wrong person.")
     course.db.flush()
     assert {row.assessor_role.value for row in rows(course)} == {"self"}
+    assert_tallies_match_the_scores(course)
     services.submit(course.db, course.omar, activity, course.ana, draft(course, activity),
                     based_on=manager_assessment.draft_revision)
     assert sorted(row.assessor_role.value for row in rows(course)) == ["manager"] * 4 + ["self"] * 4
+    assert_tallies_match_the_scores(course)
 
 
 def test_weeks_start_on_monday_and_percentages_round_to_hundredths() -> None:
