@@ -21,6 +21,11 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
+from urllib.parse import quote
+
+import langcodes
+import rfc3987
+from pydantic import validate_email
 
 from xapi.events import (
     Activity,
@@ -81,8 +86,13 @@ class Deployment:
     platform: str = "Cadre"
 
     def __post_init__(self) -> None:
-        if not self.public_url.startswith(("https://", "http://")):
+        web = self.public_url.startswith(("https://", "http://"))
+        if not web or rfc3987.match(self.public_url, rule="IRI") is None:
             raise InvalidEvent(f"Deployment.public_url must be an http(s) URL, not {self.public_url!r}")
+        if not langcodes.tag_is_valid(self.language):
+            raise InvalidEvent(
+                f"Deployment.language must be a language tag (like en or fr-CA), not {self.language!r}"
+            )
         object.__setattr__(self, "public_url", self.public_url.rstrip("/"))
         object.__setattr__(self, "identity", IdentityMode(self.identity))
 
@@ -97,7 +107,7 @@ class Deployment:
         Activity ids are the deployment's own (a course exists in one Cadre only), unlike the vocabulary's
         IRIs; ``/xapi/id/`` keeps them apart from Cadre's pages and from the statement resource.
         """
-        return f"{self.public_url}/xapi/id/{kind}/{key}"
+        return f"{self.public_url}/xapi/id/{kind}/{quote(str(key), safe='')}"
 
     def course_iri(self, context_id: str | int) -> str:
         return self._iri("course", context_id)
@@ -162,9 +172,21 @@ def timestamp(at: datetime) -> str:
     return at.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def usable_email(person: Person) -> str | None:
+    """The person's e-mail, trimmed and in lower case, if xAPI accepts it as an ``mbox`` (else None)."""
+    email = (person.email or "").strip().lower()
+    if not email:
+        return None
+    try:
+        validate_email(email)
+    except ValueError:  # pydantic's PydanticCustomError is one
+        return None
+    return email
+
+
 def agent(deployment: Deployment, person: Person) -> Statement:
     """The actor object for ``person`` in the deployment's identity mode."""
-    email = (person.email or "").strip().lower()
+    email = usable_email(person) if deployment.identity is not IdentityMode.ACCOUNT else None
     if email and deployment.identity is IdentityMode.MBOX:
         return {"objectType": "Agent", "mbox": f"mailto:{email}"}
     if email and deployment.identity is IdentityMode.MBOX_SHA1SUM:
