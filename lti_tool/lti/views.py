@@ -63,6 +63,7 @@ from lti_tool.permissions import (
     public,
     the_actor,
 )
+from lti_tool.records import events as learning_records
 from lti_tool.relationships import services as manager_links
 from lti_tool.settings import get_settings
 from lti_tool.web import error_page
@@ -137,6 +138,7 @@ def launch() -> Any:
         return _platform_storage_launch(needed)
     assert message_launch.validated is not None
     launch_row = record_launch(session, message_launch.validated, settings)
+    learning_records.launched(session, launch_row)
     cadre_session.start(launch_row)
     endpoint = "lti.deep_link" if launch_row.message_type == DEEP_LINKING_REQUEST else "pages.home"
     # The token rides in the fragment, which no server, proxy log or Referer sees (lti_tool.lti.session).

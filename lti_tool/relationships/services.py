@@ -18,6 +18,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 from lti_tool.db import utcnow
 from lti_tool.models import AuditEntry, ManagerLink, Membership, RosterMember, User
 from lti_tool.permissions import Actor, can_answer_nomination, can_change_link, ensure
+from lti_tool.records import events as learning_records
 from lti_tool.states import CadreRole, ManagerLinkRelation, ManagerLinkSource, ManagerLinkStatus
 
 RELATION_LABELS = {
@@ -241,8 +242,10 @@ def nominate(session: Session, actor: Actor, manager_id: int | None,
     if existing is not None and existing.status is ManagerLinkStatus.PENDING:
         raise RelationshipError(f"You have nominated {manager.name} already: they have not answered yet.",
                                 "manager")
-    row, _changed = link(session, actor, actor.course_id, learner, manager, relation,
-                         ManagerLinkSource.NOMINATION, ManagerLinkStatus.PENDING)
+    row, changed = link(session, actor, actor.course_id, learner, manager, relation,
+                        ManagerLinkSource.NOMINATION, ManagerLinkStatus.PENDING)
+    if changed:
+        learning_records.manager_nominated(session, row)
     return row
 
 
@@ -253,6 +256,7 @@ def answer_nomination(session: Session, actor: Actor, link_id: int, *, accept: b
     assert row is not None
     if accept:
         row.status, row.created_at = ManagerLinkStatus.ACTIVE, utcnow()
+        learning_records.nomination_accepted(session, row)
     else:
         row.status, row.ended_at = ManagerLinkStatus.DECLINED, utcnow()
     _audit(session, actor, "manager_link.accept" if accept else "manager_link.decline", link_id=row.id,

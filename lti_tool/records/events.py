@@ -1,0 +1,243 @@
+"""Cadre's events as learning records: each function reads the rows of one event, makes the plain event of
+:mod:`xapi.events`, builds its statement(s) with :mod:`xapi.statements` and records them with
+:func:`lti_tool.records.store.record`, in the caller's session and transaction (after its flush: the ids
+exist). A rolled-back request records nothing.
+
+Services call these where the event happens:
+
+==============================================  ===================================================
+``lti.views.launch`` (resource link)            :func:`launched`
+``feedback.services.submit``                    :func:`assessment_submitted` (scored; a revision adds
+                                                updated + voids the revision it supersedes)
+``feedback.services.withdraw``                  :func:`assessment_withdrawn` (voids its scored statement)
+``feedback.services.acknowledge`` (with reply)  :func:`feedback_replied` (commented)
+``relationships.services.nominate``             :func:`manager_nominated`
+``relationships.services.answer_nomination``    :func:`nomination_accepted` (when accepted)
+==============================================  ===================================================
+
+A statement that cannot be built (bad data in a row) is logged as an error and not recorded: recording must
+never undo what the person did. Database errors are not caught: the transaction fails as a whole. Outside a
+Flask app (a service's unit test with a bare session) there is no deployment to build for, and nothing is
+recorded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from flask import current_app, has_app_context
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lti_tool.models import (
+    Activity,
+    Assessment,
+    AssessmentRevision,
+    AssessmentWithdrawal,
+    Context,
+    Launch,
+    ManagerLink,
+    RubricVersionCompetency,
+    User,
+)
+from lti_tool.records.store import InvalidStatement, record
+from lti_tool.settings import Settings
+from lti_tool.states import AssessorRole, MessageType
+from xapi import events as xapi_events
+from xapi import statements as xapi_statements
+
+log = logging.getLogger("cadre.records")
+_DEPLOYMENT = "cadre.records.deployment"
+
+
+def deployment() -> xapi_statements.Deployment:
+    """The app's xAPI deployment (public URL, identity mode), made once from its settings."""
+    settings: Settings = current_app.config["CADRE"]
+    made = current_app.extensions.get(_DEPLOYMENT)
+    if made is None or made[0] is not settings:
+        made = (settings, xapi_statements.Deployment(
+            public_url=settings.public_url, identity=xapi_statements.IdentityMode(settings.actor_identity)))
+        current_app.extensions[_DEPLOYMENT] = made
+    return made[1]
+
+
+# -- Cadre's rows as xAPI's plain data -------------------------------------------------------------------
+
+
+def person(user: User) -> xapi_events.Person:
+    return xapi_events.Person(platform_issuer=user.platform.issuer, lti_sub=user.sub, email=user.email)
+
+
+def course(context: Context) -> xapi_events.Course:
+    return xapi_events.Course(iri=deployment().course_iri(context.id), title=context.display_title)
+
+
+def activity(row: Activity) -> xapi_events.Activity:
+    return xapi_events.Activity(iri=deployment().activity_iri(row.id), title=row.title, kind=str(row.kind))
+
+
+def _context_of(session: Session, context_id: int) -> Context:
+    context = session.get(Context, context_id)
+    assert context is not None
+    return context
+
+
+def _record_all(session: Session, event_name: str, built: Iterable[tuple[object, dict[str, Any]]]) -> None:
+    """Build each (event, record() arguments) and record it; a statement that cannot be built is logged."""
+    for event, where in built:
+        try:
+            body = xapi_statements.build(deployment(), event)
+            record(session, body, **where)
+        except (xapi_events.InvalidEvent, InvalidStatement) as error:
+            log.error("a learning record could not be made", extra={"fields": {
+                "event": event_name, "statement": type(event).__name__, "reason": str(error)[:500]}})
+
+
+# -- events ----------------------------------------------------------------------------------------------
+
+
+def launched(session: Session, launch: Launch) -> None:
+    """Someone opened a configured activity from their platform (a placement with no activity yet, and
+    deep linking, are no learning)."""
+    if not has_app_context():
+        return
+    if launch.message_type != MessageType.RESOURCE_LINK or launch.resource_link_id is None:
+        return
+    row = session.scalar(select(Activity).where(Activity.resource_link_id == launch.resource_link_id))
+    if row is None:
+        return
+    user = session.get(User, launch.user_id)
+    assert user is not None
+    # The launch row's id is the launch token: only a digest of it names the event.
+    launch_key = hashlib.sha256(launch.id.encode()).hexdigest()[:32]
+    event = xapi_events.Launched(actor=person(user), course=course(_context_of(session, row.context_id)),
+                                 activity=activity(row), launch_id=launch_key, at=launch.created_at)
+    _record_all(session, "launched", [(event, _where(row, user.id))])
+
+
+def assessment_submitted(session: Session, assessment: Assessment, revision: AssessmentRevision) -> None:
+    """A submitted revision: its scored statement in the learner's record; from the second on, the
+    assessor's ``updated`` and the voiding of the revision it supersedes."""
+    if not has_app_context():
+        return
+    row, learner, assessor = assessment.activity, assessment.learner, assessment.assessor
+    the_course, the_activity = course(_context_of(session, row.context_id)), activity(row)
+    at = revision.submitted_at
+    version = revision.rubric_version
+    competencies = _competencies(session, revision)
+    criteria = tuple(
+        xapi_events.CriterionResult.from_breakdown(line, competencies.get(line["criterion"], ()))
+        for line in revision.criteria
+    )
+    score = None
+    if revision.total is not None and revision.max_possible:
+        score = xapi_events.Score(raw=revision.total, maximum=revision.max_possible)
+    evaluated = xapi_events.Evaluated(
+        learner=person(learner), assessor=person(assessor),
+        assessor_role=(xapi_events.AssessorRole.SELF if assessment.assessor_role is AssessorRole.SELF
+                       else xapi_events.AssessorRole.MANAGER),
+        course=the_course, activity=the_activity, assessment_id=assessment.id, revision=revision.number,
+        at=at, criteria=criteria, score=score,
+        rubric=(xapi_events.Rubric(identifier=version.rubric.case_identifier or f"rubric-{version.rubric_id}",
+                                   version=version.number) if version is not None else None),
+    )
+    where = _where(row, learner.id)
+    built: list[tuple[object, dict[str, Any]]] = [(evaluated, where)]
+    if revision.number > 1:
+        revised = xapi_events.Revised(assessor=person(assessor), learner=person(learner), course=the_course,
+                                      activity=the_activity, assessment_id=assessment.id,
+                                      revision=revision.number, at=at)
+        superseded = xapi_statements.superseded_id(deployment(), revised)
+        built += [(revised, where), (xapi_events.Voided(actor=None, statement_id=superseded, at=at), where)]
+    _record_all(session, "assessment submitted", built)
+
+
+def assessment_withdrawn(session: Session, assessment: Assessment, withdrawal: AssessmentWithdrawal) -> None:
+    """The assessor took back their submission: its scored statement is voided (history is not edited)."""
+    if not has_app_context():
+        return
+    learner = assessment.learner
+    target = xapi_statements.evaluated_id(deployment(), learner.platform.issuer, assessment.id,
+                                          withdrawal.revision_number)
+    event = xapi_events.Voided(actor=person(assessment.assessor), statement_id=target,
+                               at=withdrawal.withdrawn_at)
+    _record_all(session, "assessment withdrawn", [(event, _where(assessment.activity, learner.id))])
+
+
+def feedback_replied(session: Session, assessment: Assessment) -> None:
+    """The learner acknowledged the newest revision with a reply: a comment on its scored statement. Each
+    different reply is a comment of its own; the same one again is not recorded twice."""
+    if not has_app_context():
+        return
+    if not assessment.learner_reply or not assessment.acknowledged_revision:
+        return
+    learner, row = assessment.learner, assessment.activity
+    digest = hashlib.sha256(assessment.learner_reply.encode()).hexdigest()[:16]
+    event = xapi_events.Commented(
+        author=person(learner), course=course(_context_of(session, row.context_id)), activity=activity(row),
+        comment_id=f"{assessment.id}:{assessment.acknowledged_revision}:{digest}",
+        text=assessment.learner_reply,
+        assessment_id=assessment.id, revision=assessment.acknowledged_revision,
+        at=assessment.learner_reply_at or assessment.acknowledged_at,
+    )
+    _record_all(session, "feedback replied", [(event, _where(row, learner.id))])
+
+
+def manager_nominated(session: Session, link: ManagerLink) -> None:
+    """A learner nominated a manager in a course (the link waits for the manager's answer)."""
+    if not has_app_context():
+        return
+    learner, manager = session.get(User, link.learner_id), session.get(User, link.manager_id)
+    assert learner is not None and manager is not None
+    context = _context_of(session, link.context_id)
+    event = xapi_events.ManagerNominated(
+        learner=person(learner), nominee=person(manager), course=course(context),
+        nomination=xapi_events.Nomination(iri=deployment().nomination_iri(link.id), nomination_id=link.id),
+        at=link.created_at,
+    )
+    _record_all(session, "manager nominated", [(event, _course_where(context, learner.id))])
+
+
+def nomination_accepted(session: Session, link: ManagerLink) -> None:
+    """The nominated manager accepted: the link is in force."""
+    if not has_app_context():
+        return
+    learner, manager = session.get(User, link.learner_id), session.get(User, link.manager_id)
+    assert learner is not None and manager is not None
+    context = _context_of(session, link.context_id)
+    event = xapi_events.NominationAccepted(
+        manager=person(manager), learner=person(learner), course=course(context),
+        nomination=xapi_events.Nomination(iri=deployment().nomination_iri(link.id), nomination_id=link.id),
+        at=link.created_at,
+    )
+    _record_all(session, "nomination accepted", [(event, _course_where(context, learner.id))])
+
+
+# -- internals -------------------------------------------------------------------------------------------
+
+
+def _where(row: Activity, person_id: int) -> dict[str, Any]:
+    return {"platform_id": row.platform_id, "context_id": row.context_id, "activity_kind": str(row.kind),
+            "person_id": person_id}
+
+
+def _course_where(context: Context, person_id: int) -> dict[str, Any]:
+    return {"platform_id": context.platform_id, "context_id": context.id, "activity_kind": None,
+            "person_id": person_id}
+
+
+def _competencies(session: Session, revision: AssessmentRevision) -> dict[str, tuple[str, ...]]:
+    """The competency tags of each criterion of the revision's rubric version (one query)."""
+    if revision.rubric_version_id is None:
+        return {}
+    tags: dict[str, tuple[str, ...]] = {}
+    for criterion, tag in session.execute(
+        select(RubricVersionCompetency.criterion_identifier, RubricVersionCompetency.competency_tag)
+        .where(RubricVersionCompetency.version_id == revision.rubric_version_id)
+        .order_by(RubricVersionCompetency.criterion_identifier, RubricVersionCompetency.competency_tag)
+    ):
+        tags[criterion] = (*tags.get(criterion, ()), tag)
+    return tags
