@@ -209,6 +209,16 @@ def test_two_tabs_on_one_draft_the_second_save_is_told_and_keeps_what_was_typed(
     assert stored is not None and stored.draft_content["strengths"] == "Typed in the second tab"
     second.close()
 
+    # The first tab is the stale one now: told in turn, it takes the saved copy instead.
+    page.locator("[name=next_steps]").fill("Only in the first tab")
+    first_box = page.get_by_test_id("autosave-conflict")
+    expect(first_box).to_be_visible(timeout=12_000)
+    page.get_by_test_id("take-saved").click()
+    expect(page.locator("[name=strengths]")).to_have_value("Typed in the second tab")
+    expect(page.locator("[name=next_steps]")).to_have_value("")
+    expect(page.get_by_test_id("autosave-status")).to_contain_text("You took the copy saved elsewhere")
+    assert kept_drafts(page) == []
+
 
 def test_an_expired_launch_during_autosave_says_how_to_relaunch_and_keeps_the_draft(
     page: Page, placed: Placed, app: Flask, live_server: LiveServer
