@@ -8,6 +8,7 @@ Bad input is refused here, when the event is made, with :class:`InvalidEvent`.
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -326,6 +327,8 @@ def _require_answers(owner: str, answers: object) -> None:
         _require_text(owner, "answers key", question)
         if isinstance(answer, bool) or not isinstance(answer, str | int | float):
             raise InvalidEvent(f"{owner}.answers[{question!r}] must be a string or a number, not {answer!r}")
+        if isinstance(answer, float) and not math.isfinite(answer):
+            raise InvalidEvent(f"{owner}.answers[{question!r}] must be a finite number, not {answer}")
 
 
 @dataclass(frozen=True, slots=True)

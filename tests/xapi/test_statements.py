@@ -279,6 +279,8 @@ def test_times_are_written_in_utc() -> None:
         (lambda: dataclasses.replace(ex.EXAMPLES["commented"], text=" "), r"Commented\.text"),
         (lambda: dataclasses.replace(ex.EXAMPLES["survey answered"], answers={"q": None}),
          r"answers\['q'\] must be a string or a number"),
+        (lambda: dataclasses.replace(ex.EXAMPLES["survey answered"], answers={"q": float("nan")}),
+         r"answers\['q'\] must be a finite number"),
         (lambda: dataclasses.replace(ex.EXAMPLES["manager nominated"], nominee=ex.LEARNER),
          r"cannot nominate themself"),
         (lambda: dataclasses.replace(ex.EXAMPLES["refresher completed"], refresher=ex.FEEDBACK),
