@@ -200,6 +200,7 @@ def test_two_tabs_on_one_draft_the_second_save_is_told_and_keeps_what_was_typed(
     expect(box).to_contain_text("another tab or device")
     expect(box).to_contain_text("Typed in the first tab")  # the server's copy is shown
     expect(second.locator("[name=strengths]")).to_have_value("Typed in the second tab")  # nothing lost
+    assert_accessible(second)
     stored = draft_of(app)
     assert stored is not None and stored.draft_content["strengths"] == "Typed in the first tab"
 
@@ -301,6 +302,9 @@ def test_the_feedback_pages_have_no_wcag_violation(page: Page, placed: Placed, a
                                                   live_server: LiveServer) -> None:
     omar = placed.open("manager")
     open_as(page, live_server, omar, placed.form_path("learner-ana"))
+    assert_accessible(page)
+    page.get_by_test_id("submit").click()  # nothing chosen: every problem beside its field
+    expect(page.get_by_test_id("problem-summary")).to_be_visible()
     assert_accessible(page)
     fill_answers(page)
     page.get_by_test_id("submit").click()
