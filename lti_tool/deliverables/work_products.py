@@ -23,7 +23,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -259,21 +259,21 @@ def submit_work_product(session: Session, actor: Actor, activity: Activity, text
 
 
 def _open_work_product(session: Session, activity: Activity, actor: Actor) -> WorkProduct:
-    """The learner's row, made on their first submission. Two first submissions at once both reach here:
-    the second's insert fails on the unique key, and it takes the first's row (and then its revision
-    check refuses it)."""
+    """The learner's row, made on their first submission. Two first submissions at once (two tabs) both
+    reach here: ``INSERT … ON CONFLICT DO NOTHING`` lets the second wait for the first and take its row
+    (whose revision check then refuses it). No SAVEPOINT: on SQLite, pysqlite would commit one that starts
+    the transaction, and a later rollback of the request would leave the row behind."""
     now = utcnow()
-    work_product = WorkProduct(activity_id=activity.id, learner_id=actor.user_id, version_count=0,
-                               created_at=now, updated_at=now)
-    try:
-        with session.begin_nested():
-            session.add(work_product)
-    except IntegrityError:
-        found = find_work_product(session, activity.id, actor.user_id)
-        if found is None:
-            raise
-        return found
-    return work_product
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    session.execute(
+        insert(WorkProduct.__table__)
+        .values(activity_id=activity.id, learner_id=actor.user_id, version_count=0, created_at=now,
+                updated_at=now)
+        .on_conflict_do_nothing(index_elements=["activity_id", "learner_id"])
+    )
+    found = find_work_product(session, activity.id, actor.user_id)
+    assert found is not None  # inserted now, or by the submission this one waited for
+    return found
 
 
 def _store_version(session: Session, actor: Actor, settings: Settings, work_product: WorkProduct, seen: int,

@@ -221,6 +221,20 @@ def test_a_bad_upload_is_refused_beside_the_files_field_with_the_text_kept(case:
     assert review.rows(WorkProduct) == 0 and review.files_on_disk() == []
 
 
+def test_a_request_that_fails_after_storing_its_files_leaves_no_file_and_no_row(
+    review: Review, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def failing_audit(*_args: Any, **_kwargs: Any) -> None:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(work_products, "_audit", failing_audit)
+    ana = review.open("learner", user="learner-ana")
+    failed = send(ana, review, "Lost", [("notes.pdf", PDF), ("board.png", PNG)])
+    assert failed.status == 500
+    assert review.files_on_disk() == []
+    assert review.rows(WorkProductFile) == 0 and review.rows(WorkProduct) == 0
+
+
 def test_an_empty_or_stale_submission_is_refused_and_too_many_files_too(review: Review) -> None:
     ana = review.open("learner", user="learner-ana")
     empty = send(ana, review, "   ")

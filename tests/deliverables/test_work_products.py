@@ -356,3 +356,61 @@ def test_a_required_work_product_holds_back_the_managers_feedback_until_submitte
         course.ana.id}
     review.work_product_required = False  # optional: never holds anything back
     assert work_products.missing_before_feedback(course.db, review, course.ben) is None
+
+
+def test_the_upload_sweep_job_removes_what_a_crash_left_in_the_apps_upload_directory(
+    app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lti_tool.outbox.jobs import run_due_jobs
+
+    settings = app.config["CADRE"].model_copy(update={"upload_dir": str(tmp_path / "uploads")})
+    monkeypatch.setitem(app.config, "CADRE", settings)
+    orphan = uploads.path_of(settings, "ef" + "1" * 30)
+    orphan.parent.mkdir(parents=True)
+    orphan.write_bytes(b"left by a crash")
+    old = time.time() - 2 * uploads.SWEEP_AFTER_SECONDS
+    os.utime(orphan, (old, old))
+    with app.app_context():  # as under `cadre jobs run`
+        (result,) = run_due_jobs(app, names=["upload-sweep"])
+    assert result.ran and result.summary == "1 unreferenced upload(s) removed"
+    assert not orphan.exists()
+
+
+def test_two_first_submissions_at_once_make_one_version_and_refuse_the_other(
+    live_app: Flask, tmp_path: Path
+) -> None:
+    """Two tabs submitting the learner's first version together, each in its own transaction: one is
+    stored, the other is told it came second (409), and only the stored one's file stays."""
+    import threading
+
+    from lti_tool.db import session_scope
+    from tests.feedback.conftest import course as build_course
+
+    settings = live_app.config["CADRE"].model_copy(update={"upload_dir": str(tmp_path / "uploads")})
+    with session_scope(live_app) as session:
+        built = build_course.__wrapped__(session)  # type: ignore[attr-defined]
+        activity_id = built.activity(kind=ActivityKind.WORK_PRODUCT_REVIEW).id
+        ana = built.ana_actor
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def tab(name: str) -> None:
+        try:
+            with session_scope(live_app) as session:
+                activity = session.get(Activity, activity_id)
+                barrier.wait(timeout=10)
+                submit(session, ana, activity, settings, f"From {name}", [(f"{name}.pdf", PDF)], based_on=0)
+            outcomes.append("stored")
+        except WorkProductProblems as refused:
+            outcomes.append(f"refused {refused.status}")
+
+    threads = [threading.Thread(target=tab, args=(name,)) for name in ("first", "second")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(outcomes) == ["refused 409", "stored"]
+    with session_scope(live_app) as session:
+        (version,) = session.scalars(select(WorkProductVersion)).all()
+        assert version.number == 1
+        assert [path.name for path in files_on_disk(settings)] == [version.files[0].stored_name]
