@@ -31,7 +31,21 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import Numeric, and_, case, cast, delete, distinct, func, null, select, update
+from sqlalchemy import (
+    Integer,
+    String,
+    and_,
+    bindparam,
+    case,
+    cast,
+    delete,
+    distinct,
+    func,
+    null,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -590,7 +604,7 @@ def ensure_results_visible(session: Session, survey: Activity, answers_of: Activ
                           title="Not enough answers yet")
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class GapRow:
     """One ranked line: a named gap, or answers of one key nobody merged yet."""
 
@@ -610,70 +624,104 @@ class GapRow:
     """Sum over answers priced in the survey's currency of occurrences per week × cost."""
     other_currency_answers: int
     keys: tuple[str, ...] = ()
-    links: tuple[SurveyGapLink, ...] = ()
+    links: tuple[GapLinkView, ...] = ()
 
 
 RANKINGS = ("score", "cost")
 
 
-def gap_aggregate(survey_id: int, answers_of_id: int, currency: str | None) -> Any:
-    """The one SQL statement behind the ranking: current answers of ``answers_of_id`` grouped by the gap
-    of ``survey_id`` their key was merged into (or by their key), with the figures of :class:`GapRow`."""
+def gap_aggregate(*, by: str = "score") -> Any:
+    """The one SQL statement behind the ranking, with bound ``survey_id`` and ``answers_of_id``: the
+    current answers of ``answers_of_id`` grouped by the gap of ``survey_id`` their key
+    was merged into (or by their key), with the gap's name and the figures of :class:`GapRow`, ranked.
+    Built once per ranking (the expression, not only its SQL, is reused)."""
     gap_id = SurveyGapKey.gap_id
+    currency = select(SurveySettings.currency).where(SurveySettings.activity_id == bindparam("survey_id")) \
+        .scalar_subquery()  # the survey's currency, read by the database (PostgreSQL: once, an InitPlan)
     ungrouped_key = case((gap_id.is_(None), SurveyAnswer.answer_key))
-    in_currency = SurveyAnswer.currency == currency if currency else None
-    cost = cast(null(), Numeric(14, 2)) if in_currency is None \
-        else func.sum(case((in_currency, SurveyAnswer.per_week * SurveyAnswer.cost)))
-    priced_elsewhere = SurveyAnswer.cost.is_not(None) & (
-        (SurveyAnswer.currency != currency) if currency else SurveyAnswer.cost.is_not(None))
-    return (
+    priced_elsewhere = SurveyAnswer.cost.is_not(None) \
+        & (currency.is_(None) | (SurveyAnswer.currency != currency))
+    grouped = (
         select(gap_id.label("gap_id"), ungrouped_key.label("key"),
                func.min(SurveyAnswer.text).label("text"), func.count().label("answers"),
                func.count(distinct(SurveyAnswer.response_id)).label("managers"),
                func.avg(SurveyAnswer.per_week).label("per_week"),
                func.avg(SurveyAnswer.impact).label("impact"),
-               func.sum(SurveyAnswer.per_week * SurveyAnswer.impact).label("score"), cost.label("cost"),
+               func.sum(SurveyAnswer.per_week * SurveyAnswer.impact).label("score"),
+               func.sum(case((SurveyAnswer.currency == currency, SurveyAnswer.per_week * SurveyAnswer.cost)))
+               .label("cost"),
                func.sum(case((priced_elsewhere, 1), else_=0)).label("other_currency"))
         .select_from(SurveyAnswer)
-        .outerjoin(SurveyGapKey, and_(SurveyGapKey.activity_id == survey_id,
+        .outerjoin(SurveyGapKey, and_(SurveyGapKey.activity_id == bindparam("survey_id"),
                                       SurveyGapKey.answer_key == SurveyAnswer.answer_key))
-        .where(SurveyAnswer.activity_id == answers_of_id, SurveyAnswer.current.is_(True))
+        .where(SurveyAnswer.activity_id == bindparam("answers_of_id"), SurveyAnswer.current.is_(True))
         .group_by(gap_id, ungrouped_key)
-    )
+    ).subquery()
+    order = [grouped.c.cost.desc().nulls_last()] if by == "cost" else []
+    return (select(grouped, SurveyGap.name.label("gap_name"))
+            .outerjoin(SurveyGap, SurveyGap.id == grouped.c.gap_id)
+            .order_by(*order, grouped.c.score.desc(), grouped.c.answers.desc(), grouped.c.text))
 
 
-def _money(value: Any) -> Decimal | None:
-    return None if value is None else Decimal(str(value)).quantize(Decimal("0.01"))
+RANKING_STATEMENTS = {ranking: gap_aggregate(by=ranking) for ranking in RANKINGS}
+
+
+@dataclass(frozen=True)
+class GapLinkView:
+    """A gap's link as the ranking shows and exports it."""
+
+    id: int
+    label: str
+    competency_tag: str | None
+
+
+CENTS = Decimal("0.01")
 
 
 def _figure(value: Any) -> Decimal:
-    return Decimal(str(value or 0)).quantize(Decimal("0.01"))
+    """A sum or mean to two places (PostgreSQL answers decimals, SQLite floats)."""
+    if value is None:
+        return Decimal(0).quantize(CENTS)
+    return (value if isinstance(value, Decimal) else Decimal(repr(value))).quantize(CENTS)
+
+
+def _money(value: Any) -> Decimal | None:
+    return None if value is None else _figure(value)
 
 
 def ranked_gaps(session: Session, survey: Activity, *, by: str = "score",
                 answers_of: Activity | None = None) -> list[GapRow]:
     """The gaps ranked by frequency × impact (``by="score"``) or estimated cost per week (``"cost"``); ties
-    by answers, then name. Three queries whatever the number of answers."""
-    currency = settings_of(session, survey).currency
-    statement = gap_aggregate(survey.id, (answers_of or survey).id, currency).subquery()
-    order = [statement.c.cost.desc().nulls_last()] if by == "cost" else []
-    rows = session.execute(select(statement).order_by(
-        *order, statement.c.score.desc(), statement.c.answers.desc(), statement.c.text)).all()
-    gap_ids = [row.gap_id for row in rows if row.gap_id is not None]
-    gaps = {gap.id: gap for gap in session.scalars(select(SurveyGap).where(SurveyGap.id.in_(gap_ids)))} \
-        if gap_ids else {}
-    found = []
-    for rank, row in enumerate(rows, start=1):
-        gap = gaps.get(row.gap_id) if row.gap_id is not None else None
-        found.append(GapRow(
-            rank=rank, gap_id=row.gap_id, key=row.key, name=gap.name if gap else row.text,
-            answers=row.answers, managers=row.managers, per_week=_figure(row.per_week),
-            impact=_figure(row.impact), score=_figure(row.score), cost_per_week=_money(row.cost),
-            other_currency_answers=int(row.other_currency or 0),
-            keys=tuple(key.answer_key for key in gap.keys) if gap else (row.key,),
-            links=tuple(gap.links) if gap else (),
-        ))
-    return found
+    by answers, then name. Two queries whatever the number of answers and gaps: the ranked aggregate (with
+    the survey's currency and the gaps' names), and the gaps' keys and links."""
+    rows = session.execute(RANKING_STATEMENTS[by if by in RANKINGS else "score"], {
+        "survey_id": survey.id, "answers_of_id": (answers_of or survey).id}).all()
+    keys: dict[int, list[str]] = {}
+    links: dict[int, list[GapLinkView]] = {}
+    if any(row[0] is not None for row in rows):
+        keys_and_links = union_all(
+            select(SurveyGapKey.gap_id, SurveyGapKey.answer_key.label("text"),
+                   cast(null(), Integer).label("link_id"), cast(null(), String).label("tag"),
+                   SurveyGapKey.id.label("position"))
+            .where(SurveyGapKey.activity_id == survey.id),
+            select(SurveyGapLink.gap_id, SurveyGapLink.label, SurveyGapLink.id, SurveyGapLink.competency_tag,
+                   SurveyGapLink.id)
+            .join(SurveyGap, SurveyGap.id == SurveyGapLink.gap_id).where(SurveyGap.activity_id == survey.id),
+        ).subquery()
+        for gap_id, text_or_label, link_id, tag, _position in session.execute(
+                select(keys_and_links).order_by(keys_and_links.c.position)):
+            if link_id is None:
+                keys.setdefault(gap_id, []).append(text_or_label)
+            else:
+                links.setdefault(gap_id, []).append(GapLinkView(link_id, text_or_label, tag))
+    ranked = []
+    for rank, (gap_id, key, text, answers, managers, per_week, impact, score, cost, other_currency,
+               gap_name) in enumerate(rows, start=1):  # tuples: a Row's attributes cost more per read
+        ranked.append(GapRow(
+            rank, gap_id, key, gap_name if gap_id is not None else text, answers, managers,
+            _figure(per_week), _figure(impact), _figure(score), _money(cost), int(other_currency or 0),
+            tuple(keys.get(gap_id, ())) if gap_id is not None else (key,), tuple(links.get(gap_id, ()))))
+    return ranked
 
 
 def gaps_of(session: Session, survey: Activity) -> list[SurveyGap]:
