@@ -18,6 +18,8 @@ from importlib import resources
 from typing import Any
 
 from xapi.vocabulary import (
+    ACTIVITY_TYPE_BY_KIND,
+    KINDS,
     LANGUAGE,
     PROFILE_IRI,
     PROFILE_VERSION_IRI,
@@ -143,10 +145,11 @@ def _activity_rules(kinds: tuple[str, ...]) -> tuple[Rule, ...]:
     )
 
 
-ASSESSMENT_KINDS = (
-    "manager_feedback", "skill_assessment", "work_product_review", "self_assessment", "peer_assessment",
+ASSESSMENT_KINDS = tuple(
+    kind for kind, concept in ACTIVITY_TYPE_BY_KIND.items() if concept is ActivityType.ASSESSMENT
 )
-ALL_KINDS = (*ASSESSMENT_KINDS, "manager_insight_survey", "six_month_follow_up", "career_conversation")
+ALL_KINDS = tuple(kind for kind in KINDS if kind != "refresher")
+"""What can be launched, submitted or completed: every activity kind (a refresher has its own template)."""
 COURSE = (ActivityType.COURSE,)
 ACTIVITY_TYPES = (ActivityType.ASSESSMENT, ActivityType.SURVEY, ActivityType.MEETING)
 ACTIVITY_TYPE_IRIS = tuple(concept.iri for concept in ACTIVITY_TYPES)
@@ -300,6 +303,8 @@ def _extension_concept(concept: ExtensionConcept) -> dict[str, Any]:
     })
     if recommended:
         document["recommendedVerbs"] = recommended
+    if concept.value_schema:
+        document["inlineSchema"] = json.dumps(concept.value_schema, sort_keys=True)
     return document
 
 

@@ -11,8 +11,9 @@ edited). ``docs/xapi-profile.md`` explains the choice; every deployment serves t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 PROFILE_IRI = "https://w3id.org/xapi/cadre"
 """The profile's id (and the base of the IRIs Cadre mints), following ADL's profiles (w3id.org/xapi/…)."""
@@ -60,6 +61,8 @@ class ExtensionConcept(Concept):
 
     placement: str = "context"
     value_description: str = ""
+    value_schema: dict[str, Any] = field(default_factory=dict)
+    """A JSON Schema of the value (the profile's ``inlineSchema``; tests check the builders against it)."""
 
 
 def _cadre(path: str) -> str:
@@ -190,6 +193,13 @@ class ActivityType:
     ALL: tuple[Concept, ...] = (COURSE, ASSESSMENT, SURVEY, MEETING, LESSON, NOMINATION, PROFILE)
 
 
+KINDS = (
+    "manager_feedback", "skill_assessment", "work_product_review", "self_assessment", "peer_assessment",
+    "manager_insight_survey", "six_month_follow_up", "career_conversation", "refresher",
+)
+"""Cadre's activity kinds (``lti_tool.states.ActivityKind``'s values) and refreshers."""
+
+
 class Extension:
     """The extension IRIs Cadre's statements carry (all minted: no published one says these things)."""
 
@@ -200,30 +210,35 @@ class Extension:
         "refresher).",
         Source.CADRE, "An activity type is too coarse: five kinds are all assessments.",
         placement="context", value_description="string",
+        value_schema={"type": "string", "enum": list(KINDS)},
     )
     RUBRIC_ID = ExtensionConcept(
         _cadre("extensions/rubric-id"), "rubric id",
         "The identifier of the rubric the activity is assessed with (stable across its versions).",
         Source.CADRE, "Lets an LRS group results by rubric across versions and courses.",
         placement="context", value_description="string",
+        value_schema={"type": "string", "minLength": 1},
     )
     RUBRIC_VERSION = ExtensionConcept(
         _cadre("extensions/rubric-version"), "rubric version",
         "The rubric version the assessment was scored with (versions never change once used).",
         Source.CADRE, "Scores are only comparable within one version.",
         placement="context", value_description="integer, 1 or more",
+        value_schema={"type": "integer", "minimum": 1},
     )
     ASSESSOR_ROLE = ExtensionConcept(
         _cadre("extensions/assessor-role"), "assessor role",
         "In what capacity the assessor assessed the learner: manager, peer or self.",
         Source.CADRE, "The instructor alone does not say whether a manager or a peer assessed.",
         placement="context", value_description="'manager', 'peer' or 'self'",
+        value_schema={"type": "string", "enum": ["manager", "peer", "self"]},
     )
     ASSESSMENT_REVISION = ExtensionConcept(
         _cadre("extensions/assessment-revision"), "assessment revision",
         "Which submission of the assessment this is: 1 for the first, one more for each revision.",
         Source.CADRE, "A revised assessment gives a new statement; this says which one is newer.",
         placement="context", value_description="integer, 1 or more",
+        value_schema={"type": "integer", "minimum": 1},
     )
     CRITERIA = ExtensionConcept(
         _cadre("extensions/criteria"), "criteria results",
@@ -235,18 +250,36 @@ class Extension:
         placement="result",
         value_description="array of objects: criterion, level, levelNumber, levelCount, points, maxPoints, "
         "competencies",
+        value_schema={"type": "array", "items": {
+            "type": "object",
+            "required": [
+                "criterion", "level", "levelNumber", "levelCount", "points", "maxPoints", "competencies",
+            ],
+            "properties": {
+                "criterion": {"type": "string", "minLength": 1},
+                "level": {"type": "string", "minLength": 1},
+                "levelNumber": {"type": ["integer", "null"], "minimum": 1},
+                "levelCount": {"type": ["integer", "null"], "minimum": 1},
+                "points": {"type": ["number", "null"]},
+                "maxPoints": {"type": ["number", "null"]},
+                "competencies": {"type": "array", "items": {"type": "string", "minLength": 1}},
+            },
+            "additionalProperties": False,
+        }},
     )
     ANSWERS = ExtensionConcept(
         _cadre("extensions/answers"), "survey answers",
         "A survey's or follow-up's answers, keyed by question id.", Source.CADRE,
         "A survey answer is several responses; xAPI's result.response holds one string.",
         placement="result", value_description="object: question id -> string or number",
+        value_schema={"type": "object", "additionalProperties": {"type": ["string", "number"]}},
     )
     DUE_AT = ExtensionConcept(
         _cadre("extensions/due-at"), "due at",
         "When a scheduled follow-up is due (ISO 8601, UTC).", Source.CADRE,
         "A scheduled statement's timestamp is when it was scheduled, not when it is due.",
         placement="context", value_description="ISO 8601 timestamp",
+        value_schema={"type": "string", "format": "date-time"},
     )
     RESPONDENT = ExtensionConcept(
         _cadre("extensions/respondent"), "respondent",
@@ -255,6 +288,9 @@ class Extension:
         "The actor of a scheduled statement is who scheduled it; xAPI has no context slot for the person "
         "the scheduled thing is for.",
         placement="context", value_description="xAPI Agent",
+        value_schema={
+            "type": "object", "required": ["objectType"], "properties": {"objectType": {"const": "Agent"}},
+        },
     )
 
     ALL: tuple[ExtensionConcept, ...] = (

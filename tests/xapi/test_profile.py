@@ -203,3 +203,27 @@ def test_the_conformance_check_itself_notices_a_broken_rule() -> None:
     problems = follows(statement, TEMPLATE_BY_NAME["evaluated"].to_jsonld())
     assert f"$.context.extensions['{Extension.ASSESSOR_ROLE.iri}'] included" in problems
     assert "$.context.platform not all in ['Cadre']" in problems
+
+
+def test_every_extension_value_the_builders_write_fits_the_profiles_inline_schema() -> None:
+    schemas = {
+        concept["id"]: json.loads(concept["inlineSchema"])
+        for concept in build_profile()["concepts"] if "inlineSchema" in concept
+    }
+    assert set(schemas) == {extension.iri for extension in Extension.ALL}
+    checked = 0
+    for statement in all_statements():
+        for holder in (statement.get("context", {}), statement.get("result", {})):
+            for iri, value in holder.get("extensions", {}).items():
+                jsonschema.validate(value, schemas[iri], format_checker=jsonschema.FormatChecker())
+                checked += 1
+    assert checked > 50
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate([{"criterion": "c", "level": "l"}], schemas[Extension.CRITERIA.iri])
+
+
+def test_the_activity_kinds_are_cadres() -> None:
+    from lti_tool.states import ActivityKind
+    from xapi.vocabulary import ACTIVITY_TYPE_BY_KIND, KINDS
+
+    assert set(KINDS) == {kind.value for kind in ActivityKind} | {"refresher"} == set(ACTIVITY_TYPE_BY_KIND)
