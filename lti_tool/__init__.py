@@ -46,6 +46,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     records_api.init_app(app)  # the xAPI statement resource (API tokens) and the records admin pages
     from lti_tool.records import profile as records_profile
     records_profile.init_app(app)  # GET /xapi/profile, the xAPI Profile document
+    from lti_tool.records import alerts as records_alerts
+    records_alerts.init_app(app)  # the LRS delivery alerts job and its e-mail
     return app
 
 

@@ -133,6 +133,8 @@ class LearningRecordStore(Base):
     """Only statements with these verb IRIs; empty: every verb."""
     batch_size: Mapped[int] = mapped_column(default=100)
     from_environment: Mapped[bool] = mapped_column(default=False)
+    backlog_alerted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """When admins were e-mailed that its oldest waiting statement is late; cleared once it is on time."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
