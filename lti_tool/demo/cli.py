@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
 import threading
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import click
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 from flask.cli import with_appcontext
 from sqlalchemy.engine import make_url
 from werkzeug.serving import BaseWSGIServer, make_server
@@ -19,15 +21,19 @@ from lti_tool.demo import pages
 from lti_tool.demo.app import create_platform_app
 from lti_tool.demo.mail_sink import MailSink, add_mail_page
 from lti_tool.demo.platform import LtiPlatform, PlatformKey, ToolEndpoints
+from lti_tool.demo.ralph import start_demo_lrs
 from lti_tool.demo.registration import register_platform
+from lti_tool.demo.seed import place_in_lms, seed_demo_course
 from lti_tool.migrate import upgrade
 from lti_tool.observability import RedactingRequestHandler
 from lti_tool.outbox.worker import start_background_worker
+from lti_tool.records.delivery import BackgroundDeliverer
 from lti_tool.settings import Settings
 
 DEMO_CLIENT_ID = "cadre-demo"
 DEMO_DEPLOYMENT_ID = "demo-deployment-1"
 KEY_FILE_NAME = "demo_platform_key.json"
+GRADEBOOK_FILE_NAME = "demo_lms_scores.json"
 
 
 def demo_platform_key(instance_dir: Path) -> PlatformKey:
@@ -54,13 +60,41 @@ def build_demo_platform(settings: Settings, key: PlatformKey) -> LtiPlatform:
 
 
 def prepare_demo(app: Flask) -> LtiPlatform:
-    """Migrate Cadre's database and register the demo LMS in it (idempotent)."""
+    """Migrate Cadre's database, register the demo LMS in it, seed the demo course once, and give the demo
+    LMS (which keeps its course in memory) the course's activities and the scores it received before
+    (idempotent: a second run changes nothing in Cadre's database)."""
     settings: Settings = app.config["CADRE"]
     upgrade(get_engine(app))
     platform = build_demo_platform(settings, demo_platform_key(Path(app.instance_path)))
-    with session_scope(app) as session:
+    with app.app_context(), session_scope(app) as session:
         register_platform(session, platform)
+    with app.app_context(), session_scope(app) as session:
+        seed_demo_course(session, platform)
+    with app.app_context(), session_scope(app) as session:
+        place_in_lms(session, platform, platform.registration.tool.launch_url)
+    platform.scores.extend(received_scores(Path(app.instance_path)))
     return platform
+
+
+def received_scores(instance_dir: Path) -> list[dict[str, Any]]:
+    """The scores the demo LMS received in earlier runs (its gradebook outlives a restart)."""
+    path = instance_dir / GRADEBOOK_FILE_NAME
+    try:
+        kept = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return []
+    return [score for score in kept if isinstance(score, dict)] if isinstance(kept, list) else []
+
+
+def keep_received_scores(platform_app: Flask, platform: LtiPlatform, instance_dir: Path) -> None:
+    """Write the demo LMS's received scores to instance/ after each one it receives."""
+    path = instance_dir / GRADEBOOK_FILE_NAME
+
+    @platform_app.after_request
+    def _keep(response: Any) -> Any:
+        if request.method == "POST" and request.path.endswith("/scores") and response.status_code < 300:
+            path.write_text(json.dumps(platform.scores, indent=1))
+        return response
 
 
 def exposure_problems(settings: Settings) -> list[str]:
@@ -118,7 +152,12 @@ def demo_command(allow_exposed: bool) -> None:
     # Side effects (grades to the demo LMS, e-mail, later xAPI) leave through the outbox: deliver them
     # in this process, as `cadre worker` does in production.
     worker = start_background_worker(app)
+    # xAPI statements go to a Ralph LRS on loopback (unless CADRE_LRS_ENDPOINT names another), delivered
+    # by a thread of this process beside the outbox worker (which holds the SQLite worker slot).
+    lrs = start_demo_lrs(app)
+    deliverer = BackgroundDeliverer(app, idle_seconds=2.0, hold_slot=False).start()
     platform_app = create_platform_app(platform)
+    keep_received_scores(platform_app, platform, Path(app.instance_path))
     if sink is not None:
         add_mail_page(platform_app, sink, pages.STYLE)
     servers = [
@@ -129,6 +168,9 @@ def demo_command(allow_exposed: bool) -> None:
                f"client_id {platform.client_id})")
     mail_page = f"  (the e-mail Cadre sent: {settings.demo_platform_url}/mail)" if sink is not None else ""
     click.echo(f"Demo LMS: {settings.demo_platform_url}{mail_page}")
+    if lrs is not None:
+        click.echo(f"Demo LRS: {lrs.endpoint}  (Ralph; the statements Cadre delivered: "
+                   f"{lrs.statements_file}, or `cadre lrs status`)")
     click.echo("")
     click.secho(f"Open {settings.demo_platform_url}/ and launch Cadre as anyone in the course.", bold=True)
     click.echo("Press Ctrl+C to stop.")
@@ -141,6 +183,9 @@ def demo_command(allow_exposed: bool) -> None:
         for server in servers:
             server.shutdown()
         worker.stop()
+        deliverer.stop()
+        if lrs is not None:
+            lrs.stop()
         if sink is not None:
             sink.stop()
 

@@ -14,7 +14,10 @@ resource.
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -23,8 +26,10 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
+from flask import Flask
 
 READY_TIMEOUT_SECONDS = 30.0
 
@@ -116,10 +121,8 @@ class RalphLrs:
         self.stop()
         self.start()
 
-    def stored_statements(self) -> list[dict]:
+    def stored_statements(self) -> list[dict[str, Any]]:
         """Every statement Ralph wrote, in the order written (read from its file, not through its API)."""
-        import json
-
         if not self.statements_file.exists():
             return []
         return [json.loads(line) for line in self.statements_file.read_text().splitlines() if line.strip()]
@@ -155,3 +158,26 @@ def serve(host: str, port: int) -> None:
 
 if __name__ == "__main__":
     serve(sys.argv[1], int(sys.argv[2]))
+
+
+# -- the demo's LRS -----------------------------------------------------------------------------------------
+
+DEMO_LRS_NAME = "demo-ralph"
+
+
+def start_demo_lrs(app: Flask) -> RalphLrs | None:
+    """For ``cadre demo``: a Ralph on loopback (statements under ``instance/demo-ralph/``), registered in
+    Cadre as the LRS ``demo-ralph`` with a password made for this run. None when the environment names an
+    LRS of its own (``CADRE_LRS_ENDPOINT``) or Ralph is not installed."""
+    if app.config["CADRE"].lrs_endpoint or importlib.util.find_spec("ralph") is None:
+        return None
+    from lti_tool.db import session_scope
+    from lti_tool.records import lrs as registry
+
+    directory = Path(app.instance_path) / "demo-ralph"
+    (directory / "auth.json").unlink(missing_ok=True)  # a fresh user and password every run
+    lrs = RalphLrs(directory, password=secrets.token_urlsafe(24)).start()
+    with app.app_context(), session_scope(app) as session:
+        registry.add_store(session, name=DEMO_LRS_NAME, endpoint=lrs.endpoint, username=lrs.username,
+                           password=lrs.password, courses=[], verbs=[], replace=True)
+    return lrs
