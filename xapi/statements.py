@@ -254,11 +254,11 @@ def _context(
 
 
 def _statement(
-    deployment: Deployment, identity: str, actor: Statement, concept: Concept, obj: Statement,
-    context: Statement, at: datetime, result: Statement | None = None,
+    made_id: str, actor: Statement, concept: Concept, obj: Statement, context: Statement, at: datetime,
+    result: Statement | None = None,
 ) -> Statement:
     statement: Statement = {
-        "id": statement_id(deployment, identity),
+        "id": made_id,
         "actor": actor,
         "verb": verb(concept),
         "object": obj,
@@ -292,7 +292,7 @@ def _criterion_result(line: CriterionResult) -> dict[str, Any]:
 def launched(deployment: Deployment, event: Launched) -> Statement:
     """Someone opened an activity from their platform."""
     return _statement(
-        deployment, f"launched:{event.actor.platform_issuer}:{event.launch_id}",
+        launched_id(deployment, event.actor.platform_issuer, event.launch_id),
         agent(deployment, event.actor), Verb.LAUNCHED, activity_object(deployment, event.activity),
         _context(deployment, parent=[course_object(deployment, event.course)],
                  extensions=_kind_extensions(event.activity)),
@@ -303,7 +303,7 @@ def launched(deployment: Deployment, event: Launched) -> Statement:
 def submitted(deployment: Deployment, event: Submitted) -> Statement:
     """A learner handed in a work product for an activity."""
     return _statement(
-        deployment, f"submitted:{event.learner.platform_issuer}:{event.submission_id}",
+        submitted_id(deployment, event.learner.platform_issuer, event.submission_id),
         agent(deployment, event.learner), Verb.SUBMITTED, activity_object(deployment, event.activity),
         _context(deployment, parent=[course_object(deployment, event.course)],
                  extensions=_kind_extensions(event.activity)),
@@ -334,7 +334,7 @@ def evaluated(deployment: Deployment, event: Evaluated) -> Statement:
         extensions[Extension.RUBRIC_VERSION.iri] = event.rubric.version
     is_self = event.assessor_role == AssessorRole.SELF
     return _statement(
-        deployment, f"evaluated:{event.learner.platform_issuer}:{event.assessment_id}:{event.revision}",
+        evaluated_id(deployment, event.learner.platform_issuer, event.assessment_id, event.revision),
         agent(deployment, event.learner), Verb.SCORED, activity_object(deployment, event.activity),
         _context(
             deployment, parent=[course_object(deployment, event.course)],
@@ -352,7 +352,9 @@ def revised(deployment: Deployment, event: Revised) -> Statement:
     """
     new_scored = evaluated_id(deployment, event.learner.platform_issuer, event.assessment_id, event.revision)
     return _statement(
-        deployment, f"revised:{event.assessor.platform_issuer}:{event.assessment_id}:{event.revision}",
+        statement_id(
+            deployment, f"revised:{event.assessor.platform_issuer}:{event.assessment_id}:{event.revision}"
+        ),
         agent(deployment, event.assessor), Verb.UPDATED, activity_object(deployment, event.activity),
         _context(
             deployment, parent=[course_object(deployment, event.course)], statement_ref=new_scored,
@@ -371,7 +373,7 @@ def commented(deployment: Deployment, event: Commented) -> Statement:
     """A reply to feedback; the context's statement is the scored statement replied to."""
     replied_to = evaluated_id(deployment, event.author.platform_issuer, event.assessment_id, event.revision)
     return _statement(
-        deployment, f"commented:{event.author.platform_issuer}:{event.comment_id}",
+        statement_id(deployment, f"commented:{event.author.platform_issuer}:{event.comment_id}"),
         agent(deployment, event.author), Verb.COMMENTED, activity_object(deployment, event.activity),
         _context(deployment, parent=[course_object(deployment, event.course)], statement_ref=replied_to,
                  extensions=_kind_extensions(event.activity)),
@@ -383,7 +385,9 @@ def completed(deployment: Deployment, event: Completed) -> Statement:
     """A learner finished an activity (once per learner and activity)."""
     learner = event.learner
     return _statement(
-        deployment, f"completed:{learner.platform_issuer}:{event.activity.iri}:{learner.lti_sub}",
+        statement_id(
+            deployment, f"completed:{learner.platform_issuer}:{event.activity.iri}:{learner.lti_sub}"
+        ),
         agent(deployment, learner), Verb.COMPLETED, activity_object(deployment, event.activity),
         _context(deployment, parent=[course_object(deployment, event.course)],
                  extensions=_kind_extensions(event.activity)),
@@ -400,7 +404,7 @@ def _answers_result(answers: dict[str, Any] | Any) -> Statement:
 
 def survey_answered(deployment: Deployment, event: SurveyAnswered) -> Statement:
     return _statement(
-        deployment, f"survey-answered:{event.respondent.platform_issuer}:{event.response_id}",
+        statement_id(deployment, f"survey-answered:{event.respondent.platform_issuer}:{event.response_id}"),
         agent(deployment, event.respondent), Verb.ANSWERED, activity_object(deployment, event.activity),
         _context(deployment, parent=[course_object(deployment, event.course)],
                  extensions=_kind_extensions(event.activity)),
@@ -417,7 +421,7 @@ def _nomination_object(deployment: Deployment, iri: str) -> Statement:
 def manager_nominated(deployment: Deployment, event: ManagerNominated) -> Statement:
     """A learner nominated a manager; the nominee is the instructor."""
     return _statement(
-        deployment, f"nominated:{event.learner.platform_issuer}:{event.nomination.nomination_id}",
+        nominated_id(deployment, event.learner.platform_issuer, event.nomination.nomination_id),
         agent(deployment, event.learner), Verb.NOMINATED,
         _nomination_object(deployment, event.nomination.iri),
         _context(deployment, parent=[course_object(deployment, event.course)],
@@ -428,11 +432,10 @@ def manager_nominated(deployment: Deployment, event: ManagerNominated) -> Statem
 
 def nomination_accepted(deployment: Deployment, event: NominationAccepted) -> Statement:
     """The nominee accepted; the context's statement is the nomination's."""
-    nomination_statement = nominated_id(
-        deployment, event.learner.platform_issuer, event.nomination.nomination_id
-    )
+    nomination_id = event.nomination.nomination_id
+    nomination_statement = nominated_id(deployment, event.learner.platform_issuer, nomination_id)
     return _statement(
-        deployment, f"nomination-accepted:{event.manager.platform_issuer}:{event.nomination.nomination_id}",
+        statement_id(deployment, f"nomination-accepted:{event.manager.platform_issuer}:{nomination_id}"),
         agent(deployment, event.manager), Verb.ACCEPTED, _nomination_object(deployment, event.nomination.iri),
         _context(deployment, parent=[course_object(deployment, event.course)],
                  statement_ref=nomination_statement),
@@ -448,7 +451,9 @@ def follow_up_scheduled(deployment: Deployment, event: FollowUpScheduled) -> Sta
     """A follow-up is due from a respondent; the actor is who scheduled it (Cadre itself by default)."""
     actor = deployment.cadre_agent() if event.scheduled_by is None else agent(deployment, event.scheduled_by)
     return _statement(
-        deployment, f"follow-up-scheduled:{event.respondent.platform_issuer}:{event.follow_up.follow_up_id}",
+        follow_up_scheduled_id(
+            deployment, event.respondent.platform_issuer, event.follow_up.follow_up_id
+        ),
         actor, Verb.SCHEDULED, _follow_up_object(deployment, event),
         _context(
             deployment, parent=[activity_object(deployment, event.activity)],
@@ -464,11 +469,10 @@ def follow_up_scheduled(deployment: Deployment, event: FollowUpScheduled) -> Sta
 
 def follow_up_answered(deployment: Deployment, event: FollowUpAnswered) -> Statement:
     """The respondent answered a follow-up; the context's statement is its scheduling."""
-    scheduled = follow_up_scheduled_id(
-        deployment, event.respondent.platform_issuer, event.follow_up.follow_up_id
-    )
+    follow_up_id = event.follow_up.follow_up_id
+    scheduled = follow_up_scheduled_id(deployment, event.respondent.platform_issuer, follow_up_id)
     return _statement(
-        deployment, f"follow-up-answered:{event.respondent.platform_issuer}:{event.follow_up.follow_up_id}",
+        statement_id(deployment, f"follow-up-answered:{event.respondent.platform_issuer}:{follow_up_id}"),
         agent(deployment, event.respondent), Verb.ANSWERED, _follow_up_object(deployment, event),
         _context(
             deployment, parent=[activity_object(deployment, event.activity)],
@@ -482,7 +486,9 @@ def follow_up_answered(deployment: Deployment, event: FollowUpAnswered) -> State
 def career_conversation_held(deployment: Deployment, event: CareerConversationHeld) -> Statement:
     """A learner held a career conversation with their manager (the instructor)."""
     return _statement(
-        deployment, f"career-conversation:{event.learner.platform_issuer}:{event.conversation_id}",
+        statement_id(
+            deployment, f"career-conversation:{event.learner.platform_issuer}:{event.conversation_id}"
+        ),
         agent(deployment, event.learner), Verb.ATTENDED, activity_object(deployment, event.activity),
         _context(deployment, parent=[course_object(deployment, event.course)],
                  instructor=agent(deployment, event.manager), extensions=_kind_extensions(event.activity)),
@@ -498,7 +504,7 @@ def refresher_completed(deployment: Deployment, event: RefresherCompleted) -> St
     else:
         parent, grouping = [activity_object(deployment, event.activity)], [course]
     return _statement(
-        deployment, f"refresher-completed:{event.learner.platform_issuer}:{event.refresher_id}",
+        statement_id(deployment, f"refresher-completed:{event.learner.platform_issuer}:{event.refresher_id}"),
         agent(deployment, event.learner), Verb.COMPLETED, activity_object(deployment, event.refresher),
         _context(deployment, parent=parent, grouping=grouping, extensions=_kind_extensions(event.refresher)),
         event.at, result={"completion": True},
