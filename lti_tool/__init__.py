@@ -48,6 +48,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     records_profile.init_app(app)  # GET /xapi/profile, the xAPI Profile document
     from lti_tool.records import alerts as records_alerts
     records_alerts.init_app(app)  # the LRS delivery alerts job and its e-mail
+    from lti_tool.tracking import views as tracking_views
+    tracking_views.init_app(app)  # the staff dashboards of a course and of an activity, cadre tracking seed
     return app
 
 

@@ -90,8 +90,15 @@ class CriterionScoreTally(Base):
 
     __tablename__ = "criterion_score_tallies"
     __table_args__ = (
-        UniqueConstraint("activity_id", "rubric_version_id", "criterion", "assessor_role", "level_number",
-                         "submitted_on", name="uq_criterion_score_tallies_key"),
+        UniqueConstraint(
+            "activity_id",
+            "rubric_version_id",
+            "criterion",
+            "assessor_role",
+            "level_number",
+            "submitted_on",
+            name="uq_criterion_score_tallies_key",
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
@@ -121,12 +128,23 @@ def tally_deltas(rows: list[dict[str, Any]], sign: int = 1) -> list[dict[str, An
     deltas: dict[tuple[Any, ...], dict[str, Any]] = {}
     for row in rows:
         day = row["submitted_at"].astimezone(UTC).date()
-        key = (row["activity_id"], row["rubric_version_id"] or 0, row["criterion"], str(row["assessor_role"]),
-               row["level_number"], day)
+        key = (
+            row["activity_id"],
+            row["rubric_version_id"] or 0,
+            row["criterion"],
+            str(row["assessor_role"]),
+            row["level_number"],
+            day,
+        )
         delta = deltas.get(key)
         if delta is None:
-            delta = deltas[key] = {**dict(zip(TALLY_KEY, key, strict=True)), "week_start": week_of_day(day),
-                                   "scores": 0, "scored": 0, "hundredths": 0}
+            delta = deltas[key] = {
+                **dict(zip(TALLY_KEY, key, strict=True)),
+                "week_start": week_of_day(day),
+                "scores": 0,
+                "scored": 0,
+                "hundredths": 0,
+            }
         percent = row["percent"]
         delta["scores"] += sign
         if percent is not None:
@@ -146,20 +164,35 @@ def add_to_tallies(connection: Connection, deltas: list[dict[str, Any]]) -> None
     table = CriterionScoreTally.__table__
     for delta in deltas:
         statement = upsert(table).values(**delta)
-        connection.execute(statement.on_conflict_do_update(
-            index_elements=list(TALLY_KEY),
-            set_={name: table.c[name] + statement.excluded[name]
-                  for name in ("scores", "scored", "hundredths")},
-        ))
+        connection.execute(
+            statement.on_conflict_do_update(
+                index_elements=list(TALLY_KEY),
+                set_={
+                    name: table.c[name] + statement.excluded[name]
+                    for name in ("scores", "scored", "hundredths")
+                },
+            )
+        )
 
 
 def _take_out(connection: Connection, assessment_id: int) -> None:
     """Remove an assessment's in-force rows, and their share of the tallies."""
-    columns = [CriterionScore.__table__.c[name] for name in (
-        "activity_id", "rubric_version_id", "criterion", "assessor_role", "level_number", "submitted_at",
-        "percent")]
-    old = [dict(row._mapping) for row in connection.execute(
-        select(*columns).where(CriterionScore.assessment_id == assessment_id))]
+    columns = [
+        CriterionScore.__table__.c[name]
+        for name in (
+            "activity_id",
+            "rubric_version_id",
+            "criterion",
+            "assessor_role",
+            "level_number",
+            "submitted_at",
+            "percent",
+        )
+    ]
+    old = [
+        dict(row._mapping)
+        for row in connection.execute(select(*columns).where(CriterionScore.assessment_id == assessment_id))
+    ]
     if not old:
         return
     connection.execute(delete(CriterionScore).where(CriterionScore.assessment_id == assessment_id))
@@ -184,21 +217,41 @@ def _decimal(text: Any) -> Decimal | None:
     return None if text is None or text == "" else Decimal(str(text))
 
 
-def rows_of_revision(*, revision_id: int, assessment_id: int, activity_id: int, learner_id: int,
-                     assessor_id: int, assessor_role: str, rubric_version_id: int | None,
-                     criteria: list[dict[str, Any]], submitted_at: datetime) -> list[dict[str, Any]]:
+def rows_of_revision(
+    *,
+    revision_id: int,
+    assessment_id: int,
+    activity_id: int,
+    learner_id: int,
+    assessor_id: int,
+    assessor_role: str,
+    rubric_version_id: int | None,
+    criteria: list[dict[str, Any]],
+    submitted_at: datetime,
+) -> list[dict[str, Any]]:
     """The :class:`CriterionScore` rows of one revision (``criteria`` as the revision stores them)."""
     rows = []
     for line in criteria:
         points, max_points = _decimal(line.get("points")), _decimal(line.get("max_points"))
-        rows.append({
-            "assessment_id": assessment_id, "revision_id": revision_id, "activity_id": activity_id,
-            "learner_id": learner_id, "assessor_id": assessor_id, "assessor_role": assessor_role,
-            "rubric_version_id": rubric_version_id, "criterion": str(line["criterion"])[:100],
-            "level_number": int(line["level_number"]), "level_count": int(line["level_count"]),
-            "points": points, "max_points": max_points, "percent": percent_of(points, max_points),
-            "submitted_at": submitted_at, "week_start": week_of(submitted_at),
-        })
+        rows.append(
+            {
+                "assessment_id": assessment_id,
+                "revision_id": revision_id,
+                "activity_id": activity_id,
+                "learner_id": learner_id,
+                "assessor_id": assessor_id,
+                "assessor_role": assessor_role,
+                "rubric_version_id": rubric_version_id,
+                "criterion": str(line["criterion"])[:100],
+                "level_number": int(line["level_number"]),
+                "level_count": int(line["level_count"]),
+                "points": points,
+                "max_points": max_points,
+                "percent": percent_of(points, max_points),
+                "submitted_at": submitted_at,
+                "week_start": week_of(submitted_at),
+            }
+        )
     return rows
 
 
@@ -206,15 +259,20 @@ def rows_of_revision(*, revision_id: int, assessment_id: int, activity_id: int, 
 def _score_the_new_revision(_mapper: Any, connection: Connection, revision: AssessmentRevision) -> None:
     """A submission: its criteria replace the assessment's previous in-force rows, in the same flush."""
     found = connection.execute(
-        select(Assessment.activity_id, Assessment.learner_id, Assessment.assessor_id,
-               Assessment.assessor_role)
-        .where(Assessment.id == revision.assessment_id)
+        select(
+            Assessment.activity_id, Assessment.learner_id, Assessment.assessor_id, Assessment.assessor_role
+        ).where(Assessment.id == revision.assessment_id)
     ).one()
     _take_out(connection, revision.assessment_id)
     rows = rows_of_revision(
-        revision_id=revision.id, assessment_id=revision.assessment_id, activity_id=found.activity_id,
-        learner_id=found.learner_id, assessor_id=found.assessor_id, assessor_role=str(found.assessor_role),
-        rubric_version_id=revision.rubric_version_id, criteria=revision.criteria or [],
+        revision_id=revision.id,
+        assessment_id=revision.assessment_id,
+        activity_id=found.activity_id,
+        learner_id=found.learner_id,
+        assessor_id=found.assessor_id,
+        assessor_role=str(found.assessor_role),
+        rubric_version_id=revision.rubric_version_id,
+        criteria=revision.criteria or [],
         submitted_at=revision.submitted_at,
     )
     if rows:

@@ -16,22 +16,51 @@ from tests.feedback.test_services import draft
 
 
 def rows(course: Course) -> list[CriterionScore]:
-    return list(course.db.scalars(select(CriterionScore).order_by(CriterionScore.criterion)
-                                  .execution_options(populate_existing=True)))
+    return list(
+        course.db.scalars(
+            select(CriterionScore)
+            .order_by(CriterionScore.criterion)
+            .execution_options(populate_existing=True)
+        )
+    )
 
 
 def assert_tallies_match_the_scores(course: Course) -> None:
     """The tallies hold what the in-force rows sum to, nothing more (emptied keys count zero)."""
-    expected = {tuple(delta[name] for name in ("activity_id", "criterion", "assessor_role", "level_number",
-                                               "submitted_on")): (delta["scores"], delta["scored"],
-                                                                  delta["hundredths"])
-                for delta in tally_deltas([{name: getattr(row, name) for name in (
-                    "activity_id", "rubric_version_id", "criterion", "assessor_role", "level_number",
-                    "submitted_at", "percent")} for row in rows(course)])}
-    stored = {(tally.activity_id, tally.criterion, tally.assessor_role.value, tally.level_number,
-               tally.submitted_on): (tally.scores, tally.scored, tally.hundredths)
-              for tally in course.db.scalars(select(CriterionScoreTally)
-                                             .execution_options(populate_existing=True)) if tally.scores}
+    expected = {
+        tuple(
+            delta[name]
+            for name in ("activity_id", "criterion", "assessor_role", "level_number", "submitted_on")
+        ): (delta["scores"], delta["scored"], delta["hundredths"])
+        for delta in tally_deltas(
+            [
+                {
+                    name: getattr(row, name)
+                    for name in (
+                        "activity_id",
+                        "rubric_version_id",
+                        "criterion",
+                        "assessor_role",
+                        "level_number",
+                        "submitted_at",
+                        "percent",
+                    )
+                }
+                for row in rows(course)
+            ]
+        )
+    }
+    stored = {
+        (
+            tally.activity_id,
+            tally.criterion,
+            tally.assessor_role.value,
+            tally.level_number,
+            tally.submitted_on,
+        ): (tally.scores, tally.scored, tally.hundredths)
+        for tally in course.db.scalars(select(CriterionScoreTally).execution_options(populate_existing=True))
+        if tally.scores
+    }
     assert stored == expected and expected
 
 
@@ -40,9 +69,9 @@ def test_a_submission_writes_a_row_per_criterion_and_the_next_revision_replaces_
     first = services.submit(course.db, course.omar, activity, course.ana, draft(course, activity), based_on=0)
     written = rows(course)
     assert sorted(row.criterion for row in written) == sorted(LEVELS)
-    assert {(row.revision_id, row.learner_id, row.assessor_id, row.assessor_role.value)
-            for row in written} == {
-        (first.id, course.ana.id, course.omar.user_id, "manager")}
+    assert {
+        (row.revision_id, row.learner_id, row.assessor_id, row.assessor_role.value) for row in written
+    } == {(first.id, course.ana.id, course.omar.user_id, "manager")}
     by_criterion = {row.criterion: row for row in written}
     for line in first.criteria:  # the revision's own numbers, not recomputed
         row = by_criterion[line["criterion"]]
@@ -52,8 +81,14 @@ def test_a_submission_writes_a_row_per_criterion_and_the_next_revision_replaces_
     assert written[0].week_start == week_of(first.submitted_at)
     levels_before = {row.criterion: row.level_number for row in written}
 
-    second = services.submit(course.db, course.omar, activity, course.ana,
-                             draft(course, activity, consistency__level="starting"), based_on=1)
+    second = services.submit(
+        course.db,
+        course.omar,
+        activity,
+        course.ana,
+        draft(course, activity, consistency__level="starting"),
+        based_on=1,
+    )
     replaced = rows(course)
     assert len(replaced) == len(LEVELS) and {row.revision_id for row in replaced} == {second.id}
     assert {row.criterion: row.level_number for row in replaced}["consistency"] < levels_before["consistency"]
@@ -63,8 +98,9 @@ def test_a_submission_writes_a_row_per_criterion_and_the_next_revision_replaces_
 def test_a_withdrawal_removes_the_rows_and_submitting_again_brings_them_back(course: Course) -> None:
     activity = course.activity()
     services.submit(course.db, course.omar, activity, course.ana, draft(course, activity), based_on=0)
-    own = services.submit(course.db, course.ana_actor, activity, course.ana, draft(course, activity),
-                          based_on=0)
+    own = services.submit(
+        course.db, course.ana_actor, activity, course.ana, draft(course, activity), based_on=0
+    )
     assessment = course.db.get(type(own.assessment), own.assessment_id)
     manager_assessment = services.find_assessment(course.db, activity, course.ana, course.omar.user_id)
     assert manager_assessment is not None and assessment is not None
@@ -72,8 +108,14 @@ def test_a_withdrawal_removes_the_rows_and_submitting_again_brings_them_back(cou
     course.db.flush()
     assert {row.assessor_role.value for row in rows(course)} == {"self"}
     assert_tallies_match_the_scores(course)
-    services.submit(course.db, course.omar, activity, course.ana, draft(course, activity),
-                    based_on=manager_assessment.draft_revision)
+    services.submit(
+        course.db,
+        course.omar,
+        activity,
+        course.ana,
+        draft(course, activity),
+        based_on=manager_assessment.draft_revision,
+    )
     assert sorted(row.assessor_role.value for row in rows(course)) == ["manager"] * 4 + ["self"] * 4
     assert_tallies_match_the_scores(course)
 

@@ -1,0 +1,105 @@
+"""The staff dashboards: ``/courses/<id>/dashboard`` (every feedback activity of the course) and
+``/activities/<id>/dashboard`` (one of them), each table also as CSV (``…/dashboard/<table>.csv``) with the
+same filters.
+
+For the course's designers and the platform's administrators (:func:`~lti_tool.permissions.
+can_read_course_dashboard`); the assessments of one activity, learner by learner, are the feedback staff
+page's (``feedback_staff.assessments``), which the dashboard links to rather than repeats.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Flask, Response, render_template, request
+
+from lti_tool.db import get_session
+from lti_tool.lti.activity_kinds import kind_info
+from lti_tool.permissions import may_read_dashboards, permission, refuse, the_actor
+from lti_tool.tracking import dashboard, tables
+from lti_tool.tracking.seed import tracking_commands
+from lti_tool.web import error_page
+
+blueprint = Blueprint("tracking", __name__)
+
+ID = "int(max=2147483647)"
+NO_SUCH_TABLE = "There is no table “{name}” on the dashboard; the tables are: {names}."
+
+
+@blueprint.errorhandler(dashboard.FilterError)
+def _bad_filters(error: dashboard.FilterError) -> Response:
+    return error_page(error.status, error.title, error.message)
+
+
+def _render(board: dashboard.Dashboard) -> str:
+    return render_template(
+        "tracking/dashboard.html",
+        board=board,
+        filters=board.filters,
+        tables={name: build(board) for name, build in tables.TABLES.items()},
+        charts={name: build(board) for name, build in tables.CHARTS.items()},
+        kinds=[kind_info(kind) for kind in dashboard.KIND_CHOICES],
+        kind_info=kind_info,
+    )
+
+
+def _csv(board: dashboard.Dashboard, name: str) -> Response:
+    build = tables.TABLES.get(name)
+    if build is None:
+        refusal = refuse(
+            404, "No such table", NO_SUCH_TABLE.format(name=name[:40], names=", ".join(tables.TABLES))
+        )
+        return error_page(refusal.status, refusal.title, refusal.message)
+    scope = f"activity-{board.activity.id}" if board.activity is not None else f"course-{board.context.id}"
+    return Response(
+        build(board).csv(),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="{scope}-{name}.csv"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+def _course_board(context_id: int) -> dashboard.Dashboard:
+    session = get_session()
+    actor = the_actor()
+    context = dashboard.course_for_staff(session, actor, context_id)
+    return dashboard.build(session, actor, context, dashboard.Filters.from_args(request.args))
+
+
+def _activity_board(activity_id: int) -> dashboard.Dashboard:
+    session = get_session()
+    actor = the_actor()
+    activity = dashboard.activity_for_staff(session, actor, activity_id)
+    filters = dashboard.Filters.from_args(request.args, with_kind=False)
+    return dashboard.build(session, actor, activity.context, filters, activity=activity)
+
+
+@blueprint.get(f"/courses/<{ID}:context_id>/dashboard")
+@permission(may_read_dashboards)
+def course_dashboard(context_id: int) -> Any:
+    return _render(_course_board(context_id))
+
+
+@blueprint.get(f"/courses/<{ID}:context_id>/dashboard/<name>.csv")
+@permission(may_read_dashboards)
+def course_table_csv(context_id: int, name: str) -> Response:
+    return _csv(_course_board(context_id), name)
+
+
+@blueprint.get(f"/activities/<{ID}:activity_id>/dashboard")
+@permission(may_read_dashboards)
+def activity_dashboard(activity_id: int) -> Any:
+    return _render(_activity_board(activity_id))
+
+
+@blueprint.get(f"/activities/<{ID}:activity_id>/dashboard/<name>.csv")
+@permission(may_read_dashboards)
+def activity_table_csv(activity_id: int, name: str) -> Response:
+    return _csv(_activity_board(activity_id), name)
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(blueprint)
+    app.cli.add_command(tracking_commands)
