@@ -79,7 +79,10 @@ def _page(activity: Activity, view: work_products.WorkProductView, *, text: str 
         accepted=uploads.accepted_list(settings), max_files=settings.upload_max_files,
         max_size=uploads.readable_size(settings.upload_max_bytes),
         accept=",".join(f".{extension}" for extension in settings.upload_types.split()),
-        max_text=work_products.MAX_TEXT,
+        max_text=work_products.MAX_TEXT, max_bytes=settings.upload_max_bytes,
+        # The server's messages, for the form's script to show the same before sending ({name}, {count}).
+        too_big=uploads.TOO_BIG.format(name="{name}", limit=uploads.readable_size(settings.upload_max_bytes)),
+        too_many=work_products.TOO_MANY_FILES.format(count="{count}", limit=settings.upload_max_files),
     )
     return html, status
 

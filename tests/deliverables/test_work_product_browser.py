@@ -8,6 +8,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
+from lti_tool.deliverables import uploads
 from tests.deliverables.test_work_product_pages import PDF, Review, review  # noqa: F401 - the fixture
 from tests.fixtures.browser import assert_accessible
 from tests.fixtures.live_server import LiveServer
@@ -21,14 +22,28 @@ def test_a_learner_uploads_their_work_and_the_manager_downloads_it(
     notes.write_bytes(PDF)
     script = tmp_path / "notes.html"
     script.write_bytes(b"<script>alert(1)</script>")
+    big = tmp_path / "big.pdf"
+    big.write_bytes(b"%PDF-" + b"0" * 20_001)
 
     ana = review.open("learner", user="learner-ana")
     open_as(page, live_server, ana, review.page_path)
     expect(page.get_by_test_id("required-note")).to_be_visible()
     assert_accessible(page)
 
-    # A refused file: the message beside the field, the text as typed, nothing stored.
+    # Too big for the limit: said beside the field before anything is sent (a file over the request's limit
+    # would otherwise be refused before the form is read, losing the text).
     page.get_by_label("Your work, as text").fill("Notes of the **Acme** call.")
+    posts: list[str] = []
+    page.on("request", lambda request: posts.append(request.url) if request.method == "POST" else None)
+    page.get_by_label("Files").set_input_files([str(big)])
+    page.get_by_test_id("submit-work-product").click()
+    expect(page.get_by_test_id("browser-problems")).to_have_text(
+        uploads.TOO_BIG.format(name="big.pdf", limit="20 KB"))
+    expect(page.get_by_label("Files")).to_have_attribute("aria-invalid", "true")
+    assert posts == []
+    assert_accessible(page)
+
+    # A refused file: the message beside the field, the text as typed, nothing stored.
     page.get_by_label("Files").set_input_files([str(script)])
     page.get_by_test_id("submit-work-product").click()
     problems = page.locator("[data-testid=problems][data-field=files]")
