@@ -1,6 +1,7 @@
 """A learner's upload in Debian chromium (no Cadre cookie, the launch in the tab as after a launch): the file
-input, a refused file shown beside its field with the text kept, the submitted versions, and the manager
-downloading the file from the feedback form. axe-core finds no WCAG 2.2 AA violation on these pages."""
+input, a refused file shown beside its field with the text kept, the submitted versions, the manager
+downloading the file from the feedback form and reviewing it, and the learner reading that review. axe-core
+finds no WCAG 2.2 AA violation on the learner's pages and the work product beside the form."""
 
 from __future__ import annotations
 
@@ -10,12 +11,13 @@ from playwright.sync_api import Page, expect
 
 from lti_tool.deliverables import uploads
 from tests.deliverables.test_work_product_pages import PDF, Review, review  # noqa: F401 - the fixture
+from tests.feedback.conftest import LEVELS
 from tests.fixtures.browser import assert_accessible
 from tests.fixtures.live_server import LiveServer
 from tests.rubric_library.test_browser_first_use import open_as
 
 
-def test_a_learner_uploads_their_work_and_the_manager_downloads_it(
+def test_a_learner_uploads_their_work_and_the_manager_downloads_and_reviews_it(
     page: Page, live_server: LiveServer, review: Review, tmp_path: Path  # noqa: F811
 ) -> None:
     notes = tmp_path / "call notes.pdf"
@@ -78,3 +80,13 @@ def test_a_learner_uploads_their_work_and_the_manager_downloads_it(
     download = download_info.value
     assert download.suggested_filename == "call notes.pdf"
     assert Path(download.path()).read_bytes() == PDF
+
+    # Back on the form, Omar reviews the work with the rubric and submits; Ana reads his feedback.
+    expect(manager_page.get_by_test_id("feedback-form")).to_be_visible()
+    for criterion, level in LEVELS.items():
+        manager_page.locator(f"input[name='level-{criterion}'][value='{level}']").check()
+    manager_page.locator("#field-comment-next-step").fill("Plan the next call together.")
+    manager_page.get_by_test_id("submit").click()
+    expect(manager_page.get_by_test_id("notice")).to_have_text("Feedback submitted.")
+    open_as(page, live_server, ana, f"/activities/{review.activity_id}/feedback")
+    expect(page.get_by_test_id("given-feedback")).to_contain_text("Plan the next call together.")
