@@ -15,29 +15,33 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from lti_tool import permissions
 from lti_tool.db import utcnow
 from lti_tool.feedback import grades, services
+from lti_tool.feedback.services import Learner
 from lti_tool.models import (
     Activity,
     Assessment,
     AssessmentRevision,
     AuditEntry,
+    ManagerLink,
+    Membership,
     OutboxMessage,
+    RosterMember,
     User,
 )
 from lti_tool.outbox import retry_dead
 from lti_tool.permissions import Actor, ensure
-from lti_tool.relationships.services import learners_with_links
 from lti_tool.states import (
     AssessmentStatus,
     AssessorRole,
     Assessors,
+    CadreRole,
     FeedbackRelease,
     ManagerLinkRelation,
     ManagerLinkStatus,
@@ -45,6 +49,8 @@ from lti_tool.states import (
 )
 from rubrics.exact_numbers import format_decimal
 
+Person = User | Learner
+"""Someone shown on the page: an entity where it was loaded anyway (an assessment's people), else columns."""
 STATES = ("not_started", "draft", "submitted", "released", "withdrawn")
 STATE_LABELS = {"not_started": "Not started", "draft": "Draft", "submitted": "Submitted, not released",
                 "released": "Released", "withdrawn": "Withdrawn"}
@@ -163,17 +169,17 @@ def state_of(assessment: Assessment | None) -> str:
 class AssessmentRow:
     """One learner's assessment by one assessor (or the assessment nobody has started yet)."""
 
-    learner: User
+    learner: Person
     learner_name: str
     """As the roster names them; empty for someone neither the roster nor a launch has named yet."""
     assessment: Assessment | None
-    assessor: User | None
+    assessor: Person | None
     """Who assessed; for one not started, the manager expected to (None when nobody is linked)."""
     assessor_role: AssessorRole
     revision: AssessmentRevision | None
     overdue_days: int | None
     delivery: Delivery | None
-    managers: list[User] = field(default_factory=list)
+    managers: list[Person] = field(default_factory=list)
     """The learner's active managers in the course (the filter by manager looks here)."""
 
     @property
@@ -264,7 +270,7 @@ class Overview:
     """Rows before filtering."""
     counts: dict[str, int]
     """Rows per state, before filtering."""
-    managers: list[User]
+    managers: list[Person]
     """Everyone the manager filter offers: the course's active managers and the assessors."""
 
     @property
@@ -290,12 +296,77 @@ def _sort_key(sort: str):  # type: ignore[no-untyped-def]
     return name
 
 
+class CourseLearner(NamedTuple):
+    learner: Person
+    name: str
+    """As the roster names them; empty for someone neither the roster nor a launch has named yet."""
+    managers: list[Person]
+    """Their active managers in the course."""
+    line_manager: Person | None
+    """Who assesses them where only the line manager does (the rule of ``permissions.line_manager_id``)."""
+
+
+def _person(row: Any, offset: int = 0) -> Learner:
+    return Learner(*row[offset:offset + 6])
+
+
+def course_learners(session: Session, context_id: int) -> dict[int, CourseLearner]:
+    """The course's learners (by the platform's latest word: a launch's role over the roster's) and anyone
+    ever linked to a manager there, with their active managers. Three queries of columns, however many
+    people: loading them as entities was most of the page's time."""
+    person = (User.id, User.sub, User.name, User.given_name, User.family_name, User.email)
+    roles: dict[int, CadreRole] = {}
+    people: dict[int, Learner] = {}
+    contacts: dict[int, str] = {}
+    for row in session.execute(
+        select(*person, RosterMember.role, RosterMember.email, RosterMember.login)
+        .join(RosterMember, RosterMember.user_id == User.id)
+        .where(RosterMember.context_id == context_id, RosterMember.active.is_(True))
+    ):
+        people[row[0]], roles[row[0]] = _person(row), row[6]
+        contacts[row[0]] = row[7] or row[8] or ""
+    for row in session.execute(
+        select(*person, Membership.role).join(Membership, Membership.user_id == User.id)
+        .where(Membership.context_id == context_id)
+    ):
+        people[row[0]], roles[row[0]] = _person(row), row[6]
+    manager, learner = aliased(User), aliased(User)
+    linked: dict[int, list[tuple[Any, ...]]] = {}
+    for row in session.execute(
+        select(ManagerLink.learner_id, ManagerLink.status, ManagerLink.relation, ManagerLink.created_at,
+               ManagerLink.id, manager.id, manager.sub, manager.name, manager.given_name, manager.family_name,
+               manager.email, learner.id, learner.sub, learner.name, learner.given_name, learner.family_name,
+               learner.email)
+        .join(manager, manager.id == ManagerLink.manager_id)
+        .join(learner, learner.id == ManagerLink.learner_id)
+        .where(ManagerLink.context_id == context_id)
+    ):
+        linked.setdefault(row[0], []).append(row)
+        people.setdefault(row[0], _person(row, 11))
+    found: dict[int, CourseLearner] = {}
+    for user_id, known in people.items():
+        links = linked.get(user_id, [])
+        if roles.get(user_id, CadreRole.LEARNER) is not CadreRole.LEARNER and not links:
+            continue
+        active = sorted((link for link in links if link[1] is ManagerLinkStatus.ACTIVE),
+                        key=lambda link: (link[2] is not ManagerLinkRelation.LINE_MANAGER, link[3], link[4]))
+        managers = [_person(link, 5) for link in active]
+        name = known.display_name if known.is_named else contacts.get(user_id, "")
+        found[user_id] = CourseLearner(known, name, sorted(managers, key=_by_display_name),
+                                       managers[0] if managers else None)
+    return found
+
+
+def _by_display_name(person: Person) -> tuple[str, int]:
+    return (person.display_name.casefold(), person.id)
+
+
 def overview(session: Session, actor: Actor, activity: Activity, filters: Filters, *,
              now: datetime | None = None) -> Overview:
     """Every learner of the course (and anyone assessed in the activity) with each of their assessments."""
     ensure(permissions.can_oversee_feedback(actor, activity))
     now = now or utcnow()
-    people = learners_with_links(session, activity.context_id)
+    learners = course_learners(session, activity.context_id)
     assessments = list(session.scalars(
         select(Assessment).where(Assessment.activity_id == activity.id).order_by(Assessment.id)
         .options(selectinload(Assessment.learner), selectinload(Assessment.assessor))
@@ -310,18 +381,11 @@ def overview(session: Session, actor: Actor, activity: Activity, filters: Filter
     for assessment in assessments:
         by_learner.setdefault(assessment.learner_id, []).append(assessment)
 
-    learners: dict[int, tuple[User, str, list[User], User | None]] = {}
-    for person in people:
-        active = [link for link in person.links if link.status is ManagerLinkStatus.ACTIVE]
-        line = sorted(active, key=lambda link: (link.relation is not ManagerLinkRelation.LINE_MANAGER,
-                                                link.created_at, link.id))
-        known = person.user.is_named or person.email or person.login
-        learners[person.id] = (person.user, person.name if known else "", [link.manager for link in active],
-                               line[0].manager if line else None)
     for assessment in assessments:  # assessed, but no longer in the roster: still shown
         if assessment.learner_id not in learners:
             learner = assessment.learner
-            learners[learner.id] = (learner, learner.display_name if learner.is_named else "", [], None)
+            learners[learner.id] = CourseLearner(learner, learner.display_name if learner.is_named else "",
+                                                  [], None)
 
     graded_role = AssessorRole.SELF if activity.assessors is Assessors.LEARNER else AssessorRole.MANAGER
     rows: list[AssessmentRow] = []
@@ -344,14 +408,13 @@ def overview(session: Session, actor: Actor, activity: Activity, filters: Filter
     counts = dict.fromkeys(STATES, 0)
     for row in rows:
         counts[row.state] += 1
-    offered: dict[int, User] = {}
-    for _learner, _name, managers, _line in learners.values():
-        offered.update({manager.id: manager for manager in managers})
+    offered: dict[int, Person] = {}
+    for known in learners.values():
+        offered.update({manager.id: manager for manager in known.managers})
     offered.update({assessment.assessor.id: assessment.assessor for assessment in assessments
                     if assessment.assessor_role is AssessorRole.MANAGER})
     kept = sorted((row for row in rows if filters.keeps(row)), key=_sort_key(filters.sort))
-    return Overview(activity, kept, len(rows), counts,
-                    sorted(offered.values(), key=lambda user: (user.display_name.casefold(), user.id)))
+    return Overview(activity, kept, len(rows), counts, sorted(offered.values(), key=_by_display_name))
 
 
 def release_all_submitted(session: Session, actor: Actor, activity: Activity) -> int:
