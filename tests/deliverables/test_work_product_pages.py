@@ -109,6 +109,8 @@ def test_a_learner_submits_and_resubmits_and_each_version_is_kept(review: Review
     page = ana.get(ana.home.link("work-product-link"))
     assert page.status == 200 and page.texts("activity-instructions") == ["Attach your call notes."]
     assert page.texts("required-note") and not page.attributes("work-product-version")
+    feedback = ana.get(f"/activities/{review.activity_id}/feedback")  # her feedback page leads here too
+    assert feedback.link("work-product-link") == review.page_path
 
     done = send(ana, review, "My notes of the **Acme** call.", [("call notes.pdf", PDF), ("board.png", PNG)])
     assert done.status == 200, done.text[:1500]
