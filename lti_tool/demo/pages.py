@@ -169,6 +169,26 @@ COURSE_PAGE: Final = """
   <p class="muted">A stand-in LMS that launches Cadre over real LTI 1.3 (OIDC login, signed id_token).
   Pick an activity, then launch it as anyone in the course.</p>
 </section>
+<section class="card" aria-labelledby="try-heading" data-testid="what-to-try">
+  <h2 id="try-heading">What to try</h2>
+  <p class="muted">The course comes with one Cadre activity of each kind of manager feedback, some feedback
+  already given and some still to give. Choose an activity below, then launch it as:</p>
+  <ul>
+    <li><strong>Omar Haddad</strong> (manager of Ana and Ben): finish the draft on Ben in “Feedback on your
+      customer calls” and read Ana's reply to hers; finish Ana's skill assessment; finish the review of
+      Ben's plan in “Review of your call plan”.</li>
+    <li><strong>Rita Nowak</strong> (manager of Chloé and Dev): give Dev feedback for the first time; review
+      Chloé's call plan; open the two revisions of Dev's skill assessment.</li>
+    <li><strong>Ana Lima</strong> (learner): read the newest revision of your feedback and reply; see your
+      self-assessment beside your manager's in “Rate your own customer conversations”.</li>
+    <li><strong>Ben Okafor</strong> and <strong>Dev Patel</strong> (learners): finish (Ben) or start (Dev) a
+      self-assessment; Dev has not submitted a call plan yet.</li>
+    <li><strong>Maya Schmidt</strong> (designer): change an activity's settings or rubric, see the roster and
+      the manager links on the people page, follow the feedback on the staff page, add an activity.</li>
+  </ul>
+  <p class="muted">The <a href="{{ url_for('demo_gradebook') }}">gradebook</a> shows every score Cadre
+  posted, one per revision.</p>
+</section>
 <section class="card" id="activities" aria-labelledby="activities-heading">
   <div class="card-head">
     <h2 id="activities-heading">Activities</h2>
