@@ -22,6 +22,7 @@ process killed between the rename and the commit leaves an unreferenced file: :f
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 import os
 import re
@@ -123,8 +124,6 @@ class IncomingFile:
 
     @classmethod
     def from_bytes(cls, name: str, data: bytes) -> IncomingFile:
-        import io
-
         return cls(name, io.BytesIO(data))
 
 
