@@ -30,17 +30,17 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Flask, Response, current_app, request
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import ColumnElement, Select, select, true
+from sqlalchemy import ColumnElement, Select, Text, cast, select, true
 from sqlalchemy.orm import Session
 
 from lti_tool.db import get_session, utcnow
-from lti_tool.models import Context
 from lti_tool.permissions import (
     api_permission,
     may_pull_statements,
     the_api_caller,
     visible_statement_platforms,
 )
+from lti_tool.records.export import course_condition
 from lti_tool.records.models import Statement, StatementActivity, StatementAgent
 from lti_tool.records.store import agent_key, xapi_timestamp
 from lti_tool.records.tokens import XAPI_VERSION, xapi_error
@@ -177,14 +177,6 @@ def conditions(found: StatementFilter) -> list[ColumnElement[bool]]:
     return where
 
 
-def course_condition(course: str) -> ColumnElement[bool]:
-    """A course by the LMS's id (any platform's course of that id; the platform condition narrows it) or
-    by ``context:<Cadre id>``, the two names an LRS's course filter takes too."""
-    if course.startswith("context:") and course[len("context:"):].isdigit():
-        return Statement.context_id == int(course[len("context:"):])
-    return Statement.context_id.in_(select(Context.id).where(Context.context_id == course))
-
-
 def page_query(found: StatementFilter,
                columns: Sequence[Any] = (Statement.seq, Statement.body)) -> Select[Any]:
     order = Statement.seq.asc() if found.query.ascending else Statement.seq.desc()
@@ -193,16 +185,17 @@ def page_query(found: StatementFilter,
 
 @dataclass(frozen=True)
 class Page:
-    statements: list[dict[str, Any]]
+    texts: list[str]
+    """The statements as stored: JSON texts, handed on unparsed in the exact format."""
     last_seq: int | None
     """The ``seq`` to continue after, None when this is the last page."""
 
 
 def read_page(session: Session, found: StatementFilter) -> Page:
-    rows = session.execute(page_query(found)).all()
+    rows = session.execute(page_query(found, (Statement.seq, cast(Statement.body, Text).label("text")))).all()
     more = len(rows) > found.page_size
     rows = rows[:found.page_size]
-    return Page([row.body for row in rows], rows[-1].seq if more else None)
+    return Page([row.text for row in rows], rows[-1].seq if more else None)
 
 
 def single_statement(session: Session, found: StatementFilter) -> dict[str, Any] | None:
@@ -225,8 +218,9 @@ def formatted(statement: Mapping[str, Any], query: StatementQuery) -> dict[str, 
     return dict(statement)
 
 
-def _answer(document: Mapping[str, Any], attachments: bool) -> Response:
-    payload = json.dumps(document, separators=(",", ":"), ensure_ascii=False)
+def _answer(document: Mapping[str, Any] | str, attachments: bool) -> Response:
+    payload = document if isinstance(document, str) else json.dumps(document, separators=(",", ":"),
+                                                                     ensure_ascii=False)
     if attachments:
         # xAPI: attachments=true answers multipart/mixed with the statements first; Cadre's statements
         # carry no attachments, so the JSON part is the only one.
@@ -271,8 +265,11 @@ def statements() -> Response:
         return _answer(formatted(statement, found.query), found.query.attachments)
     page = read_page(session, found)
     more = "" if page.last_seq is None else _more_link(pairs, page.last_seq, secret)
-    return _answer({"statements": [formatted(statement, found.query) for statement in page.statements],
-                    "more": more}, found.query.attachments)
+    if found.query.format is StatementFormat.EXACT:  # the stored texts, spliced without parsing them again
+        return _answer('{"statements":[' + ",".join(page.texts) + '],"more":' + json.dumps(more) + "}",
+                       found.query.attachments)
+    statements = [formatted(json.loads(text), found.query) for text in page.texts]
+    return _answer({"statements": statements, "more": more}, found.query.attachments)
 
 
 def init_app(app: Flask) -> None:

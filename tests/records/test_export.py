@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskCliRunner
-from sqlalchemy import insert
+from sqlalchemy import insert, text, update
 from sqlalchemy.orm import Session
 
 from lti_tool.cli import main
@@ -182,3 +182,21 @@ def test_the_command_refuses_bad_options(runner: FlaskCliRunner, in_app: None, t
     assert result.exit_code == 2 and words in result.output
     assert not (tmp_path / "x.ndjson").exists()
 
+
+
+def test_ndjson_keeps_backslashes_quotes_and_other_scripts_and_one_line_per_statement(db: Session) -> None:
+    platform = make_platform(db)
+    bodies = bulk(db, 3, platform_id=platform.id, context_id=None, padding=0)
+    tricky = 'C:\\dossiers\\n°1 "cité" \\\\ 日本語 ☃ \t end\\'
+    bodies[0]["result"]["response"] = tricky
+    db.execute(update(Statement).where(Statement.id == bodies[0]["id"]).values(body=bodies[0]))
+    # A JSON text written by hand, with line breaks between its tokens (valid JSON, one statement).
+    pretty = json.dumps(bodies[1], indent=2, ensure_ascii=False)
+    by_hand = (text("UPDATE statements SET body = CAST(:body AS JSON) WHERE id = :id")
+               if db.get_bind().dialect.name == "postgresql"
+               else text("UPDATE statements SET body = :body WHERE id = :id"))
+    db.execute(by_hand, {"body": pretty, "id": bodies[1]["id"]})
+    progress = Progress()
+    lines = exported(db, export.ExportFilter(), export.ExportFormat.NDJSON, progress=progress).splitlines()
+    assert [json.loads(line) for line in lines] == bodies
+    assert json.loads(lines[0])["result"]["response"] == tricky and sum(progress.updates) == 3
