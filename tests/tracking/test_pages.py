@@ -81,8 +81,9 @@ def read_csv(page: Page) -> list[list[str]]:
 def test_the_course_dashboard_shows_the_services_tables_with_a_chart_and_a_csv_each(
     app: Flask, designer: Visitor, seeded: SeededCourse
 ) -> None:
-    page = designer.get(seeded.path)
+    page = designer.get(designer.get("/home").link("course-dashboard-home-link"))
     assert page.status == 200, page.text[:1500]
+    assert page.response.url.path == seeded.path
     expected = service_tables(app, seeded, dashboard.Filters())
     for name, table in expected.items():
         assert table.rows, name  # the seeded course fills every table
