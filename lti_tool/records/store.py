@@ -53,15 +53,14 @@ from lti_tool.records import lrs as lrs_registry
 from lti_tool.records.models import Statement, StatementActivity, StatementAgent, StatementDelivery
 from lti_tool.states import DeliveryStatus
 
+# InvalidStatement is xapi.validation's: one exception for every statement Cadre refuses.
+from xapi.validation import InvalidStatement, validate
+
 VOIDED_VERB = "http://adlnet.gov/expapi/verbs/voided"
 CONTEXT_ACTIVITY_ROLES = ("parent", "grouping", "category", "other")
 MAX_KEY_LENGTH = 512
 _WAKE_REGISTERED = "cadre.records.wake_registered"
 statements_table = Statement.__table__
-
-
-class InvalidStatement(ValueError):
-    """A statement Cadre refuses to store: the message says which property is wrong."""
 
 
 def record(session: Session, statement: Mapping[str, Any], *, platform_id: int | None, context_id: int | None,
@@ -129,25 +128,13 @@ def validated(statement: Mapping[str, Any]) -> dict[str, Any]:
     if not isinstance(statement_id, str) or not statement_id:
         raise InvalidStatement("a statement needs its deterministic 'id' (uuid5 of the event)")
     try:
-        _validate_xapi(body)
-    except ValueError as error:  # pydantic's ValidationError is one
+        validate(body)
+    except InvalidStatement:
+        raise
+    except ValueError as error:  # a validator's own ValueError, reported the same way
         raise InvalidStatement(_first_lines(str(error))) from None
     body["id"] = statement_id.lower()
     return body
-
-
-def _validate_xapi(body: dict[str, Any]) -> None:
-    try:
-        from xapi.validation import validate
-    except ImportError:  # until the xapi package has its validation: ralph's models, as it will use
-        validate = _validate_with_ralph
-    validate(body)
-
-
-def _validate_with_ralph(body: dict[str, Any]) -> None:
-    from ralph.models.xapi.base.statements import BaseXapiStatement
-
-    BaseXapiStatement.model_validate(body)
 
 
 def _first_lines(text: str, lines: int = 6) -> str:
