@@ -64,6 +64,8 @@ class FollowUpError(survey.SurveyError):
     pass
 
 
+person_name = survey.person_name
+
 def _audit(session: Session, actor: Actor | None, action: str, **details: Any) -> None:
     session.add(AuditEntry(actor_user_id=actor.user_id if actor else None,
                            actor_label=actor.audit_label if actor else "anonymous respondent",
@@ -292,10 +294,10 @@ def follow_up_mail(session: Session, payload: dict[str, Any]) -> mail.Mail | Non
     activity = row.activity
     if reminders.opted_out(session, row.manager_id, activity.context_id):
         return None
-    about = f" about {row.learner.display_name}" if row.learner is not None else ""
+    about = f" about {person_name(row.learner)}" if row.learner is not None else ""
     unsubscribe = reminders.opt_out_url(row.manager_id, activity.context_id)
     text = (
-        f"Hello {row.manager.display_name},\n\n"
+        f"Hello{' ' + row.manager.display_name if row.manager.is_named else ''},\n\n"
         f"About six months ago you answered \"{row.source_activity.title}\" in the course "
         f"{activity.context.display_title}. The course asks you again{about}, and what has changed since: "
         f"open the activity \"{activity.title}\" in the course on your learning platform.\n\n"

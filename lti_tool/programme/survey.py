@@ -148,6 +148,16 @@ def _audit(session: Session, actor: Actor | None, action: str, **details: Any) -
 
 # -- text --------------------------------------------------------------------------------------------------
 
+UNNAMED = "someone not in the course roster yet"
+
+
+def person_name(user: User | None) -> str:
+    """How pages and e-mails name someone: never by an LTI id (a person the roster has not named yet)."""
+    if user is None:
+        return ""
+    return user.display_name if user.is_named else UNNAMED
+
+
 
 def _has_control_characters(text: str) -> bool:
     return any(unicodedata.category(char) in ("Cc", "Cs") for char in text)
@@ -923,7 +933,7 @@ def respondents(session: Session, actor: Actor, survey: Activity) -> list[Respon
                SurveyResponse.status == SurveyResponseStatus.SUBMITTED)
         .order_by(User.name, User.id)
     ).all()
-    return [Respondent(user.display_name, at, revisions) for user, at, revisions in rows]
+    return [Respondent(person_name(user), at, revisions) for user, at, revisions in rows]
 
 
 CSV_HEADER = ("rank", "gap", "answers", "managers", "mean_per_week", "mean_impact", "frequency_x_impact",

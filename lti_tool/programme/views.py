@@ -415,3 +415,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(blueprint)
     app.add_template_global(settings_panel, "programme_settings_panel")
     app.add_template_global(answers_survey_as_manager, "answers_survey_as_manager")
+    app.add_template_filter(follow_ups.person_name, "programme_person")
