@@ -21,6 +21,7 @@ from lti_tool.records import lrs as registry
 from lti_tool.records.models import Statement, StatementDelivery
 from lti_tool.records.tokens import ApiToken, create_token
 from lti_tool.states import DeliveryStatus
+from tests.fixtures.browser import assert_accessible
 from tests.fixtures.visitors import Visitor
 from tests.records.pull_data import (
     COMPLETED,
@@ -32,6 +33,7 @@ from tests.records.pull_data import (
     make_statement,
     store,
 )
+from tests.rubric_library.test_browser_first_use import open_as
 
 PAGES = ["/records/admin/", "/records/admin/tokens", "/records/admin/erase"]
 FORMS = ["/records/admin/dead-letters/retry", "/records/admin/export", "/records/admin/tokens",
@@ -185,3 +187,18 @@ def test_only_administrators_reach_the_records_pages(launch_visitor: Any, live_a
     for path in FORMS:
         page = visitor.post(path, {"sub": "learner-ada", "confirm": "yes", "name": "x", "format": "ndjson"})
         assert page.status == 403, (role, path)
+
+
+def test_the_records_pages_pass_the_accessibility_checks_in_a_browser(
+    admin: Visitor, live_app: Flask, live_server: Any, page: Any
+) -> None:
+    recorded(live_app)
+    for path in PAGES:
+        open_as(page, live_server, admin, path)
+        assert_accessible(page)
+    open_as(page, live_server, admin, "/records/admin/tokens")
+    page.fill("#token-name", "Power BI")
+    page.click("[data-testid=create]")
+    page.wait_for_selector("[data-testid=secret]")
+    assert page.input_value("[data-testid=secret]").startswith("cadre_")
+    assert_accessible(page)
