@@ -64,6 +64,7 @@ def recorded(live_app: Flask) -> dict[str, Any]:
 
 def test_the_overview_shows_backlog_dead_letters_and_statements(admin: Visitor, live_app: Flask) -> None:
     data = recorded(live_app)
+    assert admin.home.link("records-admin-link") == "/records/admin/"  # from the administrator's home
     page = admin.get("/records/admin/")
     assert page.status == 200, page.text[:1000]
     backlog = page.attributes("backlog")
