@@ -280,3 +280,41 @@ def test_a_survey_follow_up_is_answered_again_and_the_report_shows_the_change(
     assert report.texts("gap-delta") == ["-3.00"]  # weekly × impact 4, now weekly × impact 1
     assert report.texts("what-changed") == ["The new rota fixed it."]
     assert omar_follow.get(f"/activities/{follow_id}/follow-ups/report").status == 403
+
+
+def test_bad_gap_changes_and_a_stale_or_missing_draft_revision_are_refused(
+    placed: Placed, app: Flask,
+) -> None:
+    omar = placed.open("manager")
+    form = omar.get(f"/activities/{placed.activity_id}/survey")
+    data = answer_fields(form, row("Late to calls"), action="save")
+    data.pop("draft_revision")
+    missing = omar.post(f"/activities/{placed.activity_id}/survey", data)
+    assert missing.status == 400 and "did not say which saved version" in missing.text
+    post_answer(omar, form, row("Late to calls"), action="save")
+    stale = post_answer(omar, form, row("Something else"), action="save")  # the form still says revision 0
+    assert stale.status == 409 and 'value="Something else"' in stale.response.text
+    post_answer(omar, omar.get(f"/activities/{placed.activity_id}/survey"), row("Late to calls"))
+
+    gaps = f"/activities/{placed.activity_id}/survey/gaps"
+    no_keys = placed.designer.post(gaps, {"name": "Nothing"})
+    assert no_keys.status == 400
+    forged = placed.designer.post(gaps, {"name": "Forged", "key": "not an answer"})
+    assert forged.status == 400
+    unnamed = placed.designer.post(gaps, {"name": "  ", "key": "late to calls"})
+    assert unnamed.status == 400
+    made = merge_keys(placed.designer, placed.activity_id, ["late to calls"], "Punctuality")
+    assert made.status == 200
+    (editor,) = made.attributes("gap-editor")
+    gap_path = f"{gaps}/{editor['data-gap-id']}"
+    for data, status in (({"action": "link", "choice": "criterion:1:made-up"}, 400),
+                         ({"action": "rename", "name": "x" * 201}, 400),
+                         ({"action": "unlink", "link_id": "abc"}, 400),
+                         ({"action": "explode"}, 400)):
+        assert placed.designer.post(gap_path, data).status == status, data
+    assert placed.designer.post(f"{gaps}/2147483647", {"action": "rename", "name": "Taken"}).status == 404
+    assert omar.post(gap_path, {"action": "rename", "name": "Managers cannot"}).status == 403
+    other = placed.open("designer", claims={"context": OTHER_COURSE})
+    assert other.post(gap_path, {"action": "rename", "name": "Other course"}).status == 404
+    with session_scope(app) as session:
+        assert session.scalar(select(survey.SurveyGap.name)) == "Punctuality"
