@@ -13,6 +13,8 @@ Services call these where the event happens:
 ``feedback.services.acknowledge`` (with reply)  :func:`feedback_replied` (commented)
 ``relationships.services.nominate``             :func:`manager_nominated`
 ``relationships.services.answer_nomination``    :func:`nomination_accepted` (when accepted)
+``programme.events`` (survey, follow-ups)       :func:`survey_answered` (not for an anonymous survey),
+                                                :func:`follow_up_scheduled`, :func:`follow_up_answered`
 ==============================================  ===================================================
 
 A statement that cannot be built (bad data in a row) is logged as an error and not recorded: recording must
@@ -32,6 +34,7 @@ from flask import current_app, has_app_context
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lti_tool.db import utcnow
 from lti_tool.models import (
     Activity,
     Assessment,
@@ -214,6 +217,55 @@ def nomination_accepted(session: Session, link: ManagerLink) -> None:
         at=link.created_at,
     )
     _record_all(session, "nomination accepted", [(event, _course_where(context, learner.id))])
+
+
+def survey_answered(session: Session, response: Any, *, anonymous: bool) -> None:
+    """A manager submitted their survey answer (its first submission: later revisions are the same
+    statement). An anonymous survey records nothing: a statement names its actor, and the promise was that
+    nobody learns who answered."""
+    if not has_app_context() or anonymous:
+        return
+    row, manager = response.activity, response.respondent
+    event = xapi_events.SurveyAnswered(
+        respondent=person(manager), course=course(_context_of(session, row.context_id)),
+        activity=activity(row), response_id=response.id,
+        at=response.first_submitted_at or response.submitted_at or response.updated_at,
+    )
+    _record_all(session, "survey answered", [(event, _where(row, manager.id))])
+
+
+def _follow_up(follow_up: Any) -> xapi_events.FollowUp:
+    return xapi_events.FollowUp(iri=deployment().follow_up_iri(follow_up.id), follow_up_id=follow_up.id,
+                                title=follow_up.activity.title)
+
+
+def follow_up_scheduled(session: Session, follow_up: Any, *, anonymous: bool) -> None:
+    """Cadre scheduled a follow-up for a manager, due at ``follow_up.due_at`` (none for a follow-up of an
+    anonymous survey's answer)."""
+    if not has_app_context() or anonymous:
+        return
+    row, manager = follow_up.activity, follow_up.manager
+    event = xapi_events.FollowUpScheduled(
+        respondent=person(manager), course=course(_context_of(session, row.context_id)),
+        activity=activity(row), follow_up=_follow_up(follow_up), due_at=follow_up.due_at,
+        at=follow_up.created_at,
+    )
+    _record_all(session, "follow-up scheduled", [(event, _where(row, manager.id))])
+
+
+def follow_up_answered(session: Session, follow_up: Any, *, anonymous: bool) -> None:
+    """The manager answered a follow-up; what they said changed is the answer (none for a follow-up of an
+    anonymous survey's answer)."""
+    if not has_app_context() or anonymous:
+        return
+    row, manager = follow_up.activity, follow_up.manager
+    changed = (follow_up.what_changed or "").strip()
+    event = xapi_events.FollowUpAnswered(
+        respondent=person(manager), course=course(_context_of(session, row.context_id)),
+        activity=activity(row), follow_up=_follow_up(follow_up), at=follow_up.answered_at or utcnow(),
+        answers={"what_changed": changed} if changed else {},
+    )
+    _record_all(session, "follow-up answered", [(event, _where(row, manager.id))])
 
 
 # -- internals -------------------------------------------------------------------------------------------
