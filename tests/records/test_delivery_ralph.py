@@ -214,3 +214,29 @@ def test_wrong_credentials_pause_the_lrs(records_app: Flask, ralph: RalphLrs) ->
     assert ralph_ids(ralph, set(ids)) == []
     assert {(row.status, row.attempts) for row in deliveries_of(records_app, lrs_id)} == {
         (DeliveryStatus.PENDING, 0)}
+
+
+def test_the_lrs_of_the_environment_delivers_with_the_environments_password(
+        migrated_engine, database_url: str, ralph: RalphLrs) -> None:  # type: ignore[no-untyped-def]
+    from lti_tool.db import get_engine
+    from tests.fixtures.database import empty_all_tables
+    from tests.records.delivery_support import build_records_app
+
+    app = build_records_app(database_url, lrs_endpoint=ralph.endpoint + "/", lrs_username="cadre",
+                            lrs_password=RALPH_PASSWORD)
+    try:
+        ids = record_statements(app, [statement(number=n) for n in range(3)])
+        assert deliverer(app).drain().delivered == 3
+        assert ralph_ids(ralph, set(ids)) == ids
+        [store] = [lrs_row(app, row.lrs_id) for row in deliveries_of(app)[:1]]
+        assert (store.name, store.from_environment, store.password_encrypted) == ("environment", True, None)
+        # The variable unset: the LRS made from it is paused (its statements wait), not forgotten.
+        unset = build_records_app(database_url)
+        record_statements(unset, [statement()])
+        report = deliverer(unset).drain()
+        assert report.delivered == 0 and lrs_row(unset, store.id).status is LrsStatus.PAUSED
+        assert "CADRE_LRS_ENDPOINT is no longer set" in (lrs_row(unset, store.id).paused_reason or "")
+        get_engine(unset).dispose()
+    finally:
+        get_engine(app).dispose()
+        empty_all_tables(migrated_engine)
