@@ -30,6 +30,7 @@ from lti_tool.models import Context
 from lti_tool.records.models import Statement
 
 BATCH = 5000
+CSV_BATCH = 1000
 CSV_COLUMNS = ("id", "stored", "timestamp", "actor", "verb", "object", "course", "activity_kind",
                "registration", "voided", "score_raw", "score_min", "score_max", "score_scaled", "success",
                "completion", "statement")
@@ -187,7 +188,8 @@ def chunks(connection: Connection, chosen: ExportFilter, export_format: ExportFo
     lines: Iterator[str]
     if export_format is ExportFormat.NDJSON:
         lines = (_one_line(row.body_text) for row in rows(connection, chosen, export_format, batch))
-    else:
+    else:  # a CSV line is the statement and its columns, about twice the JSON: smaller batches
+        batch = min(batch, CSV_BATCH)
         lines = (_csv_line(row) for row in rows(connection, chosen, export_format, batch))
     for line in lines:
         pending.append(line)
