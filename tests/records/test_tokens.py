@@ -14,6 +14,14 @@ from sqlalchemy.orm import Session
 
 from lti_tool.cli import main
 from lti_tool.models import AuditEntry
+from lti_tool.permissions import (
+    RECORDS_ADMINS_ONLY,
+    Actor,
+    ApiCaller,
+    may_administer_records,
+    may_pull_statements,
+    visible_statement_platforms,
+)
 from lti_tool.records.tokens import (
     LAST_USED_GRANULARITY,
     TOKEN_PREFIX,
@@ -26,6 +34,7 @@ from lti_tool.records.tokens import (
     revoke_token,
     tokens,
 )
+from lti_tool.states import CadreRole
 from tests.records.pull_data import make_platform
 
 
@@ -147,3 +156,26 @@ def test_create_refuses_bad_input(db: Session, runner: FlaskCliRunner, in_app: N
 def test_list_without_tokens_says_how_to_make_one(runner: FlaskCliRunner, in_app: None) -> None:
     result = runner.invoke(main, ["api-token", "list"])
     assert result.exit_code == 0 and "cadre api-token create" in result.output
+
+
+# -- the permission rules of API-token callers and the records pages ----------------------------------------
+
+
+@pytest.mark.parametrize("role", list(CadreRole))
+def test_only_administrators_under_an_lms_launch_administer_records(role: CadreRole) -> None:
+    actor = Actor(user_id=1, name="x", platform_id=1, context_id=None, role=role)
+    decision = may_administer_records(actor)
+    assert bool(decision) == (role is CadreRole.ADMIN)
+    if not decision:
+        assert decision.status == 403
+    invited = Actor(user_id=1, name="x", platform_id=1, context_id=3, role=role, invitation_id=9)
+    refused = may_administer_records(invited)
+    assert not refused and refused.message == RECORDS_ADMINS_ONLY
+
+
+def test_an_api_caller_sees_its_platform_or_every_platform() -> None:
+    scoped, everywhere = ApiCaller(token_id=1, platform_id=4), ApiCaller(token_id=2, platform_id=None)
+    assert scoped.sees_platform(4) and not scoped.sees_platform(5)
+    assert everywhere.sees_platform(4) and everywhere.sees_platform(5)
+    assert visible_statement_platforms(scoped) == 4 and visible_statement_platforms(everywhere) is None
+    assert may_pull_statements(scoped)
