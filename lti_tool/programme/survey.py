@@ -42,6 +42,7 @@ from sqlalchemy import (
     distinct,
     func,
     null,
+    or_,
     select,
     union_all,
     update,
@@ -52,7 +53,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from lti_tool import permissions
 from lti_tool.db import utcnow
-from lti_tool.models import Activity, AuditEntry, Rubric, RubricVersionCompetency, User
+from lti_tool.models import Activity, AuditEntry, CompetencyFramework, Rubric, RubricVersionCompetency, User
 from lti_tool.permissions import Actor, ensure
 from lti_tool.programme import events
 from lti_tool.programme.currencies import is_currency
@@ -864,8 +865,9 @@ class LinkChoice:
 
 
 def link_choices(session: Session, actor: Actor, survey: Activity) -> list[LinkChoice]:
-    """The rubric criteria (current versions of the course's rubrics and those shared with it) and the
-    competency tags of those criteria a gap may be linked to."""
+    """The rubric criteria (current versions of the course's rubrics and those shared with it), the
+    competency tags of those criteria and the items of the course's competency frameworks a gap may be
+    linked to."""
     from lti_tool.rubric_library import services as rubric_library
 
     choices: list[LinkChoice] = []
@@ -883,6 +885,20 @@ def link_choices(session: Session, actor: Actor, survey: Activity) -> list[LinkC
                                .where(RubricVersionCompetency.version_id.in_(version_ids))
                                .order_by(RubricVersionCompetency.competency_tag))
         choices += [LinkChoice(f"competency:{tag}", f"Competency: {tag}") for tag in tags]
+    seen = {choice.value for choice in choices}
+    frameworks = session.scalars(select(CompetencyFramework).where(
+        CompetencyFramework.platform_id == actor.platform_id,
+        or_(CompetencyFramework.context_id.is_(None), CompetencyFramework.context_id == actor.context_id))
+        .order_by(CompetencyFramework.title, CompetencyFramework.id))
+    for framework in frameworks:  # the course's competency frameworks, item by item (tagged by URI)
+        for item in framework.items:
+            uri, statement = item.get("uri"), " ".join(str(item.get("full_statement", "")).split())
+            if not isinstance(uri, str) or not uri or f"competency:{uri}" in seen or len(uri) > 400:
+                continue
+            code = str(item.get("human_coding_scheme") or "").strip()
+            label = f"Competency ({framework.title}): {code + ' ' if code else ''}{statement}"[:500]
+            choices.append(LinkChoice(f"competency:{uri}", label))
+            seen.add(f"competency:{uri}")
     return choices
 
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from lti_tool.models import AuditEntry
+from lti_tool.models import AuditEntry, CompetencyFramework
 from lti_tool.permissions import (
     ACTIVITY_NOT_FOUND,
     NOT_A_SURVEY,
@@ -323,3 +323,31 @@ def test_responses_are_one_per_manager_and_survey(course: Course) -> None:
     course.answer(course.omar, activity, mistake("Late"))
     course.answer(course.omar, activity, mistake("Later"))
     assert course.db.scalar(select(func.count()).select_from(SurveyResponse)) == 1
+
+
+def test_a_gap_links_to_an_item_of_the_courses_competency_framework(course: Course) -> None:
+    activity = course.activity()
+    course.answer(course.omar, activity, mistake("Late"))
+    uri = "https://case.example/CFItems/active-listening"
+    course.db.add_all([
+        CompetencyFramework(platform_id=course.platform.id, context_id=course.context.id, identifier="f1",
+                            uri="https://case.example/CFDocuments/f1", title="Service skills",
+                            items=[{"identifier": "i1", "uri": uri, "full_statement": "Listens actively",
+                                    "human_coding_scheme": "S.1"}]),
+        CompetencyFramework(platform_id=course.platform.id, context_id=course.other_context.id,
+                            identifier="f2", uri="https://case.example/CFDocuments/f2", title="Elsewhere",
+                            items=[{"identifier": "i2", "uri": "https://case.example/CFItems/other",
+                                    "full_statement": "Not this course's"}]),
+    ])
+    course.db.flush()
+    offered = survey.link_choices(course.db, course.designer, activity)
+    choices = {choice.value: choice.label for choice in offered}
+    assert choices == {f"competency:{uri}": "Competency (Service skills): S.1 Listens actively"}
+    gap = survey.merge(course.db, course.designer, activity, ["late"], name="Punctuality")
+    link = survey.link_gap(course.db, course.designer, activity, gap.id, f"competency:{uri}")
+    assert link.competency_tag == uri
+    with pytest.raises(survey.SurveyError):
+        survey.link_gap(course.db, course.designer, activity, gap.id,
+                        "competency:https://case.example/CFItems/other")
+    rows = survey.export_rows(course.db, course.designer, activity)
+    assert rows[1][12] == uri
