@@ -650,6 +650,42 @@ def _criteria_of(
     return by_key, first
 
 
+@dataclass(frozen=True)
+class Frame:
+    """What every tracking page of a course starts from: its activities (filtered), its managers, the
+    criterion titles of the activities' rubrics, the filters checked."""
+
+    context: Context
+    filters: Filters
+    activities: list[ActivityRow]
+    managers: list[ManagerChoice]
+    contents: dict[int, dict[str, Any]]
+
+    @property
+    def criterion_titles(self) -> dict[str, str]:
+        return {
+            str(criterion.get("identifier")): str(criterion.get("title") or criterion.get("identifier"))
+            for content in self.contents.values()
+            for criterion in content.get("criteria") or []
+        }
+
+
+def frame(
+    session: Session, actor: Actor, context: Context, filters: Filters, *, activity: Activity | None = None
+) -> Frame:
+    """The course's (or activity's) frame, as ``actor`` may read it; :class:`FilterError` for a manager
+    who manages nobody in the course."""
+    if activity is None:
+        ensure(permissions.can_read_course_dashboard(actor, context))
+    else:
+        ensure(permissions.can_read_activity_dashboard(actor, activity))
+    managers = _managers(session, context.id)
+    if filters.manager_id is not None and all(choice.id != filters.manager_id for choice in managers):
+        raise FilterError([NO_SUCH_MANAGER.format(id=filters.manager_id)])
+    activities, contents = _activities(session, context, activity, filters.kind)
+    return Frame(context, filters, activities, managers, contents)
+
+
 def build(
     session: Session,
     actor: Actor,
@@ -660,15 +696,9 @@ def build(
     now: datetime | None = None,
 ) -> Dashboard:
     """The dashboard of ``context`` (or of ``activity`` in it), as ``actor`` may read it."""
-    if activity is None:
-        ensure(permissions.can_read_course_dashboard(actor, context))
-    else:
-        ensure(permissions.can_read_activity_dashboard(actor, activity))
     now = now or utcnow()
-    managers = _managers(session, context.id)
-    if filters.manager_id is not None and all(choice.id != filters.manager_id for choice in managers):
-        raise FilterError([NO_SUCH_MANAGER.format(id=filters.manager_id)])
-    activities, contents = _activities(session, context, activity, filters.kind)
+    found = frame(session, actor, context, filters, activity=activity)
+    activities, contents, managers = found.activities, found.contents, found.managers
     ids = [row.id for row in activities]
     if not ids:
         expected = (

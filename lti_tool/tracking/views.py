@@ -16,7 +16,7 @@ from flask import Blueprint, Flask, Response, render_template, request
 from lti_tool.db import get_session
 from lti_tool.lti.activity_kinds import kind_info
 from lti_tool.permissions import may_read_dashboards, permission, refuse, the_actor
-from lti_tool.tracking import dashboard, tables
+from lti_tool.tracking import calibration, dashboard, tables
 from lti_tool.tracking.seed import tracking_commands
 from lti_tool.web import error_page
 
@@ -98,6 +98,46 @@ def activity_dashboard(activity_id: int) -> Any:
 @permission(may_read_dashboards)
 def activity_table_csv(activity_id: int, name: str) -> Response:
     return _csv(_activity_board(activity_id), name)
+
+
+def _calibration(context_id: int) -> calibration.Calibration:
+    session = get_session()
+    actor = the_actor()
+    context = dashboard.course_for_staff(session, actor, context_id)
+    return calibration.build(session, actor, context, dashboard.Filters.from_args(request.args))
+
+
+@blueprint.get(f"/courses/<{ID}:context_id>/calibration")
+@permission(may_read_dashboards)
+def course_calibration(context_id: int) -> Any:
+    figures = _calibration(context_id)
+    return render_template(
+        "tracking/calibration.html",
+        figures=figures,
+        board=figures.board,
+        filters=figures.board.filters,
+        tables={name: build(figures) for name, build in calibration.TABLES.items()},
+        kinds=[kind_info(kind) for kind in dashboard.KIND_CHOICES],
+    )
+
+
+@blueprint.get(f"/courses/<{ID}:context_id>/calibration/<name>.csv")
+@permission(may_read_dashboards)
+def course_calibration_csv(context_id: int, name: str) -> Response:
+    build = calibration.TABLES.get(name)
+    if build is None:
+        refusal = refuse(
+            404, "No such table", NO_SUCH_TABLE.format(name=name[:40], names=", ".join(calibration.TABLES))
+        )
+        return error_page(refusal.status, refusal.title, refusal.message)
+    return Response(
+        build(_calibration(context_id)).csv(),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="course-{context_id}-calibration-{name}.csv"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 def init_app(app: Flask) -> None:
