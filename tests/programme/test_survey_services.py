@@ -4,7 +4,9 @@ criteria and competencies, and the CSV rows."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -351,3 +353,28 @@ def test_a_gap_links_to_an_item_of_the_courses_competency_framework(course: Cour
                         "competency:https://case.example/CFItems/other")
     rows = survey.export_rows(course.db, course.designer, activity)
     assert rows[1][12] == uri
+
+
+def test_ranking_takes_the_same_two_queries_for_few_or_many_answers_and_gaps(
+    course: Course, app: object, count_queries: Callable[[], Any],
+) -> None:
+    activity = course.activity()
+    configure(course, activity)
+
+    def counted() -> int:
+        course.db.expire_all()
+        assert activity.id  # the page has its activity loaded
+        with count_queries() as queries:
+            ranked = survey.ranked_gaps(course.db, activity)
+        assert ranked, queries.statements
+        return queries.count
+
+    course.answer(course.omar, activity, mistake("Late 0"))
+    survey.merge(course.db, course.designer, activity, ["late 0"], name="Gap 0")
+    few = counted()
+    for number, manager in enumerate(course.managers[1:], start=1):
+        course.answer(manager, activity, *[mistake(f"Late {number} {n}") for n in range(4)])
+        survey.merge(course.db, course.designer, activity, [f"late {number} 0", f"late {number} 1"],
+                     name=f"Gap {number}")
+    many = counted()
+    assert few == many == 2, many
