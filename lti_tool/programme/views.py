@@ -27,6 +27,7 @@ from lti_tool.permissions import (
     can_answer_survey,
     can_configure_activity,
     current_actor,
+    is_manager_in_course,
     may_answer_surveys,
     may_configure_activities,
     permission,
@@ -407,7 +408,7 @@ def answers_survey_as_manager(activity: Activity) -> bool:
     if actor is None:
         return False
     if activity.kind in FOLLOW_UP_KINDS:
-        return actor.role.value in ("manager", "learner")
+        return is_manager_in_course(actor, get_session())
     return bool(can_answer_survey(actor, activity))
 
 

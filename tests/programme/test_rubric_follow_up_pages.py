@@ -72,6 +72,8 @@ def test_a_manager_assesses_the_learner_again_and_the_report_compares_criteria(
     assert rita.get(f"/activities/{follow_id}/follow-ups/{follow_up_id}").status == 404
     assert rita.get(f"/activities/{follow_id}/follow-ups").attributes("follow-up") == []
     learner_visit = visitor_from(placed.platform.launch_as("learner", activity=link), "learner")
+    assert learner_visit.home.attributes("follow-ups-link") == []  # a learner who manages nobody
+    assert omar_follow.home.attributes("follow-ups-link")
     assert learner_visit.get(f"/activities/{follow_id}/follow-ups").attributes("follow-up") == []
     assert learner_visit.get(f"/activities/{follow_id}/follow-ups/{follow_up_id}").status == 404
     assert learner_visit.get(f"/activities/{follow_id}/follow-ups/report").status == 403
