@@ -16,6 +16,7 @@ from werkzeug.datastructures import MultiDict
 from lti_tool.db import session_scope
 from lti_tool.feedback import content
 from lti_tool.feedback import services as feedback
+from lti_tool.invitations import reminders
 from lti_tool.models import Activity, OutboxMessage
 from lti_tool.outbox import run_due_jobs
 from lti_tool.permissions import FOLLOW_UP_NOT_FOUND, PermissionDenied
@@ -238,8 +239,10 @@ def test_the_job_reminds_each_due_follow_up_once_per_occasion(app: Flask, course
     source = course.activity()
     course.answer(course.omar, source, mistake("Late"))
     course.answer(course.managers[1], source, mistake("Late"))
+    course.answer(course.managers[2], source, mistake("Late"))
     activity = follow_up_of(course, source)
     make_due(course, activity)
+    reminders.opt_out(course.db, course.managers[2].user_id, course.context.id)  # asked for no more
     course.db.flush()
     now = datetime.now(UTC)
     run_due_jobs(app, names=["follow-up-reminders"], now=now)
@@ -248,7 +251,8 @@ def test_the_job_reminds_each_due_follow_up_once_per_occasion(app: Flask, course
         keys = session.scalars(select(OutboxMessage.dedupe_key).where(OutboxMessage.topic == "email")
                                .order_by(OutboxMessage.dedupe_key)).all()
         rows = session.scalars(select(FollowUp).order_by(FollowUp.id)).all()
-        assert keys == [f"follow-up:{row.id}:due" for row in rows]
+        assert len(rows) == 3
+        assert keys == [f"follow-up:{row.id}:due" for row in rows[:2]]  # once each; none to the opted out
         with app.test_request_context():
             written = follow_ups.follow_up_mail(session, {"follow_up_id": rows[0].id})
         assert written is not None and written.to == "omar@example.com"
@@ -257,4 +261,4 @@ def test_the_job_reminds_each_due_follow_up_once_per_occasion(app: Flask, course
         session.flush()
         with app.test_request_context():
             assert follow_ups.follow_up_mail(session, {"follow_up_id": rows[0].id}) is None
-        assert session.scalar(select(func.count()).select_from(FollowUp)) == 2
+        assert session.scalar(select(func.count()).select_from(FollowUp)) == 3
