@@ -137,10 +137,23 @@ def delivery_of(activity: Activity, assessment: Assessment, revision_number: int
 
 
 def retry_grade(session: Session, actor: Actor, assessment: Assessment) -> int:
-    """Deliver the newest revision's score again, when the platform refused it for good; the message id."""
+    """Deliver the newest revision's score again, when the platform refused it for good, or send it when it
+    never was though the learner sees it (the activity was switched to show feedback on submission while
+    submissions waited for release); the message id."""
     ensure(permissions.can_release_feedback(actor, assessment))
-    message = _score_messages(session, [score_key(assessment, assessment.revision_count)]).get(
-        score_key(assessment, assessment.revision_count))
+    key = score_key(assessment, assessment.revision_count)
+    message = _score_messages(session, [key]).get(key)
+    revision = services.newest_revision(assessment)
+    if message is None and revision is not None and \
+            delivery_of(assessment.activity, assessment, revision.number, None).state == "not_sent":
+        grades.enqueue_score(session, assessment, revision)
+        session.flush()
+        sent = _score_messages(session, [key])[key]
+        session.add(AuditEntry(actor_user_id=actor.user_id, actor_label=actor.audit_label,
+                               action="assessment.score_sent", details={
+                                   "message_id": sent.id, "assessment_id": assessment.id,
+                                   "revision": revision.number}))
+        return sent.id
     if message is None or message.status is not OutboxStatus.DEAD:
         raise services.FeedbackError(NOT_DEAD)
     if retry_dead(session, grades.TOPIC, ids=[message.id]) != 1:  # retried from elsewhere meanwhile

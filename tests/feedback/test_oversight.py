@@ -118,3 +118,22 @@ def test_what_changed_between_two_revisions(course: Course) -> None:
     assert [entry.revision.number for entry in history.entries] == [3, 2, 1]
     assert history.entries[-1].changes is None
 
+
+
+def test_a_score_never_sent_though_the_learner_sees_it_is_sent_from_the_page(course: Course) -> None:
+    activity = course.activity(release=FeedbackRelease.WHEN_RELEASED)
+    revision = submit(course, course.omar, activity)
+    assert course.db.query(OutboxMessage).count() == 0  # waiting for release: nothing sent
+    with pytest.raises(services.FeedbackError):
+        oversight.retry_grade(course.db, course.designer, revision.assessment)
+    activity.feedback_release = FeedbackRelease.ON_SUBMISSION  # the learner sees it now
+    course.db.flush()
+    (row, _ben) = oversight.overview(course.db, course.designer, activity, oversight.Filters()).rows
+    assert row.delivery is not None and row.delivery.state == "not_sent"
+    sent = oversight.retry_grade(course.db, course.designer, revision.assessment)
+    message = course.db.get(OutboxMessage, sent)
+    assert message is not None and message.dedupe_key == f"{revision.assessment.id}:1"
+    (row, _ben) = oversight.overview(course.db, course.designer, activity, oversight.Filters()).rows
+    assert row.delivery is not None and row.delivery.state == "pending"
+    with pytest.raises(services.FeedbackError):  # once is enough
+        oversight.retry_grade(course.db, course.designer, revision.assessment)
