@@ -124,7 +124,8 @@ def rows(connection: Connection, chosen: ExportFilter, export_format: ExportForm
         after = page[-1].seq
 
 
-def copied_ndjson(connection: Connection, chosen: ExportFilter) -> Iterator[tuple[str, int]]:
+def copied_ndjson(connection: Connection, chosen: ExportFilter,
+                  batch: int = BATCH) -> Iterator[tuple[str, int]]:
     """PostgreSQL: (NDJSON text, statements in it) as ``COPY (SELECT body::text …) TO STDOUT`` sends it,
     which streams as fast as the server writes (a cursor's FETCHes and per-row parsing cost several times
     more). The filter's values are bound by psycopg, never pasted into the SQL.
@@ -138,24 +139,41 @@ def copied_ndjson(connection: Connection, chosen: ExportFilter) -> Iterator[tupl
     driver = connection.connection.driver_connection
     carry = b""
     decoder = codecs.getincrementaldecoder("utf-8")()  # a block may end inside a character
+    blocks: list[bytes] = []
     with driver.cursor() as cursor, cursor.copy(f"COPY ({compiled}) TO STDOUT", compiled.params) as copy:
-        for block in copy:
-            data = carry + bytes(block)
-            trailing = len(data) - len(data.rstrip(b"\\"))
-            carry, data = (data[-1:], data[:-1]) if trailing % 2 else (b"", data)
-            yield decoder.decode(_unescaped(data)), data.count(b"\n")
+        for block in copy:  # one row a block, as PostgreSQL sends them: joined, then converted, by the batch
+            blocks.append(bytes(block))
+            if len(blocks) >= batch:
+                carry, text, lines = _converted(carry, blocks, decoder)
+                blocks = []
+                yield text, lines
+    carry, text, lines = _converted(carry, blocks, decoder)
+    if text:
+        yield text, lines
     if carry or decoder.decode(b"", final=True):
         raise ValueError("COPY ended inside an escape or a character")
+
+
+def _converted(carry: bytes, blocks: list[bytes],
+               decoder: codecs.IncrementalDecoder) -> tuple[bytes, str, int]:
+    data = carry + b"".join(blocks)
+    trailing = len(data) - len(data.rstrip(b"\\"))
+    carry, data = (data[-1:], data[:-1]) if trailing % 2 else (b"", data)
+    return carry, decoder.decode(_unescaped(data)), data.count(b"\n")
 
 
 _COPY_ESCAPE = re.compile(rb"\\(.)", re.DOTALL)
 
 
 def _unescaped(data: bytes) -> bytes:
+    backslashes = data.count(b"\\")
+    if not backslashes:  # the common case: JSON of ASCII text without escapes
+        return data
+    if backslashes == 2 * data.count(b"\\\\"):  # every backslash one of a doubled pair: nothing else
+        return data.replace(b"\\\\", b"\\")
     placeholder = b"\x00"  # never in a JSON text: PostgreSQL refuses NUL in text
     data = data.replace(b"\\\\", placeholder)
-    if b"\\" in data:  # a control character outside any string: JSON whitespace, a space will do
-        data = _COPY_ESCAPE.sub(b" ", data)
+    data = _COPY_ESCAPE.sub(b" ", data)  # a control character outside any string: JSON whitespace
     return data.replace(placeholder, b"\\")
 
 
@@ -171,7 +189,7 @@ def chunks(connection: Connection, chosen: ExportFilter, export_format: ExportFo
     if export_format is ExportFormat.NDJSON and connection.dialect.name == "postgresql":
         collected: list[str] = []
         count = 0
-        for text, statements in copied_ndjson(connection, chosen):
+        for text, statements in copied_ndjson(connection, chosen, batch):
             collected.append(text)
             count += statements
             if count >= batch:
