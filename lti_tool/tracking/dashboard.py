@@ -308,6 +308,10 @@ class Dashboard:
     competencies: list[CompetencySummary]
     weeks: list[WeekSummary]
     now: datetime
+    surveys: list[Any] = field(default_factory=list)
+    """The course's insight surveys and their costliest gaps (``programme_results.SurveyGaps``)."""
+    follow_ups: list[Any] = field(default_factory=list)
+    """The course's six-month follow-ups and their change reports (``programme_results.FollowUpChanges``)."""
 
     @property
     def completed_pairs(self) -> int:

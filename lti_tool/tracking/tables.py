@@ -225,6 +225,67 @@ def gaps_table(dashboard: Dashboard) -> Table:
     )
 
 
+def survey_gaps_table(dashboard: Dashboard) -> Table:
+    rows = []
+    for found in dashboard.surveys:
+        for gap in found.gaps:
+            rows.append(
+                (
+                    found.activity.title,
+                    number(gap.rank),
+                    gap.name,
+                    number(gap.answers),
+                    number(gap.managers),
+                    number(gap.cost_per_week),
+                    number(gap.score),
+                )
+            )
+    return Table(
+        "survey-gaps",
+        "The insight surveys' costliest gaps: estimated cost per week in the survey's currency, "
+        "and frequency x impact (not filtered)",
+        ("Survey", "Rank", "Gap", "Answers", "Managers", "Cost per week", "Frequency x impact"),
+        tuple(rows),
+        (False, True, False, True, True, True, True),
+        "No manager insight survey in this course shows results yet.",
+    )
+
+
+def follow_up_changes_table(dashboard: Dashboard) -> Table:
+    rows = []
+    for found in dashboard.follow_ups:
+        report = found.report
+        for change in report.criteria:
+            rows.append(
+                (
+                    found.activity.title,
+                    f"Criterion: {change.title}",
+                    number(change.before),
+                    number(change.after),
+                    number(change.change),
+                )
+            )
+        for change in report.gaps:
+            rows.append(
+                (
+                    found.activity.title,
+                    f"Gap: {change.name}",
+                    number(change.before.score if change.before else None),
+                    number(change.after.score if change.after else None),
+                    number(change.change),
+                )
+            )
+    return Table(
+        "follow-up-changes",
+        "Six-month follow-ups: each criterion's mean points and each gap's frequency x "
+        "impact, before and after (not filtered)",
+        ("Follow-up", "What", "Before", "After", "Change"),
+        tuple(rows),
+        (False, False, True, True, True),
+        "No six-month follow-up in this course has answers to compare yet.",
+    )
+
+
 TABLES: dict[str, Callable[[Dashboard], Table]] = {
     "completion": completion_table,
     "managers": managers_table,
@@ -232,6 +293,8 @@ TABLES: dict[str, Callable[[Dashboard], Table]] = {
     "competencies": competencies_table,
     "trends": trends_table,
     "gaps": gaps_table,
+    "survey-gaps": survey_gaps_table,
+    "follow-up-changes": follow_up_changes_table,
 }
 
 
@@ -302,8 +365,7 @@ def competencies_chart(dashboard: Dashboard) -> charts.Chart:
         "chart-competencies",
         "Managers' mean score per competency",
         f"Bars of the managers' mean percentage on the criteria tagged with each of {len(items)} "
-        "competencies. "
-        + _extremes(items, "managers' scores"),
+        "competencies. " + _extremes(items, "managers' scores"),
         items,
     )
 

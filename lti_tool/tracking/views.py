@@ -17,6 +17,7 @@ from lti_tool.db import get_session
 from lti_tool.lti.activity_kinds import kind_info
 from lti_tool.permissions import may_read_dashboards, permission, refuse, the_actor
 from lti_tool.tracking import calibration, dashboard, tables
+from lti_tool.tracking.programme_results import programme_results
 from lti_tool.tracking.seed import tracking_commands
 from lti_tool.web import error_page
 
@@ -65,7 +66,9 @@ def _course_board(context_id: int) -> dashboard.Dashboard:
     session = get_session()
     actor = the_actor()
     context = dashboard.course_for_staff(session, actor, context_id)
-    return dashboard.build(session, actor, context, dashboard.Filters.from_args(request.args))
+    board = dashboard.build(session, actor, context, dashboard.Filters.from_args(request.args))
+    board.surveys, board.follow_ups = programme_results(session, actor, context)
+    return board
 
 
 def _activity_board(activity_id: int) -> dashboard.Dashboard:
