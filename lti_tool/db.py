@@ -82,6 +82,15 @@ def build_engine(database_url: str) -> Engine:
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 
+        @event.listens_for(engine, "savepoint")
+        def _begin_before_first_savepoint(connection, _name):  # type: ignore[no-untyped-def]
+            # pysqlite opens a transaction only before the first INSERT/UPDATE/DELETE. A SAVEPOINT sent
+            # before any of them opens one of SQLite's own, which its RELEASE commits: a request that
+            # rolled back afterwards would keep what the savepoint wrapped. Open the transaction first.
+            dbapi_connection = connection.connection.dbapi_connection
+            if dbapi_connection is not None and not dbapi_connection.in_transaction:
+                dbapi_connection.execute("BEGIN")
+
         return engine
     if url.drivername in {"postgresql", "postgres"}:
         url = url.set(drivername="postgresql+psycopg")

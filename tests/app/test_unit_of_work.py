@@ -5,6 +5,7 @@ request's commit releases a SAVEPOINT, which is what the callbacks must follow."
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import click
 import pytest
@@ -149,3 +150,27 @@ def test_the_test_transaction_leaves_nothing_behind(migrated_engine: Engine) -> 
     """Runs after the tests above (file order): their commits were SAVEPOINTs, all rolled back."""
     with Session(migrated_engine) as fresh:
         assert stored_issuers(fresh) == []
+
+
+def test_a_savepoint_first_in_a_transaction_is_undone_with_it(tmp_path: Path) -> None:
+    """On the application's own SQLite engine (not the test engine, which makes pysqlite emit BEGIN
+    itself), work inside ``begin_nested()`` begun before any other write is rolled back with its
+    transaction, as on PostgreSQL: the SAVEPOINT's RELEASE must not commit it."""
+    from lti_tool import migrate
+    from lti_tool.db import build_engine
+
+    engine = build_engine(f"sqlite:///{tmp_path / 'cadre.db'}")
+    migrate.upgrade(engine)
+    with Session(engine) as session:
+        with session.begin_nested():
+            store_platform(session, "https://savepoint.example")
+        assert session.scalars(select(Platform.issuer)).all() == ["https://savepoint.example"]
+        session.rollback()
+    with Session(engine) as session:
+        assert session.scalars(select(Platform.issuer)).all() == []
+        with session.begin_nested():
+            store_platform(session, "https://kept.example")
+        session.commit()
+    with Session(engine) as session:
+        assert session.scalars(select(Platform.issuer)).all() == ["https://kept.example"]
+    engine.dispose()
