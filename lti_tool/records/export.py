@@ -202,24 +202,38 @@ def chunks(connection: Connection, chosen: ExportFilter, export_format: ExportFo
             if progress is not None and count:
                 progress.update(count)
         return
-    pending: list[str] = []
-    lines: Iterator[str]
     if export_format is ExportFormat.NDJSON:
-        lines = (_one_line(row.body_text) for row in rows(connection, chosen, export_format, batch))
-    else:  # a CSV line is the statement and its columns, about twice the JSON: smaller batches
-        batch = min(batch, CSV_BATCH)
-        lines = (_csv_line(row) for row in rows(connection, chosen, export_format, batch))
-    for line in lines:
-        pending.append(line)
-        if len(pending) >= batch:
+        pending: list[str] = []
+        for row in rows(connection, chosen, export_format, batch):
+            pending.append(_one_line(row.body_text))
+            if len(pending) >= batch:
+                yield "\n".join(pending) + "\n"
+                if progress is not None:
+                    progress.update(len(pending))
+                pending = []
+        if pending:
             yield "\n".join(pending) + "\n"
             if progress is not None:
                 progress.update(len(pending))
-            pending = []
-    if pending:
-        yield "\n".join(pending) + "\n"
+        return
+    batch = min(batch, CSV_BATCH)  # a CSV line is the statement and its columns: smaller batches
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")  # one writer for the whole export, emptied per batch
+    written = 0
+    for row in rows(connection, chosen, export_format, batch):
+        writer.writerow(_csv_cells(row))
+        written += 1
+        if written >= batch:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+            if progress is not None:
+                progress.update(written)
+            written = 0
+    if written:
+        yield buffer.getvalue()
         if progress is not None:
-            progress.update(len(pending))
+            progress.update(written)
 
 
 def _one_line(text: str) -> str:
@@ -227,18 +241,16 @@ def _one_line(text: str) -> str:
     return text.replace("\r", " ").replace("\n", " ") if "\n" in text or "\r" in text else text
 
 
-def _csv_line(row: Any) -> str:
+def _csv_cells(row: Any) -> list[str]:
     body = json.loads(row.body_text)
     result = body.get("result") or {}
     score = result.get("score") or {}
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="").writerow([
+    return [
         row.id, _time(row.stored), _time(row.timestamp), row.actor_key, row.verb, row.object_id,
         row.course or "", row.activity_kind or "", row.registration or "", "true" if row.voided else "false",
         _cell(score.get("raw")), _cell(score.get("min")), _cell(score.get("max")), _cell(score.get("scaled")),
         _cell(result.get("success")), _cell(result.get("completion")), row.body_text,
-    ])
-    return buffer.getvalue()
+    ]
 
 
 def _time(moment: datetime | None) -> str:

@@ -63,8 +63,13 @@ def statement_body(number: int, statement_id: str, verb: str, stored: datetime) 
     }
 
 
+MADE_DATABASES: list[str] = []
+"""Every database this process made (the smoke test checks each is gone)."""
+
+
 def make_database() -> tuple[str, str]:
     name = f"cadre_bench_records_{uuid.uuid4().hex[:8]}"
+    MADE_DATABASES.append(name)
     with psycopg.connect(ADMIN_DSN, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     return name, f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"

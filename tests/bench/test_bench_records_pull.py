@@ -17,6 +17,6 @@ def test_the_records_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
                    "GET /xapi/statements, first page (500 of 3,000)", "half-way down", "ratio api/raw:"):
         assert figure in output, figure
     with psycopg.connect(bench_records_pull.ADMIN_DSN) as admin:
-        left = admin.execute("SELECT count(*) FROM pg_database WHERE starts_with(datname, %s)",
-                             ("cadre_bench_records_",)).fetchone()
-    assert left == (0,)
+        left = admin.execute("SELECT count(*) FROM pg_database WHERE datname = ANY(%s)",
+                             (bench_records_pull.MADE_DATABASES,)).fetchone()
+    assert bench_records_pull.MADE_DATABASES and left == (0,)
