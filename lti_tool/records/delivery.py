@@ -343,35 +343,50 @@ class StatementDeliverer:
 
     def _record(self, claim: _Claim, outcomes: dict[int, _Outcome], report: DeliveryReport) -> None:
         now = self.clock()
-        parameters = []
+        delivered: list[int] = []
+        others = []
         for delivery_id, seq, attempts in claim.rows:
             outcome = outcomes[seq]
             reason = safe_reason(outcome.reason) if outcome.reason else None
+            if outcome.status is DeliveryStatus.DELIVERED and reason is None:
+                delivered.append(delivery_id)  # the usual case: one UPDATE for all of them
+                continue
             values: dict[str, object] = {"delivery_id": delivery_id, "token": claim.token,
                                          "new_delivered_at": None, "new_next_attempt_at": now,
                                          "new_last_error": reason}
             if outcome.status is DeliveryStatus.DELIVERED:
                 values.update(new_status=DeliveryStatus.DELIVERED, new_delivered_at=now)
-                report.delivered += 1
             elif outcome.status is DeliveryStatus.DEAD:
                 values.update(new_status=DeliveryStatus.DEAD)
-                report.dead += 1
             else:
                 values.update(new_status=DeliveryStatus.PENDING,
                               new_next_attempt_at=self.retry.next_attempt(attempts, now, self.random,
                                                                           outcome.retry_after))
-                report.retried += 1
-            parameters.append(values)
+            others.append(values)
+        recorded = 0
         with session_scope(self.app) as session:
-            result = session.execute(RECORD_OUTCOME, parameters)
-        recorded = result.rowcount if result.rowcount >= 0 else len(parameters)
-        if recorded < len(parameters):
+            if delivered:
+                recorded += session.execute(
+                    update(deliveries)
+                    .where(deliveries.c.id.in_(delivered), deliveries.c.claimed_by == claim.token)
+                    .values(status=DeliveryStatus.DELIVERED, delivered_at=now, next_attempt_at=now,
+                            last_error=None, claimed_by=None, claimed_until=None)
+                ).rowcount
+            if others:
+                result = session.execute(RECORD_OUTCOME, others)
+                recorded += result.rowcount if result.rowcount >= 0 else len(others)
+        report.delivered += len(delivered) + sum(1 for values in others
+                                                 if values["new_status"] is DeliveryStatus.DELIVERED)
+        report.dead += sum(1 for values in others if values["new_status"] is DeliveryStatus.DEAD)
+        report.retried += sum(1 for values in others if values["new_status"] is DeliveryStatus.PENDING)
+        expected = len(delivered) + len(others)
+        if recorded < expected:
             # The lease ran out while sending and another worker claimed some rows: its outcome stands.
-            report.lost += len(parameters) - recorded
+            report.lost += expected - recorded
             log.warning("statement delivery lease lost before the outcome was recorded",
-                        extra={"fields": {"worker": self.name, "rows": len(parameters) - recorded}})
-        if report.dead or report.retried:
-            log.warning("statements not delivered", extra={"fields": {
+                        extra={"fields": {"worker": self.name, "rows": expected - recorded}})
+        if others:
+            log.warning("statements not delivered at once", extra={"fields": {
                 "dead": report.dead, "retried": report.retried,
                 "reason": next((outcome.reason for outcome in outcomes.values() if outcome.reason), None)}})
 

@@ -74,7 +74,8 @@ def test_429_waits_for_retry_after_then_delivers(records_app: Flask, stand_in: S
     assert {row.last_error for row in rows} == {"HTTP 429: slow down"}
     assert all(before + timedelta(seconds=2) <= row.next_attempt_at <= utcnow() + timedelta(seconds=2.5)
                for row in rows)
-    assert worker.drain().claimed == 0  # not before the LRS said
+    almost = before + timedelta(seconds=1.9)
+    assert deliverer(records_app, clock=lambda: almost).drain().claimed == 0  # not before the LRS said
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and worker.drain().delivered == 0:
         time.sleep(0.2)
@@ -88,29 +89,33 @@ def test_503_without_retry_after_backs_off_exponentially_with_jitter(records_app
     record_statements(records_app, [statement()])
     for _ in range(3):
         stand_in.queue.append((503, {}, "down for maintenance"))
-    worker = deliverer(records_app, random=lambda: 1.0)  # the top of each jitter range
+    now = utcnow()  # the worker's clock stands still: the waits are exactly the policy's
+    worker = deliverer(records_app, random=lambda: 1.0, clock=lambda: now)  # the top of each jitter range
     waits = []
     for _ in range(3):
-        claimed_at = utcnow()
+        with session_scope(records_app) as session:  # due on the worker's clock, the test does not sleep
+            session.execute(update(StatementDelivery).values(next_attempt_at=now))
         assert worker.drain().retried == 1
         row = deliveries_of(records_app, lrs_id)[0]
-        waits.append((row.next_attempt_at - claimed_at).total_seconds())
-        with session_scope(records_app) as session:  # due now, not after the wait: the test does not sleep
-            session.execute(update(StatementDelivery).values(next_attempt_at=utcnow()))
+        waits.append((row.next_attempt_at - now).total_seconds())
     # base 0.2 s doubling, capped at 1 s (the test app's settings): 0.2, 0.4, 0.8
-    assert [round(wait, 1) for wait in waits] == [0.2, 0.4, 0.8]
+    assert [round(wait, 3) for wait in waits] == [0.2, 0.4, 0.8]
     assert deliveries_of(records_app, lrs_id)[0].last_error == "HTTP 503: down for maintenance"
+    with session_scope(records_app) as session:
+        session.execute(update(StatementDelivery).values(next_attempt_at=now))
     assert worker.drain().delivered == 1
 
 
 def test_an_lrs_that_cannot_be_reached_keeps_its_statements_waiting(records_app: Flask) -> None:
     lrs_id = add_lrs(records_app, f"http://127.0.0.1:{free_port()}/xapi")
     record_statements(records_app, [statement()])
+    before = utcnow()
     report = deliverer(records_app).drain()
     assert report.retried == 1 and report.dead == 0
     row = deliveries_of(records_app, lrs_id)[0]
     assert row.status is DeliveryStatus.PENDING and row.attempts == 1
-    assert row.next_attempt_at > utcnow() and "127.0.0.1" in (row.last_error or "")
+    # Half the first wait at least (0.2 s with jitter, the test app's settings), from when it failed.
+    assert row.next_attempt_at >= before + timedelta(seconds=0.1) and "127.0.0.1" in (row.last_error or "")
 
 
 def test_401_pauses_the_lrs_and_hands_its_batch_back(records_app: Flask, stand_in: StandInLrs) -> None:
@@ -158,7 +163,7 @@ def test_two_lrs_each_get_every_statement_and_one_down_does_not_hold_up_the_othe
     up = add_lrs(records_app, stand_in.url, name="up")
     down = add_lrs(records_app, f"http://127.0.0.1:{free_port()}/xapi", name="down")
     record_statements(records_app, [statement(number=n) for n in range(5)])
-    report = deliverer(records_app).drain()
+    report = deliverer(records_app).run_once()  # one pass over both (drain would retry the one down)
     assert (report.delivered, report.retried) == (5, 5)
     assert {row.status for row in deliveries_of(records_app, up)} == {DeliveryStatus.DELIVERED}
     assert {row.status for row in deliveries_of(records_app, down)} == {DeliveryStatus.PENDING}

@@ -134,7 +134,7 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_duplicates_nothing(
                 return (status_counts(records_app)[DeliveryStatus.DELIVERED] > before
                         or running.poll() is not None)
 
-            wait_for(progressed, 30, "the worker delivering")
+            wait_for(progressed, 120, "the worker delivering")  # a loaded machine starts Python slowly
             assert process.poll() is None, process.communicate()[1]
             process.send_signal(signal.SIGKILL)
             process.wait(10)
