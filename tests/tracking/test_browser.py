@@ -52,6 +52,9 @@ def test_the_dashboard_reads_at_an_iframes_width_prints_and_passes_axe(
     download.save_as(str(saved))
     assert saved.read_text().startswith("Criterion,Assessed by,Assessments,Mean %,Level 1")
 
+    # The script downloads the CSV, then goes back to the dashboard (cookieless, it is fetched again).
+    expect(page.locator("main h1")).to_contain_text("Dashboard of")
+    expect(page.locator("svg.chart")).to_have_count(5)
     page.set_viewport_size({"width": 1400, "height": 900})
     wide = tmp_path / "dashboard-wide.png"
     page.screenshot(path=str(wide), full_page=True)
