@@ -99,6 +99,9 @@ def test_the_course_dashboard_shows_the_services_tables_with_a_chart_and_a_csv_e
         assert written == list(csv.reader(io.StringIO(table.csv()))), name
         assert written[0] == list(table.headers) and len(written) == len(table.rows) + 1, name
     assert page.texts("expected-learners") == ["24"]
+    head, _, body = page.response.text.partition("<body>")
+    assert "<title>Dashboard of Demo" in head or "<title>Dashboard of " in head
+    assert "programme" not in head and body.count('id="programme-title"') == 1
     # Every chart names itself for assistive technology and sits beside its table.
     charts = page.attributes("chart")
     assert len(charts) == 5 and all(chart["role"] == "img" and chart["aria-labelledby"] for chart in charts)
