@@ -354,7 +354,12 @@ LEARNERS_ONLY = "This page is for learners reading their feedback."
 
 
 def may_give_feedback(actor: Actor) -> Decision:
-    """The manager's pages: managers, in a course (which learners and activities is :func:`can_assess`)."""
+    """The manager's pages: managers in a course, and learner-role members who manage someone there
+    (Moodle sends no mentor role: its managers launch as learners, :func:`is_manager_in_course`). Which
+    learners and activities is :func:`can_assess`."""
+    if actor.role is CadreRole.LEARNER and actor.launch is not None \
+            and is_manager_in_course(actor, object_session(actor.launch)):
+        return ALLOWED
     return _role_in(actor, frozenset({CadreRole.MANAGER})) and in_a_course(actor)
 
 
@@ -388,7 +393,8 @@ def can_assess(actor: Actor, learner: User, activity: Activity) -> Decision:
     """Who may assess ``learner`` in ``activity``.
 
     The learner themself, always with the activity's rubric (their self-assessment, shown beside their
-    managers' feedback). A manager only for a learner actively linked to them in the activity's course,
+    managers' feedback). A manager (or a learner-role member, as Moodle's managers launch) only for a
+    learner actively linked to them as their manager in the activity's course,
     and only where the activity's assessors include them: ``line_manager`` is the manager of the oldest
     active link, ``any_manager`` any active link; a self-assessment activity has no manager assessors.
     Another course's or platform's learner, or an id guessed, is "not found".
@@ -403,7 +409,7 @@ def can_assess(actor: Actor, learner: User, activity: Activity) -> Decision:
         if actor.role is CadreRole.LEARNER:
             return ALLOWED
         return refuse(403, "Not allowed", MANAGERS_AND_LEARNERS_ONLY)
-    if actor.role is not CadreRole.MANAGER:
+    if actor.role not in (CadreRole.MANAGER, CadreRole.LEARNER):  # a learner-role manager of Moodle's
         return refuse(404, "Person not found", NOT_YOUR_PERSON)
     session = object_session(activity)
     assert session is not None, "can_assess needs an activity loaded from the database"

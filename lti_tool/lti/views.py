@@ -274,9 +274,10 @@ def home() -> Any:
     role = CadreRole(launch.role)
     learners: list[User] = []
     managers: list[User] = []
-    if launch.context_id is not None and role is CadreRole.MANAGER:
+    # A learner may manage people too: Moodle's managers launch as learners (no mentor role).
+    if launch.context_id is not None and role in (CadreRole.MANAGER, CadreRole.LEARNER):
         learners = manager_links.learners_of(session, launch.context_id, launch.user_id)
-    elif launch.context_id is not None and role is CadreRole.LEARNER:
+    if launch.context_id is not None and role is CadreRole.LEARNER:
         managers = manager_links.managers_of(session, launch.context_id, launch.user_id)
     return render_template("home.html", launch=launch, user=launch.user, context=launch.context,
                            role=role, kind=kind, activity_title=activity_title,

@@ -331,3 +331,27 @@ def test_the_manager_home_links_to_the_people_page(placed: Placed) -> None:
     assert ana.home.link("my-feedback-link") == f"/activities/{placed.activity_id}/feedback"
     page = omar.get(omar.home.link("people-link"))
     assert isinstance(page, Page) and len(page.attributes("person")) == 2
+
+
+def test_a_moodle_manager_who_launches_as_a_learner_gives_feedback_on_their_people(placed: Placed) -> None:
+    """Moodle sends no mentor role: a manager enrolled as a student launches as a learner. Cadre knows them
+    as a manager by their links in the course, so their home page, people list and feedback form are open
+    to them, for their own people only; a learner who manages nobody is still refused."""
+    as_manager = placed.open("manager")  # Omar's links come with his launch (the platform's mentor scope)
+    placed.open("manager", user="manager-rita")  # and Rita's (Chloé and Dev), with hers
+    omar = placed.open("learner", user="manager-omar")
+    assert omar.home.attributes("user-role")[0]["data-role"] == "learner"
+    assert omar.home.texts("managed-learner") == as_manager.home.texts("managed-learner") != []
+    people = omar.get(omar.home.link("people-link"))
+    assert people.status == 200
+    assert [row["data-state"] for row in people.attributes("person")] == ["not_started", "not_started"]
+    submitted = omar.submit(omar.get(placed.form_path("learner-ana")), "feedback-form", filled(),
+                            button=("action", "submit"))
+    assert submitted.status == 200 and submitted.texts("notice") == ["Feedback submitted."]
+    assert omar.get(placed.form_path("learner-chloe")).status == 404  # Rita's, not his
+
+    ana = placed.open("learner", user="learner-ana")
+    assert ana.home.texts("managed-learner") == []
+    assert ana.get(f"/activities/{placed.activity_id}/people").status == 403
+    assert ana.get(placed.form_path("learner-ben")).status == 403
+    assert "Summarise at the end." in ana.get(f"/activities/{placed.activity_id}/feedback").text
