@@ -24,6 +24,8 @@ from lti_tool.web import error_page
 blueprint = Blueprint("tracking", __name__)
 
 ID = "int(max=2147483647)"
+MANAGERS_SHOWN = 50
+"""Managers listed on the page, the most overdue first (a course may have a thousand; the CSV has all)."""
 NO_SUCH_TABLE = "There is no table “{name}” on the dashboard; the tables are: {names}."
 
 
@@ -41,6 +43,7 @@ def _render(board: dashboard.Dashboard) -> str:
         charts={name: build(board) for name, build in tables.CHARTS.items()},
         kinds=[kind_info(kind) for kind in dashboard.KIND_CHOICES],
         kind_info=kind_info,
+        managers_shown=MANAGERS_SHOWN,
     )
 
 

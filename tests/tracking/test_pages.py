@@ -17,7 +17,7 @@ from lti_tool.db import session_scope, utcnow
 from lti_tool.models import Activity, Context, Launch
 from lti_tool.permissions import COURSE_NOT_FOUND, DASHBOARD_STAFF_ONLY, STAFF_ONLY, Actor
 from lti_tool.states import CadreRole
-from lti_tool.tracking import dashboard, seed, tables
+from lti_tool.tracking import dashboard, seed, tables, views
 from tests.fixtures.visitors import Page, Visitor
 
 
@@ -195,3 +195,13 @@ def test_learners_managers_other_courses_and_guessed_ids_are_refused(
     own = other_designer.get(f"/courses/{course_of(app, other_designer)}/dashboard")
     assert own.status == 200 and own.texts("expected-learners") == ["0"]
     assert admin.get(seeded.path).status == 200
+
+
+def test_the_page_lists_the_most_overdue_managers_and_the_csv_all_of_them(
+    designer: Visitor, seeded: SeededCourse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(views, "MANAGERS_SHOWN", 2)
+    page = designer.get(seeded.path)
+    assert len(page.texts("row-managers")) == 2
+    assert page.texts("more-managers") == ["The first 2 of 3 rows; the CSV has them all."]
+    assert len(read_csv(designer.get(page.link("csv-managers")))) == 1 + 3
