@@ -49,7 +49,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from egress import OutboundClient, OutboundError, OutboundResponse, shown_url
 from lti_tool import outbound
-from lti_tool.db import session_scope, utcnow
+from lti_tool.db import losable_on_crash, session_scope, utcnow
 from lti_tool.outbox.handlers import RetryPolicy, safe_reason
 from lti_tool.outbox.messages import listen_for_commits, stop_listening
 from lti_tool.outbox.worker import worker_slot
@@ -274,6 +274,9 @@ class StatementDeliverer:
             .returning(deliveries.c.id, deliveries.c.statement_seq, deliveries.c.attempts)
         )
         with session_scope(self.app) as session:
+            # A claim or an outcome lost in a database crash only sends a batch again, which the LRS
+            # recognises by its ids: their commits need not wait for the disk (PostgreSQL).
+            losable_on_crash(session)
             rows = session.execute(statement).all()
             if rows:
                 claim.bodies = dict(session.execute(
@@ -365,6 +368,7 @@ class StatementDeliverer:
             others.append(values)
         recorded = 0
         with session_scope(self.app) as session:
+            losable_on_crash(session)  # lost: the batch is sent again and the LRS keeps one of each (above)
             if delivered:
                 recorded += session.execute(
                     update(deliveries)
