@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -215,6 +216,18 @@ class SettingsOutcome:
         return "points_possible" in self.changed or "grades_to_lms" in self.changed
 
 
+SettingsListener = Callable[[Session, Activity, Sequence[str]], None]
+_settings_listeners: list[SettingsListener] = []
+
+
+def when_settings_change(listener: SettingsListener) -> SettingsListener:
+    """Register ``listener(session, activity, changed_names)``, called in the transaction that saved an
+    activity's changed settings: features that follow an activity (its grades, say) without this module
+    importing them."""
+    _settings_listeners.append(listener)
+    return listener
+
+
 def update_settings(session: Session, actor: Actor, activity_id: int, settings: ActivitySettings, *,
                     expected_lock_version: int) -> SettingsOutcome:
     """Save the settings; a rubric chosen anew is pinned at its current version, the same rubric keeps
@@ -246,6 +259,9 @@ def update_settings(session: Session, actor: Actor, activity_id: int, settings: 
         _audit(session, actor, "activity.settings", activity_id=activity.id, changed=changed)
         if {"points_possible", "grades_to_lms", "title"} & set(changed):
             enqueue_line_item_update(session, activity)
+        if changed:
+            for listener in _settings_listeners:
+                listener(session, activity, changed)
     return SettingsOutcome(activity, changed)
 
 

@@ -12,20 +12,23 @@ feedback stays in Cadre.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from flask import current_app
+from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from lti_tool.db import session_scope
+from lti_tool.deliverables.services import when_settings_change
 from lti_tool.lti.registration import CadreRegistration
 from lti_tool.lti.services import CadreServiceConnector, PlatformServiceError, outcome_of_service_error
 from lti_tool.models import Activity, Assessment, AssessmentRevision, Platform, User
 from lti_tool.outbox import Dead, OutboxItem, Outcome, RetryPolicy, enqueue, handler
 from lti_tool.permissions import feedback_is_released
-from lti_tool.states import AssessorRole, Assessors
+from lti_tool.states import AssessmentStatus, AssessorRole, Assessors
 
 TOPIC = "ags.score"
 SCOPE_SCORE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
@@ -45,6 +48,23 @@ def enqueue_score(session: Session, assessment: Assessment, revision: Assessment
     if not is_graded(assessment.activity, assessment) or not feedback_is_released(assessment):
         return False
     return enqueue(session, TOPIC, f"{assessment.id}:{revision.number}", {"revision_id": revision.id})
+
+
+@when_settings_change
+def send_scores_now_due(session: Session, activity: Activity, changed: Sequence[str]) -> int:
+    """Scores the settings just made due: feedback waiting for staff that now shows on submission, or an
+    activity that now sends its grades. Each submitted assessment's newest revision is enqueued once
+    (one already posted is the same message, ignored); the count of messages added is returned."""
+    if not {"feedback_release", "grades_to_lms"} & set(changed):
+        return 0
+    newest = session.execute(
+        select(Assessment, AssessmentRevision)
+        .join(AssessmentRevision, (AssessmentRevision.assessment_id == Assessment.id)
+              & (AssessmentRevision.number == Assessment.revision_count))
+        .where(Assessment.activity_id == activity.id, Assessment.status == AssessmentStatus.SUBMITTED)
+        .order_by(Assessment.id)
+    ).all()
+    return sum(enqueue_score(session, assessment, revision) for assessment, revision in newest)
 
 
 def score_given(revision: AssessmentRevision, points_possible: Decimal) -> Decimal | None:

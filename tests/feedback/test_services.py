@@ -258,3 +258,51 @@ def test_a_new_rubric_version_leaves_submitted_revisions_as_they_were(course: Co
     assert version is not None and version.used_at is not None
     assert rubric_library.mark_version_used(course.db, version) is False
     assert revision.rubric_version_id == version.id
+
+
+def settings_of(activity, **changes):  # type: ignore[no-untyped-def]
+    from lti_tool.deliverables.services import ActivitySettings
+
+    values = dict(title=activity.title, instructions=activity.instructions or "",
+                  manager_briefing=activity.manager_briefing or "",
+                  rubric_id=activity.rubric_version.rubric_id, due_at=activity.due_at,
+                  due_timezone=activity.due_timezone or "UTC", points_possible=activity.points_possible,
+                  grades_to_lms=activity.grades_to_lms, assessors=activity.assessors,
+                  work_product_required=activity.work_product_required,
+                  feedback_release=activity.feedback_release)
+    values.update(changes)
+    return ActivitySettings(**values)
+
+
+def test_scores_waiting_for_a_release_go_once_feedback_shows_on_submission(course: Course) -> None:
+    from lti_tool.deliverables.services import update_settings
+
+    waiting = course.activity(release=FeedbackRelease.WHEN_RELEASED)
+    revision = submit(course, course.omar, waiting)
+    assert scores(course) == []
+    update_settings(course.db, course.designer, waiting.id, settings_of(waiting, title="Renamed"),
+                    expected_lock_version=waiting.lock_version)
+    assert scores(course) == []  # still waiting for staff
+    update_settings(course.db, course.designer, waiting.id,
+                    settings_of(waiting, feedback_release=FeedbackRelease.ON_SUBMISSION),
+                    expected_lock_version=waiting.lock_version)
+    assert [m.dedupe_key for m in scores(course)] == [f"{revision.assessment.id}:1"]
+    # Back and forth: the revision already enqueued is not enqueued again.
+    for release in (FeedbackRelease.WHEN_RELEASED, FeedbackRelease.ON_SUBMISSION):
+        update_settings(course.db, course.designer, waiting.id,
+                        settings_of(waiting, feedback_release=release),
+                        expected_lock_version=waiting.lock_version)
+    assert len(scores(course)) == 1
+
+
+def test_an_activity_that_starts_sending_grades_sends_the_scores_already_given(course: Course) -> None:
+    from lti_tool.deliverables.services import update_settings
+
+    ungraded = course.activity(points=None)
+    revision = submit(course, course.omar, ungraded)
+    own = submit(course, course.ana_actor, ungraded)  # a self-assessment beside it: stays in Cadre
+    assert scores(course) == [] and own.assessment.assessor_role.value == "self"
+    update_settings(course.db, course.designer, ungraded.id,
+                    settings_of(ungraded, points_possible=Decimal("10"), grades_to_lms=True),
+                    expected_lock_version=ungraded.lock_version)
+    assert [m.dedupe_key for m in scores(course)] == [f"{revision.assessment.id}:1"]
