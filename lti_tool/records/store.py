@@ -98,8 +98,10 @@ def record(session: Session, statement: Mapping[str, Any], *, platform_id: int |
             update(Statement).where(Statement.id == voided_id, Statement.verb != VOIDED_VERB)
             .values(voided=True).execution_options(synchronize_session=False)
         )
-    stores = [store for store in lrs_registry.stores_for_recording(session)
-              if store.takes(verb=values["verb"], context=_course_keys(session, context_id))]
+    candidates = lrs_registry.stores_for_recording(session)
+    # The course's keys cost a query: only asked for when an LRS filters by course.
+    course_keys = _course_keys(session, context_id) if any(store.courses for store in candidates) else ()
+    stores = [store for store in candidates if store.takes(verb=values["verb"], context=course_keys)]
     if stores:
         session.execute(insert(StatementDelivery), [
             {"statement_seq": seq, "lrs_id": store.id, "status": DeliveryStatus.PENDING, "attempts": 0,
