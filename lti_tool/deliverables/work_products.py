@@ -36,6 +36,7 @@ from lti_tool.models import Activity, AuditEntry, User
 from lti_tool.outbox import periodic
 from lti_tool.outbox.jobs import Period
 from lti_tool.permissions import Actor, ensure
+from lti_tool.records import events as learning_records
 from lti_tool.settings import Settings, get_settings
 
 __all__ = ["IncomingFile", "WorkProductProblems", "submit_work_product"]
@@ -310,6 +311,7 @@ def _store_version(session: Session, actor: Actor, settings: Settings, work_prod
     session.flush()
     _audit(session, actor, "work_product.submit", work_product_id=work_product.id, version=version.number,
            activity_id=work_product.activity_id, files=len(version.files))
+    learning_records.work_product_submitted(session, work_product, version)
     return version
 
 

@@ -7,6 +7,7 @@ Services call these where the event happens:
 
 ==============================================  ===================================================
 ``lti.views.launch`` (resource link)            :func:`launched`
+``deliverables.work_products`` (a version)      :func:`work_product_submitted` (submitted)
 ``feedback.services.submit``                    :func:`assessment_submitted` (scored; a revision adds
                                                 updated + voids the revision it supersedes)
 ``feedback.services.withdraw``                  :func:`assessment_withdrawn` (voids its scored statement)
@@ -119,6 +120,19 @@ def launched(session: Session, launch: Launch) -> None:
     event = xapi_events.Launched(actor=person(user), course=course(_context_of(session, row.context_id)),
                                  activity=activity(row), launch_id=launch_key, at=launch.created_at)
     _record_all(session, "launched", [(event, _where(row, user.id))])
+
+
+def work_product_submitted(session: Session, work_product: Any, version: Any) -> None:
+    """A learner handed in (a new version of) their work product: each version is a submission."""
+    if not has_app_context():
+        return
+    row = session.get(Activity, work_product.activity_id)
+    learner = session.get(User, work_product.learner_id)
+    assert row is not None and learner is not None
+    event = xapi_events.Submitted(learner=person(learner),
+                                  course=course(_context_of(session, row.context_id)), activity=activity(row),
+                                  submission_id=version.id, at=version.submitted_at)
+    _record_all(session, "work product submitted", [(event, _where(row, learner.id))])
 
 
 def assessment_submitted(session: Session, assessment: Assessment, revision: AssessmentRevision) -> None:

@@ -189,3 +189,19 @@ def test_a_rolled_back_request_records_no_statement(app_with_test_route: Flask, 
         assert stored == {kept}
     finally:
         empty_all_tables(migrated_engine)
+
+
+def test_each_version_of_a_work_product_is_one_submitted_statement(course: Course, in_app: Flask,  # noqa: F811
+                                                                    tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from lti_tool.deliverables.work_products import submit_work_product
+    from lti_tool.states import ActivityKind, Assessors
+
+    settings = in_app.config["CADRE"].model_copy(update={"upload_dir": str(tmp_path / "uploads")})
+    review = course.activity(kind=ActivityKind.WORK_PRODUCT_REVIEW, assessors=Assessors.ANY_MANAGER)
+    review.work_product_required = True
+    first = submit_work_product(course.db, course.ana_actor, review, "My call notes.", [], settings=settings)
+    submit_work_product(course.db, course.ana_actor, review, "Shorter notes.", [], settings=settings)
+    assert verbs(course.db) == [Verb.SUBMITTED.iri, Verb.SUBMITTED.iri]
+    submitted = recorded(course.db)[0]
+    assert submitted.person_id == course.ana.id and submitted.activity_kind == "work_product_review"
+    assert submitted.body["actor"]["account"]["name"] == "ana" and first.number == 1
