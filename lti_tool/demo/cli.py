@@ -149,21 +149,23 @@ def demo_command(allow_exposed: bool) -> None:
         )
     platform = prepare_demo(app)
     sink = use_mail_sink(app) if not settings.smtp_host else None
-    # Side effects (grades to the demo LMS, e-mail, later xAPI) leave through the outbox: deliver them
-    # in this process, as `cadre worker` does in production.
-    worker = start_background_worker(app)
     # xAPI statements go to a Ralph LRS on loopback (unless CADRE_LRS_ENDPOINT names another), delivered
     # by a thread of this process beside the outbox worker (which holds the SQLite worker slot).
     lrs = start_demo_lrs(app)
-    deliverer = BackgroundDeliverer(app, idle_seconds=2.0, hold_slot=False).start()
     platform_app = create_platform_app(platform)
     keep_received_scores(platform_app, platform, Path(app.instance_path))
     if sink is not None:
         add_mail_page(platform_app, sink, pages.STYLE)
+    # Both listen before anything is delivered: the seeded course's scores go to the demo LMS at once
+    # rather than failing once and waiting for their retry.
     servers = [
         serve(app, settings.public_url, "cadre"),
         serve(platform_app, settings.demo_platform_url, "demo-lms"),
     ]
+    # Side effects (grades to the demo LMS, e-mail, xAPI) leave through the outbox: deliver them in this
+    # process, as `cadre worker` does in production.
+    worker = start_background_worker(app)
+    deliverer = BackgroundDeliverer(app, idle_seconds=2.0, hold_slot=False).start()
     click.echo(f"Cadre:    {settings.public_url}  (registered issuer {platform.issuer}, "
                f"client_id {platform.client_id})")
     mail_page = f"  (the e-mail Cadre sent: {settings.demo_platform_url}/mail)" if sink is not None else ""
