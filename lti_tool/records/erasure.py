@@ -35,10 +35,9 @@ from sqlalchemy.orm import Session
 from lti_tool.db import utcnow
 from lti_tool.models import Platform, User
 from lti_tool.ops import audit
-from lti_tool.records.models import Statement, StatementAgent, StatementDelivery
-from lti_tool.records.store import VOIDED_VERB, agent_key, record
+from lti_tool.records.models import Statement, StatementAgent
+from lti_tool.records.store import VOIDED_VERB, agent_key, forward_voiding, record
 from lti_tool.settings import get_settings
-from lti_tool.states import DeliveryStatus
 
 ERASED_NAME = "erased-person"
 ERASE_ACTION = "person.erase"
@@ -116,7 +115,7 @@ def erase_person(session: Session, person: User, *, erased_by: str) -> ErasureRe
         if record(session, voiding, platform_id=row.platform_id, context_id=row.context_id,
                   activity_kind=row.activity_kind, person_id=None):
             voided_count += 1
-        _deliver_where_the_target_went(session, target_seq=row.seq, voiding_id=voiding["id"])
+        forward_voiding(session, voiding_id=voiding["id"], target_id=row.id)
 
     own_seqs = [row.seq for row in own]
     bodies = session.execute(select(Statement.seq, Statement.body).where(Statement.seq.in_(own_seqs))).all()
@@ -159,20 +158,6 @@ def erase_person(session: Session, person: User, *, erased_by: str) -> ErasureRe
     audit.record(session, ERASE_ACTION, erased_by, person_id=person.id, platform_id=person.platform_id,
                  voided=report.voided, scrubbed=report.scrubbed, mentions=report.mentions)
     return report
-
-
-def _deliver_where_the_target_went(session: Session, *, target_seq: int, voiding_id: str) -> None:
-    """Every LRS that has (or will have) the target hears it is voided, whatever its filters say."""
-    voiding_seq = session.scalar(select(Statement.seq).where(Statement.id == voiding_id))
-    lrs_ids = set(session.scalars(select(StatementDelivery.lrs_id)
-                                  .where(StatementDelivery.statement_seq == target_seq)))
-    lrs_ids -= set(session.scalars(select(StatementDelivery.lrs_id)
-                                   .where(StatementDelivery.statement_seq == voiding_seq)))
-    if lrs_ids:
-        now = utcnow()
-        session.execute(insert(StatementDelivery), [
-            {"statement_seq": voiding_seq, "lrs_id": lrs_id, "status": DeliveryStatus.PENDING, "attempts": 0,
-             "next_attempt_at": now, "created_at": now} for lrs_id in sorted(lrs_ids)])
 
 
 def minimal_form(body: Mapping[str, Any], erased: Mapping[str, Any]) -> dict[str, Any]:

@@ -101,15 +101,40 @@ def record(session: Session, statement: Mapping[str, Any], *, platform_id: int |
     candidates = lrs_registry.stores_for_recording(session)
     # The course's keys cost a query: only asked for when an LRS filters by course.
     course_keys = _course_keys(session, context_id) if any(store.courses for store in candidates) else ()
-    stores = [store for store in candidates if store.takes(verb=values["verb"], context=course_keys)]
-    if stores:
+    lrs_ids = {store.id for store in candidates if store.takes(verb=values["verb"], context=course_keys)}
+    if voided_id is not None:
+        # Whatever its filters say (a verb filter without "voided", say), an LRS that has the target hears
+        # that it is voided: xAPI asks LRSs to honour voiding, and only what was sent can be honoured.
+        lrs_ids |= lrs_that_have(session, voided_id)
+    _deliver(session, seq, lrs_ids, now)
+    return True
+
+
+def lrs_that_have(session: Session, statement_id: str) -> set[int]:
+    """The LRSs a statement was, or is to be, delivered to."""
+    return set(session.scalars(
+        select(StatementDelivery.lrs_id).join(Statement, Statement.seq == StatementDelivery.statement_seq)
+        .where(Statement.id == statement_id)
+    ))
+
+
+def forward_voiding(session: Session, *, voiding_id: str, target_id: str) -> None:
+    """Queue the stored voiding statement ``voiding_id`` for every LRS that has its target and not it yet
+    (a voiding recorded before one of them had the target: erasure asks again)."""
+    voiding_seq = session.scalar(select(Statement.seq).where(Statement.id == voiding_id))
+    if voiding_seq is not None:
+        _deliver(session, voiding_seq, lrs_that_have(session, target_id) - lrs_that_have(session, voiding_id),
+                 utcnow())
+
+
+def _deliver(session: Session, seq: int, lrs_ids: set[int], now: datetime) -> None:
+    if lrs_ids:
         session.execute(insert(StatementDelivery), [
-            {"statement_seq": seq, "lrs_id": store.id, "status": DeliveryStatus.PENDING, "attempts": 0,
+            {"statement_seq": seq, "lrs_id": lrs_id, "status": DeliveryStatus.PENDING, "attempts": 0,
              "next_attempt_at": now, "created_at": now}
-            for store in stores
+            for lrs_id in sorted(lrs_ids)
         ])
         _wake_after_commit(session)
-    return True
 
 
 # -- validation ----------------------------------------------------------------------------------------------

@@ -156,3 +156,24 @@ def test_the_environment_lrs_is_made_when_the_first_statement_is_recorded(db: Se
     finally:
         settings.lrs_endpoint, settings.lrs_username = original
         app.extensions.pop("cadre.records.environment_lrs_synced", None)
+
+
+def test_a_voiding_statement_goes_to_every_lrs_that_has_its_target_whatever_its_filters(
+    db: Session, in_app: Flask
+) -> None:
+    course = make_course(db)
+    completions = registry.add_store(db, name="completions", endpoint="http://127.0.0.1:9/d", username="u",
+                                     password="p", courses=[], verbs=[COMPLETED])
+    launches = registry.add_store(db, name="launches", endpoint="http://127.0.0.1:9/e", username="u",
+                                  password="p", courses=[], verbs=[LAUNCHED])
+    target = statement(course, verb=COMPLETED)
+    _record(db, target, course)
+    voiding = statement(course, verb=VOIDED, object={"objectType": "StatementRef", "id": target["id"]})
+    del voiding["context"]
+    _record(db, voiding, course)
+    joined = select(StatementDelivery.lrs_id, Statement.id).join(
+        Statement, Statement.seq == StatementDelivery.statement_seq)
+    # The LRS that takes completions had the target, so it hears of the voiding; the one that takes only
+    # launches never had it and gets neither.
+    assert set(db.execute(joined)) == {(completions.id, target["id"]), (completions.id, voiding["id"])}
+    assert launches.id not in set(db.scalars(select(StatementDelivery.lrs_id)))
