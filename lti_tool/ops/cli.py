@@ -6,7 +6,7 @@ at all. Bad input ends with a message naming the option and a non-zero exit stat
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
@@ -18,6 +18,7 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lti_tool import terminal
 from lti_tool.db import get_engine, session_scope, utcnow
 from lti_tool.lti import keys as tool_keys
 from lti_tool.migrate import PENDING_MIGRATIONS_MESSAGE
@@ -54,15 +55,6 @@ def _transaction() -> Iterator[Session]:
         raise click.UsageError(str(error)) from None
     except PlatformRegistrationError as error:
         raise click.ClickException(str(error)) from None
-
-
-def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=False)]
-    lines = [headers, ["-" * width for width in widths], *rows]
-    return "\n".join(
-        "  ".join(str(cell).ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
-        for line in lines
-    )
 
 
 def _describe(platform: Platform) -> str:
@@ -254,7 +246,7 @@ def platform_list() -> None:
             "(see `cadre platform config` for what to enter in the LMS)."
         )
         return
-    click.echo(_table(["ID", "NAME", "FAMILY", "ISSUER", "CLIENT ID", "DEPLOYMENTS"], rows))
+    click.echo(terminal.table(["ID", "NAME", "FAMILY", "ISSUER", "CLIENT ID", "DEPLOYMENTS"], rows))
 
 
 @platform_group.command("show")
@@ -397,7 +389,7 @@ def keys_list() -> None:
     if not rows:
         click.echo("No key yet: Cadre makes one on first use, or run `cadre keys rotate`.")
         return
-    click.echo(_table(["KID", "CREATED", "STATUS"], rows))
+    click.echo(terminal.table(["KID", "CREATED", "STATUS"], rows))
 
 
 # --- cadre serve ----------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
+from lti_tool import terminal
 from lti_tool.db import session_scope, utcnow
 from lti_tool.ops import audit
 from lti_tool.outbox.admin import backlog, dead_messages, retry_dead
@@ -19,25 +20,6 @@ from lti_tool.outbox.worker import AnotherWorkerRunning, BatchReport, Worker, wo
 from lti_tool.states import OutboxStatus
 
 COMMANDS: list[click.Command] = []
-
-
-def _table(headers: list[str], rows: list[list[str]]) -> str:
-    widths = [max(len(cell) for cell in column) for column in zip(headers, *rows, strict=False)]
-    return "\n".join(
-        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
-        for line in [headers, ["-" * width for width in widths], *rows]
-    )
-
-
-def _age(age: timedelta | None) -> str:
-    if age is None:
-        return "-"
-    seconds = max(0, int(age.total_seconds()))
-    if seconds < 3600:
-        return f"{seconds // 60}m {seconds % 60:02d}s"
-    if seconds < 86400:
-        return f"{seconds // 3600}h {seconds % 3600 // 60:02d}m"
-    return f"{seconds // 86400}d {seconds % 86400 // 3600:02d}h"
 
 
 def _interval(every: timedelta) -> str:
@@ -144,10 +126,10 @@ def outbox_status() -> None:
         [entry.topic + ("" if entry.topic in registered else " (no handler)"),
          *(str(entry.counts[status]) for status in (OutboxStatus.PENDING, OutboxStatus.FAILED,
                                                      OutboxStatus.DEAD, OutboxStatus.DELIVERED)),
-         _age(entry.oldest_age(now))]
+         terminal.age(entry.oldest_age(now))]
         for entry in topics
     ]
-    click.echo(_table(["TOPIC", "PENDING", "FAILED", "DEAD", "DELIVERED", "OLDEST WAITING"], rows))
+    click.echo(terminal.table(["TOPIC", "PENDING", "FAILED", "DEAD", "DELIVERED", "OLDEST WAITING"], rows))
 
 
 @outbox_group.command("dead")
@@ -161,7 +143,7 @@ def outbox_dead(topic: str | None, limit: int) -> None:
     if not rows:
         click.echo("No dead message" + (f" for {topic}." if topic else "."))
         return
-    click.echo(_table(["ID", "TOPIC", "KEY", "ATTEMPTS", "REASON"], rows))
+    click.echo(terminal.table(["ID", "TOPIC", "KEY", "ATTEMPTS", "REASON"], rows))
 
 
 @outbox_group.command("retry-dead")
@@ -226,4 +208,4 @@ def jobs_list() -> None:
     if not rows:
         click.echo("No job is registered.")
         return
-    click.echo(_table(["JOB", "EVERY", "LAST PERIOD DONE", "SUMMARY"], rows))
+    click.echo(terminal.table(["JOB", "EVERY", "LAST PERIOD DONE", "SUMMARY"], rows))

@@ -17,20 +17,13 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
+from lti_tool import terminal
 from lti_tool.db import session_scope
 from lti_tool.models import Platform
 from lti_tool.ops import audit
 from lti_tool.records import erasure, export, tokens
 
 COMMANDS: list[click.Command] = []
-
-
-def _table(headers: list[str], rows: list[list[str]]) -> str:
-    widths = [max(len(cell) for cell in column) for column in zip(headers, *rows, strict=False)]
-    return "\n".join(
-        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
-        for line in [headers, ["-" * width for width in widths], *rows]
-    )
 
 
 def _when(moment: datetime | None) -> str:
@@ -74,7 +67,7 @@ def token_list() -> None:
     if not rows:
         click.echo("No API tokens. Make one with `cadre api-token create --name … --platform ID`.")
         return
-    click.echo(_table(["id", "name", "starts", "reads", "made", "last used", "revoked"], rows))
+    click.echo(terminal.table(["id", "name", "starts", "reads", "made", "last used", "revoked"], rows))
 
 
 @api_token.command("revoke")

@@ -4,13 +4,11 @@ from the command line (it shows in ``ps`` and shell history) and never printed."
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from lti_tool import outbound
+from lti_tool import outbound, terminal
 from lti_tool.db import session_scope, utcnow
 from lti_tool.ops import audit
 from lti_tool.records import backlog as delivery_backlog
@@ -23,25 +21,6 @@ from lti_tool.states import LrsStatus
 COMMANDS: list[click.Command] = []
 lrs_group = AppGroup("lrs", help="Learning record stores that receive Cadre's xAPI statements.")
 COMMANDS.append(lrs_group)
-
-
-def _table(headers: list[str], rows: list[list[str]]) -> str:
-    widths = [max(len(cell) for cell in column) for column in zip(headers, *rows, strict=False)]
-    return "\n".join(
-        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
-        for line in [headers, ["-" * width for width in widths], *rows]
-    )
-
-
-def _age(age: timedelta | None) -> str:
-    if age is None:
-        return "-"
-    seconds = max(0, int(age.total_seconds()))
-    if seconds < 3600:
-        return f"{seconds // 60}m {seconds % 60:02d}s"
-    if seconds < 86400:
-        return f"{seconds // 3600}h {seconds % 3600 // 60:02d}m"
-    return f"{seconds // 86400}d {seconds % 86400 // 3600:02d}h"
 
 
 def _settings() -> Settings:
@@ -99,7 +78,8 @@ def lrs_list() -> None:
         click.echo("No LRS is configured: set CADRE_LRS_ENDPOINT, or `cadre lrs add NAME --endpoint URL "
                    "--username USER`.")
         return
-    click.echo(_table(["NAME", "ENDPOINT", "USERNAME", "STATUS", "COURSES", "VERBS", "BATCH", "FROM"], rows))
+    click.echo(terminal.table(["NAME", "ENDPOINT", "USERNAME", "STATUS", "COURSES", "VERBS", "BATCH", "FROM"],
+                              rows))
 
 
 @lrs_group.command("remove")
@@ -217,9 +197,9 @@ def lrs_status(show_dead: int) -> None:
     if not entries:
         click.echo("No LRS is configured.")
         return
-    rows = [[entry.name, entry.status.value, str(entry.pending), _age(entry.oldest_pending_age(now)),
+    rows = [[entry.name, entry.status.value, str(entry.pending), terminal.age(entry.oldest_pending_age(now)),
              str(entry.dead), str(entry.delivered)] for entry in entries]
-    click.echo(_table(["LRS", "STATUS", "PENDING", "OLDEST PENDING", "DEAD", "DELIVERED"], rows))
+    click.echo(terminal.table(["LRS", "STATUS", "PENDING", "OLDEST PENDING", "DEAD", "DELIVERED"], rows))
     for entry in entries:
         if entry.status is LrsStatus.PAUSED:
             click.echo(f"{entry.name} is paused: {entry.paused_reason}")
@@ -227,7 +207,7 @@ def lrs_status(show_dead: int) -> None:
             click.echo(f"{entry.name}: the last attempt failed: {entry.last_error}")
     if letters:
         click.echo("")
-        click.echo(_table(["DEAD", "LRS", "STATEMENT", "REASON"],
+        click.echo(terminal.table(["DEAD", "LRS", "STATEMENT", "REASON"],
                           [[str(letter.delivery_id), letter.lrs_name, letter.statement_id,
                             (letter.reason or "")[:120]] for letter in letters]))
         click.echo("Send them again with `cadre lrs retry-dead [NAME]` once the cause is fixed.")
