@@ -29,6 +29,7 @@ from lti_tool.observability import RedactingRequestHandler
 from lti_tool.outbox.worker import start_background_worker
 from lti_tool.records.delivery import BackgroundDeliverer
 from lti_tool.settings import Settings
+from lti_tool.tracking.seed import seed_command
 
 DEMO_CLIENT_ID = "cadre-demo"
 DEMO_DEPLOYMENT_ID = "demo-deployment-1"
@@ -131,13 +132,23 @@ def serve(app: Flask, url: str, name: str) -> BaseWSGIServer:
     return server
 
 
-@click.command("demo")
+@click.group("demo", invoke_without_command=True)
 @click.option("--allow-exposed", is_flag=True,
               help="Run even on non-loopback addresses or a non-SQLite database (anyone reaching the demo "
                    "LMS can act as any user).")
+@click.pass_context
 @with_appcontext
-def demo_command(allow_exposed: bool) -> None:
-    """Run Cadre and a demo LMS that launches it (one course, its designer, managers and learners)."""
+def demo_command(context: click.Context, allow_exposed: bool) -> None:
+    """Run Cadre and a demo LMS that launches it (one course, its designer, managers and learners);
+    `cadre demo seed` fills a course at scale instead (the dashboards' data set)."""
+    if context.invoked_subcommand is None:
+        run_demo(allow_exposed)
+
+
+demo_command.add_command(seed_command, "seed")
+
+
+def run_demo(allow_exposed: bool) -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     settings: Settings = app.config["CADRE"]
     problems = exposure_problems(settings)

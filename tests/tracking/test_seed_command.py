@@ -1,9 +1,11 @@
-"""``cadre tracking seed``: a course of the size asked for, said in one line; sizes out of range refused."""
+"""``cadre demo seed`` (also ``cadre tracking seed``): a course of the size asked for, said in one line;
+sizes out of range refused."""
 
 from __future__ import annotations
 
 import re
 
+import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
@@ -13,10 +15,13 @@ from lti_tool.states import CadreRole
 from lti_tool.tracking.models import CriterionScore, CriterionScoreTally
 from tests.fixtures.operations import Cadre
 
+COMMANDS = pytest.mark.parametrize("group", ["demo", "tracking"])
 
-def test_the_seed_command_fills_a_new_course_of_the_size_asked(cadre: Cadre, app: Flask) -> None:
+
+@COMMANDS
+def test_the_seed_command_fills_a_new_course_of_the_size_asked(cadre: Cadre, app: Flask, group: str) -> None:
     done = cadre(
-        "tracking", "seed", "--learners", "25", "--activities", "3", "--criteria", "2", "--seed", "4"
+        group, "seed", "--learners", "25", "--activities", "3", "--criteria", "2", "--seed", "4"
     )
     assert done.exit_code == 0, done.output
     found = re.search(
@@ -39,7 +44,8 @@ def test_the_seed_command_fills_a_new_course_of_the_size_asked(cadre: Cadre, app
     assert scores and scores == tallied
 
 
-def test_sizes_out_of_range_are_refused(cadre: Cadre) -> None:
+@COMMANDS
+def test_sizes_out_of_range_are_refused(cadre: Cadre, group: str) -> None:
     for option, value in (("--learners", "0"), ("--activities", "500"), ("--criteria", "many")):
-        refused = cadre("tracking", "seed", option, value)
+        refused = cadre(group, "seed", option, value)
         assert refused.exit_code == 2 and f"Invalid value for '{option}'" in refused.output
