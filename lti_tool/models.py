@@ -699,6 +699,7 @@ from lti_tool.deliverables.models import WorkProduct, WorkProductFile, WorkProdu
 from lti_tool.invitations.models import InvitationSignInLink, ManagerInvitation, ReminderOptOut  # noqa: E402, F401
 
 # --- Programme activities (lti_tool.programme): survey and follow-up tables live beside the feature ---
+from lti_tool.programme.career_models import CareerConversation  # noqa: E402, F401
 from lti_tool.programme.models import FollowUp, SurveyAnswer, SurveyResponse  # noqa: E402, F401
 
 # --- Learning records (lti_tool.records): statements, LRSs and deliveries live beside the feature ---

@@ -811,6 +811,69 @@ def can_read_follow_up_report(actor: Actor, activity: Activity) -> Decision:
 # -- views ---------------------------------------------------------------------------------------------------
 
 
+CAREER_KINDS = frozenset({ActivityKind.CAREER_CONVERSATION})
+CAREER_NOT_FOUND = "This career conversation does not exist, or it is not yours to open."
+CAREER_PARTIES_ONLY = "A career conversation is for a learner and their line manager."
+
+
+def may_hold_career_conversations(actor: Actor) -> Decision:
+    """The career conversation pages: learners and managers (Moodle's managers launch as learners) in a
+    course; :func:`can_read_career_conversation` decides per conversation."""
+    if actor.context_id is not None and actor.role not in (CadreRole.MANAGER, CadreRole.LEARNER):
+        return refuse(403, "Not for your role", CAREER_PARTIES_ONLY)
+    return in_a_course(actor)
+
+
+def _career_in_course(actor: Actor, conversation: Any) -> bool:
+    return conversation is not None and actor.context_id is not None \
+        and conversation.activity.context_id == actor.context_id \
+        and conversation.activity.platform_id == actor.platform_id \
+        and conversation.activity.kind in CAREER_KINDS
+
+
+def is_career_manager(actor: Actor, conversation: Any) -> bool:
+    """Whether the actor is the conversation's learner's line manager in its course now (a mentor linked
+    beside a line manager is not; an ended link is not)."""
+    session = object_session(conversation)
+    return session is not None and is_manager_in_course(actor, session) and actor.user_id != \
+        conversation.learner_id and line_manager_id(session, conversation.activity.context_id,
+                                                     conversation.learner_id) == actor.user_id
+
+
+def can_edit_career_conversation(actor: Actor, conversation: Any) -> Decision:
+    """Only its learner and their line manager read and change it (the manager once it is shared);
+    anyone else, another course and a guessed id are "not found"."""
+    if not _career_in_course(actor, conversation):
+        return refuse(404, "Conversation not found", CAREER_NOT_FOUND)
+    if conversation.learner_id == actor.user_id and actor.role is CadreRole.LEARNER:
+        return ALLOWED
+    if conversation.shared_at is not None and is_career_manager(actor, conversation):
+        return ALLOWED
+    return refuse(404, "Conversation not found", CAREER_NOT_FOUND)
+
+
+def can_read_career_conversation(actor: Actor, conversation: Any, *, staff_may_read: bool) -> Decision:
+    """Its two parties read it; the course's designers and administrators only where the designer's setting
+    (``staff_may_read``) allows it and the learner consented; otherwise they see only that it took place
+    (:func:`can_see_career_held`)."""
+    if can_edit_career_conversation(actor, conversation):
+        return ALLOWED
+    if _career_in_course(actor, conversation) and actor.may_edit and staff_may_read \
+            and conversation.staff_consent:
+        return ALLOWED
+    return refuse(404, "Conversation not found", CAREER_NOT_FOUND)
+
+
+def can_see_career_held(actor: Actor, activity: Activity) -> Decision:
+    """The course's designers and administrators see whether and when each conversation took place."""
+    if not (decision := can_view_activity(actor, activity)):
+        return decision
+    if activity.kind not in CAREER_KINDS:
+        return refuse(404, "Activity not found", ACTIVITY_NOT_FOUND)
+    if not actor.may_edit:
+        return refuse(403, "Not allowed", ACTIVITY_DESIGNERS_ONLY)
+    return ALLOWED
+
 def permission(rule: RouteRule) -> Callable[[View], View]:
     """The view needs a valid launch (otherwise the page says how to open Cadre) and ``rule`` to allow it."""
 
