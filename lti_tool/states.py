@@ -66,6 +66,7 @@ class ActivityKind(StrEnum):
     MANAGER_INSIGHT_SURVEY = "manager_insight_survey"
     SIX_MONTH_FOLLOW_UP = "six_month_follow_up"
     CAREER_CONVERSATION = "career_conversation"
+    COACHING_LOG = "coaching_log"
 
 
 class Assessors(StrEnum):
@@ -176,3 +177,13 @@ class FollowUpStatus(StrEnum):
     ANSWERED = "answered"
     CANCELLED = "cancelled"
     """The answer it followed was withdrawn, or the designer pointed the follow-up elsewhere."""
+
+
+class CoachingSessionKind(StrEnum):
+    """What a session of a coaching log was (``lti_tool.programme.coaching_log``): the 80/20 aim is about
+    the share of each in the time spent."""
+
+    COACHING = "coaching"
+    """Asking questions so the person finds their own answer."""
+    MENTORING = "mentoring"
+    """Telling: advice and experience passed on."""

@@ -48,6 +48,9 @@ ACTIVITY_KINDS: tuple[KindInfo, ...] = (
              "About six months after training, managers say what changed."),
     KindInfo(ActivityKind.CAREER_CONVERSATION, "Career conversation",
              "A learner and their manager talk through where the learner's career could go."),
+    KindInfo(ActivityKind.COACHING_LOG, "Coaching log (80/20)",
+             "Each person logs the coaching and mentoring sessions they hold or receive, against the aim "
+             "of 80% coaching, with an optional private well-being check."),
 )
 
 _BY_KEY = {kind.key: kind for kind in ACTIVITY_KINDS}

@@ -232,3 +232,6 @@ class FollowUp(Base):
     source_assessment: Mapped[Assessment | None] = relationship()
     manager: Mapped[User] = relationship(foreign_keys=[manager_id])
     learner: Mapped[User | None] = relationship(foreign_keys=[learner_id])
+
+
+from lti_tool.programme.coaching_models import CoachingSession  # noqa: E402, F401 - the coaching log's table
