@@ -285,6 +285,20 @@ def follow_up_answered(session: Session, follow_up: Any, *, anonymous: bool) -> 
 # -- internals -------------------------------------------------------------------------------------------
 
 
+def career_conversation_held(session: Session, conversation: Any) -> None:
+    """A learner and their manager held a career conversation (its first agreement recorded): who, with whom
+    and when, never what was said."""
+    manager = session.get(User, conversation.manager_id) if conversation.manager_id else None
+    if not has_app_context() or manager is None or manager.id == conversation.learner_id:
+        return
+    row, learner = conversation.activity, conversation.learner
+    at = conversation.updated_at or utcnow()
+    event = xapi_events.CareerConversationHeld(
+        learner=person(learner), manager=person(manager), course=course(_context_of(session, row.context_id)),
+        activity=activity(row), conversation_id=conversation.id, at=at,
+    )
+    _record_all(session, "career conversation held", [(event, _where(row, learner.id))])
+
 def _where(row: Activity, person_id: int) -> dict[str, Any]:
     return {"platform_id": row.platform_id, "context_id": row.context_id, "activity_kind": str(row.kind),
             "person_id": person_id}
