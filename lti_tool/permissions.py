@@ -413,16 +413,20 @@ def can_assess(actor: Actor, learner: User, activity: Activity) -> Decision:
         return refuse(404, "Person not found", NOT_YOUR_PERSON)
     session = object_session(activity)
     assert session is not None, "can_assess needs an activity loaded from the database"
-    linked = session.scalar(
-        select(ManagerLink.id)
-        .where(own_active_links(actor, activity.context_id), ManagerLink.learner_id == learner.id)
-    )
-    if linked is None:
+    # The learner's managers in the course, their line manager first (the order of line_manager_id): one
+    # query answers both "linked to the actor?" and "is the actor the line manager?" (every autosave asks).
+    managers = list(session.scalars(
+        select(ManagerLink.manager_id)
+        .where(ManagerLink.context_id == activity.context_id, ManagerLink.learner_id == learner.id,
+               ManagerLink.status == ManagerLinkStatus.ACTIVE)
+        .order_by((ManagerLink.relation != ManagerLinkRelation.LINE_MANAGER), ManagerLink.created_at,
+                  ManagerLink.id)
+    ))
+    if actor.user_id not in managers:
         return refuse(404, "Person not found", NOT_YOUR_PERSON)
     if activity.assessors is Assessors.LEARNER:
         return refuse(403, "Not allowed", SELF_ASSESSMENT_ONLY)
-    if activity.assessors is Assessors.LINE_MANAGER and \
-            line_manager_id(session, activity.context_id, learner.id) != actor.user_id:
+    if activity.assessors is Assessors.LINE_MANAGER and managers[0] != actor.user_id:
         return refuse(403, "Not allowed", LINE_MANAGER_ONLY.format(name=learner.display_name))
     return ALLOWED
 
@@ -805,6 +809,74 @@ def can_read_follow_up_report(actor: Actor, activity: Activity) -> Decision:
         return refuse(404, "Activity not found", NOT_A_FOLLOW_UP)
     if not actor.may_edit:
         return refuse(403, "Not allowed", SURVEY_RESULTS_DESIGNERS_ONLY)
+    return ALLOWED
+
+
+# -- coaching log, 80/20 (lti_tool.programme.coaching_log) ------------------------------------------------
+
+COACHING_LOG_KINDS = frozenset({ActivityKind.COACHING_LOG})
+NOT_A_COACHING_LOG = "This activity is not a coaching log."
+COACHING_LOG_KEEPERS_ONLY = (
+    "A coaching log is kept by the course's managers and learners, each their own: designers and "
+    "administrators see the course's totals only."
+)
+COACHING_OVERVIEW_DESIGNERS_ONLY = "Only the course's designers and administrators read the coaching totals."
+COACHING_SESSION_NOT_FOUND = "This session does not exist, or it is not in your coaching log."
+WELLBEING_PRIVATE = "This well-being check is private to the person who logged it: they have not shared it."
+
+
+def may_keep_coaching_log(actor: Actor) -> Decision:
+    """The coaching log's own pages: managers (who coach and are coached) and learners (who log the
+    coaching they receive), in a course."""
+    if actor.context_id is not None and actor.role not in (CadreRole.MANAGER, CadreRole.LEARNER):
+        return refuse(403, "Not for your role", COACHING_LOG_KEEPERS_ONLY)
+    return in_a_course(actor)
+
+
+def can_keep_coaching_log(actor: Actor, activity: Activity) -> Decision:
+    """Every manager and learner of the activity's course keeps their own log in it; another course's
+    activity is "not found"."""
+    if not (decision := can_view_activity(actor, activity)):
+        return decision
+    if activity.kind not in COACHING_LOG_KINDS:
+        return refuse(404, "Activity not found", NOT_A_COACHING_LOG)
+    if actor.role not in (CadreRole.MANAGER, CadreRole.LEARNER):
+        return refuse(403, "Not for your role", COACHING_LOG_KEEPERS_ONLY)
+    return ALLOWED
+
+
+def can_change_coaching_session(actor: Actor, coaching_session: Any) -> Decision:
+    """Only its owner reads, edits or deletes a logged session, in its course: anyone else's, and a
+    guessed id, is "not found" (saying "not yours" would confirm that it exists)."""
+    if coaching_session is None or actor.context_id is None \
+            or coaching_session.activity.context_id != actor.context_id \
+            or coaching_session.activity.platform_id != actor.platform_id \
+            or coaching_session.owner_id != actor.user_id:
+        return refuse(404, "Session not found", COACHING_SESSION_NOT_FOUND)
+    return ALLOWED
+
+
+def can_read_coaching_overview(actor: Actor, activity: Activity) -> Decision:
+    """The course's designers and administrators read a coaching log's totals (sessions, minutes, the
+    coaching share), never what a session was about."""
+    if not (decision := can_view_activity(actor, activity)):
+        return decision
+    if activity.kind not in COACHING_LOG_KINDS:
+        return refuse(404, "Activity not found", NOT_A_COACHING_LOG)
+    if not actor.may_edit:
+        return refuse(403, "Not allowed", COACHING_OVERVIEW_DESIGNERS_ONLY)
+    return ALLOWED
+
+
+def can_read_wellbeing(actor: Actor, coaching_session: Any) -> Decision:
+    """A session's well-being check: its owner always; the course's designers and administrators only
+    once the owner shared it; nobody else (another manager, the person's own manager) ever."""
+    if (decision := can_change_coaching_session(actor, coaching_session)) or coaching_session is None:
+        return decision
+    if not can_read_coaching_overview(actor, coaching_session.activity):
+        return decision
+    if not coaching_session.wellbeing_shared:
+        return refuse(403, "Private", WELLBEING_PRIVATE)
     return ALLOWED
 
 
