@@ -16,3 +16,6 @@ def init_app(app: Any) -> None:
     from lti_tool.programme import follow_ups, views  # noqa: F401 - registers the job and the composer
 
     views.init_app(app)
+    from lti_tool.programme import career_views
+
+    career_views.init_app(app)

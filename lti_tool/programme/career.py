@@ -93,12 +93,17 @@ def settings_of(session: Session, activity: Activity) -> CareerSettings:
                                                                      staff_may_read=False)
 
 
-def own_conversation(session: Session, actor: Actor, activity: Activity) -> CareerConversation:
-    """The learner's conversation in the activity, made (empty, a draft) the first time they open it."""
+def own_conversation(session: Session, actor: Actor, activity: Activity, *,
+                     create: bool = True) -> CareerConversation:
+    """The learner's conversation in the activity, made (empty, a draft) the first time they save; with
+    ``create`` false, a blank one that is not stored (for the page before they first save)."""
     if actor.role is not CadreRole.LEARNER:
         ensure(permissions.refuse(403, "Not for your role", permissions.CAREER_PARTIES_ONLY))
     found = session.scalar(select(CareerConversation).where(
         CareerConversation.activity_id == activity.id, CareerConversation.learner_id == actor.user_id))
+    if found is None and not create:
+        return CareerConversation(activity_id=activity.id, learner_id=actor.user_id, learner_answers={},
+                                  manager_answers={}, staff_consent=False, actions=[])
     if found is None:
         found = CareerConversation(activity_id=activity.id, learner_id=actor.user_id, learner_answers={},
                                    manager_answers={}, staff_consent=False)
