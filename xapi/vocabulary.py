@@ -195,7 +195,7 @@ class ActivityType:
 
 KINDS = (
     "manager_feedback", "skill_assessment", "work_product_review", "self_assessment", "peer_assessment",
-    "manager_insight_survey", "six_month_follow_up", "career_conversation", "refresher",
+    "manager_insight_survey", "six_month_follow_up", "career_conversation", "coaching_log", "refresher",
 )
 """Cadre's activity kinds (``lti_tool.states.ActivityKind``'s values) and refreshers."""
 
@@ -308,6 +308,7 @@ ACTIVITY_TYPE_BY_KIND: dict[str, Concept] = {
     "manager_insight_survey": ActivityType.SURVEY,
     "six_month_follow_up": ActivityType.SURVEY,
     "career_conversation": ActivityType.MEETING,
+    "coaching_log": ActivityType.MEETING,
     "refresher": ActivityType.LESSON,
 }
 """The activity type of each Cadre activity kind (``lti_tool.states.ActivityKind`` values, and refreshers)."""
