@@ -19,3 +19,6 @@ def init_app(app: Any) -> None:
     from lti_tool.programme import career_views
 
     career_views.init_app(app)
+    from lti_tool.programme import coaching_views
+
+    coaching_views.init_app(app)

@@ -10,7 +10,7 @@ from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lti_tool.db import Base, UTCDateTime, enum_column, utcnow
-from lti_tool.models import Activity
+from lti_tool.models import Activity, User
 from lti_tool.states import CoachingSessionKind
 
 
@@ -47,3 +47,4 @@ class CoachingSession(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     activity: Mapped[Activity] = relationship()
+    owner: Mapped[User] = relationship()

@@ -1,0 +1,280 @@
+"""The coaching log (80/20): the people of a course log the coaching and mentoring sessions they hold or
+receive, and see the share of coaching in their time against the aim of 80% coaching, 20% mentoring.
+
+Rules, decided here and in ``lti_tool.permissions`` (the coaching-log section):
+
+* **Who keeps a log**: every manager of the course (who coaches their people and is coached) and every
+  learner (who logs the coaching they receive), each their own log per activity. One person's log is
+  theirs alone: nobody else lists, reads, edits or deletes a session of it (a guessed id is "not found").
+* **The share** is of minutes, not of sessions: ``coaching minutes / all minutes``, rounded to a whole
+  percent for display; no share is shown before a minute is logged.
+* **The well-being check** (stress 1–5, what is in my control, what is not) is optional and private:
+  nobody but its owner reads it unless the owner ticks "share" on that session, and then only the
+  course's designers and administrators. They otherwise see totals only (people, sessions, minutes, the
+  coaching share of the course), never a session's topic, challenge or next step.
+* **Dates**: a session is logged once held, so not after today (in UTC, a day's grace for people ahead of
+  it), and not before 2000.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from lti_tool.db import utcnow
+from lti_tool.models import Activity, AuditEntry
+from lti_tool.permissions import (
+    ACTIVITY_NOT_FOUND,
+    Actor,
+    PermissionDenied,
+    can_change_coaching_session,
+    can_keep_coaching_log,
+    can_read_coaching_overview,
+    ensure,
+    refuse,
+)
+from lti_tool.programme import coaching_events
+from lti_tool.programme.coaching_models import CoachingSession
+from lti_tool.states import CoachingSessionKind
+
+AIM_PERCENT = 80
+"""The share of coaching in the time spent that the log aims for (the rest is mentoring)."""
+MAX_MINUTES = 600
+MAX_TOPIC = 200
+MAX_TEXT = 2000
+EARLIEST = date(2000, 1, 1)
+FIELDS = ("held_on", "kind", "minutes", "topic", "challenge", "next_step", "stress", "in_control",
+          "not_in_control", "wellbeing_shared")
+KIND_LABELS = {CoachingSessionKind.COACHING: "Coaching (asking)",
+               CoachingSessionKind.MENTORING: "Mentoring (telling)"}
+STRESS_LABELS = {1: "1 – calm", 2: "2 – a little", 3: "3 – noticeable", 4: "4 – high", 5: "5 – very high"}
+
+
+class CoachingProblems(Exception):
+    """What was typed cannot be stored; ``problems`` by field name."""
+
+    def __init__(self, problems: dict[str, str]) -> None:
+        super().__init__("Some answers need your attention: see the messages beside them.")
+        self.message = str(self)
+        self.problems = problems
+
+
+def empty_form() -> dict[str, str]:
+    return {**{name: "" for name in FIELDS}, "held_on": utcnow().date().isoformat(), "kind": "coaching"}
+
+
+def form_of(row: CoachingSession) -> dict[str, str]:
+    """A logged session as the form shows it."""
+    return {"held_on": row.held_on.isoformat(), "kind": row.kind.value, "minutes": str(row.minutes),
+            "topic": row.topic, "challenge": row.challenge, "next_step": row.next_step,
+            "stress": str(row.stress) if row.stress is not None else "", "in_control": row.in_control,
+            "not_in_control": row.not_in_control, "wellbeing_shared": "1" if row.wellbeing_shared else ""}
+
+
+def typed_form(form: Mapping[str, Any]) -> dict[str, str]:
+    """What the form sent, every field a string (kept as typed for the form shown again)."""
+    return {name: str(form.get(name, "")) for name in FIELDS}
+
+
+@dataclass(frozen=True)
+class CleanSession:
+    held_on: date
+    kind: CoachingSessionKind
+    minutes: int
+    topic: str
+    challenge: str
+    next_step: str
+    stress: int | None
+    in_control: str
+    not_in_control: str
+    wellbeing_shared: bool
+
+
+def _text(value: str, limit: int, name: str, label: str, problems: dict[str, str], *,
+          required: bool = False) -> str:
+    text = value.strip()
+    if required and not text:
+        problems[name] = f"Say what the {label} was."
+    elif len(text) > limit:
+        problems[name] = f"Keep the {label} to {limit} characters (it has {len(text)})."
+    elif any(ord(char) < 32 and char not in "\n\r\t" for char in text):
+        problems[name] = f"The {label} has control characters: type it again as plain text."
+    return text
+
+
+def clean(typed: Mapping[str, str], *, today: date | None = None) -> CleanSession:
+    """The typed form checked field by field; :class:`CoachingProblems` names every field that is wrong."""
+    today = today or utcnow().date()
+    problems: dict[str, str] = {}
+    held_on = EARLIEST
+    try:
+        held_on = date.fromisoformat(typed.get("held_on", "").strip())
+    except ValueError:
+        problems["held_on"] = "Give the date the session was held, as a date (for example 2026-11-30)."
+    else:
+        if held_on > today + timedelta(days=1):
+            problems["held_on"] = "Log a session once it was held: this date is in the future."
+        elif held_on < EARLIEST:
+            problems["held_on"] = "Give a date from 2000 on."
+    try:
+        kind = CoachingSessionKind(typed.get("kind", ""))
+    except ValueError:
+        kind = CoachingSessionKind.COACHING
+        problems["kind"] = "Choose coaching or mentoring."
+    raw_minutes = typed.get("minutes", "").strip()
+    minutes = int(raw_minutes) if raw_minutes.isascii() and raw_minutes.isdigit() else 0
+    if not 1 <= minutes <= MAX_MINUTES:
+        problems["minutes"] = f"Give the length as a whole number of minutes, from 1 to {MAX_MINUTES}."
+    topic = _text(typed.get("topic", ""), MAX_TOPIC, "topic", "topic", problems, required=True)
+    challenge = _text(typed.get("challenge", ""), MAX_TEXT, "challenge", "challenge", problems)
+    next_step = _text(typed.get("next_step", ""), MAX_TEXT, "next_step", "next step", problems)
+    raw_stress = typed.get("stress", "").strip()
+    stress = int(raw_stress) if raw_stress in ("1", "2", "3", "4", "5") else None
+    if raw_stress and stress is None:
+        problems["stress"] = "Choose a stress level from 1 to 5, or leave it out."
+    in_control = _text(typed.get("in_control", ""), MAX_TEXT, "in_control", "what is in your control",
+                       problems)
+    not_in_control = _text(typed.get("not_in_control", ""), MAX_TEXT, "not_in_control",
+                           "what is not in your control", problems)
+    if problems:
+        raise CoachingProblems(problems)
+    return CleanSession(held_on, kind, minutes, topic, challenge, next_step, stress, in_control,
+                        not_in_control, typed.get("wellbeing_shared", "") == "1")
+
+
+def _audit(session: Session, actor: Actor, action: str, row: CoachingSession) -> None:
+    # The audit log names the session, never what it was about or how its owner felt.
+    session.add(AuditEntry(actor_user_id=actor.user_id, actor_label=actor.audit_label, action=action,
+                           details={"activity_id": row.activity_id, "coaching_session_id": row.id}))
+
+
+def log_activity(session: Session, actor: Actor, activity_id: int) -> Activity:
+    """The coaching-log activity the actor keeps a log in (refused: another course, not a log, a role)."""
+    activity = session.get(Activity, activity_id)
+    if activity is None:
+        raise PermissionDenied(refuse(404, "Activity not found", ACTIVITY_NOT_FOUND))
+    ensure(can_keep_coaching_log(actor, activity))
+    return activity
+
+
+def overview_activity(session: Session, actor: Actor, activity_id: int) -> Activity:
+    activity = session.get(Activity, activity_id)
+    if activity is None:
+        raise PermissionDenied(refuse(404, "Activity not found", ACTIVITY_NOT_FOUND))
+    ensure(can_read_coaching_overview(actor, activity))
+    return activity
+
+
+def own_session(session: Session, actor: Actor, activity: Activity, session_id: int) -> CoachingSession:
+    row = session.get(CoachingSession, session_id)
+    ensure(can_change_coaching_session(actor, row if row is None or row.activity_id == activity.id else None))
+    assert row is not None
+    return row
+
+
+def my_sessions(session: Session, actor: Actor, activity: Activity) -> list[CoachingSession]:
+    ensure(can_keep_coaching_log(actor, activity))
+    return list(session.scalars(select(CoachingSession).where(
+        CoachingSession.activity_id == activity.id, CoachingSession.owner_id == actor.user_id)
+        .order_by(CoachingSession.held_on.desc(), CoachingSession.id.desc())))
+
+
+def log_session(session: Session, actor: Actor, activity: Activity,
+                typed: Mapping[str, str]) -> CoachingSession:
+    ensure(can_keep_coaching_log(actor, activity))
+    values = clean(typed)
+    now = utcnow()
+    row = CoachingSession(activity_id=activity.id, owner_id=actor.user_id, created_at=now, updated_at=now,
+                          **values.__dict__)
+    session.add(row)
+    session.flush()
+    _audit(session, actor, "coaching_session.logged", row)
+    coaching_events.coaching_session_logged(session, row)
+    return row
+
+
+def change_session(session: Session, actor: Actor, row: CoachingSession,
+                   typed: Mapping[str, str]) -> CoachingSession:
+    ensure(can_change_coaching_session(actor, row))
+    values = clean(typed)
+    for name, value in values.__dict__.items():
+        setattr(row, name, value)
+    row.updated_at = utcnow()
+    session.flush()
+    _audit(session, actor, "coaching_session.changed", row)
+    return row
+
+
+def delete_session(session: Session, actor: Actor, row: CoachingSession) -> None:
+    ensure(can_change_coaching_session(actor, row))
+    _audit(session, actor, "coaching_session.deleted", row)
+    session.delete(row)
+    session.flush()
+
+
+@dataclass(frozen=True)
+class Share:
+    """Minutes of coaching and mentoring, and the share of coaching against the aim."""
+
+    sessions: int
+    coaching_minutes: int
+    mentoring_minutes: int
+    people: int = 1
+
+    @property
+    def total_minutes(self) -> int:
+        return self.coaching_minutes + self.mentoring_minutes
+
+    @property
+    def coaching_percent(self) -> int | None:
+        """Rounded to a whole percent; None before any minute is logged."""
+        if not self.total_minutes:
+            return None
+        return round(100 * self.coaching_minutes / self.total_minutes)
+
+    @property
+    def mentoring_percent(self) -> int | None:
+        percent = self.coaching_percent
+        return None if percent is None else 100 - percent
+
+    @property
+    def meets_aim(self) -> bool:
+        return self.coaching_percent is not None and self.coaching_percent >= AIM_PERCENT
+
+
+def _share(session: Session, *conditions: Any) -> Share:
+    coaching = func.coalesce(func.sum(CoachingSession.minutes).filter(
+        CoachingSession.kind == CoachingSessionKind.COACHING), 0)
+    mentoring = func.coalesce(func.sum(CoachingSession.minutes).filter(
+        CoachingSession.kind == CoachingSessionKind.MENTORING), 0)
+    row = session.execute(select(func.count(CoachingSession.id), coaching, mentoring,
+                                 func.count(func.distinct(CoachingSession.owner_id)))
+                          .where(*conditions)).one()
+    return Share(int(row[0]), int(row[1]), int(row[2]), int(row[3]))
+
+
+def my_share(session: Session, actor: Actor, activity: Activity) -> Share:
+    ensure(can_keep_coaching_log(actor, activity))
+    return _share(session, CoachingSession.activity_id == activity.id,
+                  CoachingSession.owner_id == actor.user_id)
+
+
+def course_share(session: Session, actor: Actor, activity: Activity) -> Share:
+    """The course's totals for its designers: counts and minutes only."""
+    ensure(can_read_coaching_overview(actor, activity))
+    return _share(session, CoachingSession.activity_id == activity.id)
+
+
+def shared_checks(session: Session, actor: Actor, activity: Activity) -> list[CoachingSession]:
+    """The well-being checks their owners shared with the course's designers (newest first)."""
+    ensure(can_read_coaching_overview(actor, activity))
+    return list(session.scalars(select(CoachingSession).where(
+        CoachingSession.activity_id == activity.id, CoachingSession.wellbeing_shared.is_(True),
+        CoachingSession.stress.is_not(None) | (CoachingSession.in_control != "")
+        | (CoachingSession.not_in_control != ""))
+        .order_by(CoachingSession.held_on.desc(), CoachingSession.id.desc())))
