@@ -25,7 +25,7 @@ from lti_tool.permissions import (
     permission,
     the_actor,
 )
-from lti_tool.programme import career
+from lti_tool.programme import career, career_reminders  # noqa: F401 - registers the job and the composer
 from lti_tool.programme.career_models import CareerConversation
 from lti_tool.programme.survey import person_name
 from lti_tool.states import CadreRole

@@ -1,0 +1,66 @@
+"""Career conversation reminders: the next conversation's date and each action coming due are e-mailed to
+the learner and their line manager once per occasion, saying nothing of what was written."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from flask import Flask
+from sqlalchemy import select
+
+from lti_tool.db import session_scope
+from lti_tool.invitations import reminders
+from lti_tool.models import OutboxMessage
+from lti_tool.outbox import run_due_jobs
+from lti_tool.programme import career, career_reminders
+from lti_tool.programme.career_models import CareerConversation
+from lti_tool.states import ActivityKind
+from tests.programme.conftest import Course
+from tests.programme.test_career_services import ANSWERS
+
+
+def _held(course: Course, *, next_in: int, due_in: int, far_in: int = 40) -> CareerConversation:
+    activity = course.activity(ActivityKind.CAREER_CONVERSATION, title="Where next")
+    conversation = career.own_conversation(course.db, course.ana_actor, activity)
+    career.save_learner_answers(course.db, course.ana_actor, conversation, ANSWERS, share=True)
+    today = date.today()
+    career.record_agreement(course.db, course.omar, conversation, [
+        {"what": "Secret plan", "owner": "learner", "due": (today + timedelta(due_in)).isoformat()},
+        {"what": "Later plan", "owner": "manager", "due": (today + timedelta(far_in)).isoformat()},
+    ], (today + timedelta(next_in)).isoformat(), today=today)
+    course.db.flush()
+    return conversation
+
+
+def test_the_job_reminds_both_of_them_once_per_occasion(app: Flask, course: Course) -> None:
+    conversation = _held(course, next_in=2, due_in=1)
+    now = datetime.now(UTC)
+    run_due_jobs(app, names=["career-reminders"], now=now)
+    run_due_jobs(app, names=["career-reminders"], now=now + timedelta(hours=1))  # the next period
+    with session_scope(app) as session:
+        keys = session.scalars(select(OutboxMessage.dedupe_key).where(OutboxMessage.topic == "email")
+                               .order_by(OutboxMessage.dedupe_key)).all()
+        action = conversation.actions[0]
+        next_on = conversation.next_conversation_on.isoformat()
+        due_on = action.due_on.isoformat()
+        people = (course.ana.id, course.omar.user_id)
+        assert keys == sorted([*(f"career-action:{action.id}:{due_on}:{who}" for who in people),
+                               *(f"career:{conversation.id}:next:{next_on}:{who}" for who in people)])
+        with app.test_request_context():
+            written = career_reminders.career_mail(session, {
+                "conversation_id": conversation.id, "person_id": course.omar.user_id, "about": "action",
+                "action_id": action.id})
+            assert written is not None and written.to == "omar@example.com"
+            assert "Secret plan" not in written.text and due_on in written.text
+            assert career_reminders.career_mail(session, {  # not a party: nothing is sent
+                "conversation_id": conversation.id, "person_id": course.managers[1].user_id,
+                "about": "next"}) is None
+            reminders.opt_out(session, course.ana.id, course.context.id)
+            session.flush()
+            assert career_reminders.career_mail(session, {
+                "conversation_id": conversation.id, "person_id": course.ana.id, "about": "next"}) is None
+
+
+def test_nothing_is_due_far_ahead(course: Course) -> None:
+    _held(course, next_in=30, due_in=20)
+    assert career_reminders.due_occasions(course.db, date.today()) == []
