@@ -62,7 +62,8 @@ def test_a_manager_logs_two_sessions_and_sees_the_80_20_share(
 
     designer = placed_log.open("designer")
     open_as(page, live_server, designer, f"{placed_log.path}/overview")
-    expect(page.get_by_test_id("course-totals")).to_have_text("1 person logged 2 sessions, 75 minutes in all.")
+    totals = page.get_by_test_id("course-totals")
+    expect(totals).to_have_text("1 person logged 2 sessions, 75 minutes in all.")
     expect(page.get_by_test_id("share-figure")).to_contain_text("80% coaching")
     assert "My diary" not in page.content()
     assert_accessible(page)
