@@ -17,6 +17,7 @@ from sqlalchemy import select
 from lti_tool.db import session_scope
 from lti_tool.models import ManagerLink, User
 from lti_tool.programme import career
+from lti_tool.records.models import Statement
 from lti_tool.states import ManagerLinkSource, ManagerLinkStatus
 from tests.fixtures.browser import assert_accessible
 from tests.fixtures.live_server import LiveServer
@@ -111,6 +112,15 @@ def test_the_learner_shares_the_manager_adds_and_they_agree(placed: Career) -> N
         saved, "career-agreement-form", **{"what-0": "Lead the stand-up", "owner-0": "learner", "due-0": soon,
                                            "next_conversation": (date.today() + timedelta(90)).isoformat()}))
     assert agreed.texts("notice") == ["What you agreed is recorded."]
+    with session_scope(placed.app) as session:
+        held = session.scalars(select(Statement).where(Statement.verb.endswith("/attended"))).all()
+        assert [statement.activity_kind for statement in held] == ["career_conversation"]
+        assert "Managing people" not in str(held[0].body) and "Lead the stand-up" not in str(held[0].body)
+    placed.omar.post(conversation_path + "/agreement", _fields(  # agreed again: still one statement
+        saved, "career-agreement-form", **{"next_conversation": (date.today() + timedelta(95)).isoformat()}))
+    with session_scope(placed.app) as session:
+        assert len(session.scalars(select(Statement.seq).where(
+            Statement.verb.endswith("/attended"))).all()) == 1
 
     overview = placed.designer.get(placed.base)
     assert len(overview.attributes("career-held-row")) == 1
