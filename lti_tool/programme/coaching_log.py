@@ -35,6 +35,7 @@ from lti_tool.permissions import (
     can_change_coaching_session,
     can_keep_coaching_log,
     can_read_coaching_overview,
+    can_read_wellbeing,
     ensure,
     refuse,
 )
@@ -273,8 +274,10 @@ def course_share(session: Session, actor: Actor, activity: Activity) -> Share:
 def shared_checks(session: Session, actor: Actor, activity: Activity) -> list[CoachingSession]:
     """The well-being checks their owners shared with the course's designers (newest first)."""
     ensure(can_read_coaching_overview(actor, activity))
-    return list(session.scalars(select(CoachingSession).where(
+    rows = session.scalars(select(CoachingSession).where(
         CoachingSession.activity_id == activity.id, CoachingSession.wellbeing_shared.is_(True),
         CoachingSession.stress.is_not(None) | (CoachingSession.in_control != "")
         | (CoachingSession.not_in_control != ""))
-        .order_by(CoachingSession.held_on.desc(), CoachingSession.id.desc())))
+        .order_by(CoachingSession.held_on.desc(), CoachingSession.id.desc()))
+    # The query already keeps to shared checks; the rule is asked too, so that it stays the one place.
+    return [row for row in rows if can_read_wellbeing(actor, row)]
