@@ -143,7 +143,10 @@ def test_the_learner_shares_the_manager_adds_and_they_agree(placed: Career) -> N
 def test_in_the_browser_learner_prepares_manager_adds_and_actions_are_agreed(
     page: BrowserPage, placed: Career, live_server: LiveServer,
 ) -> None:
-    open_as(page, live_server, placed.ana, placed.base + "/mine")
+    open_as(page, live_server, placed.ana, placed.base)
+    assert_accessible(page)
+    page.get_by_test_id("career-own-link").click()
+    expect(page.get_by_test_id("career-status")).to_have_text("Draft: only you see it")
     assert_accessible(page)
     page.get_by_label("Where could my career go here in five years?").fill("Lead the service team")
     page.get_by_test_id("career-share").click()
@@ -175,4 +178,11 @@ def test_in_the_browser_learner_prepares_manager_adds_and_actions_are_agreed(
     page.get_by_test_id("career-agree").click()
     expect(page.get_by_test_id("notice")).to_contain_text("What you agreed is recorded")
     expect(page.get_by_test_id("career-status")).to_contain_text("Held on")
+    assert_accessible(page)
+
+    open_as(page, live_server, placed.omar, placed.base)  # the manager's list of their people
+    expect(page.get_by_test_id("career-person-link")).to_have_count(1)
+    assert_accessible(page)
+    open_as(page, live_server, placed.designer, placed.base)  # staff: only the day it was held
+    expect(page.get_by_test_id("career-held-row")).to_contain_text(date.today().isoformat())
     assert_accessible(page)
