@@ -186,3 +186,23 @@ def test_in_the_browser_learner_prepares_manager_adds_and_actions_are_agreed(
     open_as(page, live_server, placed.designer, placed.base)  # staff: only the day it was held
     expect(page.get_by_test_id("career-held-row")).to_contain_text(date.today().isoformat())
     assert_accessible(page)
+
+
+def test_staff_read_with_the_setting_and_the_learners_consent_until_taken_back(placed: Career) -> None:
+    overview = placed.designer.get(placed.base)
+    saved = placed.designer.post(placed.base + "/settings", _fields(overview, "career-settings-form",
+                                                                     staff_may_read="1"))
+    assert saved.texts("notice") == ["Settings saved."]
+    draft = placed.ana.get(placed.base + "/mine")
+    shared = placed.ana.post(placed.base + "/mine", _fields(draft, "career-learner-form", **ANSWERS,
+                                                              action="share"))
+    path = str(shared.response.url.path)
+    assert placed.designer.get(path).status == 404, "the setting alone is not enough"
+    consented = placed.ana.post(path + "/consent", _fields(shared, "career-consent-form", staff_consent="1"))
+    assert consented.texts("notice") == ["Your choice is saved."]
+    read = placed.designer.get(path)
+    assert read.status == 200 and "Managing people" in read.text
+    assert not read.attributes("career-learner-form") and not read.attributes("career-agreement-form")
+    assert placed.designer.post(path + "/learner", {**ANSWERS, "action": "save"}).status == 403
+    placed.ana.post(path + "/consent", _fields(consented, "career-consent-form"))  # the box left unticked
+    assert placed.designer.get(path).status == 404
