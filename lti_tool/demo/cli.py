@@ -193,10 +193,12 @@ def run_demo(allow_exposed: bool) -> None:
     except KeyboardInterrupt:
         click.echo("Stopping.")
     finally:
-        for server in servers:
-            server.shutdown()
+        # The workers first: one in the middle of a delivery still reaches the demo LMS (which checks the
+        # client assertion against Cadre's keys) rather than failing against servers already stopped.
         worker.stop()
         deliverer.stop()
+        for server in servers:
+            server.shutdown()
         if lrs is not None:
             lrs.stop()
         if sink is not None:
