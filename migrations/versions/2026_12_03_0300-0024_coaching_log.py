@@ -42,6 +42,11 @@ def _change_kinds(old: Sequence[str], new: Sequence[str]) -> None:
                      {"old": _condition(old), "new": _condition(new)})
         bind.exec_driver_sql(f'PRAGMA schema_version={int(version) + 1}')
         bind.exec_driver_sql('PRAGMA writable_schema=OFF')
+        stored = bind.exec_driver_sql(
+            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'activities'").scalar_one()
+        if _condition(new) not in stored:  # the text was not as expected: stop rather than go on without it
+            raise RuntimeError("ck_activities_kind was not found as expected in the activities table's schema; "
+                               "the database was not changed by Cadre's migrations alone")
         return
     op.drop_constraint(op.f('ck_activities_kind'), 'activities', type_='check')
     op.create_check_constraint(op.f('ck_activities_kind'), 'activities', _condition(new))
