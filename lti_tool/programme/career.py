@@ -23,6 +23,7 @@ from lti_tool.models import Activity, AuditEntry, ManagerLink, User
 from lti_tool.permissions import Actor, ensure
 from lti_tool.programme import career_events
 from lti_tool.programme.career_models import ACTION_OWNERS, CareerAction, CareerConversation, CareerSettings
+from lti_tool.programme.errors import ProgrammeError
 from lti_tool.states import CadreRole
 
 QUESTIONS: tuple[tuple[str, str], ...] = (
@@ -49,17 +50,8 @@ DUE_IN_PAST = "The due date cannot be before today."
 NOT_SHARED = "The learner has not shared their answers yet: the conversation starts once they do."
 
 
-class CareerError(Exception):
-    status = 400
-    title = "Not possible"
-
-    def __init__(self, message: str, *, status: int | None = None, title: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        if status is not None:
-            self.status = status
-        if title is not None:
-            self.title = title
+class CareerError(ProgrammeError):
+    """Refused by the career conversation's services."""
 
 
 class CareerProblems(CareerError):

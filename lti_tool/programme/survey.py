@@ -57,6 +57,7 @@ from lti_tool.models import Activity, AuditEntry, CompetencyFramework, Rubric, R
 from lti_tool.permissions import Actor, ensure
 from lti_tool.programme import events
 from lti_tool.programme.currencies import is_currency
+from lti_tool.programme.errors import ProgrammeError
 from lti_tool.programme.models import (
     KnownMistake,
     SurveyAnswer,
@@ -106,17 +107,8 @@ ANONYMITY_KEPT = (
 )
 
 
-class SurveyError(Exception):
-    status = 400
-    title = "Not possible"
-
-    def __init__(self, message: str, *, status: int | None = None, title: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        if status is not None:
-            self.status = status
-        if title is not None:
-            self.title = title
+class SurveyError(ProgrammeError):
+    """Refused by the insight survey's services."""
 
 
 class SurveyProblems(SurveyError):
