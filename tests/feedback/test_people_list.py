@@ -7,15 +7,14 @@ from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 from flask import Flask
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from lti_tool.db import session_scope, utcnow
 from lti_tool.feedback.people_filters import PeopleFilters
-from lti_tool.models import Activity, Assessment, ManagerLink, Membership, User
-from lti_tool.states import AssessmentStatus, AssessorRole, CadreRole, ManagerLinkSource
+from lti_tool.models import Activity
 from tests.feedback import test_pages
 from tests.feedback.test_pages import Placed, autosave, draft_body, filled
-from tests.feedback.test_staff import refresh_roster
+from tests.feedback.test_staff import add_people, refresh_roster
 from tests.fixtures.database import CountQueries
 from tests.fixtures.visitors import Page, Visitor
 
@@ -83,28 +82,6 @@ def test_the_people_list_filters_and_sorts_by_its_query_string(placed: Placed, a
     assert PeopleFilters.from_args({"name": "x" * 500}).name == "x" * 100
     assert names(placed, omar.get(people_path(placed, "state=lost&due=yesterday&sort=%27--"))) == [
         "learner-ana", "learner-ben"]
-
-
-def add_people(app: Flask, count: int) -> None:
-    """``count`` more learners linked to Omar, every other one with his draft."""
-    with session_scope(app) as session:
-        activity = session.scalars(select(Activity)).one()
-        omar = session.scalars(select(User).where(User.sub == "manager-omar")).one()
-        now = utcnow()
-        for number in range(count):
-            learner = User(platform_id=activity.platform_id, sub=f"extra-{number}",
-                           name=f"Extra {number:02d}")
-            session.add(learner)
-            session.flush()
-            session.add(Membership(user_id=learner.id, context_id=activity.context_id, role=CadreRole.LEARNER,
-                                   lti_roles=[]))
-            session.add(ManagerLink(context_id=activity.context_id, manager_id=omar.id, learner_id=learner.id,
-                                    source=ManagerLinkSource.ROSTER, created_at=now))
-            if number % 2:
-                session.add(Assessment(activity_id=activity.id, learner_id=learner.id, assessor_id=omar.id,
-                                       assessor_role=AssessorRole.MANAGER, status=AssessmentStatus.DRAFT,
-                                       draft_content={"strengths": "x"}, draft_revision=1, revision_count=0,
-                                       learner_reply="", created_at=now, updated_at=now))
 
 
 def test_the_people_list_costs_the_same_queries_for_2_or_42_people(

@@ -240,11 +240,10 @@ def test_the_platforms_admin_oversees_the_activity(placed: Placed) -> None:
     assert admin.get(page.link("history-link")).status == 200
 
 
-def add_learners(app: Flask, placed: Placed, count: int) -> None:
-    """``count`` more learners of the course linked to Omar, every other one with a draft by him."""
+def add_people(app: Flask, count: int) -> None:
+    """``count`` more learners linked to Omar, every other one with his draft."""
     with session_scope(app) as session:
-        activity = session.get(Activity, placed.activity_id)
-        assert activity is not None
+        activity = session.scalars(select(Activity)).one()
         omar = session.scalars(select(User).where(User.sub == "manager-omar")).one()
         now = utcnow()
         for number in range(count):
@@ -270,7 +269,7 @@ def test_the_staff_page_costs_the_same_queries_for_few_or_many_learners(
     give_feedback(placed, omar, "learner-ana")
     with count_queries() as few:
         assert len(placed.designer.get(staff_path(placed)).attributes("assessment-row")) == 2
-    add_learners(app, placed, 30)
+    add_people(app, 30)  # linked to Omar, every other one with his draft
     with count_queries() as many:
         assert len(placed.designer.get(staff_path(placed)).attributes("assessment-row")) == 32
     assert many.count == few.count, many.statements
