@@ -67,6 +67,8 @@ class ActivityKind(StrEnum):
     SIX_MONTH_FOLLOW_UP = "six_month_follow_up"
     CAREER_CONVERSATION = "career_conversation"
     COACHING_LOG = "coaching_log"
+    PEER_COACHING = "peer_coaching"
+    RELATIONSHIP_MAP = "relationship_map"
 
 
 class Assessors(StrEnum):

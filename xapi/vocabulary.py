@@ -195,7 +195,8 @@ class ActivityType:
 
 KINDS = (
     "manager_feedback", "skill_assessment", "work_product_review", "self_assessment", "peer_assessment",
-    "manager_insight_survey", "six_month_follow_up", "career_conversation", "coaching_log", "refresher",
+    "manager_insight_survey", "six_month_follow_up", "career_conversation", "coaching_log",
+    "peer_coaching", "relationship_map", "refresher",
 )
 """Cadre's activity kinds (``lti_tool.states.ActivityKind``'s values) and refreshers."""
 
@@ -207,7 +208,7 @@ class Extension:
         _cadre("extensions/activity-kind"), "activity kind",
         "Which kind of Cadre activity this is (manager_feedback, skill_assessment, work_product_review, "
         "self_assessment, peer_assessment, manager_insight_survey, six_month_follow_up, career_conversation, "
-        "refresher).",
+        "coaching_log, peer_coaching, relationship_map, refresher).",
         Source.CADRE, "An activity type is too coarse: five kinds are all assessments.",
         placement="context", value_description="string",
         value_schema={"type": "string", "enum": list(KINDS)},
@@ -309,6 +310,8 @@ ACTIVITY_TYPE_BY_KIND: dict[str, Concept] = {
     "six_month_follow_up": ActivityType.SURVEY,
     "career_conversation": ActivityType.MEETING,
     "coaching_log": ActivityType.MEETING,
+    "peer_coaching": ActivityType.MEETING,
+    "relationship_map": ActivityType.ASSESSMENT,
     "refresher": ActivityType.LESSON,
 }
 """The activity type of each Cadre activity kind (``lti_tool.states.ActivityKind`` values, and refreshers)."""

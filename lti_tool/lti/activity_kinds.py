@@ -51,6 +51,12 @@ ACTIVITY_KINDS: tuple[KindInfo, ...] = (
     KindInfo(ActivityKind.COACHING_LOG, "Coaching log (80/20)",
              "Each person logs the coaching and mentoring sessions they hold or receive, against the aim "
              "of 80% coaching, with an optional private well-being check."),
+    KindInfo(ActivityKind.PEER_COACHING, "Peer coaching",
+             "Learners coach each other in pairs or triads and log each session with a reflection on a "
+             "recent managerial experience, seen by their group."),
+    KindInfo(ActivityKind.RELATIONSHIP_MAP, "Strategic relationships",
+             "The learner maps their network of operational and strategic relationships, sets goals for "
+             "it, and their manager reviews it."),
 )
 
 _BY_KEY = {kind.key: kind for kind in ACTIVITY_KINDS}

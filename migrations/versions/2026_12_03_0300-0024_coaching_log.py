@@ -4,11 +4,8 @@ Revision ID: 0024
 Revises: 0023
 Create Date: 2026-12-03 03:00:00
 
-The activity kind is one more value in ``ck_activities_kind``. On PostgreSQL the constraint is dropped and
-made again. On SQLite a CHECK constraint can only change by rebuilding the table, and rebuilding
-``activities`` (dropping the old one) would cascade-delete every row that references an activity while
-foreign keys are on; so the constraint's text is edited in the schema instead (one value added, the schema
-version bumped so every connection reads it again).
+The activity kind is one more value in ``ck_activities_kind`` (``migrations.operations`` says how that
+is changed on each database).
 """
 
 from collections.abc import Sequence
@@ -17,6 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import lti_tool.db
+from migrations.operations import change_activity_kinds
 
 revision: str = '0024'
 down_revision: str | None = '0023'
@@ -28,32 +26,8 @@ KINDS = ('manager_feedback', 'skill_assessment', 'work_product_review', 'self_as
 NEW_KIND = 'coaching_log'
 
 
-def _condition(kinds: Sequence[str]) -> str:
-    return "kind IN (" + ", ".join(f"'{kind}'" for kind in kinds) + ")"
-
-
-def _change_kinds(old: Sequence[str], new: Sequence[str]) -> None:
-    bind = op.get_bind()
-    if bind.dialect.name == 'sqlite':
-        version = bind.exec_driver_sql('PRAGMA schema_version').scalar_one()
-        bind.exec_driver_sql('PRAGMA writable_schema=ON')
-        bind.execute(sa.text("UPDATE sqlite_master SET sql = replace(sql, :old, :new) "
-                             "WHERE type = 'table' AND name = 'activities'"),
-                     {"old": _condition(old), "new": _condition(new)})
-        bind.exec_driver_sql(f'PRAGMA schema_version={int(version) + 1}')
-        bind.exec_driver_sql('PRAGMA writable_schema=OFF')
-        stored = bind.exec_driver_sql(
-            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'activities'").scalar_one()
-        if _condition(new) not in stored:  # the text was not as expected: stop rather than go on without it
-            raise RuntimeError("ck_activities_kind was not found as expected in the activities table's schema; "
-                               "the database was not changed by Cadre's migrations alone")
-        return
-    op.drop_constraint(op.f('ck_activities_kind'), 'activities', type_='check')
-    op.create_check_constraint(op.f('ck_activities_kind'), 'activities', _condition(new))
-
-
 def upgrade() -> None:
-    _change_kinds(KINDS, (*KINDS, NEW_KIND))
+    change_activity_kinds(KINDS, (*KINDS, NEW_KIND))
     op.create_table('coaching_sessions',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('activity_id', sa.Integer(), nullable=False),
@@ -86,4 +60,4 @@ def downgrade() -> None:
     with op.batch_alter_table('coaching_sessions', schema=None) as batch_op:
         batch_op.drop_index('ix_coaching_sessions_activity_owner')
     op.drop_table('coaching_sessions')
-    _change_kinds((*KINDS, NEW_KIND), KINDS)
+    change_activity_kinds((*KINDS, NEW_KIND), KINDS)
