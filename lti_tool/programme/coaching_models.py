@@ -1,6 +1,6 @@
-"""The coaching log's table (``lti_tool.programme.coaching_log``): one row per session a person logged in a
-coaching-log activity, with its optional well-being check. Imported at the end of
-``lti_tool.programme.models`` so that ``Base.metadata`` has it."""
+"""The coaching log's tables (``lti_tool.programme.coaching_log``): the designer's aim, and one row per
+session a person logged in a coaching-log activity, with its optional well-being check. Imported at the end
+of ``lti_tool.programme.models`` so that ``Base.metadata`` has them."""
 
 from __future__ import annotations
 
@@ -12,6 +12,20 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from lti_tool.db import Base, UTCDateTime, enum_column, utcnow
 from lti_tool.models import Activity, User
 from lti_tool.states import CoachingSessionKind
+
+
+class CoachingSettings(Base):
+    """What the designer set for a coaching log (an activity without a row aims for 80% coaching)."""
+
+    __tablename__ = "coaching_settings"
+    __table_args__ = (CheckConstraint("aim_percent >= 1 AND aim_percent <= 100", name="aim_percent"),)
+
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"),
+                                             primary_key=True)
+    aim_percent: Mapped[int] = mapped_column(default=80)
+    """The share of coaching (of all minutes logged) the log aims for; the rest is mentoring."""
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
 
 class CoachingSession(Base):

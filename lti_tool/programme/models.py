@@ -224,6 +224,12 @@ class FollowUp(Base):
     rubric_answers: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     """A rubric follow-up's scored answer (``rubrics.ScoreResult.to_dict()`` and the version id)."""
     what_changed: Mapped[str] = mapped_column(Text, default="")
+    draft_content: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """A rubric follow-up's draft as the manager left it (``feedback.content.Draft.content``, with
+    ``what_changed``); cleared once answered. A survey follow-up's draft is its survey response's."""
+    draft_revision: Mapped[int] = mapped_column(default=0)
+    """Counts the rubric draft's saves: a save from an older revision is refused (another tab saved)."""
+    draft_saved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -234,4 +240,5 @@ class FollowUp(Base):
     learner: Mapped[User | None] = relationship(foreign_keys=[learner_id])
 
 
-from lti_tool.programme.coaching_models import CoachingSession  # noqa: E402, F401 - the coaching log's table
+# The coaching log's tables.
+from lti_tool.programme.coaching_models import CoachingSession, CoachingSettings  # noqa: E402, F401
