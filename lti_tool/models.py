@@ -720,3 +720,6 @@ from lti_tool.tracking.models import CriterionScore  # noqa: E402, F401
 # --- Programme outcome and leaderboards (lti_tool.tracking.outcome, .leaderboards): beside the feature ---
 from lti_tool.tracking.leaderboard_models import LeaderboardPresence, LeaderboardSettings  # noqa: E402, F401
 from lti_tool.tracking.outcome_models import OutcomeValue, ProgrammeOutcome  # noqa: E402, F401
+
+# --- Groups and sections of a course (lti_tool.relationships.groups): the dashboard's group filter ---
+from lti_tool.relationships.groups import PersonGroup  # noqa: E402, F401

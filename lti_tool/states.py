@@ -26,6 +26,16 @@ class MessageType(StrEnum):
     DEEP_LINKING = "LtiDeepLinkingRequest"
 
 
+class GroupSource(StrEnum):
+    """Where Cadre learned that a person belongs to a group, section or team of a course
+    (``lti_tool.relationships.groups``)."""
+
+    PLATFORM = "platform"
+    """The course roster from the platform (NRPS), refreshed from it."""
+    ROSTER_CSV = "roster_csv"
+    """The ``group`` column of a roster CSV import."""
+
+
 class ManagerLinkSource(StrEnum):
     """Where Cadre learned that a manager is responsible for a learner."""
 

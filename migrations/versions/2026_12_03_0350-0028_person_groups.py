@@ -1,8 +1,8 @@
 """person groups: the groups and sections of a course its people belong to (the dashboard's group filter)
 
-Revision ID: 0027
-Revises: 0026
-Create Date: 2026-12-03 03:30:00
+Revision ID: 0028
+Revises: 0027
+Create Date: 2026-12-03 03:50:00
 """
 
 from collections.abc import Sequence
@@ -12,8 +12,8 @@ from alembic import op
 
 import lti_tool.db
 
-revision: str = '0027'
-down_revision: str | None = '0026'
+revision: str = '0028'
+down_revision: str | None = '0027'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
