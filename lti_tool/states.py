@@ -26,16 +26,6 @@ class MessageType(StrEnum):
     DEEP_LINKING = "LtiDeepLinkingRequest"
 
 
-class GroupSource(StrEnum):
-    """Where Cadre learned that a person belongs to a group, section or team of a course
-    (``lti_tool.relationships.groups``)."""
-
-    PLATFORM = "platform"
-    """The course roster from the platform (NRPS), refreshed from it."""
-    ROSTER_CSV = "roster_csv"
-    """The ``group`` column of a roster CSV import."""
-
-
 class ManagerLinkSource(StrEnum):
     """Where Cadre learned that a manager is responsible for a learner."""
 
@@ -201,42 +191,19 @@ class CoachingSessionKind(StrEnum):
     """Telling: advice and experience passed on."""
 
 
-class OutcomeDirection(StrEnum):
-    """Which way a programme's business outcome improves (``lti_tool.tracking.outcome``)."""
+class RelationshipType(StrEnum):
+    """What one relationship of a learner's network is to them (``lti_tool.programme.relationship_map``).
+    Operational relationships get today's work done; the others are strategic: they bring perspective,
+    advice and future opportunities (the source article's distinction)."""
 
-    HIGHER = "higher"
-    """Higher is better: customer satisfaction, first-call resolution, revenue per rep."""
-    LOWER = "lower"
-    """Lower is better: complaints, handling time, staff turnover."""
-
-
-class LeaderboardMetric(StrEnum):
-    """What a course's leaderboard ranks (``lti_tool.tracking.leaderboards``)."""
-
-    COMPLETION = "completion"
-    """The share of the course's feedback activities whose assessment is submitted."""
-    AVERAGE_SCORE = "average_score"
-    """The mean percentage of the in-force scores."""
-    IMPROVEMENT = "improvement"
-    """The latest activity's mean minus the first one's, in percentage points."""
-
-
-class LeaderboardSubject(StrEnum):
-    """Who a course's leaderboard ranks."""
-
-    LEARNER = "learner"
-    MANAGER = "manager"
-    """Managers: their own feedback given (completion), or their people's scores."""
-    TEAM = "team"
-    """A line manager's team, from its members' figures."""
-
-
-class LeaderboardDisplay(StrEnum):
-    """How the people on a leaderboard are named to the learners and managers who read it."""
-
-    NAMES = "names"
-    INITIALS = "initials"
-    PSEUDONYMS = "pseudonyms"
-    """"Learner 7": a number each person keeps in the course."""
-    OWN_RANK = "own_rank"
-    """Each reader sees only their own rank, and how many are ranked."""
+    OPERATIONAL = "operational"
+    """Someone who helps get the work done now: a colleague, a supplier, a team member."""
+    MENTOR = "mentor"
+    MENTEE = "mentee"
+    SPONSOR = "sponsor"
+    """Someone senior who speaks for the learner where decisions are made."""
+    STRATEGIC_PARTNER = "strategic_partner"
+    PEER_OTHER_UNIT = "peer_other_unit"
+    """A peer in another business unit."""
+    PEER_OTHER_COMPANY = "peer_other_company"
+    """A peer in another organisation, in the same market or another."""
