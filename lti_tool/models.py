@@ -717,5 +717,12 @@ from lti_tool.records.tokens import ApiToken  # noqa: E402, F401
 # --- Per-criterion scores of in-force submissions (lti_tool.tracking): the dashboards' table ---
 from lti_tool.tracking.models import CriterionScore  # noqa: E402, F401
 
+# --- Programme outcome and leaderboards (lti_tool.tracking.outcome, .leaderboards): beside the feature ---
+from lti_tool.tracking.leaderboard_models import LeaderboardPresence, LeaderboardSettings  # noqa: E402, F401
+from lti_tool.tracking.outcome_models import OutcomeValue, ProgrammeOutcome  # noqa: E402, F401
+
+# --- Groups and sections of a course (lti_tool.relationships.groups): the dashboard's group filter ---
+from lti_tool.relationships.groups import PersonGroup  # noqa: E402, F401
+
 # --- Strategic relationships (lti_tool.programme.relationship_map): kept beside the feature ---
 from lti_tool.programme.relationship_models import RelationshipMap  # noqa: E402, F401

@@ -26,6 +26,16 @@ class MessageType(StrEnum):
     DEEP_LINKING = "LtiDeepLinkingRequest"
 
 
+class GroupSource(StrEnum):
+    """Where Cadre learned that a person belongs to a group, section or team of a course
+    (``lti_tool.relationships.groups``)."""
+
+    PLATFORM = "platform"
+    """The course roster from the platform (NRPS), refreshed from it."""
+    ROSTER_CSV = "roster_csv"
+    """The ``group`` column of a roster CSV import."""
+
+
 class ManagerLinkSource(StrEnum):
     """Where Cadre learned that a manager is responsible for a learner."""
 
@@ -189,6 +199,47 @@ class CoachingSessionKind(StrEnum):
     """Asking questions so the person finds their own answer."""
     MENTORING = "mentoring"
     """Telling: advice and experience passed on."""
+
+
+class OutcomeDirection(StrEnum):
+    """Which way a programme's business outcome improves (``lti_tool.tracking.outcome``)."""
+
+    HIGHER = "higher"
+    """Higher is better: customer satisfaction, first-call resolution, revenue per rep."""
+    LOWER = "lower"
+    """Lower is better: complaints, handling time, staff turnover."""
+
+
+class LeaderboardMetric(StrEnum):
+    """What a course's leaderboard ranks (``lti_tool.tracking.leaderboards``)."""
+
+    COMPLETION = "completion"
+    """The share of the course's feedback activities whose assessment is submitted."""
+    AVERAGE_SCORE = "average_score"
+    """The mean percentage of the in-force scores."""
+    IMPROVEMENT = "improvement"
+    """The latest activity's mean minus the first one's, in percentage points."""
+
+
+class LeaderboardSubject(StrEnum):
+    """Who a course's leaderboard ranks."""
+
+    LEARNER = "learner"
+    MANAGER = "manager"
+    """Managers: their own feedback given (completion), or their people's scores."""
+    TEAM = "team"
+    """A line manager's team, from its members' figures."""
+
+
+class LeaderboardDisplay(StrEnum):
+    """How the people on a leaderboard are named to the learners and managers who read it."""
+
+    NAMES = "names"
+    INITIALS = "initials"
+    PSEUDONYMS = "pseudonyms"
+    """"Learner 7": a number each person keeps in the course."""
+    OWN_RANK = "own_rank"
+    """Each reader sees only their own rank, and how many are ranked."""
 
 
 class RelationshipType(StrEnum):
