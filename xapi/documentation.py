@@ -37,6 +37,7 @@ IDENTITIES = {
     "follow_up_scheduled": "follow-up-scheduled:<platform issuer>:<follow-up id>",
     "follow_up_answered": "follow-up-answered:<platform issuer>:<follow-up id>",
     "career_conversation_held": "career-conversation:<platform issuer>:<conversation id>",
+    "coaching_session_logged": "coaching-session:<platform issuer>:<session id>:<time it was saved>",
     "refresher_completed": "refresher-completed:<platform issuer>:<refresher id>",
     "voided": "voided:<id of the voided statement>",
 }

@@ -12,7 +12,7 @@ import math
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
@@ -443,6 +443,41 @@ class CareerConversationHeld:
         _require_aware("CareerConversationHeld", "at", self.at)
         if self.manager.same_person(self.learner):
             raise InvalidEvent("CareerConversationHeld: the manager and the learner must be two people")
+
+
+COACHING_SESSION_KINDS = ("coaching", "mentoring")
+
+
+@dataclass(frozen=True, slots=True)
+class CoachingSessionLogged:
+    """A session of someone's coaching log, as they saved it: its IRI (``Deployment.coaching_session_iri``),
+    id, kind (coaching or mentoring), the day it was held and its minutes. ``saved_at`` tells one saved
+    version from the next (a changed session is a new statement, and the previous one is voided). What was
+    said and how its owner felt are never part of it."""
+
+    owner: Person
+    course: Course
+    activity: Activity
+    session_iri: str
+    session_id: str | int
+    session_kind: str
+    held_on: date
+    minutes: int
+    saved_at: datetime
+
+    def __post_init__(self) -> None:
+        _require_iri("CoachingSessionLogged", "session_iri", self.session_iri)
+        _require_id("CoachingSessionLogged", "session_id", self.session_id)
+        _require_aware("CoachingSessionLogged", "saved_at", self.saved_at)
+        if self.session_kind not in COACHING_SESSION_KINDS:
+            raise InvalidEvent(f"CoachingSessionLogged.session_kind must be one of {COACHING_SESSION_KINDS}, "
+                               f"not {self.session_kind!r}")
+        if isinstance(self.minutes, bool) or not isinstance(self.minutes, int) or self.minutes < 1:
+            raise InvalidEvent(f"CoachingSessionLogged.minutes must be a whole number above 0, not "
+                               f"{self.minutes!r}")
+        if self.activity.kind != "coaching_log":
+            raise InvalidEvent(f"CoachingSessionLogged.activity.kind must be 'coaching_log', not "
+                               f"{self.activity.kind!r}")
 
 
 @dataclass(frozen=True, slots=True)

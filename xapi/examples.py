@@ -6,13 +6,14 @@ examples (and its other generated parts) when a builder changes.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from xapi.events import (
     Activity,
     AssessorRole,
     CareerConversationHeld,
+    CoachingSessionLogged,
     Commented,
     Completed,
     Course,
@@ -49,6 +50,7 @@ WORK_PRODUCT = Activity(DEPLOYMENT.activity_iri(13), "Call plan review", "work_p
 SURVEY = Activity(DEPLOYMENT.activity_iri(14), "Before we start: what do you see?", "manager_insight_survey")
 FOLLOW_UP_ACTIVITY = Activity(DEPLOYMENT.activity_iri(15), "Six months on", "six_month_follow_up")
 CAREER = Activity(DEPLOYMENT.activity_iri(16), "Career conversation", "career_conversation")
+COACHING_LOG = Activity(DEPLOYMENT.activity_iri(17), "Coaching log (80/20)", "coaching_log")
 REFRESHER = Activity(DEPLOYMENT.refresher_iri(88), "Refresher: open questions", "refresher")
 RUBRIC = Rubric("customer-call", 2)
 CRITERIA = (
@@ -98,6 +100,10 @@ EXAMPLES: dict[str, object] = {
     ),
     "career conversation held": CareerConversationHeld(
         LEARNER, MANAGER, COURSE, CAREER, conversation_id=8, at=AT
+    ),
+    "coaching session logged": CoachingSessionLogged(
+        MANAGER, COURSE, COACHING_LOG, DEPLOYMENT.coaching_session_iri(21), 21, "coaching",
+        held_on=date(2026, 12, 2), minutes=45, saved_at=AT,
     ),
     "refresher completed": RefresherCompleted(
         LEARNER, COURSE, REFRESHER, refresher_id=88, at=AT, activity=FEEDBACK

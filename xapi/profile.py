@@ -258,6 +258,18 @@ TEMPLATES: tuple[Template, ...] = (
         rules=(*_activity_rules(("career_conversation",)), Rule("$.context.instructor")),
     ),
     Template(
+        "coaching_session_logged", "Logged a coaching session",
+        "Someone logged a coaching or mentoring session they held or received. The object is the session, "
+        "its parent the coaching log, the grouping the course; the result is its length and the kind is a "
+        "context extension. A changed session is a new statement and voids the previous one; a deleted "
+        "one is voided. What was said and the owner's well-being check are never in it.",
+        Verb.ATTENDED, object_type=ActivityType.MEETING, parent_types=(ActivityType.MEETING,),
+        grouping_types=COURSE,
+        rules=(*_activity_rules(("coaching_log",)), Rule(_extension(Extension.COACHING_KIND)),
+               Rule("$.result.duration"), Rule("$.result.completion", all=(True,)),
+               Rule("$.result.response", presence="excluded")),
+    ),
+    Template(
         "refresher_completed", "Completed a refresher",
         "A learner finished a refresher. Its parent is the activity it refreshes (the course is then the "
         "grouping), or the course.",
@@ -324,7 +336,8 @@ def build_profile() -> dict[str, Any]:
         "definition": {
             LANGUAGE: "Statements from Cadre, an LTI 1.3 tool where managers give rubric-based feedback and "
             "assessments on their people's training: launches, work products, manager, peer and self "
-            "assessments, replies, surveys, nominations, follow-ups, career conversations and refreshers. "
+            "assessments, replies, surveys, nominations, follow-ups, career conversations, coaching "
+            "sessions and refreshers. "
             "Actors are platform accounts (the platform's issuer and the LTI sub) unless the deployment "
             "chose e-mail identification."
         },

@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -31,6 +31,7 @@ from xapi.events import (
     Activity,
     AssessorRole,
     CareerConversationHeld,
+    CoachingSessionLogged,
     Commented,
     Completed,
     Course,
@@ -123,6 +124,9 @@ class Deployment:
 
     def refresher_iri(self, refresher_id: str | int) -> str:
         return self._iri("refresher", refresher_id)
+
+    def coaching_session_iri(self, session_id: str | int) -> str:
+        return self._iri("coaching-session", session_id)
 
     def cadre_agent(self) -> Statement:
         """The actor of what Cadre does by itself (scheduling, voiding on erasure)."""
@@ -496,6 +500,30 @@ def career_conversation_held(deployment: Deployment, event: CareerConversationHe
     )
 
 
+def coaching_session_logged_id(deployment: Deployment, platform_issuer: str, session_id: str | int,
+                              saved_at: datetime) -> str:
+    """The statement of one saved version of a coaching session (the previous one's id, to void it)."""
+    return statement_id(deployment, f"coaching-session:{platform_issuer}:{session_id}:{timestamp(saved_at)}")
+
+
+def coaching_session_logged(deployment: Deployment, event: CoachingSessionLogged) -> Statement:
+    """Someone held or received a coaching or mentoring session: the object is the session (a meeting),
+    its parent the coaching log, the grouping the course; the result its length; the kind a context
+    extension. The timestamp is the day it was held (00:00 UTC: the log keeps days, not times)."""
+    kind = "Coaching" if event.session_kind == "coaching" else "Mentoring"
+    held_at = datetime.combine(event.held_on, time(0, 0), UTC)
+    return _statement(
+        coaching_session_logged_id(deployment, event.owner.platform_issuer, event.session_id, event.saved_at),
+        agent(deployment, event.owner), Verb.ATTENDED,
+        _activity_object(deployment, event.session_iri, f"{kind} session", ActivityType.MEETING.iri),
+        _context(deployment, parent=[activity_object(deployment, event.activity)],
+                 grouping=[course_object(deployment, event.course)],
+                 extensions=_kind_extensions(event.activity) | {
+                     Extension.COACHING_KIND.iri: event.session_kind}),
+        held_at, result={"completion": True, "duration": f"PT{event.minutes}M"},
+    )
+
+
 def refresher_completed(deployment: Deployment, event: RefresherCompleted) -> Statement:
     """A learner finished a refresher; its parent is the activity it refreshes, when there is one."""
     course = course_object(deployment, event.course)
@@ -538,6 +566,7 @@ BUILDERS = {
     FollowUpScheduled: follow_up_scheduled,
     FollowUpAnswered: follow_up_answered,
     CareerConversationHeld: career_conversation_held,
+    CoachingSessionLogged: coaching_session_logged,
     RefresherCompleted: refresher_completed,
     Voided: voided,
 }

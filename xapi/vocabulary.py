@@ -134,8 +134,10 @@ class Verb:
     )
     ATTENDED = Concept(
         "http://adlnet.gov/expapi/verbs/attended", "attended",
-        "The learner held a career conversation with their manager (the context's instructor).",
-        Source.ADL, "ADL's verb for being present at a meeting; a career conversation is a meeting.",
+        "The learner held a career conversation with their manager (the context's instructor), or someone "
+        "held or received a session of their coaching log.",
+        Source.ADL, "ADL's verb for being present at a meeting; a career conversation and a coaching session "
+        "are meetings.",
     )
     VOIDED = Concept(
         "http://adlnet.gov/expapi/verbs/voided", "voided",
@@ -170,8 +172,9 @@ class ActivityType:
     )
     MEETING = Concept(
         "http://adlnet.gov/expapi/activities/meeting", "meeting",
-        "A career conversation between a learner and their manager.", Source.ADL_ACTIVITIES,
-        "ADL's type for a gathering of people; a career conversation is one.",
+        "A career conversation between a learner and their manager, a coaching log, or one session of it.",
+        Source.ADL_ACTIVITIES,
+        "ADL's type for a gathering of people; a career conversation and a coaching session are ones.",
     )
     LESSON = Concept(
         "http://adlnet.gov/expapi/activities/lesson", "lesson",
@@ -293,10 +296,17 @@ class Extension:
             "type": "object", "required": ["objectType"], "properties": {"objectType": {"const": "Agent"}},
         },
     )
+    COACHING_KIND = ExtensionConcept(
+        _cadre("extensions/coaching-kind"), "coaching kind",
+        "Whether a session of a coaching log was coaching (asking) or mentoring (telling).", Source.CADRE,
+        "The 80/20 model compares the time spent on each; no published extension names them.",
+        placement="context", value_description="'coaching' or 'mentoring'",
+        value_schema={"type": "string", "enum": ["coaching", "mentoring"]},
+    )
 
     ALL: tuple[ExtensionConcept, ...] = (
         ACTIVITY_KIND, RUBRIC_ID, RUBRIC_VERSION, ASSESSOR_ROLE, ASSESSMENT_REVISION, CRITERIA, ANSWERS,
-        DUE_AT, RESPONDENT,
+        DUE_AT, RESPONDENT, COACHING_KIND,
     )
 
 

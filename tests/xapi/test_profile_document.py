@@ -11,7 +11,7 @@ import pytest
 from xapi import examples as ex
 from xapi.documentation import IDENTITIES, read_sections, rewrite, sections
 from xapi.profile import TEMPLATES
-from xapi.statements import BUILDERS, statement_id
+from xapi.statements import BUILDERS, statement_id, timestamp
 from xapi.vocabulary import PROFILE_IRI, PROFILE_VERSION_IRI, ActivityType, Extension, Verb
 
 DOCUMENT = Path(__file__).parents[2] / "docs" / "xapi-profile.md"
@@ -52,7 +52,7 @@ def test_every_iri_is_in_the_document(document: str) -> None:
 
 
 def _platform(event: object) -> str:
-    for name in ("learner", "actor", "respondent", "author", "assessor", "manager"):
+    for name in ("learner", "actor", "respondent", "author", "assessor", "manager", "owner"):
         person = getattr(event, name, None)
         if person is not None:
             return person.platform_issuer
@@ -72,6 +72,8 @@ PLACEHOLDERS = {
     "<follow-up id>": lambda e: e.follow_up.follow_up_id,
     "<conversation id>": lambda e: e.conversation_id,
     "<refresher id>": lambda e: e.refresher_id,
+    "<session id>": lambda e: e.session_id,
+    "<time it was saved>": lambda e: timestamp(e.saved_at),
     "<id of the voided statement>": lambda e: e.statement_id,
     "<platform issuer>": _platform,
 }
