@@ -42,6 +42,8 @@ from lti_tool.outbox import (
     handler,
     periodic,
 )
+from lti_tool.relationships.groups import groups_of_member, replace_groups
+from lti_tool.states import GroupSource
 
 SCOPE_NRPS = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
 NRPS_MEDIA_TYPE = "application/vnd.ims.lti-nrps.v2.membershipcontainer+json"
@@ -71,6 +73,8 @@ class RosterEntry:
     family_name: str | None = None
     email: str | None = None
     login: str | None = None
+    groups: tuple[str, ...] = ()
+    """The groups or sections the platform says the member is in (:mod:`lti_tool.relationships.groups`)."""
 
 
 def _text(value: Any, limit: int) -> str | None:
@@ -116,6 +120,7 @@ def parse_member(raw: Any) -> RosterEntry | None:
         family_name=_text(raw.get("family_name"), 200),
         email=email.lower() if email else None,
         login=login.lower() if login else None,
+        groups=groups_of_member(raw),
     )
 
 
@@ -216,6 +221,8 @@ def store_roster(session: Session, context: Context, entries: Iterable[RosterEnt
         member.updated_at = now
         listed.add(user.id)
         active += entry.active
+    replace_groups(session, context.id, GroupSource.PLATFORM,
+                   {users[entry.user_id].id: entry.groups for entry in entries}, now=now)
     for user_id, member in existing.items():
         if user_id not in listed and member.active:
             member.active = False

@@ -1,7 +1,10 @@
 """Manager links from a roster CSV (the designer's upload, ``cadre roster import``): all or nothing.
 
 The file has a header row naming its columns ``learner``, ``manager`` and, optionally, ``relation``
-(``line_manager``, ``mentor`` or ``coach``; empty means line manager), in any order and case. A learner or
+(``line_manager``, ``mentor`` or ``coach``; empty means line manager) and ``group`` (the learner's group,
+section or department in the course, several separated by ``;``: the dashboard's group filter), in any
+order and case. With a ``group`` column, the learners the file names get exactly the groups of their rows
+(an empty cell, none from the file); the groups the platform's roster gave are kept. A learner or
 manager is named by their LMS user id (the LTI ``sub``), their LMS login or their e-mail address, as the
 course's roster knows them (refresh it from the platform first). Every row is reported by its line number
 as matched, not matched (someone the roster does not have) or invalid; only a file whose every row matched
@@ -19,10 +22,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lti_tool.models import ManagerLink
 from lti_tool.permissions import Actor
+from lti_tool.relationships.groups import PersonGroup, clean_names, replace_groups
 from lti_tool.relationships.services import (
     RELATION_LABELS,
     STATUS_LABELS,
@@ -33,13 +38,14 @@ from lti_tool.relationships.services import (
     link,
     links_of_course,
 )
-from lti_tool.states import ManagerLinkRelation, ManagerLinkSource
+from lti_tool.states import GroupSource, ManagerLinkRelation, ManagerLinkSource
 from rubrics.spreadsheet_cells import restore, writer
 
 MAX_BYTES = 1024 * 1024
 MAX_ROWS = 5000
 MAX_CELL = 320
-COLUMNS = ("learner", "manager", "relation")
+COLUMNS = ("learner", "manager", "relation", "group")
+GROUP_SEPARATOR = ";"
 
 
 class RowState(StrEnum):
@@ -64,6 +70,8 @@ class ImportReport:
     """Why the file as a whole could not be read (nothing else is reported then)."""
     stored: bool = False
     changed: int = 0
+    groups: dict[int, set[str]] | None = None
+    """With a ``group`` column: each learner named in the file (user id) and the groups their rows give."""
 
     def count(self, state: RowState) -> int:
         return sum(row.state is state for row in self.rows)
@@ -142,9 +150,11 @@ def check_rows(session: Session, context_id: int, text: str) -> tuple[ImportRepo
         if header is None or missing:
             lacking = " and ".join(missing or COLUMNS[:2])
             report.file_problem = ("Line 1 must be a header row naming the columns learner and manager "
-                                   f"(and optionally relation); it lacks {lacking}.")
+                                   f"(and optionally relation and group); it lacks {lacking}.")
             return report, planned
         position = {column: names.index(column) for column in COLUMNS if column in names}
+        if "group" in position:
+            report.groups = {}
         index = _Index(course_people(session, context_id).values())
         seen: dict[tuple[int, int], int] = {}
         for cells in reader:
@@ -167,6 +177,10 @@ def check_rows(session: Session, context_id: int, text: str) -> tuple[ImportRepo
                 continue
             if max(len(learner_text), len(manager_text)) > MAX_CELL:
                 add(RowState.INVALID, f"A name is longer than {MAX_CELL} characters.")
+                continue
+            groups = clean_names(values.get("group", "").split(GROUP_SEPARATOR))
+            if any(len(name) > 200 for name in values.get("group", "").split(GROUP_SEPARATOR)):
+                add(RowState.INVALID, "A group's name is longer than 200 characters.")
                 continue
             relation = _relation(values.get("relation", ""))
             if relation is None:
@@ -201,6 +215,8 @@ def check_rows(session: Session, context_id: int, text: str) -> tuple[ImportRepo
             add(RowState.MATCHED, f"{learner.name}: {RELATION_LABELS[relation].lower()} {manager.name}",
                 learner=learner.name, manager=manager.name)
             planned.append((learner, manager, relation))
+            if report.groups is not None:
+                report.groups.setdefault(learner.id, set()).update(groups)
     except csv.Error as error:
         why = "a quoted cell is never closed" if "unexpected end of data" in str(error) else str(error)
         report.file_problem = f"Line {reader.line_num}: the file is not valid CSV ({why}); nothing was " \
@@ -225,6 +241,9 @@ def import_links(session: Session, actor: Actor | None, context_id: int, data: b
     for learner, manager, relation in planned:
         _row, changed = link(session, actor, context_id, learner, manager, relation, ManagerLinkSource.ROSTER)
         report.changed += changed
+    if report.groups is not None:
+        report.changed += replace_groups(session, context_id, GroupSource.ROSTER_CSV, report.groups,
+                                         only_people=report.groups)
     report.stored = True
     return report
 
@@ -233,11 +252,19 @@ def export_links(session: Session, context_id: int) -> str:
     """The course's links as CSV (importable again), with formula-like cells written as text."""
     buffer = io.StringIO()
     out = writer(buffer)
-    out.writerow(["learner", "manager", "relation", "status", "learner_name", "manager_name", "since",
-                  "ended"])
+    out.writerow(["learner", "manager", "relation", "group", "status", "learner_name", "manager_name",
+                  "since", "ended"])
     rows: list[ManagerLink] = links_of_course(session, context_id)
+    groups: dict[int, list[str]] = {}
+    for user_id, name in session.execute(
+        select(PersonGroup.user_id, PersonGroup.name)
+        .where(PersonGroup.context_id == context_id, PersonGroup.source == GroupSource.ROSTER_CSV)
+        .order_by(PersonGroup.name)
+    ):
+        groups.setdefault(user_id, []).append(name)
     for row in rows:
-        out.writerow([row.learner.sub, row.manager.sub, row.relation.value, STATUS_LABELS[row.status],
+        out.writerow([row.learner.sub, row.manager.sub, row.relation.value,
+                      f"{GROUP_SEPARATOR} ".join(groups.get(row.learner_id, [])), STATUS_LABELS[row.status],
                       row.learner.display_name, row.manager.display_name,
                       f"{row.created_at:%Y-%m-%d}", f"{row.ended_at:%Y-%m-%d}" if row.ended_at else ""])
     return buffer.getvalue()

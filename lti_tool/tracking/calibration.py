@@ -49,8 +49,10 @@ def ratings_statement(context_id: int, activity_ids: list[int], filters: Filters
         )
         .where(score.assessor_role == AssessorRole.MANAGER)
     )
-    if filters.manager_id is not None:
-        query = query.where(score.learner_id.in_(dashboard.expected_learners(context_id, filters.manager_id)))
+    if filters.by_learner:
+        query = query.where(
+            score.learner_id.in_(dashboard.expected_learners(context_id, filters.manager_id, filters.group))
+        )
     if filters.starts_at is not None:
         query = query.where(score.submitted_at >= filters.starts_at)
     if filters.ends_before is not None:

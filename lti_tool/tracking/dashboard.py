@@ -51,6 +51,7 @@ from lti_tool.models import (
     User,
 )
 from lti_tool.permissions import Actor, ensure
+from lti_tool.relationships import groups
 from lti_tool.states import (
     ActivityKind,
     AssessmentStatus,
@@ -107,13 +108,21 @@ def _day(text: str, name: str, problems: list[str]) -> date | None:
 
 @dataclass(frozen=True)
 class Filters:
-    """The dashboard's query string: ``manager`` (a user id), ``from`` and ``to`` (days, UTC, inclusive:
-    submissions in that range) and, on the course's dashboard, ``kind`` (an activity kind)."""
+    """The dashboard's query string: ``manager`` (a user id), ``group`` (a group or section's name,
+    :mod:`lti_tool.relationships.groups`), ``from`` and ``to`` (days, UTC, inclusive: submissions in that
+    range) and, on the course's dashboard, ``kind`` (an activity kind)."""
 
     manager_id: int | None = None
     since: date | None = None
     until: date | None = None
     kind: ActivityKind | None = None
+    group: str | None = None
+
+    @property
+    def by_learner(self) -> bool:
+        """Whether the filters pick learners (a manager's people, a group's members): the figures then
+        come from those learners' scores, not from the course's tallies."""
+        return self.manager_id is not None or self.group is not None
 
     @classmethod
     def from_args(cls, args: Mapping[str, str], *, with_kind: bool = True) -> Filters:
@@ -141,9 +150,12 @@ class Filters:
                 problems.append(
                     f"There is no activity kind “{kind_text[:40]}” with scores; choose one from the list."
                 )
+        group = " ".join((args.get("group") or "").split()) or None
+        if group is not None and len(group) > MAX_GROUP_NAME:
+            problems.append(f"The group must be chosen from the list, not “{group[:40]}…”.")
         if problems:
             raise FilterError(problems)
-        return cls(manager_id, since, until, kind)
+        return cls(manager_id, since, until, kind, group)
 
     def query(self) -> dict[str, str]:
         """The query string of these filters (for the CSV links and the form)."""
@@ -152,6 +164,7 @@ class Filters:
             "from": self.since.isoformat() if self.since else "",
             "to": self.until.isoformat() if self.until else "",
             "kind": self.kind.value if self.kind else "",
+            "group": self.group or "",
         }
         return {name: value for name, value in values.items() if value}
 
@@ -169,6 +182,8 @@ class Filters:
 
 
 NO_SUCH_MANAGER = "There is no manager with the id {id} in this course; choose one from the list."
+NO_SUCH_GROUP = "There is no group “{name}” in this course; choose one from the list."
+MAX_GROUP_NAME = 200
 
 
 # -- results ---------------------------------------------------------------------------------------------
@@ -312,6 +327,8 @@ class Dashboard:
     """The course's insight surveys and their costliest gaps (``programme_results.SurveyGaps``)."""
     follow_ups: list[Any] = field(default_factory=list)
     """The course's six-month follow-ups and their change reports (``programme_results.FollowUpChanges``)."""
+    groups: list[str] = field(default_factory=list)
+    """The course's groups and sections (the group filter's choices)."""
 
     @property
     def completed_pairs(self) -> int:
@@ -365,9 +382,9 @@ def activity_for_staff(session: Session, actor: Actor, activity_id: int) -> Acti
 # -- the statements --------------------------------------------------------------------------------------
 
 
-def expected_learners(context_id: int, manager_id: int | None) -> Select[Any]:
+def expected_learners(context_id: int, manager_id: int | None, group: str | None = None) -> Select[Any]:
     """The ids of the course's learners (their launch role, else the roster's), or the filtered manager's
-    people among them."""
+    people among them; only the members of ``group`` when one is given."""
     learners = union(
         select(Membership.user_id).where(
             Membership.context_id == context_id, Membership.role == CadreRole.LEARNER
@@ -383,6 +400,12 @@ def expected_learners(context_id: int, manager_id: int | None) -> Select[Any]:
             ),
         ),
     ).subquery()
+    if group is not None:
+        learners = (
+            select(learners.c.user_id)
+            .where(learners.c.user_id.in_(groups.members_of_group(context_id, group)))
+            .subquery()
+        )
     if manager_id is None:
         return select(learners.c.user_id)
     return select(ManagerLink.learner_id).where(
@@ -478,7 +501,7 @@ def completion_statement(context_id: int, activity_ids: list[int], filters: Filt
             Assessment.activity_id.in_(activity_ids),
             Assessment.status == AssessmentStatus.SUBMITTED,
             _expected_assessor(),
-            Assessment.learner_id.in_(expected_learners(context_id, filters.manager_id)),
+            Assessment.learner_id.in_(expected_learners(context_id, filters.manager_id, filters.group)),
         )
         .group_by(Assessment.activity_id)
     )
@@ -487,9 +510,9 @@ def completion_statement(context_id: int, activity_ids: list[int], filters: Filt
 
 def scores_statement(context_id: int, activity_ids: list[int], filters: Filters) -> Select[Any]:
     """The per-criterion figures, grouped finely enough for every table of the page: from the tallies,
-    or, filtered by manager (which needs the learners), from the scores themselves (a manager's people
-    are few, found by the learner index)."""
-    if filters.manager_id is None:
+    or, filtered by manager or group (which needs the learners), from the scores themselves (found by the
+    learner index)."""
+    if not filters.by_learner:
         tally = CriterionScoreTally
         query = (
             select(
@@ -534,7 +557,7 @@ def scores_statement(context_id: int, activity_ids: list[int], filters: Filters)
         )
         .where(
             score.activity_id.in_(activity_ids),
-            score.learner_id.in_(expected_learners(context_id, filters.manager_id)),
+            score.learner_id.in_(expected_learners(context_id, filters.manager_id, filters.group)),
         )
         .group_by(
             score.activity_id,
@@ -568,6 +591,12 @@ def participation_statement(
         .where(ManagerLink.context_id == context_id, ManagerLink.status == ManagerLinkStatus.ACTIVE)
         .subquery()
     )
+    if filters.group is not None:
+        ranked = (
+            select(ranked)
+            .where(ranked.c.learner_id.in_(groups.members_of_group(context_id, filters.group)))
+            .subquery()
+        )
     done = Assessment.id.is_not(None)
     late = and_(Assessment.id.is_(None), Activity.due_at.is_not(None), Activity.due_at < now)
     query = (
@@ -627,7 +656,7 @@ def statements(
     """The aggregate statements of a dashboard, by name (the benchmark times them bare)."""
     return {
         "expected": select(func.count()).select_from(
-            expected_learners(context_id, filters.manager_id).subquery()
+            expected_learners(context_id, filters.manager_id, filters.group).subquery()
         ),
         "completion": completion_statement(context_id, activity_ids, filters),
         "scores": scores_statement(context_id, activity_ids, filters),
@@ -664,6 +693,8 @@ class Frame:
     activities: list[ActivityRow]
     managers: list[ManagerChoice]
     contents: dict[int, dict[str, Any]]
+    groups: list[str] = field(default_factory=list)
+    """The course's groups and sections (the group filter's choices)."""
 
     @property
     def criterion_titles(self) -> dict[str, str]:
@@ -686,8 +717,11 @@ def frame(
     managers = _managers(session, context.id)
     if filters.manager_id is not None and all(choice.id != filters.manager_id for choice in managers):
         raise FilterError([NO_SUCH_MANAGER.format(id=filters.manager_id)])
+    group_choices = groups.group_names(session, context.id)
+    if filters.group is not None and filters.group not in group_choices:
+        raise FilterError([NO_SUCH_GROUP.format(name=filters.group[:60])])
     activities, contents = _activities(session, context, activity, filters.kind)
-    return Frame(context, filters, activities, managers, contents)
+    return Frame(context, filters, activities, managers, contents, group_choices)
 
 
 def build(
@@ -707,11 +741,15 @@ def build(
     if not ids:
         expected = (
             session.scalar(
-                select(func.count()).select_from(expected_learners(context.id, filters.manager_id).subquery())
+                select(func.count()).select_from(
+                    expected_learners(context.id, filters.manager_id, filters.group).subquery()
+                )
             )
             or 0
         )
-        return Dashboard(context, activity, filters, [], managers, expected, [], [], [], [], [], now)
+        return Dashboard(
+            context, activity, filters, [], managers, expected, [], [], [], [], [], now, groups=found.groups
+        )
     queries = statements(context.id, ids, filters, now)
     expected = session.scalar(queries["expected"]) or 0
     completed = {activity_id: count for activity_id, count in session.execute(queries["completion"])}
@@ -780,4 +818,5 @@ def build(
         sorted(competencies.values(), key=lambda competency: competency.tag.casefold()),
         [weeks[week] for week in sorted(weeks)],
         now,
+        groups=found.groups,
     )

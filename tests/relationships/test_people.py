@@ -305,7 +305,7 @@ def test_roster_csv_reports_every_row_by_line_and_stores_all_or_nothing(
     # The export is formula-safe and reads back.
     exported = designer.client.get("/people/links.csv", headers={"X-Cadre-Launch": designer.launch_token})
     assert exported.status_code == 200 and exported.headers["content-type"].startswith("text/csv")
-    header = "learner,manager,relation,status,learner_name,manager_name,since,ended"
+    header = "learner,manager,relation,group,status,learner_name,manager_name,since,ended"
     assert exported.text.splitlines()[0] == header
 
     # The command line: same rules, exit status 1 and nothing stored on a bad file.

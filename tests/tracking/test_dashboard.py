@@ -93,10 +93,13 @@ def expected_figures(
     since: date | None = None,
     until: date | None = None,
     kind: ActivityKind | None = None,
+    only: set[int] | None = None,
 ) -> dict[str, object]:
-    """Every figure of the dashboard, computed from the plan alone."""
+    """Every figure of the dashboard, computed from the plan alone (``only``: a group's learners)."""
     plan = seeded.plan
     learners = set(range(plan.learners)) if manager is None else managers_learners(plan, manager)
+    if only is not None:
+        learners &= only
     activities = [
         index for index, activity in enumerate(plan.activities) if kind is None or activity.kind is kind
     ]
@@ -120,7 +123,7 @@ def expected_figures(
             }
         )
 
-    scored = [planned for planned in dated if manager is None or planned.learner in learners]
+    scored = [planned for planned in dated if planned.learner in learners]
     levels: dict[tuple[str, str], dict[int, int]] = defaultdict(lambda: defaultdict(int))
     values: dict[tuple[str, str], list[int]] = defaultdict(list)
     competency_values: dict[tuple[str, str], list[int]] = defaultdict(list)
@@ -148,7 +151,7 @@ def expected_figures(
             activity = plan.activities[index]
             if activity.assessors is Assessors.LEARNER:
                 continue
-            for learner in managers_learners(plan, manager_index):
+            for learner in managers_learners(plan, manager_index) & learners:
                 line = plan.line_manager_of(learner) == manager_index
                 if not line and activity.assessors is not Assessors.ANY_MANAGER:
                     continue
