@@ -1,9 +1,9 @@
 """programme outcome and leaderboards: a course's business outcome and its values; the leaderboard's
 settings and each person's choice to appear on it
 
-Revision ID: 0027
-Revises: 0026
-Create Date: 2026-12-03 03:40:00
+Revision ID: 0029
+Revises: 0028
+Create Date: 2026-12-03 03:55:00
 """
 
 from collections.abc import Sequence
@@ -13,8 +13,8 @@ from alembic import op
 
 import lti_tool.db
 
-revision: str = '0027'
-down_revision: str | None = '0026'
+revision: str = '0029'
+down_revision: str | None = '0028'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
