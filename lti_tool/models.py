@@ -726,3 +726,6 @@ from lti_tool.relationships.groups import PersonGroup  # noqa: E402, F401
 
 # --- Strategic relationships (lti_tool.programme.relationship_map): kept beside the feature ---
 from lti_tool.programme.relationship_models import RelationshipMap  # noqa: E402, F401
+
+# --- Spaced refreshers (lti_tool.tracking.refreshers): their tables live beside the feature ---
+from lti_tool.tracking.refresher_models import Refresher, RefresherSettings, ScheduledRefresher  # noqa: E402, F401

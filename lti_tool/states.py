@@ -258,3 +258,25 @@ class RelationshipType(StrEnum):
     """A peer in another business unit."""
     PEER_OTHER_COMPANY = "peer_other_company"
     """A peer in another organisation, in the same market or another."""
+
+
+class RefresherTarget(StrEnum):
+    """What a spaced refresher (``lti_tool.tracking.refreshers``) watches in its activity's rubric."""
+
+    CRITERION = "criterion"
+    """One criterion of the pinned rubric version, by its identifier."""
+    COMPETENCY = "competency"
+    """A competency tag: the mean of the criteria tagged with it."""
+
+
+class RefresherStatus(StrEnum):
+    """Where one scheduled refresher (one learner, one step of the spacing schedule) stands."""
+
+    SCHEDULED = "scheduled"
+    """Waiting for its day, or shown and not marked done yet."""
+    DONE = "done"
+    """The learner marked it done."""
+    STOPPED = "stopped"
+    """A revised assessment scored at or above the threshold before its day (or it was withdrawn)."""
+    CANCELLED = "cancelled"
+    """The designer removed the refresher."""
