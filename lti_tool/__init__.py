@@ -50,6 +50,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     records_alerts.init_app(app)  # the LRS delivery alerts job and its e-mail
     from lti_tool.tracking import views as tracking_views
     tracking_views.init_app(app)  # the staff dashboards of a course and of an activity, cadre tracking seed
+    from lti_tool.tracking import refresher_views
+    refresher_views.init_app(app)  # spaced refreshers: the designers', learners' and managers' pages, the job
     return app
 
 

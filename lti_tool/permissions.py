@@ -946,6 +946,74 @@ def can_see_career_held(actor: Actor, activity: Activity) -> Decision:
         return refuse(403, "Not allowed", ACTIVITY_DESIGNERS_ONLY)
     return ALLOWED
 
+# -- spaced refreshers (lti_tool.tracking.refreshers) ------------------------------------------------------
+
+REFRESHER_NOT_FOUND = "This refresher does not exist, or it is not yours."
+REFRESHERS_NEED_A_RUBRIC = (
+    "Refreshers follow the scores of an activity assessed with a rubric: choose the activity's rubric first."
+)
+REFRESHERS_LEARNERS_ONLY = "This page lists a learner's own refreshers; it is for learners."
+REFRESHER_PEOPLE_ROLES = (
+    "This page shows the refreshers of a manager's people; it is for managers and the course's staff."
+)
+REFRESHER_STOPPED = ("This refresher was stopped: a revised assessment scored at or above its threshold, so "
+                     "it is no longer needed.")
+REFRESHER_REMOVED = "The course's designer removed this refresher: there is nothing to mark done."
+REFRESHER_NOT_DUE = "This refresher is not due yet: mark it done once its day has come."
+
+
+def may_read_own_refreshers(actor: Actor) -> Decision:
+    """The learner's refreshers page: learners, in a course (their own rows only)."""
+    if not (decision := in_a_course(actor)):
+        return decision
+    return _role_in(actor, frozenset({CadreRole.LEARNER}))
+
+
+def may_read_people_refreshers(actor: Actor) -> Decision:
+    """The people's refreshers pages: managers (and Moodle's learner-role managers), designers and
+    administrators, in a course; :func:`can_read_person_refreshers` decides per person."""
+    if not (decision := in_a_course(actor)):
+        return decision
+    if actor.role not in (CadreRole.MANAGER, CadreRole.LEARNER, *EDITING_ROLES):
+        return refuse(403, "Not for your role", REFRESHER_PEOPLE_ROLES)
+    return ALLOWED
+
+
+def can_configure_refreshers(actor: Actor, activity: Activity) -> Decision:
+    """An activity's refreshers: whoever configures the activity, for a rubric-assessed one with a rubric."""
+    if not (decision := can_configure_activity(actor, activity)):
+        return decision
+    if activity.kind not in FEEDBACK_KINDS:
+        return refuse(400, "No rubric scores here", NOT_A_FEEDBACK_ACTIVITY)
+    if activity.rubric_version_id is None:
+        return refuse(409, "No rubric yet", REFRESHERS_NEED_A_RUBRIC)
+    return ALLOWED
+
+
+def can_complete_refresher(actor: Actor, scheduled: Any) -> Decision:
+    """Only the learner it was scheduled for, in its course, marks a refresher done; to anyone else (and
+    for a guessed id) it does not exist."""
+    if scheduled is None or scheduled.learner_id != actor.user_id or scheduled.context_id != actor.context_id \
+            or actor.role is not CadreRole.LEARNER:
+        return refuse(404, "Refresher not found", REFRESHER_NOT_FOUND)
+    return ALLOWED
+
+
+def can_read_person_refreshers(actor: Actor, learner: User | None, session: Session) -> Decision:
+    """A person's refreshers in the actor's course: the person, their active managers there, and the
+    course's designers and administrators. Anyone else, another course's person or a guessed id is
+    "not found"."""
+    if learner is None or actor.context_id is None or learner.platform_id != actor.platform_id:
+        return refuse(404, "Person not found", NOT_YOUR_PERSON)
+    if learner.id == actor.user_id or actor.may_edit:
+        return ALLOWED
+    linked = session.scalar(select(ManagerLink.id).where(own_active_links(actor, actor.context_id),
+                                                         ManagerLink.learner_id == learner.id).limit(1))
+    if linked is None or actor.role not in (CadreRole.MANAGER, CadreRole.LEARNER):
+        return refuse(404, "Person not found", NOT_YOUR_PERSON)
+    return ALLOWED
+
+
 def permission(rule: RouteRule) -> Callable[[View], View]:
     """The view needs a valid launch (otherwise the page says how to open Cadre) and ``rule`` to allow it."""
 

@@ -299,6 +299,22 @@ def career_conversation_held(session: Session, conversation: Any) -> None:
     )
     _record_all(session, "career conversation held", [(event, _where(row, learner.id))])
 
+def refresher_completed(session: Session, scheduled: Any) -> None:
+    """A learner marked a refresher done: one statement per step of its schedule (the scheduled row's id
+    names it), the refresher as a lesson whose parent is the activity it refreshes."""
+    if not has_app_context():
+        return
+    refresher, learner = scheduled.refresher, scheduled.learner
+    row = refresher.activity
+    lesson = xapi_events.Activity(iri=deployment().refresher_iri(refresher.id), title=refresher.title,
+                                  kind="refresher")
+    event = xapi_events.RefresherCompleted(
+        learner=person(learner), course=course(_context_of(session, row.context_id)), refresher=lesson,
+        refresher_id=scheduled.id, at=scheduled.completed_at or utcnow(), activity=activity(row),
+    )
+    _record_all(session, "refresher completed", [(event, _where(row, learner.id))])
+
+
 def _where(row: Activity, person_id: int) -> dict[str, Any]:
     return {"platform_id": row.platform_id, "context_id": row.context_id, "activity_kind": str(row.kind),
             "person_id": person_id}
