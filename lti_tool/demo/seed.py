@@ -42,6 +42,7 @@ from lti_tool.deliverables.work_products import submit_work_product
 from lti_tool.demo.app import _member
 from lti_tool.demo.platform import Activity as LmsActivity
 from lti_tool.demo.platform import LtiPlatform
+from lti_tool.demo.seed_programme import seed_programme
 from lti_tool.feedback import content
 from lti_tool.feedback import services as feedback
 from lti_tool.lti.activity_kinds import ACTIVITY_PARAMETER, CUSTOM_PARAMETER, kind_info
@@ -138,6 +139,7 @@ def seed_demo_course(session: Session, platform: LtiPlatform) -> bool:
                            ManagerLinkSource.DESIGNER)
     placed = [_set_up(demo, designer, seeded, platform) for seeded in SEEDED]
     _give_feedback(demo, placed)
+    seed_programme(demo, designer, placed[0])
     return True
 
 
