@@ -1058,3 +1058,79 @@ def _refused(error: PermissionDenied) -> Response:
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(PermissionDenied, _refused)
+
+
+# -- programme outcome and leaderboards (lti_tool.tracking.outcome, .leaderboards) ------------------------
+
+OUTCOME_VALUE_NOT_FOUND = "This value does not exist, or it belongs to another course."
+OUTCOME_DESIGNERS_ONLY = (
+    "Only the course's designers and the platform's administrators name the course's outcome and enter "
+    "its values."
+)
+LEADERBOARD_NOT_FOUND = "This course has no leaderboard: its designer has not turned one on."
+LEADERBOARD_COURSE_NOT_FOUND = "This course does not exist, or it is not the course you opened Cadre from."
+LEADERBOARD_DESIGNERS_ONLY = (
+    "Only the course's designers and the platform's administrators set up its leaderboard."
+)
+LEADERBOARD_NOT_RANKED = (
+    "Designers and administrators are not ranked on a leaderboard: only the course's learners and managers "
+    "choose whether to appear on it."
+)
+
+
+def can_edit_programme_outcome(actor: Actor, context: Context) -> Decision:
+    """A course's outcome and its values: whoever reads its dashboard (its designers, its platform's
+    administrators); another course or platform is "not found", the course's managers and learners are
+    told it is not for them."""
+    decision = can_read_course_dashboard(actor, context)
+    if not decision and decision.status == 403:
+        return refuse(403, "Not allowed", OUTCOME_DESIGNERS_ONLY)
+    return decision
+
+
+def may_open_leaderboards(actor: Actor) -> Decision:
+    """The leaderboard's pages: anyone in a course (:func:`can_read_leaderboard` decides per course)."""
+    return in_a_course(actor)
+
+
+def _leaderboard_course(actor: Actor, context: Context) -> Decision:
+    if context.platform_id != actor.platform_id or (actor.context_id != context.id and not actor.is_admin):
+        return refuse(404, "Course not found", LEADERBOARD_COURSE_NOT_FOUND)
+    return ALLOWED
+
+
+def can_configure_leaderboard(actor: Actor, context: Context) -> Decision:
+    """The course's designers and its platform's administrators turn the leaderboard on and set it up."""
+    if not (decision := _leaderboard_course(actor, context)):
+        return decision
+    if not actor.may_edit:
+        return refuse(403, "Not allowed", LEADERBOARD_DESIGNERS_ONLY)
+    return ALLOWED
+
+
+def can_read_leaderboard(actor: Actor, context: Context, settings: Any) -> Decision:
+    """A course's leaderboard, once its designer turned it on: the course's members (its staff also
+    before, to preview it). Another course's is "not found"."""
+    if not (decision := _leaderboard_course(actor, context)):
+        return decision
+    if actor.may_edit:
+        return ALLOWED
+    if settings is None or not settings.enabled:
+        return refuse(404, "No leaderboard", LEADERBOARD_NOT_FOUND)
+    return ALLOWED
+
+
+def can_choose_leaderboard_presence(actor: Actor, context: Context) -> Decision:
+    """Each learner and manager of the course chooses for themself whether to appear (staff are not
+    ranked); the choice can be made before the designer turns the leaderboard on."""
+    if not (decision := _leaderboard_course(actor, context)):
+        return decision
+    if actor.may_edit:
+        return refuse(403, "Not ranked", LEADERBOARD_NOT_RANKED)
+    return ALLOWED
+
+
+def may_see_leaderboard_figure(actor: Actor, settings: Any, *, own: bool) -> bool:
+    """Whether ``actor`` reads a ranked row's figure (score, completion, improvement): their own always;
+    the course's staff always; the others' only where the designer let learners see them."""
+    return own or actor.may_edit or bool(settings is not None and settings.show_values)

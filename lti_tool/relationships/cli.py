@@ -8,10 +8,30 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from lti_tool.db import session_scope
 from lti_tool.models import Context, Platform
 from lti_tool.relationships import roster_csv
+
+
+def find_course(session: Session, course: str, issuer: str | None) -> Context:
+    """The course a command names by its LTI context id (or Cadre's number for it), on ``issuer`` when
+    several platforms have it; a :class:`click.ClickException` saying why when there is none or several."""
+    query = select(Context).join(Platform, Platform.id == Context.platform_id) \
+        .where(Context.context_id == course)
+    if issuer:
+        query = query.where(Platform.issuer == issuer)
+    found = list(session.scalars(query))
+    if not found and course.isdigit() and not issuer:
+        found = [context] if (context := session.get(Context, int(course))) else []
+    if not found:
+        where = f" on {issuer}" if issuer else ""
+        raise click.ClickException(f"No course {course!r} is known to Cadre{where}: someone must launch "
+                                   "Cadre from it first.")
+    if len(found) > 1:
+        raise click.ClickException(f"Several platforms have a course {course!r}: name one (--platform).")
+    return found[0]
 
 
 @click.group("roster", cls=AppGroup)
@@ -33,20 +53,8 @@ def import_links(course: str, issuer: str | None, dry_run: bool, file: Path) -> 
         raise click.ClickException(f"{file} is larger than {roster_csv.MAX_BYTES // 1024} KB; split it.")
     data = file.read_bytes()
     with session_scope(current_app) as session:
-        query = select(Context).join(Platform, Platform.id == Context.platform_id) \
-            .where(Context.context_id == course)
-        if issuer:
-            query = query.where(Platform.issuer == issuer)
-        found = list(session.scalars(query))
-        if not found and course.isdigit() and not issuer:
-            found = [context] if (context := session.get(Context, int(course))) else []
-        if not found:
-            where = f" on {issuer}" if issuer else ""
-            raise click.ClickException(f"No course {course!r} is known to Cadre{where}: someone must launch "
-                                       "Cadre from it first.")
-        if len(found) > 1:
-            raise click.ClickException(f"Several platforms have a course {course!r}: name one (--platform).")
-        report = roster_csv.import_links(session, None, found[0].id, data, dry_run=dry_run)
+        context = find_course(session, course, issuer)
+        report = roster_csv.import_links(session, None, context.id, data, dry_run=dry_run)
         for row in report.rows:
             if row.state is not roster_csv.RowState.MATCHED:
                 click.echo(f"line {row.line}: {row.state.value.replace('_', ' ')}: {row.message}")

@@ -16,7 +16,8 @@ from flask import Blueprint, Flask, Response, render_template, request
 from lti_tool.db import get_session
 from lti_tool.lti.activity_kinds import kind_info
 from lti_tool.permissions import may_read_dashboards, permission, refuse, the_actor
-from lti_tool.tracking import calibration, dashboard, tables
+from lti_tool.tracking import calibration, dashboard, leaderboard_views, outcome_cli, outcome_views, tables
+from lti_tool.tracking import outcome as programme_outcome
 from lti_tool.tracking.programme_results import programme_results
 from lti_tool.tracking.seed import tracking_commands
 from lti_tool.web import error_page
@@ -44,6 +45,7 @@ def _render(board: dashboard.Dashboard) -> str:
         kinds=[kind_info(kind) for kind in dashboard.KIND_CHOICES],
         kind_info=kind_info,
         managers_shown=MANAGERS_SHOWN,
+        outcome=None if board.activity else programme_outcome.panel(get_session(), board.context.id),
     )
 
 
@@ -147,5 +149,11 @@ def course_calibration_csv(context_id: int, name: str) -> Response:
 
 
 def init_app(app: Flask) -> None:
+    from lti_tool.tracking import progress_views  # it reads this module's messages
+
     app.register_blueprint(blueprint)
+    app.register_blueprint(progress_views.blueprint)
     app.cli.add_command(tracking_commands)
+    app.register_blueprint(outcome_views.blueprint)  # the programme outcome, cadre outcome import
+    app.cli.add_command(outcome_cli.outcome_commands)
+    app.register_blueprint(leaderboard_views.blueprint)
