@@ -524,7 +524,7 @@ def _insert_steps(session: Session, rows: list[dict[str, Any]]) -> int:
     for start in range(0, len(rows), 500):
         statement = insert(table).values(rows[start:start + 500]).on_conflict_do_nothing(
             index_elements=["refresher_id", "learner_id", "trigger_revision_id", "step"])
-        made += int(session.execute(statement).rowcount or 0)
+        made += len(session.execute(statement.returning(table.c.id)).all())
     return made
 
 
