@@ -332,8 +332,10 @@ def can_configure_activity(actor: Actor, activity: Activity) -> Decision:
 # -- feedback (lti_tool.feedback) -------------------------------------------------------------------------
 
 FEEDBACK_KINDS = frozenset({ActivityKind.MANAGER_FEEDBACK, ActivityKind.SKILL_ASSESSMENT,
-                            ActivityKind.WORK_PRODUCT_REVIEW, ActivityKind.SELF_ASSESSMENT})
-"""The kinds of activity assessed with a rubric by a manager or the learner themself."""
+                            ActivityKind.WORK_PRODUCT_REVIEW, ActivityKind.SELF_ASSESSMENT,
+                            ActivityKind.RELATIONSHIP_MAP})
+"""The kinds of activity assessed with a rubric by a manager or the learner themself (a relationship map is
+reviewed with one by the learner's manager)."""
 NOT_A_FEEDBACK_ACTIVITY = "This activity is not assessed with a rubric, so there is no feedback to give here."
 NOT_YOUR_PERSON = (
     "This person is not one of your people in this course, or does not exist. Your people are the "
@@ -1134,3 +1136,80 @@ def may_see_leaderboard_figure(actor: Actor, settings: Any, *, own: bool) -> boo
     """Whether ``actor`` reads a ranked row's figure (score, completion, improvement): their own always;
     the course's staff always; the others' only where the designer let learners see them."""
     return own or actor.may_edit or bool(settings is not None and settings.show_values)
+# -- strategic relationships (lti_tool.programme.relationship_map) ----------------------------------------
+
+RELATIONSHIP_MAP_KINDS = frozenset({ActivityKind.RELATIONSHIP_MAP})
+NOT_A_RELATIONSHIP_MAP = "This activity is not a strategic-relationships activity."
+RELATIONSHIP_MAP_LEARNERS_ONLY = (
+    "Learners map their own network here. Their managers review a map once it is shared with them, from "
+    "their people's list."
+)
+RELATIONSHIP_MAP_NOT_FOUND = "This relationship map does not exist, or it is not yours to open."
+RELATIONSHIP_NOT_FOUND = "This relationship or goal does not exist, or it is not on your map."
+RELATIONSHIP_OVERVIEW_DESIGNERS_ONLY = (
+    "Only the course's designers and administrators read the activity's overview of relationship maps."
+)
+
+
+def may_map_relationships(actor: Actor) -> Decision:
+    """The learner's own map pages: learners, in a course (Moodle's managers launch as learners and map
+    their own network too)."""
+    if actor.context_id is not None and actor.role is not CadreRole.LEARNER:
+        return refuse(403, "Not for your role", RELATIONSHIP_MAP_LEARNERS_ONLY)
+    return in_a_course(actor)
+
+
+def can_keep_relationship_map(actor: Actor, activity: Activity) -> Decision:
+    """Every learner of the activity's course keeps their own map in it; another course's activity, or one
+    of another kind, is "not found"."""
+    if not (decision := can_view_activity(actor, activity)):
+        return decision
+    if activity.kind not in RELATIONSHIP_MAP_KINDS:
+        return refuse(404, "Activity not found", NOT_A_RELATIONSHIP_MAP)
+    if actor.role is not CadreRole.LEARNER:
+        return refuse(403, "Not for your role", RELATIONSHIP_MAP_LEARNERS_ONLY)
+    return ALLOWED
+
+
+def _map_in_course(actor: Actor, relationship_map: Any) -> bool:
+    return relationship_map is not None and actor.context_id is not None \
+        and relationship_map.activity.context_id == actor.context_id \
+        and relationship_map.activity.platform_id == actor.platform_id \
+        and relationship_map.activity.kind in RELATIONSHIP_MAP_KINDS
+
+
+def can_change_relationship_map(actor: Actor, relationship_map: Any) -> Decision:
+    """Only its owner changes a map (its relationships, goals, sharing), in its course: anyone else, and a
+    guessed id, is "not found"."""
+    if not _map_in_course(actor, relationship_map) or relationship_map.owner_id != actor.user_id \
+            or actor.role is not CadreRole.LEARNER:
+        return refuse(404, "Map not found", RELATIONSHIP_MAP_NOT_FOUND)
+    return ALLOWED
+
+
+def can_read_relationship_map(actor: Actor, relationship_map: Any, *, staff_may_read: bool) -> Decision:
+    """Who reads a learner's map: its owner; the managers who assess them in the activity
+    (:func:`can_assess`), once the owner shared it; the course's designers and administrators only where
+    the designer's setting (``staff_may_read``) says so. Nobody else learns that it exists."""
+    if can_change_relationship_map(actor, relationship_map):
+        return ALLOWED
+    if not _map_in_course(actor, relationship_map):
+        return refuse(404, "Map not found", RELATIONSHIP_MAP_NOT_FOUND)
+    if actor.may_edit:
+        return ALLOWED if staff_may_read else refuse(404, "Map not found", RELATIONSHIP_MAP_NOT_FOUND)
+    if relationship_map.shared_at is not None and actor.user_id != relationship_map.owner_id \
+            and can_assess(actor, relationship_map.owner, relationship_map.activity):
+        return ALLOWED
+    return refuse(404, "Map not found", RELATIONSHIP_MAP_NOT_FOUND)
+
+
+def can_read_relationship_overview(actor: Actor, activity: Activity) -> Decision:
+    """The course's designers and administrators read the activity's overview (how many learners mapped
+    and shared; each learner's figures and map only where the designer's setting lets staff read maps)."""
+    if not (decision := can_view_activity(actor, activity)):
+        return decision
+    if activity.kind not in RELATIONSHIP_MAP_KINDS:
+        return refuse(404, "Activity not found", NOT_A_RELATIONSHIP_MAP)
+    if not actor.may_edit:
+        return refuse(403, "Not allowed", RELATIONSHIP_OVERVIEW_DESIGNERS_ONLY)
+    return ALLOWED

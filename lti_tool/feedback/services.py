@@ -19,6 +19,7 @@ does, with the outbox message of an AGS score in the same transaction.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -253,6 +254,31 @@ def settings_snapshot(activity: Activity) -> dict[str, Any]:
     }
 
 
+DeliverableCheck = Callable[[Session, Activity, User], "str | None"]
+_DELIVERABLE_CHECKS: list[DeliverableCheck] = []
+
+
+def before_feedback(check: DeliverableCheck) -> DeliverableCheck:
+    """Register ``check(session, activity, learner)``: why a manager may not submit feedback on the learner
+    yet (what the learner must hand in first, as a relationship map must be shared), or None. Features
+    register theirs when the app starts, so this module imports none of them."""
+    if check not in _DELIVERABLE_CHECKS:
+        _DELIVERABLE_CHECKS.append(check)
+    return check
+
+
+def missing_deliverable(session: Session, activity: Activity, learner: User) -> str | None:
+    """What the learner must still hand in before their manager's feedback is submitted: the work product
+    the activity requires, or what a registered check (:func:`before_feedback`) asks for; None when
+    nothing."""
+    if missing := work_products.missing_before_feedback(session, activity, learner):
+        return missing
+    for check in _DELIVERABLE_CHECKS:
+        if found := check(session, activity, learner):
+            return found
+    return None
+
+
 def submit(session: Session, actor: Actor, activity: Activity, learner: User, draft: Draft, *,
            based_on: int) -> AssessmentRevision:
     """Score ``draft`` with the activity's rubric version and append it as the next revision.
@@ -263,8 +289,7 @@ def submit(session: Session, actor: Actor, activity: Activity, learner: User, dr
     """
     ensure(permissions.can_assess(actor, learner, activity))
     rubric = rubric_of(activity)
-    if actor.user_id != learner.id and (missing := work_products.missing_before_feedback(session, activity,
-                                                                                         learner)):
+    if actor.user_id != learner.id and (missing := missing_deliverable(session, activity, learner)):
         draft.problems["form"] = missing
         raise DraftProblems(draft, missing)
     if draft.problems:

@@ -22,3 +22,6 @@ def init_app(app: Any) -> None:
     from lti_tool.programme import coaching_views
 
     coaching_views.init_app(app)
+    from lti_tool.programme import relationship_views
+
+    relationship_views.init_app(app)

@@ -16,6 +16,7 @@ Services call these where the event happens:
 ``relationships.services.answer_nomination``    :func:`nomination_accepted` (when accepted)
 ``programme.events`` (survey, follow-ups)       :func:`survey_answered` (not for an anonymous survey),
                                                 :func:`follow_up_scheduled`, :func:`follow_up_answered`
+``programme.relationship_events`` (map shared)  :func:`relationship_map_shared` (submitted)
 ==============================================  ===================================================
 
 A statement that cannot be built (bad data in a row) is logged as an error and not recorded: recording must
@@ -280,6 +281,20 @@ def follow_up_answered(session: Session, follow_up: Any, *, anonymous: bool) -> 
         answers={"what_changed": changed} if changed else {},
     )
     _record_all(session, "follow-up answered", [(event, _where(row, manager.id))])
+
+
+def relationship_map_shared(session: Session, relationship_map: Any, snapshot: Any) -> None:
+    """A learner shared their relationship map for review: a submission (each share is its own), named
+    apart from work-product versions so that the two never share a statement id."""
+    if not has_app_context():
+        return
+    row = session.get(Activity, relationship_map.activity_id)
+    learner = session.get(User, relationship_map.owner_id)
+    assert row is not None and learner is not None
+    event = xapi_events.Submitted(
+        learner=person(learner), course=course(_context_of(session, row.context_id)), activity=activity(row),
+        submission_id=f"relationship-map-share-{snapshot.id}", at=snapshot.shared_at)
+    _record_all(session, "relationship map shared", [(event, _where(row, learner.id))])
 
 
 # -- internals -------------------------------------------------------------------------------------------

@@ -243,8 +243,12 @@ def line_chart(
     description: str,
     x_labels: Sequence[str],
     series: Sequence[tuple[str, Sequence[Decimal | None]]],
+    *,
+    unit: str = "%",
+    maximum: Decimal = Decimal(100),
 ) -> Chart:
-    """Lines over 0..100 % across ``x_labels`` (weeks); a missing value breaks nothing, it is skipped."""
+    """Lines over 0..``maximum`` (100 %) across ``x_labels`` (weeks); a missing value breaks nothing, it is
+    skipped. Counts pass ``unit=""`` and a ``maximum`` that divides by four, so the ticks are whole."""
     left, right, top, bottom = 60.0, WIDTH - 20.0, TOP + 26.0, TOP + 26.0 + 220.0
     count = max(1, len(x_labels) - 1)
 
@@ -252,7 +256,7 @@ def line_chart(
         return left + (right - left) * (index / count if len(x_labels) > 1 else 0.5)
 
     def y_of(value: Decimal) -> float:
-        return bottom - (bottom - top) * max(0.0, min(float(value), 100.0)) / 100
+        return bottom - (bottom - top) * max(0.0, min(float(value), float(maximum))) / float(maximum)
 
     drawn = []
     legend = []
@@ -260,7 +264,7 @@ def line_chart(
     for number, (name, values) in enumerate(series):
         colour, dash = PALETTE[number % len(PALETTE)], DASHES[number % len(DASHES)]
         points = tuple(
-            Point(x_of(index), y_of(value), f"{x_labels[index]}: {_number(value)}%")
+            Point(x_of(index), y_of(value), f"{x_labels[index]}: {_number(value)}{unit}")
             for index, value in enumerate(values)
             if value is not None
         )
@@ -269,7 +273,8 @@ def line_chart(
         position += 40 + 7 * len(name) + 16
     every = max(1, -(-len(x_labels) // 8))  # at most eight labels fit at 700 px
     labels = tuple(Tick(x_of(index), label) for index, label in enumerate(x_labels) if index % every == 0)
-    y_ticks = tuple(Point(left, y_of(Decimal(step)), f"{step}%") for step in (0, 25, 50, 75, 100))
+    y_ticks = tuple(Point(left, y_of(maximum * step / 4), f"{_number(maximum * step / 4)}{unit}")
+                    for step in range(5))
     return Chart(
         chart_id,
         "lines",
