@@ -38,6 +38,7 @@ IDENTITIES = {
     "follow_up_answered": "follow-up-answered:<platform issuer>:<follow-up id>",
     "career_conversation_held": "career-conversation:<platform issuer>:<conversation id>",
     "coaching_session_logged": "coaching-session:<platform issuer>:<session id>:<time it was saved>",
+    "peer_coaching_session_held": "peer-coaching-session:<platform issuer>:<session id>:<LTI sub>",
     "refresher_completed": "refresher-completed:<platform issuer>:<refresher id>",
     "voided": "voided:<id of the voided statement>",
 }

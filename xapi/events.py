@@ -481,6 +481,37 @@ class CoachingSessionLogged:
 
 
 @dataclass(frozen=True, slots=True)
+class PeerCoachingSessionHeld:
+    """A member of a peer-coaching group attended one of its sessions (one event per member): the group's
+    IRI (``Deployment.peer_group_iri``) and title, the session's IRI
+    (``Deployment.peer_coaching_session_iri``) and id, the day it was held, and the other members (the
+    statement's team). What the session was about is never part of it."""
+
+    learner: Person
+    others: tuple[Person, ...]
+    course: Course
+    activity: Activity
+    group_iri: str
+    group_title: str
+    session_iri: str
+    session_id: str | int
+    held_on: date
+
+    def __post_init__(self) -> None:
+        _require_iri("PeerCoachingSessionHeld", "group_iri", self.group_iri)
+        _require_text("PeerCoachingSessionHeld", "group_title", self.group_title)
+        _require_iri("PeerCoachingSessionHeld", "session_iri", self.session_iri)
+        _require_id("PeerCoachingSessionHeld", "session_id", self.session_id)
+        if not isinstance(self.held_on, date) or isinstance(self.held_on, datetime):
+            raise InvalidEvent(f"PeerCoachingSessionHeld.held_on must be a date, not {self.held_on!r}")
+        if self.activity.kind != "peer_coaching":
+            raise InvalidEvent(f"PeerCoachingSessionHeld.activity.kind must be 'peer_coaching', not "
+                               f"{self.activity.kind!r}")
+        if any(other.same_person(self.learner) for other in self.others):
+            raise InvalidEvent("PeerCoachingSessionHeld: the learner is not one of the others")
+
+
+@dataclass(frozen=True, slots=True)
 class RefresherCompleted:
     """``refresher``: the one sent to this learner (kind ``refresher``); ``activity``: what it refreshes."""
 

@@ -26,6 +26,7 @@ from xapi.events import (
     ManagerNominated,
     Nomination,
     NominationAccepted,
+    PeerCoachingSessionHeld,
     Person,
     RefresherCompleted,
     Revised,
@@ -51,6 +52,7 @@ SURVEY = Activity(DEPLOYMENT.activity_iri(14), "Before we start: what do you see
 FOLLOW_UP_ACTIVITY = Activity(DEPLOYMENT.activity_iri(15), "Six months on", "six_month_follow_up")
 CAREER = Activity(DEPLOYMENT.activity_iri(16), "Career conversation", "career_conversation")
 COACHING_LOG = Activity(DEPLOYMENT.activity_iri(17), "Coaching log (80/20)", "coaching_log")
+PEER_COACHING = Activity(DEPLOYMENT.activity_iri(18), "Peer coaching", "peer_coaching")
 REFRESHER = Activity(DEPLOYMENT.refresher_iri(88), "Refresher: open questions", "refresher")
 RUBRIC = Rubric("customer-call", 2)
 CRITERIA = (
@@ -104,6 +106,11 @@ EXAMPLES: dict[str, object] = {
     "coaching session logged": CoachingSessionLogged(
         MANAGER, COURSE, COACHING_LOG, DEPLOYMENT.coaching_session_iri(21), 21, "coaching",
         held_on=date(2026, 12, 2), minutes=45, saved_at=AT,
+    ),
+    "peer coaching session held": PeerCoachingSessionHeld(
+        LEARNER, (PEER,), COURSE, PEER_COACHING, DEPLOYMENT.peer_group_iri(4), "Group 2",
+        DEPLOYMENT.peer_coaching_session_iri(31), 31,
+        held_on=date(2026, 12, 2),
     ),
     "refresher completed": RefresherCompleted(
         LEARNER, COURSE, REFRESHER, refresher_id=88, at=AT, activity=FEEDBACK

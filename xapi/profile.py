@@ -270,6 +270,17 @@ TEMPLATES: tuple[Template, ...] = (
                Rule("$.result.response", presence="excluded")),
     ),
     Template(
+        "peer_coaching_session_held", "Attended a peer-coaching session",
+        "A member of a peer-coaching pair or triad attended a session of their group, one statement per "
+        "member. The object is the session, its parent the group, the grouping the peer-coaching activity "
+        "and the course; the context's team is the group's other members. What the session was about (the "
+        "experience, the idea, the reflection) is never in it.",
+        Verb.ATTENDED, object_type=ActivityType.MEETING, parent_types=(ActivityType.PEER_GROUP,),
+        grouping_types=(ActivityType.MEETING, *COURSE),
+        rules=(*_activity_rules(("peer_coaching",)), Rule("$.context.team", presence="recommended"),
+               Rule("$.result.completion", all=(True,)), Rule("$.result.response", presence="excluded")),
+    ),
+    Template(
         "refresher_completed", "Completed a refresher",
         "A learner finished a refresher. Its parent is the activity it refreshes (the course is then the "
         "grouping), or the course.",

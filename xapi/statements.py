@@ -43,6 +43,7 @@ from xapi.events import (
     Launched,
     ManagerNominated,
     NominationAccepted,
+    PeerCoachingSessionHeld,
     Person,
     RefresherCompleted,
     Revised,
@@ -127,6 +128,12 @@ class Deployment:
 
     def coaching_session_iri(self, session_id: str | int) -> str:
         return self._iri("coaching-session", session_id)
+
+    def peer_coaching_session_iri(self, session_id: str | int) -> str:
+        return self._iri("peer-coaching-session", session_id)
+
+    def peer_group_iri(self, group_id: str | int) -> str:
+        return self._iri("peer-coaching-group", group_id)
 
     def cadre_agent(self) -> Statement:
         """The actor of what Cadre does by itself (scheduling, voiding on erasure)."""
@@ -524,6 +531,28 @@ def coaching_session_logged(deployment: Deployment, event: CoachingSessionLogged
     )
 
 
+def peer_coaching_session_held(deployment: Deployment, event: PeerCoachingSessionHeld) -> Statement:
+    """A member attended a peer-coaching session of their group: the object is the session (a meeting),
+    its parent the group, the grouping the peer-coaching activity and the course, the team the group's
+    other members. The timestamp is the day it was held (00:00 UTC)."""
+    held_at = datetime.combine(event.held_on, time(0, 0), UTC)
+    group = _activity_object(deployment, event.group_iri, event.group_title, ActivityType.PEER_GROUP.iri)
+    context = _context(deployment, parent=[group],
+                       grouping=[activity_object(deployment, event.activity),
+                                 course_object(deployment, event.course)],
+                       extensions=_kind_extensions(event.activity))
+    if event.others:
+        context["team"] = {"objectType": "Group",
+                           "member": [agent(deployment, other) for other in event.others]}
+    return _statement(
+        statement_id(deployment, f"peer-coaching-session:{event.learner.platform_issuer}:{event.session_id}:"
+                                 f"{event.learner.lti_sub}"),
+        agent(deployment, event.learner), Verb.ATTENDED,
+        _activity_object(deployment, event.session_iri, "Peer-coaching session", ActivityType.MEETING.iri),
+        context, held_at, result={"completion": True},
+    )
+
+
 def refresher_completed(deployment: Deployment, event: RefresherCompleted) -> Statement:
     """A learner finished a refresher; its parent is the activity it refreshes, when there is one."""
     course = course_object(deployment, event.course)
@@ -567,6 +596,7 @@ BUILDERS = {
     FollowUpAnswered: follow_up_answered,
     CareerConversationHeld: career_conversation_held,
     CoachingSessionLogged: coaching_session_logged,
+    PeerCoachingSessionHeld: peer_coaching_session_held,
     RefresherCompleted: refresher_completed,
     Voided: voided,
 }

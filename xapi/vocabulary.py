@@ -187,13 +187,20 @@ class ActivityType:
         "No published type names a proposed relationship; the nomination's own IRI lets the accepting "
         "statement and the nominating one name the same thing.",
     )
+    PEER_GROUP = Concept(
+        _cadre("activity-types/peer-coaching-group"), "peer-coaching group",
+        "A pair or triad of learners who coach each other in a peer-coaching activity (the parent of its "
+        "sessions).", Source.CADRE,
+        "No published type names a small standing group of peers; ADL's meeting is the session, not who "
+        "meets.",
+    )
     PROFILE = Concept(
         PROFILE_ACTIVITY_TYPE, "profile",
         "The xAPI profile a statement follows (a category context activity).", Source.ADL_ACTIVITIES,
         "Required by the xAPI Profiles specification for naming a profile in a statement.",
     )
 
-    ALL: tuple[Concept, ...] = (COURSE, ASSESSMENT, SURVEY, MEETING, LESSON, NOMINATION, PROFILE)
+    ALL: tuple[Concept, ...] = (COURSE, ASSESSMENT, SURVEY, MEETING, LESSON, NOMINATION, PEER_GROUP, PROFILE)
 
 
 KINDS = (
