@@ -882,6 +882,72 @@ def can_read_wellbeing(actor: Actor, coaching_session: Any) -> Decision:
     return ALLOWED
 
 
+# -- progress: the manager's team view and the learner's progress view (lti_tool.tracking.progress) ---------
+
+TEAM_MANAGERS_ONLY = (
+    "This page is for managers following their people's progress. Learners open their own progress; the "
+    "course's designers read its dashboard."
+)
+PROGRESS_LEARNERS_ONLY = (
+    "This page shows a learner their own progress. Managers follow their people on their team page; the "
+    "course's designers read its dashboard."
+)
+
+
+def may_follow_team(actor: Actor) -> Decision:
+    """The manager's team view: managers in a course, and learner-role members who manage someone there
+    (Moodle's managers launch as learners, :func:`is_manager_in_course`). Which people:
+    :func:`can_follow_person`."""
+    if actor.role is CadreRole.LEARNER and actor.launch is not None \
+            and is_manager_in_course(actor, object_session(actor.launch)):
+        return ALLOWED
+    if actor.context_id is not None and actor.role is not CadreRole.MANAGER:
+        return refuse(403, "Not for your role", TEAM_MANAGERS_ONLY)
+    return in_a_course(actor)
+
+
+def may_read_own_progress(actor: Actor) -> Decision:
+    """The learner's progress view: learners in a course (a Moodle manager launching as a learner sees their
+    own progress there too); never anyone else's (:func:`own_progress_visible`)."""
+    if actor.context_id is not None and actor.role is not CadreRole.LEARNER:
+        return refuse(403, "Not for your role", PROGRESS_LEARNERS_ONLY)
+    return in_a_course(actor)
+
+
+def team_members(actor: Actor) -> Any:
+    """The SQL ``SELECT`` of the learners whose progress ``actor`` follows: those actively linked to them as
+    their manager in the actor's course (:func:`can_follow_person` for one)."""
+    return select(ManagerLink.learner_id).where(own_active_links(actor, actor.course_id),
+                                                ManagerLink.learner_id != actor.user_id)
+
+
+def can_follow_person(actor: Actor, session: Session, learner_id: int) -> Decision:
+    """A manager reads the progress of a learner actively linked to them in the course; another manager's
+    person, another course's learner, themself and a guessed id are "not found"."""
+    if actor.context_id is None or learner_id == actor.user_id or session.scalar(
+        team_members(actor).where(ManagerLink.learner_id == learner_id).limit(1)
+    ) is None:
+        return refuse(404, "Person not found", NOT_YOUR_PERSON)
+    return ALLOWED
+
+
+def team_scores_visible(actor: Actor, score: Any) -> ColumnElement[bool]:
+    """The scores a manager's team view shows: those of the feedback they gave themself (as
+    :func:`can_read_feedback` lets a manager read only their own feedback, never another assessor's or the
+    learner's self-assessment)."""
+    return score.assessor_id == actor.user_id
+
+
+def own_progress_visible(actor: Actor, score: Any, assessment: Any, activity: Any) -> ColumnElement[bool]:
+    """The scores a learner's progress view shows: their own, from their self-assessments and from the
+    feedback released to them (:func:`feedback_is_released` as SQL)."""
+    return (score.learner_id == actor.user_id) & or_(
+        assessment.assessor_role == AssessorRole.SELF,
+        activity.feedback_release == FeedbackRelease.ON_SUBMISSION,
+        assessment.released_at.is_not(None),
+    )
+
+
 # -- views ---------------------------------------------------------------------------------------------------
 
 
