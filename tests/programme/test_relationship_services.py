@@ -94,8 +94,8 @@ def test_a_goal_counts_relationships_that_became_of_its_type_in_its_dates(course
                                                                         activity: Activity) -> None:
     ana = course.ana_actor
     maps.add_relationship(course.db, ana, activity, relationship(name="Old mentor"), today=DAY)
-    early = maps.add_relationship(course.db, ana, activity, relationship(name="Colleague",
-                                                                         relation_type="operational"), today=DAY)
+    early = maps.add_relationship(course.db, ana, activity,
+                                  relationship(name="Colleague", relation_type="operational"), today=DAY)
     maps.add_goal(course.db, ana, activity, {"goal_type": "strategic", "target": "2",
                                              "starts_on": (DAY + timedelta(days=10)).isoformat(),
                                              "ends_on": (DAY + timedelta(days=100)).isoformat(), "note": ""})
@@ -174,7 +174,8 @@ def test_bad_goals_are_refused_field_by_field(course: Course, activity: Activity
     assert course.db.scalar(select(func.count(RelationshipGoal.id))) == 0
 
 
-def test_the_managers_review_waits_for_the_shared_map(course: Course, activity: Activity, app: object) -> None:
+def test_the_managers_review_waits_for_the_shared_map(course: Course, activity: Activity,
+                                                     app: object) -> None:
     """(``app``: the app's start registers the map's check with the feedback service.)"""
     omar, ana = course.omar, course.ana
 
