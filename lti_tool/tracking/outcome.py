@@ -470,10 +470,17 @@ def _plain(value: Decimal | None) -> str:
     return "0" if text in ("-0", "") else text
 
 
+FOUR_PLACES = Decimal("0.0001")
+
+
+def _exact_mean(values: list[Decimal]) -> Decimal | None:
+    return sum(values, Decimal(0)) / len(values) if values else None
+
+
 def _mean(values: list[Decimal]) -> Decimal | None:
-    if not values:
-        return None
-    return (sum(values, Decimal(0)) / len(values)).quantize(Decimal("0.0001"), ROUND_HALF_UP)
+    """A mean as shown: four decimals, like the values (the change is computed before rounding)."""
+    found = _exact_mean(values)
+    return None if found is None else found.quantize(FOUR_PLACES, ROUND_HALF_UP)
 
 
 @dataclass(frozen=True)
@@ -516,15 +523,19 @@ class SeriesFigures:
     @property
     def change(self) -> Decimal | None:
         """The mean after minus the mean before (or minus the baseline when nothing was measured before)."""
-        after = self.mean_after
+        change = self._exact_change()
+        return None if change is None else change.quantize(FOUR_PLACES, ROUND_HALF_UP)
+
+    def _exact_change(self) -> Decimal | None:
+        after = _exact_mean([point.value for point in self.after])
         if after is None:
             return None
-        before = self.mean_before
+        before = _exact_mean([point.value for point in self.before])
         return after - (before if before is not None else self.outcome.baseline)
 
     @property
     def improved(self) -> bool | None:
-        change = self.change
+        change = self._exact_change()
         if change is None or change == 0:
             return None
         return (change > 0) == (self.outcome.direction is OutcomeDirection.HIGHER)

@@ -149,8 +149,14 @@ def test_before_and_after_means_change_and_progress_match_a_plain_computation(
 ) -> None:
     baseline, target = Decimal(10), Decimal(20) if direction is OutcomeDirection.HIGHER else Decimal(0)
     saved = ProgrammeOutcome(
-        context_id=1, name="x", unit="points", description="", baseline=baseline, target=target,
-        direction=direction, programme_start=START,
+        context_id=1,
+        name="x",
+        unit="points",
+        description="",
+        baseline=baseline,
+        target=target,
+        direction=direction,
+        programme_start=START,
     )
     ordered = sorted(values.items())
     points = [outcome.Point(day, value, "", number) for number, (day, value) in enumerate(ordered)]
@@ -190,7 +196,9 @@ def test_the_designer_names_the_outcome_enters_imports_and_the_dashboard_shows_i
     assert page.status == 200 and page.parsed.forms, page.text[:1500]
 
     # A value or an import before the outcome has a name is refused, and says so.
-    refused = designer.post(f"/courses/{context_id}/outcome/values", {"measured_on": "2026-08-31", "value": "1"})
+    refused = designer.post(
+        f"/courses/{context_id}/outcome/values", {"measured_on": "2026-08-31", "value": "1"}
+    )
     assert refused.status == 400 and "Name the course's outcome first" in refused.text
 
     bad = designer.submit(page, "outcome-form", {**OUTCOME_FORM, "target": "50"})
@@ -216,7 +224,9 @@ def test_the_designer_names_the_outcome_enters_imports_and_the_dashboard_shows_i
     broken = VALUES_CSV + "2026-11-31,75,,\n2026-08-31,61,North,\nlater,1,,\n"
     report = designer.submit(added, "import-form", files=upload(broken))
     assert report.status == 400
-    assert report.texts("import-summary")[0].startswith("Nothing was imported: 6 new, 0 replacing a stored value, 3 invalid")
+    assert report.texts("import-summary")[0].startswith(
+        "Nothing was imported: 6 new, 0 replacing a stored value, 3 invalid"
+    )
     rows = {row["data-line"]: row["data-state"] for row in report.attributes("import-row")}
     assert rows["8"] == rows["9"] == rows["10"] == "invalid" and rows["2"] == "new"
     assert "Repeats line 6 (the same team and date)." in report.text
@@ -224,7 +234,9 @@ def test_the_designer_names_the_outcome_enters_imports_and_the_dashboard_shows_i
 
     imported = designer.submit(added, "import-form", files=upload(VALUES_CSV.replace("67.5", "67.5")))
     assert imported.status == 200, imported.text[:1500]
-    assert imported.texts("import-summary") == ["Imported 6 value(s): 6 new, 0 replacing a stored value, 0 invalid."]
+    assert imported.texts("import-summary") == [
+        "Imported 6 value(s): 6 new, 0 replacing a stored value, 0 invalid."
+    ]
     again = designer.submit(imported, "import-form", files=upload("Date,Value\n2026-06-30,65\n"))
     assert again.texts("import-summary")[0].startswith("Imported 1 value(s): 0 new, 1 replacing")
     assert ("2026-06-30", "", "65") in stored(app, context_id) and len(stored(app, context_id)) == 7
@@ -237,13 +249,20 @@ def test_the_designer_names_the_outcome_enters_imports_and_the_dashboard_shows_i
     assert board.texts("outcome-after") == ["72.625%"]  # (71 + 74.25) / 2
     assert board.texts("outcome-verdict") == ["better"]
     assert board.texts("outcome-progress") == ["52.08%"]  # (74.25 - 68) / (80 - 68)
-    chart = [attributes for attributes in board.attributes("chart") if "chart-outcome" in attributes["aria-labelledby"]]
+    chart = [
+        attributes
+        for attributes in board.attributes("chart")
+        if "chart-outcome" in attributes["aria-labelledby"]
+    ]
     assert chart and chart[0]["role"] == "img"
     summary = board.texts("row-summary")
     assert summary[0].startswith("Course-wide") and summary[1].startswith("North")
     values_csv = designer.get(board.link("csv-values"))
     assert values_csv.status == 200 and values_csv.response.headers["content-type"].startswith("text/csv")
-    assert f'filename="course-{context_id}-outcome-values.csv"' in values_csv.response.headers["content-disposition"]
+    assert (
+        f'filename="course-{context_id}-outcome-values.csv"'
+        in values_csv.response.headers["content-disposition"]
+    )
     written = list(csv.reader(io.StringIO(values_csv.response.text)))
     assert written[0] == ["date", "team", "value", "note", "period"] and len(written) == 8
     assert ["2026-10-31", "North", "66", "'=cmd\\|' /C calc'!A0", "after"] in written  # formula-safe
@@ -254,9 +273,18 @@ def test_the_designer_names_the_outcome_enters_imports_and_the_dashboard_shows_i
     assert round_trip.texts("import-summary")[0].startswith("Imported 7 value(s): 0 new, 7 replacing")
     assert ("2026-10-31", "North", "66") in stored(app, context_id)
     with session_scope(app) as session:
-        note = session.scalar(select(OutcomeValue.note).where(OutcomeValue.team == "North", OutcomeValue.measured_on == date(2026, 10, 31)))
+        note = session.scalar(
+            select(OutcomeValue.note).where(
+                OutcomeValue.team == "North", OutcomeValue.measured_on == date(2026, 10, 31)
+            )
+        )
         assert note == "=cmd|' /C calc'!A0"
-        assert session.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "outcome.imported")) == 3
+        assert (
+            session.scalar(
+                select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "outcome.imported")
+            )
+            == 3
+        )
     summary_csv = designer.get(board.link("csv-summary"))
     assert summary_csv.status == 200 and summary_csv.response.text.startswith("Series,Values before")
 
@@ -280,13 +308,18 @@ def test_the_designer_names_the_outcome_enters_imports_and_the_dashboard_shows_i
         ('date,value\n2026-01-01,"1\n', "the file is not valid CSV (a quoted cell is never closed)"),
     ],
 )
-def test_a_file_that_cannot_be_read_stores_nothing(app: Flask, designer: Visitor, text: str, message: str) -> None:
+def test_a_file_that_cannot_be_read_stores_nothing(
+    app: Flask, designer: Visitor, text: str, message: str
+) -> None:
     context_id = course_of(app, designer)
     name_the_outcome(designer, context_id)
-    report = designer.submit(designer.get(f"/courses/{context_id}/outcome"), "import-form", files=upload(text))
+    report = designer.submit(
+        designer.get(f"/courses/{context_id}/outcome"), "import-form", files=upload(text)
+    )
     assert report.status == 400 and message in report.texts("import-summary")[0], report.text[:800]
     not_utf8 = designer.submit(
-        designer.get(f"/courses/{context_id}/outcome"), "import-form",
+        designer.get(f"/courses/{context_id}/outcome"),
+        "import-form",
         files={"file": ("v.csv", "date,value\n2026-01-01,1 café".encode("latin-1"), "text/csv")},
     )
     assert not_utf8.status == 400 and "The file is not UTF-8 text" in not_utf8.text
@@ -319,7 +352,10 @@ def test_only_the_courses_staff_read_or_change_the_outcome(
         assert answer.status == 404 and COURSE_NOT_FOUND in answer.text, (path, answer.status)
     assert designer.get("/courses/2000000000/outcome").status == 404
     # Without the CSRF token nothing changes.
-    assert designer.post(f"/courses/{context_id}/outcome/values/{value_id}/remove", {}, csrf="").status in (400, 403)
+    assert designer.post(f"/courses/{context_id}/outcome/values/{value_id}/remove", {}, csrf="").status in (
+        400,
+        403,
+    )
     assert stored(app, context_id) == [("2026-10-31", "", "70")]
     assert admin.get(f"/courses/{context_id}/outcome").status == 200
     # The other course's dashboard does not show this course's outcome.
@@ -356,12 +392,21 @@ def test_the_command_imports_all_or_nothing(
 
 def test_the_chart_scales_to_the_values_and_marks_the_start(app: Flask, db: object) -> None:
     saved = ProgrammeOutcome(
-        context_id=1, name="Revenue per rep", unit="EUR", description="", baseline=Decimal(12000),
-        target=Decimal(15000), direction=OutcomeDirection.HIGHER, programme_start=START,
+        context_id=1,
+        name="Revenue per rep",
+        unit="EUR",
+        description="",
+        baseline=Decimal(12000),
+        target=Decimal(15000),
+        direction=OutcomeDirection.HIGHER,
+        programme_start=START,
     )
-    points = [outcome.Point(START + timedelta(days=30 * n), Decimal(11800 + 400 * n), "", n) for n in range(-3, 4)]
-    series = outcome.SeriesFigures("", [p for p in points if p.measured_on < START],
-                                   [p for p in points if p.measured_on >= START], saved)
+    points = [
+        outcome.Point(START + timedelta(days=30 * n), Decimal(11800 + 400 * n), "", n) for n in range(-3, 4)
+    ]
+    series = outcome.SeriesFigures(
+        "", [p for p in points if p.measured_on < START], [p for p in points if p.measured_on >= START], saved
+    )
     chart = outcome.outcome_chart(outcome.OutcomeFigures(saved, [series]))
     labels = [tick.label for tick in chart.y_ticks]
     assert float(labels[0]) <= 10600 and float(labels[-1]) >= 15000
