@@ -717,6 +717,9 @@ from lti_tool.records.tokens import ApiToken  # noqa: E402, F401
 # --- Per-criterion scores of in-force submissions (lti_tool.tracking): the dashboards' table ---
 from lti_tool.tracking.models import CriterionScore  # noqa: E402, F401
 
+# --- Peer assessment (lti_tool.feedback.peers): who reviews whom, and its settings ---
+from lti_tool.feedback.peer_models import PeerAssignment, PeerSettings  # noqa: E402, F401
+
 # --- Programme outcome and leaderboards (lti_tool.tracking.outcome, .leaderboards): beside the feature ---
 from lti_tool.tracking.leaderboard_models import LeaderboardPresence, LeaderboardSettings  # noqa: E402, F401
 from lti_tool.tracking.outcome_models import OutcomeValue, ProgrammeOutcome  # noqa: E402, F401

@@ -333,9 +333,9 @@ def can_configure_activity(actor: Actor, activity: Activity) -> Decision:
 
 FEEDBACK_KINDS = frozenset({ActivityKind.MANAGER_FEEDBACK, ActivityKind.SKILL_ASSESSMENT,
                             ActivityKind.WORK_PRODUCT_REVIEW, ActivityKind.SELF_ASSESSMENT,
-                            ActivityKind.RELATIONSHIP_MAP})
-"""The kinds of activity assessed with a rubric by a manager or the learner themself (a relationship map is
-reviewed with one by the learner's manager)."""
+                            ActivityKind.PEER_ASSESSMENT, ActivityKind.RELATIONSHIP_MAP})
+"""The kinds of activity assessed with a rubric by a manager, the learner themself or their peers (a
+relationship map is reviewed with one by the learner's manager)."""
 NOT_A_FEEDBACK_ACTIVITY = "This activity is not assessed with a rubric, so there is no feedback to give here."
 NOT_YOUR_PERSON = (
     "This person is not one of your people in this course, or does not exist. Your people are the "
@@ -415,6 +415,9 @@ def can_assess(actor: Actor, learner: User, activity: Activity) -> Decision:
         return refuse(404, "Person not found", NOT_YOUR_PERSON)
     session = object_session(activity)
     assert session is not None, "can_assess needs an activity loaded from the database"
+    if activity.kind is ActivityKind.PEER_ASSESSMENT and actor.role is CadreRole.LEARNER \
+            and reviews_peer(session, actor, activity, learner.id):
+        return ALLOWED
     # The learner's managers in the course, their line manager first (the order of line_manager_id): one
     # query answers both "linked to the actor?" and "is the actor the line manager?" (every autosave asks).
     managers = list(session.scalars(
@@ -462,6 +465,69 @@ def can_read_feedback(actor: Actor, assessment: Assessment) -> Decision:
 STAFF_ONLY = (
     "Only the course's designers and the platform's administrators follow the feedback of an activity."
 )
+
+
+# -- peer assessment (lti_tool.feedback.peers) --------------------------------------------------------------
+
+PEER_KINDS = frozenset({ActivityKind.PEER_ASSESSMENT})
+NOT_A_PEER_ASSESSMENT = "This activity is not a peer assessment."
+PEER_REVIEWERS_ONLY = (
+    "Learners review each other in a peer assessment: this page is for the course's learners."
+)
+PEERS_DESIGNERS_ONLY = "Only the course's designers and administrators decide who reviews whom."
+PEER_NOT_FOUND = "This person is not one of the peers you review in this activity, or does not exist."
+
+
+def reviews_peer(session: Session, actor: Actor, activity: Activity, learner_id: int) -> bool:
+    """Whether the actor is assigned to review ``learner_id`` in ``activity``."""
+    from lti_tool.feedback.peer_models import PeerAssignment
+
+    return session.scalar(select(PeerAssignment.id).where(
+        PeerAssignment.activity_id == activity.id, PeerAssignment.reviewer_id == actor.user_id,
+        PeerAssignment.reviewee_id == learner_id).limit(1)) is not None
+
+
+def may_review_peers(actor: Actor) -> Decision:
+    """The peer reviewer's pages (the peers to review, the review form): learners, in a course; whom they
+    review is :func:`can_assess` (an assignment)."""
+    if actor.context_id is not None and actor.role is not CadreRole.LEARNER:
+        return refuse(403, "Not for your role", PEER_REVIEWERS_ONLY)
+    return in_a_course(actor)
+
+
+def can_review_peers(actor: Actor, activity: Activity) -> Decision:
+    """A learner of a peer assessment's course sees the peers assigned to them; another course's activity is
+    "not found", an activity of another kind too."""
+    if not (decision := can_view_activity(actor, activity)):
+        return decision
+    if activity.kind not in PEER_KINDS:
+        return refuse(404, "Activity not found", NOT_A_PEER_ASSESSMENT)
+    if actor.role is not CadreRole.LEARNER:
+        return refuse(403, "Not for your role", PEER_REVIEWERS_ONLY)
+    return ALLOWED
+
+
+def can_manage_peers(actor: Actor, activity: Activity) -> Decision:
+    """The course's designers and administrators set a peer assessment up, draw and change who reviews whom,
+    and see it (reviewers' names included, anonymous or not)."""
+    if not (decision := can_view_activity(actor, activity)):
+        return decision
+    if activity.kind not in PEER_KINDS:
+        return refuse(404, "Activity not found", NOT_A_PEER_ASSESSMENT)
+    if not actor.may_edit:
+        return refuse(403, "Not allowed", PEERS_DESIGNERS_ONLY)
+    return ALLOWED
+
+
+def may_know_reviewer(actor: Actor, assessment: Assessment, *, anonymous: bool) -> bool:
+    """Whether ``actor`` may learn who wrote ``assessment``: always for a manager's and a self-assessment;
+    for a peer's, its reviewer and the course's staff always, the reviewed learner only when the activity is
+    not anonymous."""
+    if assessment.assessor_role is not AssessorRole.PEER or actor.user_id == assessment.assessor_id:
+        return True
+    if actor.may_edit:
+        return True
+    return not anonymous
 
 
 def may_oversee_feedback(actor: Actor) -> Decision:
@@ -579,6 +645,11 @@ def can_read_work_product(actor: Actor, work_product: WorkProduct) -> Decision:
         return ALLOWED
     if actor.role is CadreRole.MANAGER and can_assess(actor, work_product.learner, activity):
         return ALLOWED
+    session = object_session(work_product)
+    if actor.role is CadreRole.LEARNER and activity.kind in PEER_KINDS and session is not None \
+            and can_view_activity(actor, activity) and reviews_peer(session, actor, activity,
+                                                                    work_product.learner_id):
+        return ALLOWED  # a peer assigned to review them
     return refuse(404, "Work product not found", WORK_PRODUCT_NOT_FOUND)
 
 
@@ -946,6 +1017,67 @@ def own_progress_visible(actor: Actor, score: Any, assessment: Any, activity: An
         activity.feedback_release == FeedbackRelease.ON_SUBMISSION,
         assessment.released_at.is_not(None),
     )
+
+
+# -- peer coaching (lti_tool.programme.peer_coaching) ------------------------------------------------------
+
+PEER_COACHING_KINDS = frozenset({ActivityKind.PEER_COACHING})
+NOT_PEER_COACHING = "This activity is not a peer-coaching activity."
+PEER_COACHING_LEARNERS_ONLY = (
+    "Peer coaching is between the course's learners: designers and administrators form the groups and read "
+    "their sessions on the groups page."
+)
+PEER_GROUPS_DESIGNERS_ONLY = "Only the course's designers and administrators form peer-coaching groups."
+PEER_GROUP_NOT_FOUND = "This peer-coaching group does not exist, or you are not one of its members."
+PEER_SESSION_NOT_FOUND = "This session does not exist, or it is not one you logged."
+
+
+def may_peer_coach(actor: Actor) -> Decision:
+    """The peer-coaching member pages: learners, in a course (which group is :func:`can_read_peer_group`)."""
+    if actor.context_id is not None and actor.role is not CadreRole.LEARNER:
+        return refuse(403, "Not for your role", PEER_COACHING_LEARNERS_ONLY)
+    return in_a_course(actor)
+
+
+def can_join_peer_coaching(actor: Actor, activity: Activity) -> Decision:
+    """Every learner of a peer-coaching activity's course has a page in it (their group, once formed)."""
+    if not (decision := can_view_activity(actor, activity)):
+        return decision
+    if activity.kind not in PEER_COACHING_KINDS:
+        return refuse(404, "Activity not found", NOT_PEER_COACHING)
+    if actor.role is not CadreRole.LEARNER:
+        return refuse(403, "Not for your role", PEER_COACHING_LEARNERS_ONLY)
+    return ALLOWED
+
+
+def can_manage_peer_groups(actor: Actor, activity: Activity) -> Decision:
+    """The course's designers and administrators form, change and dissolve groups, and read every group's
+    sessions."""
+    if not (decision := can_view_activity(actor, activity)):
+        return decision
+    if activity.kind not in PEER_COACHING_KINDS:
+        return refuse(404, "Activity not found", NOT_PEER_COACHING)
+    if not actor.may_edit:
+        return refuse(403, "Not allowed", PEER_GROUPS_DESIGNERS_ONLY)
+    return ALLOWED
+
+
+def can_read_peer_group(actor: Actor, group: Any, member_ids: Any) -> Decision:
+    """A group's sessions: its members (``member_ids``) and the course's designers and administrators; a
+    member of another group, another course and a guessed id are "not found"."""
+    if group is None or not can_view_activity(actor, group.activity):
+        return refuse(404, "Group not found", PEER_GROUP_NOT_FOUND)
+    if actor.may_edit or (actor.role is CadreRole.LEARNER and actor.user_id in member_ids):
+        return ALLOWED
+    return refuse(404, "Group not found", PEER_GROUP_NOT_FOUND)
+
+
+def can_change_peer_session(actor: Actor, coaching_session: Any, member_ids: Any) -> Decision:
+    """Only the member who logged a session changes or deletes it, while they are in its group."""
+    if coaching_session is None or not can_read_peer_group(actor, coaching_session.group, member_ids) \
+            or coaching_session.author_id != actor.user_id or actor.user_id not in member_ids:
+        return refuse(404, "Session not found", PEER_SESSION_NOT_FOUND)
+    return ALLOWED
 
 
 # -- views ---------------------------------------------------------------------------------------------------

@@ -119,6 +119,8 @@ class AssessorRole(StrEnum):
     MANAGER = "manager"
     SELF = "self"
     """The learner assessed themself, with the activity's rubric."""
+    PEER = "peer"
+    """Another learner of the course, assigned to review them (``lti_tool.feedback.peers``)."""
 
 
 class AssessmentStatus(StrEnum):
@@ -189,6 +191,31 @@ class FollowUpStatus(StrEnum):
     ANSWERED = "answered"
     CANCELLED = "cancelled"
     """The answer it followed was withdrawn, or the designer pointed the follow-up elsewhere."""
+
+
+class PeerScope(StrEnum):
+    """Among whom peers are drawn at random in a peer-assessment activity."""
+
+    COURSE = "course"
+    """Every learner of the course."""
+    TEAM = "team"
+    """The learners who share a line manager (a manager's team); a learner without one is in no team."""
+
+
+class PeerAssignmentSource(StrEnum):
+    """How a reviewer came to review a learner."""
+
+    RANDOM = "random"
+    """Drawn by an assignment run (seeded: the same people and seed give the same pairs)."""
+    DESIGNER = "designer"
+    """Chosen by the course's designer on the peers page."""
+
+
+class PeerGroupSource(StrEnum):
+    """How a peer-coaching pair or triad was formed."""
+
+    RANDOM = "random"
+    DESIGNER = "designer"
 
 
 class CoachingSessionKind(StrEnum):

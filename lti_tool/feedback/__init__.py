@@ -13,8 +13,9 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from lti_tool.feedback import grades, live_total, staff_views, views  # noqa: F401 - grades: the handler
+    from lti_tool.feedback import grades, live_total, peer_views, staff_views, views  # noqa: F401 - grades: the handler
 
     live_total.init_app(app)
     app.register_blueprint(views.blueprint)
     app.register_blueprint(staff_views.blueprint)
+    peer_views.init_app(app)

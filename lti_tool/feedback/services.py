@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from functools import cached_property
@@ -157,8 +157,13 @@ def find_assessment(session: Session, activity: Activity, learner: User,
     ).first()
 
 
-def _role_of(actor: Actor, learner: User) -> AssessorRole:
-    return AssessorRole.SELF if actor.user_id == learner.id else AssessorRole.MANAGER
+def _role_of(session: Session, actor: Actor, activity: Activity, learner: User) -> AssessorRole:
+    if actor.user_id == learner.id:
+        return AssessorRole.SELF
+    if activity.kind in permissions.PEER_KINDS \
+            and permissions.reviews_peer(session, actor, activity, learner.id):
+        return AssessorRole.PEER
+    return AssessorRole.MANAGER
 
 
 def _open_assessment(session: Session, actor: Actor, activity: Activity, learner: User) -> Assessment:
@@ -169,9 +174,9 @@ def _open_assessment(session: Session, actor: Actor, activity: Activity, learner
         return found
     now = utcnow()
     assessment = Assessment(activity=activity, learner=learner, assessor_id=actor.user_id,
-                            assessor_role=_role_of(actor, learner), status=AssessmentStatus.DRAFT,
-                            draft_revision=0, revision_count=0, learner_reply="", created_at=now,
-                            updated_at=now)
+                            assessor_role=_role_of(session, actor, activity, learner),
+                            status=AssessmentStatus.DRAFT, draft_revision=0, revision_count=0,
+                            learner_reply="", created_at=now, updated_at=now)
     try:
         with session.begin_nested():
             session.add(assessment)
@@ -551,9 +556,15 @@ class LearnerFeedback:
     """What a learner sees in an activity: the feedback released to them, and their self-assessment."""
 
     given: list[tuple[Assessment, AssessmentRevision]]
-    """Their managers' assessments they may read, each with its newest revision."""
+    """Their managers' (and peers') assessments they may read, each with its newest revision."""
     own: Assessment | None
     own_revision: AssessmentRevision | None
+    reviewers: dict[int, str] = field(default_factory=dict)
+    """How each given assessment's author is named to the learner (an anonymous peer is "Peer reviewer
+    n"): pages name authors from here, never from the assessment's assessor."""
+
+    def reviewer(self, assessment: Assessment) -> str:
+        return self.reviewers.get(assessment.id, "A reviewer")
 
 
 def feedback_for_learner(session: Session, actor: Actor, activity: Activity) -> LearnerFeedback:
@@ -572,7 +583,10 @@ def feedback_for_learner(session: Session, actor: Actor, activity: Activity) -> 
             if revision is not None:
                 given.append((assessment, revision))
     own_revision = newest_revision(own) if own is not None else None
-    return LearnerFeedback(given, own, own_revision)
+    from lti_tool.feedback.peers import reviewer_labels
+
+    return LearnerFeedback(given, own, own_revision,
+                           reviewer_labels(session, actor, activity, [assessment for assessment, _ in given]))
 
 
 def readable_assessment(session: Session, actor: Actor, assessment_id: int) -> Assessment:

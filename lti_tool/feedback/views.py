@@ -23,16 +23,19 @@ from lti_tool.lti.session import launch_url
 from lti_tool.models import Activity, Assessment, User
 from lti_tool.permissions import (
     FEEDBACK_NOT_FOUND,
+    PEER_KINDS,
     Actor,
     PermissionDenied,
     may_give_feedback,
     may_read_own_feedback,
     permission,
     refuse,
+    reviews_peer,
     the_actor,
 )
 from lti_tool.rubric_library.forms import whole_number
 from lti_tool.rubric_library.services import version_content
+from lti_tool.states import CadreRole
 from lti_tool.web import error_page
 from lti_tool.web.markdown import render_markdown
 
@@ -69,10 +72,18 @@ def _json_answer(body: dict[str, Any], status: int = 200) -> Response:
 # -- the form, shared by the manager's feedback and the learner's self-assessment --------------------------
 
 
+def _is_peer_review(activity: Activity, learner: User, actor: Actor) -> bool:
+    return activity.kind in PEER_KINDS and actor.role is CadreRole.LEARNER and actor.user_id != learner.id \
+        and reviews_peer(get_session(), actor, activity, learner.id)
+
+
 def _form_urls(activity: Activity, learner: User, actor: Actor) -> tuple[str, str]:
     if actor.user_id == learner.id:
         return (launch_url("feedback.self_assessment", activity_id=activity.id),
                 launch_url("feedback.self_assessment_draft", activity_id=activity.id))
+    if _is_peer_review(activity, learner, actor):
+        return (launch_url("peers.review_form", activity_id=activity.id, learner_id=learner.id),
+                launch_url("peers.review_draft", activity_id=activity.id, learner_id=learner.id))
     return (launch_url("feedback.feedback_form", activity_id=activity.id, learner_id=learner.id),
             launch_url("feedback.feedback_draft", activity_id=activity.id, learner_id=learner.id))
 
@@ -90,6 +101,7 @@ def _form_page(activity: Activity, learner: User, actor: Actor, assessment: Asse
         activity=activity, kind=kind_info(activity.kind), learner=learner,
         is_self=actor.user_id == learner.id, rubric=version_content(activity.rubric_version),
         assessment=assessment, revision=revision, draft=draft, based_on=based_on,
+        is_peer=_is_peer_review(activity, learner, actor),
         briefing=render_markdown(activity.manager_briefing),
         instructions=render_markdown(activity.instructions),
         form_url=form_url, autosave_url=autosave_url, conflict=conflict, server_copy=server_copy,

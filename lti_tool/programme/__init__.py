@@ -22,6 +22,9 @@ def init_app(app: Any) -> None:
     from lti_tool.programme import coaching_views
 
     coaching_views.init_app(app)
+    from lti_tool.programme import peer_coaching_views
+
+    peer_coaching_views.init_app(app)
     from lti_tool.programme import relationship_views
 
     relationship_views.init_app(app)

@@ -242,3 +242,6 @@ class FollowUp(Base):
 
 # The coaching log's tables.
 from lti_tool.programme.coaching_models import CoachingSession, CoachingSettings  # noqa: E402, F401
+
+# Peer coaching's tables.
+from lti_tool.programme.peer_coaching_models import PeerCoachingGroup, PeerCoachingSession  # noqa: E402, F401

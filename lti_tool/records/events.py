@@ -50,7 +50,7 @@ from lti_tool.models import (
 )
 from lti_tool.records.store import InvalidStatement, record
 from lti_tool.settings import Settings
-from lti_tool.states import AssessorRole, MessageType
+from lti_tool.states import MessageType
 from xapi import events as xapi_events
 from xapi import statements as xapi_statements
 
@@ -155,8 +155,7 @@ def assessment_submitted(session: Session, assessment: Assessment, revision: Ass
         score = xapi_events.Score(raw=revision.total, maximum=revision.max_possible)
     evaluated = xapi_events.Evaluated(
         learner=person(learner), assessor=person(assessor),
-        assessor_role=(xapi_events.AssessorRole.SELF if assessment.assessor_role is AssessorRole.SELF
-                       else xapi_events.AssessorRole.MANAGER),
+        assessor_role=xapi_events.AssessorRole(assessment.assessor_role.value),
         course=the_course, activity=the_activity, assessment_id=assessment.id, revision=revision.number,
         at=at, criteria=criteria, score=score,
         rubric=(xapi_events.Rubric(identifier=version.rubric.case_identifier or f"rubric-{version.rubric_id}",
@@ -313,6 +312,31 @@ def career_conversation_held(session: Session, conversation: Any) -> None:
         activity=activity(row), conversation_id=conversation.id, at=at,
     )
     _record_all(session, "career conversation held", [(event, _where(row, learner.id))])
+
+def peer_coaching_session_logged(session: Session, coaching_session: Any, members: Iterable[int]) -> None:
+    """A peer-coaching group held a session: one statement per member (attended, the others as the team),
+    never what was said."""
+    if not has_app_context():
+        return
+    people = {user.id: user for user in session.scalars(select(User).where(User.id.in_(list(members))))}
+    if not people:
+        return
+    group, row = coaching_session.group, coaching_session.group.activity
+    the_course, the_activity = course(_context_of(session, row.context_id)), activity(row)
+    group_iri = deployment().peer_group_iri(group.id)
+    session_iri = deployment().peer_coaching_session_iri(coaching_session.id)
+    built = []
+    for member_id in sorted(people):
+        event = xapi_events.PeerCoachingSessionHeld(
+            learner=person(people[member_id]),
+            others=tuple(person(people[other]) for other in sorted(people) if other != member_id),
+            course=the_course, activity=the_activity, group_iri=group_iri,
+            group_title=f"Group {group.number}",
+            session_iri=session_iri, session_id=coaching_session.id, held_on=coaching_session.held_on,
+        )
+        built.append((event, _where(row, member_id)))
+    _record_all(session, "peer-coaching session held", built)
+
 
 def refresher_completed(session: Session, scheduled: Any) -> None:
     """A learner marked a refresher done: one statement per step of its schedule (the scheduled row's id
