@@ -17,7 +17,7 @@ counts them):
 6. the revised assessments with their first and in-force percentages;
 7. the six-month rubric follow-ups the reader answered, against the assessment they followed up
    (managers only: the learner's view has no follow-ups, whose answers are the manager's and the staff's);
-8. the refreshers, from each reader registered with :func:`refreshers_reader` (one statement each).
+8. the people's refreshers, every step (:func:`lti_tool.tracking.refreshers.refreshers_for`).
 
 A competency's mean is over the per-criterion percentages of the criteria tagged with it (levels-only
 rubrics have none and do not count), the same as the staff dashboard's; *improved* compares a
@@ -52,6 +52,7 @@ from lti_tool.states import (
 from lti_tool.tracking.dashboard import ActivityRow, mean
 from lti_tool.tracking.dashboard import _activities as course_activities
 from lti_tool.tracking.models import CriterionScore
+from lti_tool.tracking.refreshers import RefresherState, RefresherSummary, refreshers_for, summarise
 
 # -- what a page shows --------------------------------------------------------------------------------------
 
@@ -149,21 +150,6 @@ class FollowUpChange:
         return self.after_percent - self.before_percent
 
 
-@dataclass(frozen=True)
-class RefresherLine:
-    """Where one refresher stands for one person (from a :func:`refreshers_reader`)."""
-
-    title: str
-    target: str
-    """The criterion or competency it reinforces."""
-    step: int
-    step_count: int
-    due_at: datetime
-    status: str
-    """``scheduled``, ``done``, ``stopped`` or ``cancelled`` (``lti_tool.states.RefresherStatus``)."""
-    done_at: datetime | None = None
-
-
 @dataclass
 class PersonProgress:
     learner_id: int
@@ -172,7 +158,8 @@ class PersonProgress:
     due: list[DueItem] = field(default_factory=list)
     revisions: list[Revision] = field(default_factory=list)
     follow_ups: list[FollowUpChange] = field(default_factory=list)
-    refreshers: list[RefresherLine] = field(default_factory=list)
+    refreshers: list[RefresherState] = field(default_factory=list)
+    """Every step of their refreshers, in due order."""
 
     @property
     def improved(self) -> list[CompetencyTrend]:
@@ -189,8 +176,8 @@ class PersonProgress:
         return [item for item in self.due if item.state in (DueState.DUE, DueState.OVERDUE, DueState.DRAFT)]
 
     @property
-    def refreshers_open(self) -> int:
-        return sum(line.status == "scheduled" for line in self.refreshers)
+    def refresher_counts(self) -> RefresherSummary:
+        return summarise(self.refreshers)
 
 
 @dataclass
@@ -201,8 +188,6 @@ class Progress:
     people: list[PersonProgress]
     weeks: list[date]
     now: datetime
-    refreshers_known: bool
-    """Whether a refreshers reader is registered (the page then says where each person's stand)."""
 
     def person(self, learner_id: int) -> PersonProgress | None:
         return next((person for person in self.people if person.learner_id == learner_id), None)
@@ -220,22 +205,6 @@ class Progress:
                     total[0] += point.scores
                     total[1] += point.hundredths
         return _trends(totals, criteria)
-
-
-# -- refreshers: the extension point ----------------------------------------------------------------------
-
-RefreshersReader = Callable[[Session, int, Select[Any], datetime], dict[int, list[RefresherLine]]]
-"""``(session, context id, SELECT of the learner ids, now)`` -> each learner's refresher lines, in one
-statement whatever the number of learners."""
-_REFRESHERS: list[RefreshersReader] = []
-
-
-def refreshers_reader(reader: RefreshersReader) -> RefreshersReader:
-    """Register where the refreshers come from (the spaced refreshers' module does, at import); the
-    progress pages then show each person's. Without one, they say there are none to show."""
-    if reader not in _REFRESHERS:
-        _REFRESHERS.append(reader)
-    return reader
 
 
 # -- building ------------------------------------------------------------------------------------------------
@@ -480,10 +449,7 @@ def build(
     )
     revisions = _revisions(session, ids, people, visible) if ids else {}
     follow_ups = _follow_ups(session, reader_id, people) if as_manager else {}
-    refreshers: dict[int, list[RefresherLine]] = defaultdict(list)
-    for reader in _REFRESHERS:
-        for learner_id, lines in reader(session, context.id, people, now).items():
-            refreshers[learner_id] += lines
+    refreshers = refreshers_for(session, person_ids, context.id, now)
     weeks = sorted({point.week for found in trends.values() for trend in found for point in trend.points})
     return Progress(
         context,
@@ -495,13 +461,12 @@ def build(
                 due.get(learner_id, []),
                 revisions.get(learner_id, []),
                 follow_ups.get(learner_id, []),
-                sorted(refreshers.get(learner_id, []), key=lambda line: (line.due_at, line.title)),
+                refreshers.get(learner_id, []),
             )
             for learner_id in person_ids
         ],
         weeks,
         now,
-        bool(_REFRESHERS),
     )
 
 

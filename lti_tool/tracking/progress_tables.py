@@ -24,12 +24,6 @@ PART_LABELS = {
     "self": "Self-assessment",
     "line_manager": "Feedback from the line manager",
 }
-REFRESHER_LABELS = {
-    "scheduled": "Scheduled",
-    "done": "Done",
-    "stopped": "No longer needed",
-    "cancelled": "Removed by the designer",
-}
 
 
 def signed(value: Decimal | None) -> str:
@@ -120,7 +114,16 @@ def people_table(progress: Progress) -> Table:
     return Table(
         "people",
         "Your people: your part in each activity, what improved and their refreshers",
-        ("Person", "To do", "Overdue", "Submitted", "Improved competencies", "Refreshers open"),
+        (
+            "Person",
+            "To do",
+            "Overdue",
+            "Submitted",
+            "Improved competencies",
+            "Refreshers due",
+            "Coming",
+            "Done",
+        ),
         tuple(
             (
                 person.name,
@@ -128,11 +131,13 @@ def people_table(progress: Progress) -> Table:
                 number(person.overdue),
                 number(sum(item.state == DueState.DONE and item.part == "you" for item in person.due)),
                 ", ".join(f"{trend.tag} ({signed(trend.change)})" for trend in person.improved),
-                number(person.refreshers_open) if progress.refreshers_known else "",
+                number(person.refresher_counts.due),
+                number(person.refresher_counts.upcoming),
+                number(person.refresher_counts.done),
             )
             for person in progress.people
         ),
-        (False, True, True, True, False, True),
+        (False, True, True, True, False, True, True, True),
         "No learners are linked to you in this course yet.",
     )
 
@@ -258,11 +263,11 @@ def refreshers_table(progress: Progress) -> Table:
         tuple(
             (
                 line.title,
-                line.target,
+                line.target_label,
                 f"{line.step} of {line.step_count}",
                 moment(line.due_at),
-                REFRESHER_LABELS.get(line.status, line.status),
-                moment(line.done_at),
+                line.label,
+                moment(line.completed_at),
             )
             for line in person.refreshers
         ),

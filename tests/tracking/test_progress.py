@@ -26,7 +26,7 @@ from lti_tool.states import (
     ManagerLinkSource,
     ManagerLinkStatus,
 )
-from lti_tool.tracking import progress, seed
+from lti_tool.tracking import progress, progress_tables, refreshers, seed
 from lti_tool.tracking.models import week_of
 from lti_tool.tracking.progress import DueState, Progress
 from tests.fixtures.database import CountQueries
@@ -285,3 +285,41 @@ def test_each_refusal_of_the_team_and_progress_rules(db: Session) -> None:
     assert permissions.may_read_own_progress(learner) and permissions.may_follow_team(omar)
     no_course = Actor(omar.user_id, "Omar", omar.platform_id, None, CadreRole.MANAGER)
     assert permissions.may_follow_team(no_course).status == 400
+
+
+def test_each_person_s_refreshers_show_on_their_managers_and_their_own_page_only(db: Session) -> None:
+    seeded = make(db, learners=24, activities=2, random_seed=7)
+    activity = db.get(Activity, seeded.written.activity_ids[0])
+    assert activity is not None
+    # A refresher on the first criterion, called for by any score of it below 60 % (levels 1 and 2).
+    refreshers.save_refresher(
+        db,
+        seeded.designer,
+        activity,
+        refreshers.RefresherInput(
+            target="criterion:c01", title="Listen first", body="Two minutes.", threshold="60"
+        ),
+        now=NOW,
+    )
+    steps = refreshers.refreshers_for(db, seeded.written.learner_ids, seeded.context.id, NOW)
+    omar = manager_actor(seeded, 0)
+    team = progress.team_of(db, omar, seeded.context, now=NOW)
+    people = {seeded.written.learner_ids[learner] for learner in people_of(seeded.plan, 0)}
+    assert {person.learner_id: person.refreshers for person in team.people} == {
+        learner_id: steps[learner_id] for learner_id in people
+    }
+    assert any(steps[learner_id] for learner_id in people), "some of Omar's people have refreshers"
+    assert any(steps[learner_id] for learner_id in set(steps) - people), "and some others"
+    rows = {row[0]: row[5:8] for row in progress_tables.people_table(team).rows}
+    for person in team.people:
+        states = [step.state for step in person.refreshers]
+        assert rows[person.name] == (
+            str(states.count("due")),
+            str(states.count("upcoming")),
+            str(states.count("done")),
+        )
+    learner = next(
+        number for number, learner_id in enumerate(seeded.written.learner_ids) if steps[learner_id]
+    )
+    own = progress.own_progress(db, learner_actor(seeded, learner), seeded.context, now=NOW)
+    assert [person.refreshers for person in own.people] == [steps[seeded.written.learner_ids[learner]]]
