@@ -17,6 +17,7 @@ from lti_tool.models import Context
 from lti_tool.permissions import (
     LEADERBOARD_COURSE_NOT_FOUND,
     can_configure_leaderboard,
+    current_actor,
     ensure,
     may_open_leaderboards,
     permission,
@@ -25,6 +26,7 @@ from lti_tool.permissions import (
 )
 from lti_tool.states import LeaderboardDisplay, LeaderboardMetric, LeaderboardSubject
 from lti_tool.tracking import leaderboards
+from lti_tool.tracking.outcome_models import ProgrammeOutcome
 from lti_tool.web import error_page
 
 blueprint = Blueprint("leaderboards", __name__)
@@ -132,3 +134,25 @@ def save_settings(context_id: int) -> Any:
     except leaderboards.LeaderboardError as error:
         return _settings_page(context, status=400, problem=error.message, form=form)
     return redirect(launch_url("leaderboards.board", context_id=context.id, notice="saved"), code=303)
+
+
+def leaderboard_home() -> dict[str, Any] | None:
+    """The landing page's part (``templates/tracking/_leaderboard_home.html``), for the launch's actor: None
+    outside a course."""
+    actor = current_actor()
+    if actor is None or actor.context_id is None:
+        return None
+    session = get_session()
+    settings = leaderboards.settings_of(session, actor.context_id)
+    found = {"context_id": actor.context_id, "enabled": bool(settings and settings.enabled),
+             "staff": actor.may_edit, "outcome_name": None, "opted_in": False}
+    if actor.may_edit:
+        saved = session.get(ProgrammeOutcome, actor.context_id)
+        found["outcome_name"] = saved.name if saved else None
+    elif found["enabled"]:
+        presence = leaderboards.presence_of(session, actor.context_id, actor.user_id)
+        found["opted_in"] = bool(presence and presence.opted_in)
+    return found
+
+
+blueprint.add_app_template_global(leaderboard_home, "leaderboard_home")

@@ -355,6 +355,8 @@ def test_learners_choose_to_appear_and_see_what_the_designer_allows(
         assert session.get(LeaderboardSettings, context_id) is None
     set_up(designer, context_id)
 
+    assert learner.get("/home").link("leaderboard-home-link") == path
+    assert designer.get("/home").link("outcome-home-link") == f"/courses/{context_id}/outcome"
     # Nobody chose: nobody is ranked, not even for the designer.
     page = learner.get(path)
     assert page.status == 200 and page.attributes("presence-state")[0]["data-opted-in"] == "no"
