@@ -59,6 +59,7 @@ from lti_tool.states import (
     ManagerLinkRelation,
     ManagerLinkSource,
 )
+from lti_tool.tracking.seed_outcome import seed_leaderboard, seed_outcome
 
 POINTS = Decimal(10)
 RESOURCE_LINK_PREFIX = "cadre-demo-"
@@ -140,6 +141,9 @@ def seed_demo_course(session: Session, platform: LtiPlatform) -> bool:
     placed = [_set_up(demo, designer, seeded, platform) for seeded in SEEDED]
     _give_feedback(demo, placed)
     seed_programme(demo, designer, placed[0])
+    # The course's business outcome, and its leaderboard with Ana and Chloé on it (they chose to appear).
+    seed_outcome(session, context.id, teams=("Omar's team", "Rita's team"))
+    seed_leaderboard(session, context.id, [users["learner-ana"].id, users["learner-chloe"].id])
     return True
 
 

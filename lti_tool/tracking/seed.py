@@ -60,6 +60,7 @@ from lti_tool.states import (
     OutboxStatus,
 )
 from lti_tool.tracking.models import CriterionScore, CriterionScoreTally, rows_of_revision, tally_deltas
+from lti_tool.tracking.seed_outcome import seed_leaderboard, seed_outcome
 
 LEARNERS_PER_MANAGER = 10
 COACHED_EVERY = 7
@@ -666,6 +667,9 @@ def seed_command(
     plan = generate(learners=learners, activities=activities, criteria=criteria, seed=random_seed)
     with session_scope(current_app) as session:
         seeded = write(session, plan, context_id=course_id)
+        teams = [f"Team of Manager {number:04d}" for number in range(min(3, plan.managers))]
+        seed_outcome(session, seeded.context_id, teams=teams, seed=random_seed)
+        seed_leaderboard(session, seeded.context_id, seeded.learner_ids[::2])
     click.echo(
         f"Course {seeded.context_id}: {learners} learners, {plan.managers} managers, {activities} "
         f"activities x {criteria} criteria, {len(plan.assessments)} assessments, "
