@@ -41,15 +41,18 @@ from sqlalchemy import (
     delete,
     distinct,
     func,
+    literal_column,
     null,
     or_,
     select,
+    type_coerce,
     union_all,
     update,
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.sql.sqltypes import NullType
 
 from lti_tool import permissions
 from lti_tool.db import utcnow
@@ -635,38 +638,58 @@ RANKINGS = ("score", "cost")
 
 def gap_aggregate(*, by: str = "score") -> Any:
     """The one SQL statement behind the ranking, with bound ``survey_id`` and ``answers_of_id``: the
-    current answers of ``answers_of_id`` grouped by the gap of ``survey_id`` their key
-    was merged into (or by their key), with the gap's name and the figures of :class:`GapRow`, ranked.
+    current answers of ``answers_of_id`` grouped by the gap of ``survey_id`` their key was merged into (or
+    by their key), with the figures of :class:`GapRow`, ranked. One GROUP BY over the answers and their
+    keys, as a hand-written query would be (the gaps' names come with their keys, :func:`ranked_gaps`).
     Built once per ranking (the expression, not only its SQL, is reused)."""
     gap_id = SurveyGapKey.gap_id
     currency = select(SurveySettings.currency).where(SurveySettings.activity_id == bindparam("survey_id")) \
-        .scalar_subquery()  # the survey's currency, read by the database (PostgreSQL: once, an InitPlan)
+        .scalar_subquery()  # the survey's currency, read by the database once (PostgreSQL: an InitPlan)
     ungrouped_key = case((gap_id.is_(None), SurveyAnswer.answer_key))
-    priced_elsewhere = SurveyAnswer.cost.is_not(None) \
-        & (currency.is_(None) | (SurveyAnswer.currency != currency))
-    grouped = (
-        select(gap_id.label("gap_id"), ungrouped_key.label("key"),
-               func.min(SurveyAnswer.text).label("text"), func.count().label("answers"),
-               func.count(distinct(SurveyAnswer.response_id)).label("managers"),
-               func.avg(SurveyAnswer.per_week).label("per_week"),
-               func.avg(SurveyAnswer.impact).label("impact"),
-               func.sum(SurveyAnswer.per_week * SurveyAnswer.impact).label("score"),
-               func.sum(case((SurveyAnswer.currency == currency, SurveyAnswer.per_week * SurveyAnswer.cost)))
-               .label("cost"),
-               func.sum(case((priced_elsewhere, 1), else_=0)).label("other_currency"))
+    priced = SurveyAnswer.per_week * SurveyAnswer.cost
+    # Sums and means as the driver gives them (SQLite floats, PostgreSQL decimals): _figure rounds them once.
+    in_currency = type_coerce(func.sum(case((SurveyAnswer.currency == currency, priced))), NullType())
+    score = type_coerce(func.sum(SurveyAnswer.per_week * SurveyAnswer.impact), NullType())
+    answers = func.count()
+    text = func.min(SurveyAnswer.text)
+    columns = {
+        "gap_id": gap_id, "key": ungrouped_key, "text": text, "answers": answers,
+        "managers": func.count(distinct(SurveyAnswer.response_id)),
+        "per_week": func.avg(SurveyAnswer.per_week), "impact": func.avg(SurveyAnswer.impact),
+        "score": score, "cost": in_currency,
+        # Priced in another currency (or with none set): every cost less those in the survey's currency.
+        "other_currency": func.count(SurveyAnswer.cost)
+        - func.count(case((SurveyAnswer.currency == currency, SurveyAnswer.cost))),
+    }
+    labelled = {name: expression.label(name) for name, expression in columns.items()}
+    order = [labelled["cost"].desc().nulls_last()] if by == "cost" else []
+    return (
+        select(*labelled.values())
         .select_from(SurveyAnswer)
         .outerjoin(SurveyGapKey, and_(SurveyGapKey.activity_id == bindparam("survey_id"),
                                       SurveyGapKey.answer_key == SurveyAnswer.answer_key))
         .where(SurveyAnswer.activity_id == bindparam("answers_of_id"), SurveyAnswer.current.is_(True))
         .group_by(gap_id, ungrouped_key)
-    ).subquery()
-    order = [grouped.c.cost.desc().nulls_last()] if by == "cost" else []
-    return (select(grouped, SurveyGap.name.label("gap_name"))
-            .outerjoin(SurveyGap, SurveyGap.id == grouped.c.gap_id)
-            .order_by(*order, grouped.c.score.desc(), grouped.c.answers.desc(), grouped.c.text))
+        .order_by(*order, labelled["score"].desc(), labelled["answers"].desc(), labelled["text"])
+    )
 
 
 RANKING_STATEMENTS = {ranking: gap_aggregate(by=ranking) for ranking in RANKINGS}
+_GAP_OF_SURVEY = SurveyGap.activity_id == bindparam("survey_id")
+_DETAILS = union_all(
+    select(literal_column("'name'", String).label("kind"), SurveyGap.id.label("gap_id"),
+           SurveyGap.name.label("text"), cast(null(), Integer).label("link_id"),
+           cast(null(), String).label("tag"), SurveyGap.id.label("position")).where(_GAP_OF_SURVEY),
+    select(literal_column("'key'", String), SurveyGapKey.gap_id, SurveyGapKey.answer_key,
+           cast(null(), Integer), cast(null(), String), SurveyGapKey.id)
+    .where(SurveyGapKey.activity_id == bindparam("survey_id")),
+    select(literal_column("'link'", String), SurveyGapLink.gap_id, SurveyGapLink.label, SurveyGapLink.id,
+           SurveyGapLink.competency_tag, SurveyGapLink.id)
+    .join(SurveyGap, SurveyGap.id == SurveyGapLink.gap_id).where(_GAP_OF_SURVEY),
+).subquery("details")
+GAP_DETAILS = select(_DETAILS.c.kind, _DETAILS.c.gap_id, _DETAILS.c.text, _DETAILS.c.link_id,
+                     _DETAILS.c.tag).order_by(_DETAILS.c.position)
+"""A survey's gaps: each one's name, its keys and its links (in the order they were added), one query."""
 
 
 @dataclass(frozen=True)
@@ -681,11 +704,14 @@ class GapLinkView:
 CENTS = Decimal("0.01")
 
 
+ZERO = Decimal(0).quantize(CENTS)
+
+
 def _figure(value: Any) -> Decimal:
-    """A sum or mean to two places (PostgreSQL answers decimals, SQLite floats)."""
+    """A sum or mean to two places (PostgreSQL answers decimals, SQLite floats or whole numbers)."""
     if value is None:
-        return Decimal(0).quantize(CENTS)
-    return (value if isinstance(value, Decimal) else Decimal(repr(value))).quantize(CENTS)
+        return ZERO
+    return (value if type(value) is Decimal else Decimal(repr(value))).quantize(CENTS)
 
 
 def _money(value: Any) -> Decimal | None:
@@ -695,33 +721,27 @@ def _money(value: Any) -> Decimal | None:
 def ranked_gaps(session: Session, survey: Activity, *, by: str = "score",
                 answers_of: Activity | None = None) -> list[GapRow]:
     """The gaps ranked by frequency × impact (``by="score"``) or estimated cost per week (``"cost"``); ties
-    by answers, then name. Two queries whatever the number of answers and gaps: the ranked aggregate (with
-    the survey's currency and the gaps' names), and the gaps' keys and links."""
+    by answers, then name. Two queries whatever the number of answers and gaps: the ranked aggregate, and
+    the gaps' names, keys and links (none when no answer is in a gap)."""
     rows = session.execute(RANKING_STATEMENTS[by if by in RANKINGS else "score"], {
         "survey_id": survey.id, "answers_of_id": (answers_of or survey).id}).all()
+    names: dict[int, str] = {}
     keys: dict[int, list[str]] = {}
     links: dict[int, list[GapLinkView]] = {}
     if any(row[0] is not None for row in rows):
-        keys_and_links = union_all(
-            select(SurveyGapKey.gap_id, SurveyGapKey.answer_key.label("text"),
-                   cast(null(), Integer).label("link_id"), cast(null(), String).label("tag"),
-                   SurveyGapKey.id.label("position"))
-            .where(SurveyGapKey.activity_id == survey.id),
-            select(SurveyGapLink.gap_id, SurveyGapLink.label, SurveyGapLink.id, SurveyGapLink.competency_tag,
-                   SurveyGapLink.id)
-            .join(SurveyGap, SurveyGap.id == SurveyGapLink.gap_id).where(SurveyGap.activity_id == survey.id),
-        ).subquery()
-        for gap_id, text_or_label, link_id, tag, _position in session.execute(
-                select(keys_and_links).order_by(keys_and_links.c.position)):
-            if link_id is None:
+        for kind, gap_id, text_or_label, link_id, tag in session.execute(
+                GAP_DETAILS, {"survey_id": survey.id}):
+            if kind == "key":
                 keys.setdefault(gap_id, []).append(text_or_label)
-            else:
+            elif kind == "link":
                 links.setdefault(gap_id, []).append(GapLinkView(link_id, text_or_label, tag))
+            else:
+                names[gap_id] = text_or_label
     ranked = []
-    for rank, (gap_id, key, text, answers, managers, per_week, impact, score, cost, other_currency,
-               gap_name) in enumerate(rows, start=1):  # tuples: a Row's attributes cost more per read
+    for rank, (gap_id, key, text, answers, managers, per_week, impact, score, cost, other_currency) \
+            in enumerate(rows, start=1):  # tuples: a Row's attributes cost more per read
         ranked.append(GapRow(
-            rank, gap_id, key, gap_name if gap_id is not None else text, answers, managers,
+            rank, gap_id, key, names.get(gap_id, text) if gap_id is not None else text, answers, managers,
             _figure(per_week), _figure(impact), _figure(score), _money(cost), int(other_currency or 0),
             tuple(keys.get(gap_id, ())) if gap_id is not None else (key,), tuple(links.get(gap_id, ()))))
     return ranked
