@@ -43,6 +43,7 @@ from lti_tool.demo.app import _member
 from lti_tool.demo.platform import Activity as LmsActivity
 from lti_tool.demo.platform import LtiPlatform
 from lti_tool.demo.seed_programme import seed_programme
+from lti_tool.demo.seed_refreshers import seed_refreshers
 from lti_tool.feedback import content
 from lti_tool.feedback import services as feedback
 from lti_tool.lti.activity_kinds import ACTIVITY_PARAMETER, CUSTOM_PARAMETER, kind_info
@@ -141,6 +142,7 @@ def seed_demo_course(session: Session, platform: LtiPlatform) -> bool:
     placed = [_set_up(demo, designer, seeded, platform) for seeded in SEEDED]
     _give_feedback(demo, placed)
     seed_programme(demo, designer, placed[0])
+    seed_refreshers(session, designer, placed[0], users["learner-ana"])  # weak scores there schedule them
     # The course's business outcome, and its leaderboard with Ana and Chloé on it (they chose to appear).
     seed_outcome(session, context.id, teams=("Omar's team", "Rita's team"))
     seed_leaderboard(session, context.id, [users["learner-ana"].id, users["learner-chloe"].id])
