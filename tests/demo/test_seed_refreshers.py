@@ -1,5 +1,5 @@
-"""``make demo`` seeds spaced refreshers on the manager-feedback activity: two refreshers, schedules started by
-the seeded weak scores, and one step of Ana's already due, which she finds on her landing page."""
+"""``make demo`` seeds spaced refreshers on the manager-feedback activity: two refreshers, schedules started
+by the seeded weak scores, and one step of Ana's already due, which she finds on her landing page."""
 
 from __future__ import annotations
 
