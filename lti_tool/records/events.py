@@ -17,6 +17,7 @@ Services call these where the event happens:
 ``programme.events`` (survey, follow-ups)       :func:`survey_answered` (not for an anonymous survey),
                                                 :func:`follow_up_scheduled`, :func:`follow_up_answered`
 ``programme.relationship_events`` (map shared)  :func:`relationship_map_shared` (submitted)
+``tracking.refreshers.complete``                :func:`refresher_completed` (completed: a lesson)
 ==============================================  ===================================================
 
 A statement that cannot be built (bad data in a row) is logged as an error and not recorded: recording must
