@@ -21,7 +21,7 @@ from lti_tool.db import get_engine, session_scope
 from lti_tool.demo.app import create_platform_app
 from lti_tool.demo.cli import build_demo_platform, keep_received_scores, prepare_demo
 from lti_tool.demo.platform import LtiPlatform
-from lti_tool.demo.seed import SEEDED
+from lti_tool.demo.seed import RELATIONSHIP_MAP, SEEDED
 from lti_tool.lti.services import ACCESS_TOKENS
 from lti_tool.models import Activity, Assessment, AssessmentRevision, AuditEntry, WorkProductVersion
 from lti_tool.outbox import Worker
@@ -91,7 +91,8 @@ def test_every_kind_has_drafts_submissions_revisions_and_a_received_grade(demo: 
         assert len(versions) == 4  # Ana twice, Ben, Chloé
     # The demo LMS shows the activities in its course, each with its gradebook column.
     assert {activity.title for activity in demo.platform.course.activities} >= {item.title for item in SEEDED}
-    assert [item["label"] for item in demo.platform.line_items] == [item.title for item in SEEDED]
+    assert [item["label"] for item in demo.platform.line_items] == [item.title for item in (*SEEDED,
+                                                                                           RELATIONSHIP_MAP)]
 
     report = Worker(demo.app).drain()  # the demo's in-process worker does this once the servers run
     assert report.delivered == revisions and report.dead == 0
