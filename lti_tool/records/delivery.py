@@ -2,7 +2,11 @@
 
 One pass (:meth:`StatementDeliverer.run_once`) takes each active LRS in turn: it claims up to the LRS's batch
 size of due deliveries in one short transaction, POSTs their statements to ``<endpoint>/statements`` (xAPI
-1.0.3, basic authentication) with no transaction open, and records each outcome in another. The claim is the
+1.0.3, basic authentication) with no transaction open, and records each outcome in another. An LRS's turn is
+up to :data:`BATCHES_PER_TURN` batches, pipelined: while one batch's POST is in flight (on a thread of the
+turn's own), the outcome of the batch before it is recorded and the next batch is claimed, so that the
+database's work hides behind the LRS's; one POST is in flight at a time, in stored order. A batch to retry
+(the LRS is down or busy) ends the turn, the batch claimed ahead handed back unattempted. The claim is the
 outbox's: ``FOR UPDATE SKIP LOCKED`` on PostgreSQL so that several workers on several hosts share the rows,
 one worker per SQLite database (``worker_slot``), and a lease (``claimed_until``) after which the rows of a
 worker that died are due again. An outcome is recorded only by the claim that still holds the row.
@@ -38,6 +42,7 @@ import socket
 import threading
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -68,6 +73,8 @@ NOT_AN_XAPI_ENDPOINT = frozenset({404, 405, 410})
 RETRY_AFTER_STATUSES = frozenset({429, 503})
 RETRY_AFTER_CAP_SECONDS = 6 * 3600.0
 """An LRS's ``Retry-After`` is honoured up to this (or the backoff cap if longer)."""
+BATCHES_PER_TURN = 20
+"""Batches one LRS is sent in a pass before the next LRS's turn (pipelined, see the module)."""
 RECORD_OUTCOME = (
     update(deliveries)
     .where(deliveries.c.id == bindparam("delivery_id"), deliveries.c.claimed_by == bindparam("token"))
@@ -166,13 +173,13 @@ class StatementDeliverer:
 
     # -- passes ---------------------------------------------------------------------------------------------
 
-    def run_once(self) -> DeliveryReport:
-        """One batch for each active LRS that has statements due."""
+    def run_once(self, batches_per_turn: int = BATCHES_PER_TURN) -> DeliveryReport:
+        """A turn of up to ``batches_per_turn`` batches for each active LRS that has statements due."""
         report = DeliveryReport()
         for target in self._active_targets(report):
             if self._stopping.is_set():
                 break
-            report.add(self._deliver_batch(target))
+            report.add(self._deliver_turn(target, max(1, batches_per_turn)))
         return report
 
     def drain(self) -> DeliveryReport:
@@ -237,22 +244,51 @@ class StatementDeliverer:
                 targets.append(_Target(store.id, store.name, store.endpoint, max(1, batch_size), credentials))
         return targets
 
-    def _deliver_batch(self, target: _Target) -> DeliveryReport:
-        claim = self._claim(target)
-        report = DeliveryReport(claimed=len(claim.rows))
-        if not claim.rows:
-            return report
-        try:
-            outcomes = self._send(target, claim, [seq for _id, seq, _attempts in claim.rows], report)
-        except LrsPaused as paused:
-            with session_scope(self.app) as session:
-                if registry.pause_by_id(session, target.id, paused.reason):
-                    report.paused.append(target.name)
-            log.warning("LRS paused", extra={"fields": {"lrs": target.name, "reason": paused.reason}})
-            report.released += self._release(claim, [row for row in claim.rows])
-            return report
-        self._record(claim, outcomes, report)
+    def _deliver_turn(self, target: _Target, batches: int) -> DeliveryReport:
+        """Up to ``batches`` batches to one LRS, each POSTed on the turn's thread while this one records the
+        outcome of the batch before it and claims the batch after it."""
+        report = DeliveryReport()
+        claim: _Claim | None = self._claim(target)
+        """Claimed, not yet sent: handed back if the turn ends before sending it."""
+        unrecorded: tuple[_Claim, dict[int, _Outcome]] | None = None
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cadre-lrs-post") as poster:
+            try:
+                for number in range(1, batches + 1):
+                    if claim is None or not claim.rows or (number > 1 and self._stopping.is_set()):
+                        break
+                    current, claim = claim, None
+                    report.claimed += len(current.rows)
+                    posting = DeliveryReport()
+                    in_flight = poster.submit(self._send, target, current, [row[1] for row in current.rows],
+                                              posting)
+                    try:
+                        if unrecorded is not None:
+                            previous, unrecorded = unrecorded, None
+                            self._record(*previous, report)
+                        if number < batches and not self._stopping.is_set():
+                            claim = self._claim(target)
+                    finally:
+                        outcomes = _result_of(in_flight)  # a database error waits for the POST, then stands
+                        report.posts += posting.posts
+                    if isinstance(outcomes, LrsPaused):
+                        self._pause(target, outcomes.reason, report)
+                        report.released += self._release(current, current.rows)
+                        break
+                    unrecorded = (current, outcomes)
+                    if any(outcome.status is None for outcome in outcomes.values()):
+                        break  # the LRS is down or busy: the rest waits for the next pass
+            finally:
+                if unrecorded is not None:
+                    self._record(*unrecorded, report)
+                if claim is not None and claim.rows:
+                    report.released += self._release(claim, claim.rows)
         return report
+
+    def _pause(self, target: _Target, reason: str, report: DeliveryReport) -> None:
+        with session_scope(self.app) as session:
+            if registry.pause_by_id(session, target.id, reason):
+                report.paused.append(target.name)
+        log.warning("LRS paused", extra={"fields": {"lrs": target.name, "reason": reason}})
 
     def _claim(self, target: _Target) -> _Claim:
         now = self.clock()
@@ -430,6 +466,13 @@ class LrsCheck:
     @property
     def ok(self) -> bool:
         return self.problem is None
+
+
+def _result_of(in_flight: Future[dict[int, _Outcome]]) -> dict[int, _Outcome] | LrsPaused:
+    try:
+        return in_flight.result()
+    except LrsPaused as paused:
+        return paused
 
 
 def check_lrs(client: OutboundClient, endpoint: str, credentials: registry.Credentials) -> LrsCheck:

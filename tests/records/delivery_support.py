@@ -180,7 +180,8 @@ def without_lrs_fields(body: dict[str, Any]) -> dict[str, Any]:
 @dataclass
 class StandInLrs:
     """Answers POST /statements as told: ``refuse`` (ids answered 400 whenever in a batch), ``queue`` (answers
-    given in turn before the default 200). Counts what it was sent."""
+    given in turn before the default 200). Counts what it was sent. ``on_post``, when set, is called with
+    each batch's ids before it is answered (a test holds a POST in flight with it)."""
 
     url: str = ""
     refuse: set[str] = field(default_factory=set)
@@ -192,9 +193,12 @@ class StandInLrs:
     stored: dict[str, dict[str, Any]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     clock: Callable[[], float] = field(default=lambda: __import__("time").monotonic())
+    on_post: Callable[[list[str]], None] | None = None
 
     def __call__(self, environ, start_response):  # type: ignore[no-untyped-def]
         request = Request(environ)
+        if request.method == "POST" and self.on_post is not None:
+            self.on_post([body["id"] for body in json.loads(request.get_data())])
         with self.lock:
             if request.method != "POST":
                 return Response("{}", status=404)(environ, start_response)
@@ -224,6 +228,7 @@ class StandInLrs:
         self.authorizations.clear()
         self.versions.clear()
         self.stored.clear()
+        self.on_post = None
 
 
 @pytest.fixture(scope="session")
