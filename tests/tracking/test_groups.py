@@ -195,5 +195,7 @@ def test_the_dashboard_page_offers_the_groups_and_filters_by_one(app: Flask, des
     assert "group=Team+%3Cb%3EA%3C/b%3E" in filtered.link("csv-completion")
     csv_page = designer.get(filtered.link("csv-completion"))
     assert csv_page.status == 200 and len(csv_page.response.text.splitlines()) == 3  # header + 2 activities
+    calibration = designer.get(f"/courses/{course.context_id}/calibration?{urlencode({'group': 'Team B'})}")
+    assert calibration.status == 200 and '<option value="Team B" selected>' in calibration.response.text
     refused = designer.get(f"{course.path}?group=Nobody")
     assert refused.status == 400 and "no group “Nobody” in this course" in refused.text

@@ -35,24 +35,16 @@ from tests.tracking.test_dashboard import NOW, Seeded, hundredths_mean, make
 Trends = dict[tuple[int, str], list[tuple[date, object, int]]]
 
 
+def actor_in(seeded: Seeded, user_id: int, role: CadreRole) -> Actor:
+    return Actor(user_id, role.value.title(), seeded.context.platform_id, seeded.context.id, role)
+
+
 def manager_actor(seeded: Seeded, manager: int) -> Actor:
-    return Actor(
-        seeded.written.manager_ids[manager],
-        "Manager",
-        seeded.context.platform_id,
-        seeded.context.id,
-        CadreRole.MANAGER,
-    )
+    return actor_in(seeded, seeded.written.manager_ids[manager], CadreRole.MANAGER)
 
 
 def learner_actor(seeded: Seeded, learner: int) -> Actor:
-    return Actor(
-        seeded.written.learner_ids[learner],
-        "Learner",
-        seeded.context.platform_id,
-        seeded.context.id,
-        CadreRole.LEARNER,
-    )
+    return actor_in(seeded, seeded.written.learner_ids[learner], CadreRole.LEARNER)
 
 
 def expected_trends(seeded: Seeded, planned_scores: list[seed.PlannedAssessment]) -> Trends:
