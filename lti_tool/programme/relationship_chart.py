@@ -22,12 +22,16 @@ from lti_tool.states import RelationshipType
 from lti_tool.tracking import charts
 
 WIDTH = 700
-HEIGHT = 520
+HEIGHT = 490
 CENTRE_X = WIDTH / 2
-CENTRE_Y = 250
-RADIUS_BY_STRENGTH = {5: 70.0, 4: 105.0, 3: 140.0, 2: 175.0, 1: 205.0}
-LABEL_RADIUS = 232.0
+CENTRE_Y = 235
+RADIUS_BY_STRENGTH = {5: 60.0, 4: 92.0, 3: 124.0, 2: 156.0, 1: 185.0}
+LABEL_RADIUS = 210.0
 MAX_NAME = 16
+CHAR_WIDTH = 7.4
+"""About the width of a bold 12 px character: a sector label is kept inside the picture with it."""
+OPERATIONAL_COLOUR = "#4d4d4d"
+"""Grey (8.6:1 on white) for operational relationships; each strategic type has a colour of its own."""
 
 
 @dataclass(frozen=True)
@@ -71,8 +75,20 @@ class Picture:
 
 
 def colour_of(relation_type: RelationshipType) -> str:
-    order = list(RelationshipType)
-    return charts.PALETTE[order.index(relation_type) % len(charts.PALETTE)]
+    if relation_type is RelationshipType.OPERATIONAL:
+        return OPERATIONAL_COLOUR
+    strategic = [kind for kind in RelationshipType if kind is not RelationshipType.OPERATIONAL]
+    return charts.PALETTE[strategic.index(relation_type) % len(charts.PALETTE)]
+
+
+def _label_x(x: float, anchor: str, text: str) -> float:
+    """``x`` moved inwards as far as the label needs to stay inside the picture."""
+    width = CHAR_WIDTH * len(text)
+    if anchor == "end":
+        return max(x, width + 6)
+    if anchor == "start":
+        return min(x, WIDTH - width - 6)
+    return min(max(x, width / 2 + 6), WIDTH - width / 2 - 6)
 
 
 def _description(relationships: Sequence[MappedRelationship]) -> str:
@@ -96,8 +112,8 @@ def network_picture(picture_id: str, title: str, relationships: Sequence[MappedR
         members = [row for row in relationships if row.relation_type is kind]
         mid = start + span / 2
         anchor = "middle" if abs(math.cos(mid)) < 0.3 else ("start" if math.cos(mid) > 0 else "end")
-        sectors.append(SectorLabel(f"{TYPE_LABELS[kind]} ({len(members)})",
-                                   CENTRE_X + LABEL_RADIUS * math.cos(mid),
+        text = f"{TYPE_LABELS[kind]} ({len(members)})"
+        sectors.append(SectorLabel(text, _label_x(CENTRE_X + LABEL_RADIUS * math.cos(mid), anchor, text),
                                    CENTRE_Y + LABEL_RADIUS * math.sin(mid) + 4, anchor, colour_of(kind)))
         for index, row in enumerate(members):
             angle = start + span * (index + 1) / (len(members) + 1)
@@ -106,7 +122,7 @@ def network_picture(picture_id: str, title: str, relationships: Sequence[MappedR
             nodes.append(Node(
                 f"{row.name} – {TYPE_LABELS[kind]}, {category(kind)}, strength {row.strength} of 5",
                 charts.short(row.name, MAX_NAME), x, y, colour_of(kind), kind in STRATEGIC,
-                0.6 + 0.5 * row.strength, y + 20))
+                0.6 + 0.5 * row.strength, y + 20 if index % 2 == 0 else y - 14))
     rings = tuple(sorted(RADIUS_BY_STRENGTH.items()))
     return Picture(picture_id, title, _description(relationships), tuple(nodes), tuple(sectors), rings)
 
