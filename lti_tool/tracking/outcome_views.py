@@ -15,9 +15,10 @@ from flask import Blueprint, Response, redirect, render_template, request
 from lti_tool.db import get_session, rollback_only
 from lti_tool.lti.session import launch_url
 from lti_tool.models import Context
-from lti_tool.permissions import may_read_dashboards, permission, refuse, the_actor
+from lti_tool.permissions import may_read_dashboards, permission, the_actor
 from lti_tool.states import OutcomeDirection
 from lti_tool.tracking import outcome
+from lti_tool.tracking.downloads import csv_download, no_such_table
 from lti_tool.web import error_page
 
 blueprint = Blueprint("outcome", __name__)
@@ -152,20 +153,8 @@ def table_csv(context_id: int, name: str) -> Response:
     context = _course(context_id)
     build = outcome.TABLES.get(name)
     if build is None:
-        refusal = refuse(
-            404,
-            "No such table",
-            f"There is no table “{name[:40]}” of the outcome; the tables are: {', '.join(outcome.TABLES)}.",
-        )
-        return error_page(refusal.status, refusal.title, refusal.message)
+        return no_such_table(name, outcome.TABLES, " of the outcome")
     found = outcome.figures(get_session(), context.id)
     if found is None:
         return error_page(404, "No outcome", NO_OUTCOME_YET)
-    return Response(
-        build(found).csv(),
-        mimetype="text/csv",
-        headers={
-            "Content-Disposition": f'attachment; filename="course-{context.id}-outcome-{name}.csv"',
-            "Cache-Control": "no-store",
-        },
-    )
+    return csv_download(build(found).csv(), f"course-{context.id}-outcome-{name}.csv")

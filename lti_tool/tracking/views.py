@@ -15,9 +15,10 @@ from flask import Blueprint, Flask, Response, render_template, request
 
 from lti_tool.db import get_session
 from lti_tool.lti.activity_kinds import kind_info
-from lti_tool.permissions import may_read_dashboards, permission, refuse, the_actor
+from lti_tool.permissions import may_read_dashboards, permission, the_actor
 from lti_tool.tracking import calibration, dashboard, leaderboard_views, outcome_cli, outcome_views, tables
 from lti_tool.tracking import outcome as programme_outcome
+from lti_tool.tracking.downloads import csv_download, no_such_table
 from lti_tool.tracking.programme_results import programme_results
 from lti_tool.tracking.seed import tracking_commands
 from lti_tool.web import error_page
@@ -52,19 +53,9 @@ def _render(board: dashboard.Dashboard) -> str:
 def _csv(board: dashboard.Dashboard, name: str) -> Response:
     build = tables.TABLES.get(name)
     if build is None:
-        refusal = refuse(
-            404, "No such table", NO_SUCH_TABLE.format(name=name[:40], names=", ".join(tables.TABLES))
-        )
-        return error_page(refusal.status, refusal.title, refusal.message)
+        return no_such_table(name, tables.TABLES)
     scope = f"activity-{board.activity.id}" if board.activity is not None else f"course-{board.context.id}"
-    return Response(
-        build(board).csv(),
-        mimetype="text/csv",
-        headers={
-            "Content-Disposition": f'attachment; filename="{scope}-{name}.csv"',
-            "Cache-Control": "no-store",
-        },
-    )
+    return csv_download(build(board).csv(), f"{scope}-{name}.csv")
 
 
 def _course_board(context_id: int) -> dashboard.Dashboard:
@@ -134,18 +125,8 @@ def course_calibration(context_id: int) -> Any:
 def course_calibration_csv(context_id: int, name: str) -> Response:
     build = calibration.TABLES.get(name)
     if build is None:
-        refusal = refuse(
-            404, "No such table", NO_SUCH_TABLE.format(name=name[:40], names=", ".join(calibration.TABLES))
-        )
-        return error_page(refusal.status, refusal.title, refusal.message)
-    return Response(
-        build(_calibration(context_id)).csv(),
-        mimetype="text/csv",
-        headers={
-            "Content-Disposition": f'attachment; filename="course-{context_id}-calibration-{name}.csv"',
-            "Cache-Control": "no-store",
-        },
-    )
+        return no_such_table(name, calibration.TABLES)
+    return csv_download(build(_calibration(context_id)).csv(), f"course-{context_id}-calibration-{name}.csv")
 
 
 def init_app(app: Flask) -> None:
