@@ -147,9 +147,6 @@ def seed_demo_course(session: Session, platform: LtiPlatform) -> bool:
     placed = [_set_up(demo, designer, seeded, platform) for seeded in SEEDED]
     _give_feedback(demo, placed)
     seed_programme(demo, designer, placed[0])
-    # The course's business outcome, and its leaderboard with Ana and Chloé on it (they chose to appear).
-    seed_outcome(session, context.id, teams=("Omar's team", "Rita's team"))
-    seed_leaderboard(session, context.id, [users["learner-ana"].id, users["learner-chloe"].id])
     seed_relationships.seed_relationship_maps(demo, _set_up(demo, designer, RELATIONSHIP_MAP, platform))
     seed_refreshers(session, designer, placed[0], users["learner-ana"])  # weak scores there schedule them
     # The course's business outcome, and its leaderboard with Ana and Chloé on it (they chose to appear).
