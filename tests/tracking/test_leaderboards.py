@@ -11,6 +11,7 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
+import pytest
 from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -40,7 +41,7 @@ from lti_tool.tracking import leaderboards, seed
 from lti_tool.tracking.leaderboard_models import LeaderboardPresence, LeaderboardSettings
 from tests.fixtures.database import CountQueries
 from tests.fixtures.visitors import Visitor
-from tests.tracking.test_pages import fill
+from tests.tracking.test_pages import course_of, fill
 
 HUNDREDTH = Decimal("0.01")
 
@@ -401,6 +402,10 @@ def test_learners_choose_to_appear_and_see_what_the_designer_allows(
     assert board.texts("ranked") == [] and board.texts("own-rank")[0].startswith("You are number 6 of 6")
     staff_view = designer.get(path)
     assert len(staff_view.texts("ranked")) == 6 and "—" not in staff_view.texts("figure")
+    assert manager.get(path).texts("leaderboard-others") == [
+        "6 ranked. Only each person's own rank is shown, and you are not ranked: you have not chosen to "
+        "appear."
+    ]
 
     # Leaving: gone at once, for everyone.
     left = learner.submit(board, "presence-form")
@@ -443,6 +448,26 @@ def test_learners_choose_to_appear_and_see_what_the_designer_allows(
         )
 
 
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"metric": "salary"}, "Choose what the leaderboard ranks."),
+        ({"subject": "department"}, "Choose who the leaderboard ranks."),
+        ({"display": "photos"}, "Choose how people are named."),
+        ({"metric": ""}, "Choose what the leaderboard ranks."),
+    ],
+)
+def test_settings_not_offered_are_refused_and_store_nothing(
+    app: Flask, designer: Visitor, changes: dict[str, str], message: str
+) -> None:
+    context_id = course_of(app, designer)
+    form = {"enabled": "on", "metric": "completion", "subject": "learner", "display": "names", **changes}
+    refused = designer.post(f"/courses/{context_id}/leaderboard/settings", form)
+    assert refused.status == 400 and message in refused.texts("problem")[0]
+    with session_scope(app) as session:
+        assert session.get(LeaderboardSettings, context_id) is None
+
+
 def test_teams_and_managers_appear_from_three_members_who_chose(app: Flask, designer: Visitor) -> None:
     seeded = fill(app, designer, learners=20, activities=3)
     context_id = seeded.context_id
@@ -459,20 +484,29 @@ def test_teams_and_managers_appear_from_three_members_who_chose(app: Flask, desi
     assert board.texts("leaderboard-empty")  # no manager chose to appear
 
 
+@pytest.mark.parametrize(
+    ("subject", "metric"), [("learner", "improvement"), ("team", "average_score"), ("manager", "completion")]
+)
 def test_the_leaderboard_takes_the_same_queries_however_many_are_ranked(
-    app: Flask, designer: Visitor, learner: Visitor, count_queries: CountQueries
+    app: Flask, designer: Visitor, learner: Visitor, count_queries: CountQueries, subject: str, metric: str
 ) -> None:
     seeded = fill(app, designer, learners=40, activities=3)
     context_id = seeded.context_id
-    set_up(designer, context_id, metric="improvement")
+    set_up(designer, context_id, metric=metric, subject=subject)
     path = f"/courses/{context_id}/leaderboard"
-    learner.get("/home")
     counts = []
-    for first, chosen in ((1, seeded.written.learner_ids[:4]), (100, seeded.written.learner_ids[4:40])):
+    ranked = []
+    batches = (
+        (1, seeded.written.learner_ids[:2]),
+        (100, seeded.written.learner_ids[2:40] + seeded.written.manager_ids),
+    )
+    for first, chosen in batches:
         with session_scope(app) as session:
             opt_in(session, context_id, chosen, first=first)
         with count_queries() as queries:
-            page = learner.get(path)
+            page = designer.get(path)
         assert page.status == 200
         counts.append(queries.count)
+        ranked.append(len(page.texts("ranked")))
     assert counts[0] == counts[1], counts
+    assert ranked[0] < ranked[1], ranked
