@@ -30,8 +30,9 @@ from lti_tool.lti.launch import (
 )
 from lti_tool.lti.roles import is_mentor, is_platform_admin, map_roles
 from lti_tool.models import Context, Launch, ManagerLink, Membership, ResourceLink, User
+from lti_tool.relationships import groups
 from lti_tool.settings import Settings
-from lti_tool.states import ManagerLinkRelation, ManagerLinkSource, ManagerLinkStatus
+from lti_tool.states import GroupSource, ManagerLinkRelation, ManagerLinkSource, ManagerLinkStatus
 
 MENTOR_SOURCE = ManagerLinkSource.LTI_MENTOR
 PERSONAL_CLAIMS = ("name", "given_name", "family_name", "email")
@@ -156,6 +157,9 @@ def record_launch(session: Session, launch: ValidatedLaunch, settings: Settings,
         mentor_scope = claims.get(CLAIM_ROLE_SCOPE_MENTOR)
         if is_mentor(lti_roles) and isinstance(mentor_scope, list):
             record_mentor_scope(session, launch.platform.id, user_id, claims["sub"], context_id, mentor_scope)
+        if (names := groups.groups_in_launch(claims)) is not None:
+            groups.replace_groups(session, context_id, GroupSource.PLATFORM, {user_id: names},
+                                  only_people=[user_id], now=now)
     row = Launch(
         id=secrets.token_urlsafe(32),
         platform_id=launch.platform.id,

@@ -9,6 +9,8 @@ a person may be in several. Cadre learns them from two places, each replacing on
   (Canvas: ``sections=$com.instructure.User.sectionNames``), as a JSON list or comma-separated names;
   and from a top-level ``groups`` list on the member (a list of names, or of objects with a ``title`` or
   ``name``), the shape some platforms send;
+* a launch: the same custom parameters in the person's own id_token replace that person's groups from
+  the platform (a launch without them changes nothing);
 * the ``group`` column of a roster CSV import (:mod:`lti_tool.relationships.roster_csv`): several names in
   one cell are separated by ``;``.
 """
@@ -64,6 +66,11 @@ def clean_names(names: Iterable[Any]) -> tuple[str, ...]:
     return tuple(found.values())[:MAX_GROUPS_PER_PERSON]
 
 
+def _unsubstituted(value: Any) -> bool:
+    """A substitution the platform did not know: it sends the variable's name back (``$Canvas.…``)."""
+    return isinstance(value, str) and value.strip().startswith("$")
+
+
 def _names_in(value: Any) -> list[Any]:
     """Names from a custom parameter: a JSON list (Canvas's substitutions) or comma-separated text."""
     if isinstance(value, list):
@@ -71,8 +78,8 @@ def _names_in(value: Any) -> list[Any]:
     if not isinstance(value, str) or not value.strip():
         return []
     text = value.strip()
-    if text.startswith("$"):
-        return []  # a substitution the platform did not know: it sends the variable's name back
+    if _unsubstituted(text):
+        return []
     if text.startswith("["):
         try:
             parsed = json.loads(text)
@@ -100,6 +107,16 @@ def groups_of_member(raw: Mapping[str, Any]) -> tuple[str, ...]:
     return clean_names(names)
 
 
+def groups_in_launch(claims: Mapping[str, Any]) -> tuple[str, ...] | None:
+    """The groups a launch's custom parameters name; None when it has neither ``groups`` nor ``sections``
+    or only variables it did not substitute (the platform does not send them: the roster's word stands)."""
+    custom = claims.get(CLAIM_CUSTOM)
+    sent = [custom.get(key) for key in CUSTOM_KEYS] if isinstance(custom, Mapping) else []
+    if not any(value is not None and not _unsubstituted(value) for value in sent):
+        return None
+    return groups_of_member({"message": [claims]})
+
+
 def replace_groups(
     session: Session,
     context_id: int,
@@ -114,12 +131,9 @@ def replace_groups(
     source said is kept. Answers how many memberships were added or removed."""
     now = now or utcnow()
     query = select(PersonGroup).where(PersonGroup.context_id == context_id, PersonGroup.source == source)
-    scope = None if only_people is None else set(only_people)
-    existing = {
-        (row.user_id, row.name): row
-        for row in session.scalars(query)
-        if scope is None or row.user_id in scope
-    }
+    if only_people is not None:
+        query = query.where(PersonGroup.user_id.in_(sorted(set(only_people))))
+    existing = {(row.user_id, row.name): row for row in session.scalars(query)}
     wanted = {(user_id, name) for user_id, names in groups.items() for name in clean_names(names)}
     gone = [row.id for key, row in existing.items() if key not in wanted]
     if gone:
@@ -145,16 +159,3 @@ def members_of_group(context_id: int, name: str) -> Any:
     """The SQL ``SELECT`` of the user ids in the course's group ``name`` (from either source)."""
     return select(PersonGroup.user_id).where(PersonGroup.context_id == context_id, PersonGroup.name == name)
 
-
-def groups_by_person(session: Session, context_id: int, user_ids: Iterable[int]) -> dict[int, list[str]]:
-    """Each person's group names (either source, once each), for pages listing people."""
-    found: dict[int, set[str]] = {}
-    ids = list(user_ids)
-    for start in range(0, len(ids), 500):
-        for user_id, name in session.execute(
-            select(PersonGroup.user_id, PersonGroup.name).where(
-                PersonGroup.context_id == context_id, PersonGroup.user_id.in_(ids[start:start + 500])
-            )
-        ):
-            found.setdefault(user_id, set()).add(name)
-    return {user_id: sorted(names, key=str.casefold) for user_id, names in found.items()}

@@ -5,6 +5,7 @@ filter, in as many statements whatever the course's size; an unknown group is re
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from urllib.parse import urlencode
 
@@ -23,7 +24,7 @@ from lti_tool.tracking.dashboard import FilterError, Filters
 from tests.fixtures.database import CountQueries
 from tests.fixtures.visitors import Visitor
 from tests.tracking.test_dashboard import NOW, Seeded, expected_figures, make, shown_figures
-from tests.tracking.test_pages import fill
+from tests.tracking.test_pages import course_of, fill
 
 CUSTOM = "https://purl.imsglobal.org/spec/lti/claim/custom"
 
@@ -199,3 +200,28 @@ def test_the_dashboard_page_offers_the_groups_and_filters_by_one(app: Flask, des
     assert calibration.status == 200 and '<option value="Team B" selected>' in calibration.response.text
     refused = designer.get(f"{course.path}?group=Nobody")
     assert refused.status == 400 and "no group “Nobody” in this course" in refused.text
+
+
+def test_a_launch_carrying_the_sections_parameter_sets_that_persons_groups(
+    app: Flask, launch_visitor: Callable[..., Visitor]
+) -> None:
+    def groups_after(**custom: str) -> list[tuple[str, GroupSource]]:
+        visitor = launch_visitor("learner", custom=custom or None)
+        context_id = course_of(app, visitor)
+        with session_scope(app) as session:
+            return sorted(
+                (name, source)
+                for name, source in session.execute(
+                    select(PersonGroup.name, PersonGroup.source).where(PersonGroup.context_id == context_id)
+                )
+            )
+
+    assert groups_after(sections='["North", "Night shift"]') == [
+        ("Night shift", GroupSource.PLATFORM),
+        ("North", GroupSource.PLATFORM),
+    ]
+    assert groups_after() == [("Night shift", GroupSource.PLATFORM), ("North", GroupSource.PLATFORM)]
+    assert groups_after(groups="South") == [("South", GroupSource.PLATFORM)]
+    # A variable the platform did not substitute says nothing; an empty parameter, no group.
+    assert groups_after(sections="$com.instructure.User.sectionNames") == [("South", GroupSource.PLATFORM)]
+    assert groups_after(sections="") == []
