@@ -125,6 +125,10 @@ def test_an_invited_manager_signs_in_from_the_email_sees_their_people_and_the_li
     refused_other = client.get(f"/activities/{activity.id}/people/{course.ana.id}/feedback")
     assert refused_other.status_code == 404  # another manager's learner
     assert client.get("/invitations/").status_code == 403  # an invited manager invites nobody
+    assert 'data-testid="team-progress-link"' in home.text
+    team = client.get("/team")  # their people's progress: theirs only
+    assert team.status_code == 200 and "Chloé Martin" in team.text and "Ana Lima" not in team.text
+    assert client.get(f"/team/{course.ana.id}").status_code == 404
 
     reused_client = app.test_client()
     again = reused_client.get(f"/invitations/sign-in/{token}")
