@@ -636,14 +636,15 @@ def summary_table(found: OutcomeFigures) -> Table:
         "summary",
         f"{found.outcome.name} before and after the programme ({unit}): baseline "
         f"{_plain(found.outcome.baseline)}, target {_plain(found.outcome.target)}, "
-        f"{DIRECTION_LABELS[found.outcome.direction].lower()}",
+        f"{DIRECTION_LABELS[found.outcome.direction].lower()}; change: the mean after minus the mean before "
+        "(or the baseline, where nothing was measured before)",
         (
             "Series",
             "Values before",
             "Mean before",
             "Values after",
             "Mean after",
-            "Change (after minus before, or baseline)",
+            "Change",
             "Better or worse",
             "Latest",
             "Progress to target %",
@@ -708,6 +709,13 @@ def outcome_chart(found: OutcomeFigures) -> charts.Chart:
         legend.append(charts.LegendEntry(charts.short(series.label, 14), position, colour, dash))
         position += 40 + 7 * len(charts.short(series.label, 14)) + 16
     guides = (("Baseline", outcome.baseline, "#595959"), ("Target", outcome.target, "#2e6b30"))
+    guide_labels = [*(name for name, _value, _colour in guides), "Start"]
+    if position + sum(40 + 7 * len(label) + 16 for label in guide_labels) <= right - left:
+        # The guides named in the legend too, where they fit (the description names them anyway).
+        for name, _value, colour in guides:
+            legend.append(charts.LegendEntry(name, position, colour, "2 3"))
+            position += 40 + 7 * len(name) + 16
+        legend.append(charts.LegendEntry("Start", position, "#000000", "8 4"))
     for name, value, colour in guides:
         y = y_of(float(value))
         series_list.append(
@@ -743,7 +751,10 @@ def outcome_chart(found: OutcomeFigures) -> charts.Chart:
         for index in range(ticks_count + 1)
     )
     label_days = sorted({first, outcome.programme_start, last})
-    x_labels = tuple(charts.Tick(x_of(day), day.isoformat()) for day in label_days)
+    # A date is some 70 units wide, centred on its day: kept inside the plot at both ends.
+    x_labels = tuple(
+        charts.Tick(min(right - 36, max(left + 36, x_of(day))), day.isoformat()) for day in label_days
+    )
     if (
         len(x_labels) == 3
         and min(abs(x_labels[1].x - x_labels[0].x), abs(x_labels[2].x - x_labels[1].x)) < 80
