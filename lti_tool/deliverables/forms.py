@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, available_timezones
 from werkzeug.datastructures import MultiDict
 
 from lti_tool.deliverables.services import ActivitySettings
+from lti_tool.lti import activity_kinds
 from lti_tool.models import Activity
 from lti_tool.rubric_library.forms import whole_number
 from lti_tool.states import Assessors, FeedbackRelease
@@ -33,6 +34,15 @@ ASSESSOR_LABELS = {
     Assessors.ANY_MANAGER: "Any manager linked to the learner (line manager, mentor, coach)",
     Assessors.LEARNER: "The learner themself (self-assessment)",
 }
+KIND_FIELDS = {
+    activity_kinds.INSTRUCTIONS: ("instructions",),
+    activity_kinds.BRIEFING: ("manager_briefing",),
+    activity_kinds.RUBRIC: ("rubric_id",),
+    activity_kinds.DUE: ("due_date", "due_time", "due_timezone"),
+    activity_kinds.GRADEBOOK: ("points_possible", "grades_to_lms"),
+    activity_kinds.FEEDBACK: ("assessors", "work_product_required", "feedback_release"),
+}
+"""The form's fields of each part of the settings page a kind may use (``KindInfo.settings``)."""
 RELEASE_LABELS = {
     FeedbackRelease.ON_SUBMISSION: "As soon as the assessor submits it",
     FeedbackRelease.WHEN_RELEASED: "When course staff release it",
@@ -100,8 +110,15 @@ class ActivitySettingsForm:
         )
 
     @classmethod
-    def from_post(cls, form: MultiDict[str, str]) -> ActivitySettingsForm:
+    def from_post(cls, form: MultiDict[str, str], activity: Activity) -> ActivitySettingsForm:
+        """What was posted; the fields the activity's kind does not show keep the activity's values (a
+        posted value for them is ignored, so a survey's form cannot give it a rubric)."""
         values = {name: form.get(name, "") for name in FIELDS}
+        shown = activity_kinds.kind_info(activity.kind).settings
+        kept = [name for part, names in KIND_FIELDS.items() if part not in shown for name in names]
+        if kept:
+            saved = cls.from_activity(activity).values
+            values.update({name: saved[name] for name in kept})
         return cls(values=values, lock_version=whole_number(values.pop("lock_version")))
 
     def parse(self, rubric_ids: set[int]) -> ActivitySettings | None:

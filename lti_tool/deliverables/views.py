@@ -76,7 +76,7 @@ def save_settings(activity_id: int) -> Any:
     session = get_session()
     actor = the_actor()
     activity = services.get_activity(session, actor, activity_id, rule=can_configure_activity)
-    form = forms.ActivitySettingsForm.from_post(request.form)
+    form = forms.ActivitySettingsForm.from_post(request.form, activity)
     choosable = {rubric.id for rubric in services.choosable_rubrics(session, actor)}
     if activity.rubric_version is not None:  # the pinned rubric stays choosable, even if archived since
         choosable.add(activity.rubric_version.rubric_id)

@@ -15,6 +15,16 @@ from lti_tool.states import ActivityKind, Assessors
 CUSTOM_PARAMETER = "cadre_kind"
 ACTIVITY_PARAMETER = "cadre_activity"
 
+# The parts of the activity settings page (``deliverables/settings.html``) a kind may use; the title always.
+INSTRUCTIONS = "instructions"
+BRIEFING = "manager_briefing"
+RUBRIC = "rubric"
+DUE = "due"
+GRADEBOOK = "gradebook"
+FEEDBACK = "feedback"
+"""Who gives the feedback, whether a work product comes first, and when learners see it."""
+ALL_SETTINGS = frozenset({INSTRUCTIONS, BRIEFING, RUBRIC, DUE, GRADEBOOK, FEEDBACK})
+
 
 @dataclass(frozen=True)
 class KindInfo:
@@ -23,6 +33,8 @@ class KindInfo:
     description: str
     default_assessors: Assessors = Assessors.LINE_MANAGER
     work_product_required: bool = False
+    settings: frozenset[str] = ALL_SETTINGS
+    """The parts of the settings page that apply to the kind; the others are neither shown nor changed."""
 
     @property
     def key(self) -> str:
@@ -43,14 +55,17 @@ ACTIVITY_KINDS: tuple[KindInfo, ...] = (
              "Peers give each other feedback against a rubric."),
     KindInfo(ActivityKind.MANAGER_INSIGHT_SURVEY, "Manager insight survey",
              "Three questions for managers: which mistakes they observe, how often, and their "
-             "business impact."),
+             "business impact.", settings=frozenset({BRIEFING})),
+    # A follow-up asks again with its source's own questions or rubric (its own settings panel).
     KindInfo(ActivityKind.SIX_MONTH_FOLLOW_UP, "Six-month follow-up",
-             "About six months after training, managers say what changed."),
+             "About six months after training, managers say what changed.", settings=frozenset({BRIEFING})),
     KindInfo(ActivityKind.CAREER_CONVERSATION, "Career conversation",
-             "A learner and their manager talk through where the learner's career could go."),
+             "A learner and their manager talk through where the learner's career could go.",
+             settings=frozenset({INSTRUCTIONS, BRIEFING})),
     KindInfo(ActivityKind.COACHING_LOG, "Coaching log (80/20)",
              "Each person logs the coaching and mentoring sessions they hold or receive, against the aim "
-             "of 80% coaching, with an optional private well-being check."),
+             "of 80% coaching, with an optional private well-being check.",
+             settings=frozenset({INSTRUCTIONS, BRIEFING})),
     KindInfo(ActivityKind.PEER_COACHING, "Peer coaching",
              "Learners coach each other in pairs or triads and log each session with a reflection on a "
              "recent managerial experience, seen by their group."),

@@ -66,7 +66,9 @@ def save_settings(activity_id: int) -> Any:
     activity = career.career_activity(session, the_actor(), activity_id)
     career.save_settings(session, the_actor(), activity,
                          staff_may_read=request.form.get("staff_may_read") == "1")
-    return redirect(launch_url("career.overview", activity_id=activity.id, notice="settings"), code=303)
+    # The setting is a panel of the activity's settings page (``programme/_settings.html``).
+    return redirect(launch_url("deliverables.settings", activity_id=activity.id, notice="kind-saved"),
+                    code=303)
 
 
 def _page(activity: Activity, conversation: CareerConversation, *, status: int = 200, form: str = "",

@@ -7,7 +7,8 @@ Rules, decided here and in ``lti_tool.permissions`` (the coaching-log section):
   learner (who logs the coaching they receive), each their own log per activity. One person's log is
   theirs alone: nobody else lists, reads, edits or deletes a session of it (a guessed id is "not found").
 * **The share** is of minutes, not of sessions: ``coaching minutes / all minutes``, rounded to a whole
-  percent for display; no share is shown before a minute is logged.
+  percent for display; no share is shown before a minute is logged. **The aim** is the designer's (1–100%
+  coaching, on the activity's settings page; 80% until they set it), and the share is shown against it.
 * **The well-being check** (stress 1–5, what is in my control, what is not) is optional and private:
   nobody but its owner reads it unless the owner ticks "share" on that session, and then only the
   course's designers and administrators. They otherwise see totals only (people, sessions, minutes, the
@@ -26,6 +27,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from lti_tool import permissions
 from lti_tool.db import utcnow
 from lti_tool.models import Activity, AuditEntry
 from lti_tool.permissions import (
@@ -33,6 +35,7 @@ from lti_tool.permissions import (
     Actor,
     PermissionDenied,
     can_change_coaching_session,
+    can_configure_activity,
     can_keep_coaching_log,
     can_read_coaching_overview,
     can_read_wellbeing,
@@ -40,11 +43,13 @@ from lti_tool.permissions import (
     refuse,
 )
 from lti_tool.programme import coaching_events
-from lti_tool.programme.coaching_models import CoachingSession
-from lti_tool.states import CoachingSessionKind
+from lti_tool.programme.coaching_models import CoachingSession, CoachingSettings
+from lti_tool.states import ActivityKind, CoachingSessionKind
 
 AIM_PERCENT = 80
-"""The share of coaching in the time spent that the log aims for (the rest is mentoring)."""
+"""The share of coaching in the time spent that a log aims for (the rest is mentoring) until its designer
+sets another."""
+MIN_AIM, MAX_AIM = 1, 100
 MAX_MINUTES = 600
 MAX_TOPIC = 200
 MAX_TEXT = 2000
@@ -203,17 +208,20 @@ def change_session(session: Session, actor: Actor, row: CoachingSession,
                    typed: Mapping[str, str]) -> CoachingSession:
     ensure(can_change_coaching_session(actor, row))
     values = clean(typed)
+    previous = row.updated_at  # names the statement of the version this change replaces
     for name, value in values.__dict__.items():
         setattr(row, name, value)
     row.updated_at = utcnow()
     session.flush()
     _audit(session, actor, "coaching_session.changed", row)
+    coaching_events.coaching_session_logged(session, row, replaces=previous)
     return row
 
 
 def delete_session(session: Session, actor: Actor, row: CoachingSession) -> None:
     ensure(can_change_coaching_session(actor, row))
     _audit(session, actor, "coaching_session.deleted", row)
+    coaching_events.coaching_session_deleted(session, row)
     session.delete(row)
     session.flush()
 
@@ -226,6 +234,7 @@ class Share:
     coaching_minutes: int
     mentoring_minutes: int
     people: int = 1
+    aim_percent: int = AIM_PERCENT
 
     @property
     def total_minutes(self) -> int:
@@ -245,30 +254,68 @@ class Share:
 
     @property
     def meets_aim(self) -> bool:
-        return self.coaching_percent is not None and self.coaching_percent >= AIM_PERCENT
+        return self.coaching_percent is not None and self.coaching_percent >= self.aim_percent
+
+    @property
+    def points_short(self) -> int | None:
+        """How many percentage points of coaching the share lacks to meet the aim (None when met)."""
+        percent = self.coaching_percent
+        return None if percent is None or percent >= self.aim_percent else self.aim_percent - percent
 
 
-def _share(session: Session, *conditions: Any) -> Share:
+# -- the designer's aim ------------------------------------------------------------------------------------
+
+
+def aim_of(session: Session, activity: Activity) -> int:
+    settings = session.get(CoachingSettings, activity.id)
+    return settings.aim_percent if settings is not None else AIM_PERCENT
+
+
+def save_aim(session: Session, actor: Actor, activity: Activity, typed: str) -> int:
+    """The designer sets the share of coaching the log aims for; :class:`CoachingProblems` says what is
+    wrong with what was typed, and nothing is stored."""
+    ensure(can_configure_activity(actor, activity))
+    if activity.kind is not ActivityKind.COACHING_LOG:
+        raise PermissionDenied(refuse(404, "Activity not found", permissions.NOT_A_COACHING_LOG))
+    text = typed.strip().removesuffix("%").strip()
+    aim = int(text) if text.isascii() and text.isdigit() else None
+    if aim is None or not MIN_AIM <= aim <= MAX_AIM:
+        raise CoachingProblems({"aim_percent": f"Give the aim as a whole percent of coaching, from {MIN_AIM} "
+                                               f"to {MAX_AIM} (80 is the 80/20 model)."})
+    settings = session.get(CoachingSettings, activity.id)
+    if settings is None:
+        settings = CoachingSettings(activity_id=activity.id)
+        session.add(settings)
+    settings.aim_percent = aim
+    settings.updated_at = utcnow()
+    settings.updated_by_id = actor.user_id
+    details = {"activity_id": activity.id, "aim_percent": aim}
+    session.add(AuditEntry(actor_user_id=actor.user_id, actor_label=actor.audit_label,
+                           action="coaching_log.aim", details=details))
+    session.flush()
+    return aim
+
+
+def _share(session: Session, activity: Activity, *conditions: Any) -> Share:
     coaching = func.coalesce(func.sum(CoachingSession.minutes).filter(
         CoachingSession.kind == CoachingSessionKind.COACHING), 0)
     mentoring = func.coalesce(func.sum(CoachingSession.minutes).filter(
         CoachingSession.kind == CoachingSessionKind.MENTORING), 0)
     row = session.execute(select(func.count(CoachingSession.id), coaching, mentoring,
                                  func.count(func.distinct(CoachingSession.owner_id)))
-                          .where(*conditions)).one()
-    return Share(int(row[0]), int(row[1]), int(row[2]), int(row[3]))
+                          .where(CoachingSession.activity_id == activity.id, *conditions)).one()
+    return Share(int(row[0]), int(row[1]), int(row[2]), int(row[3]), aim_of(session, activity))
 
 
 def my_share(session: Session, actor: Actor, activity: Activity) -> Share:
     ensure(can_keep_coaching_log(actor, activity))
-    return _share(session, CoachingSession.activity_id == activity.id,
-                  CoachingSession.owner_id == actor.user_id)
+    return _share(session, activity, CoachingSession.owner_id == actor.user_id)
 
 
 def course_share(session: Session, actor: Actor, activity: Activity) -> Share:
     """The course's totals for its designers: counts and minutes only."""
     ensure(can_read_coaching_overview(actor, activity))
-    return _share(session, CoachingSession.activity_id == activity.id)
+    return _share(session, activity)
 
 
 def shared_checks(session: Session, actor: Actor, activity: Activity) -> list[CoachingSession]:

@@ -23,7 +23,7 @@ from lti_tool.permissions import (
     permission,
     the_actor,
 )
-from lti_tool.programme import coaching_log
+from lti_tool.programme import coaching_log, views
 from lti_tool.programme.coaching_models import CoachingSession
 from lti_tool.states import CadreRole
 
@@ -41,7 +41,7 @@ def _log_page(activity: Activity, typed: dict[str, str], *, status: int = 200,
         "programme/coaching_log.html", activity=activity, kind=kind_info(activity.kind),
         sessions=coaching_log.my_sessions(session, actor, activity),
         share=coaching_log.my_share(session, actor, activity), values=typed, problems=problems or {},
-        kinds=coaching_log.KIND_LABELS, stresses=coaching_log.STRESS_LABELS, aim=coaching_log.AIM_PERCENT,
+        kinds=coaching_log.KIND_LABELS, stresses=coaching_log.STRESS_LABELS,
         today=utcnow().date().isoformat(), notice=request.args.get("notice"),
         action_url=launch_url("coaching.log_session", activity_id=activity.id), editing=None,
     ), status
@@ -112,8 +112,26 @@ def overview(activity_id: int) -> Any:
     activity = coaching_log.overview_activity(session, actor, activity_id)
     return render_template(
         "programme/coaching_overview.html", activity=activity, kind=kind_info(activity.kind),
-        share=coaching_log.course_share(session, actor, activity), aim=coaching_log.AIM_PERCENT,
+        share=coaching_log.course_share(session, actor, activity),
         shared=coaching_log.shared_checks(session, actor, activity), stresses=coaching_log.STRESS_LABELS)
+
+
+@blueprint.post(f"/{ID}/coaching-log/settings")
+@permission(may_configure_activities)
+def save_settings(activity_id: int) -> Any:
+    """The designer's aim (a panel of the activity's settings page, ``programme/_settings.html``)."""
+    session = get_session()
+    actor = the_actor()
+    activity = coaching_log.overview_activity(session, actor, activity_id)
+    typed = {"aim_percent": request.form.get("aim_percent", "")}
+    try:
+        coaching_log.save_aim(session, actor, activity, typed["aim_percent"])
+    except coaching_log.CoachingProblems as refused:
+        panel = views.settings_panel(activity, typed, refused.problems)
+        assert panel is not None
+        return views.panel_page(activity, panel, 400)
+    return redirect(launch_url("deliverables.settings", activity_id=activity.id, notice="kind-saved"),
+                    code=303)
 
 
 def keeps_coaching_log(activity: Activity) -> bool:

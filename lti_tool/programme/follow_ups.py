@@ -418,14 +418,67 @@ class RubricAnswer:
     problems: dict[str, str] = field(default_factory=dict)
 
 
-def answer_rubric_again(session: Session, actor: Actor, row: FollowUp, form: Any) -> FollowUp:
+class RubricDraftConflict(FollowUpError):
+    """The rubric follow-up's draft was saved from another tab or device after this form was opened."""
+
+    status = 409
+    title = "Changed elsewhere"
+
+    def __init__(self, row: FollowUp) -> None:
+        self.row = row
+        super().__init__("This draft was saved from another tab or device after you opened it. Nothing of "
+                         "yours was saved: your answers are still in the form. Keep yours, or take the "
+                         "saved copy.")
+
+
+def rubric_draft_of(row: FollowUp) -> dict[str, Any] | None:
+    """The manager's saved draft of a rubric follow-up (``{"criteria": …, "what_changed": …}``), if any."""
+    return row.draft_content
+
+
+def save_rubric_draft(session: Session, actor: Actor, row: FollowUp, raw: Any, *, based_on: int) -> FollowUp:
+    """Keep a rubric follow-up's half-typed answer (from the form's Save draft, or its autosave's JSON):
+    only its shape and sizes are checked, so an incomplete one is kept. Refused with
+    :class:`RubricDraftConflict` when the draft moved past ``based_on`` (another tab saved since), and with
+    :class:`survey.SurveyProblems` when too long; nothing is stored then."""
+    from lti_tool.feedback import content
+
+    ensure(permissions.can_answer_follow_up(actor, row))
+    ensure_due(row)
+    _version, rubric, _ = rubric_of(session, row)
+    if based_on != row.draft_revision:
+        raise RubricDraftConflict(row)
+    draft = content.read_content(raw, rubric)
+    what_changed = raw.get("what_changed", "") if isinstance(raw, dict) else ""
+    if not isinstance(what_changed, str):
+        draft.problems["what_changed"] = "Say what changed as text."
+        what_changed = ""
+    what_changed = what_changed.replace("\r\n", "\n").replace("\x00", "")
+    if len(what_changed) > MAX_WHAT_CHANGED:
+        draft.problems["what_changed"] = f"Say what changed in at most {MAX_WHAT_CHANGED:,} characters " \
+                                         f"(now {len(what_changed):,})."
+    if draft.problems:
+        raise survey.SurveyProblems(draft.problems, "The draft was not saved: see the messages beside the "
+                                                    "answers.")
+    row.draft_content = {"criteria": draft.content["criteria"], "what_changed": what_changed}
+    row.draft_revision += 1
+    row.draft_saved_at = utcnow()
+    session.flush()
+    return row
+
+
+def answer_rubric_again(session: Session, actor: Actor, row: FollowUp, form: Any, *,
+                        based_on: int | None = None) -> FollowUp:
     """Assess the learner again with the same rubric version, and say what changed; scored by the
-    rubric engine and stored on the follow-up (answering again replaces it until the report is read)."""
+    rubric engine and stored on the follow-up (answering again replaces it until the report is read).
+    ``based_on``: the draft revision the form was opened at (refused when another tab saved since)."""
     from lti_tool.feedback import content
 
     ensure(permissions.can_answer_follow_up(actor, row))
     ensure_due(row)
     version, rubric, _ = rubric_of(session, row)
+    if based_on is not None and based_on != row.draft_revision:
+        raise RubricDraftConflict(row)
     draft = content.read_form(form, rubric)
     problems = dict(draft.problems)
     try:
@@ -441,7 +494,8 @@ def answer_rubric_again(session: Session, actor: Actor, row: FollowUp, form: Any
             problems.update(content.problems_by_field(error))
     if problems or result is None:
         raise survey.SurveyProblems(problems or {"form": "The rubric could not be scored."})
-    _answered(session, actor, row, what_changed=text, anonymous=False,
+    _answered(session, actor, row, what_changed=text, anonymous=False, draft_content=None,
+              draft_revision=row.draft_revision + 1,
               rubric_answers={"rubric_version_id": version.id, **result.to_dict()})
     return row
 

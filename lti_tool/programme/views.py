@@ -15,13 +15,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from defusedcsv import csv as defused_csv
-from flask import Blueprint, Flask, Response, redirect, render_template, request
+from flask import Blueprint, Flask, Response, jsonify, redirect, render_template, request
 
 from lti_tool.db import get_session, utcnow
 from lti_tool.lti.activity_kinds import kind_info
 from lti_tool.lti.session import launch_url
 from lti_tool.models import Activity
 from lti_tool.permissions import (
+    CAREER_KINDS,
+    COACHING_LOG_KINDS,
     FOLLOW_UP_KINDS,
     SURVEY_KINDS,
     can_answer_survey,
@@ -33,7 +35,7 @@ from lti_tool.permissions import (
     permission,
     the_actor,
 )
-from lti_tool.programme import follow_ups, survey
+from lti_tool.programme import career, coaching_log, follow_ups, survey
 from lti_tool.programme.currencies import currency_choices
 from lti_tool.programme.models import FollowUp
 from lti_tool.rubric_library.forms import whole_number
@@ -51,9 +53,20 @@ NO_REVISION = ("This form did not say which saved version of your answer it was 
                "nothing. Your answers are still in the form: save again.")
 
 
+MAX_AUTOSAVE_BYTES = 256 * 1024
+
+
 @blueprint.errorhandler(survey.SurveyError)
 def _refused(error: survey.SurveyError) -> Response:
+    if request.path.endswith("/draft"):  # the rubric follow-up's autosave reads JSON
+        return _json_answer({"error": error.message}, error.status)
     return error_page(error.status, error.title, error.message)
+
+
+def _json_answer(body: dict[str, Any], status: int = 200) -> Response:
+    response = jsonify(body)
+    response.status_code = status
+    return response
 
 
 # -- the settings panel of the activity settings page ------------------------------------------------------
@@ -61,7 +74,8 @@ def _refused(error: survey.SurveyError) -> Response:
 
 @dataclass
 class SettingsPanel:
-    """What the activity settings page shows for a survey or a follow-up (``programme/_settings.html``)."""
+    """What the activity settings page shows for a survey, a follow-up, a career conversation or a coaching
+    log (``programme/_settings.html``)."""
 
     kind: str
     values: dict[str, Any]
@@ -92,6 +106,12 @@ def settings_panel(activity: Activity, typed: dict[str, Any] | None = None,
         }
         return SettingsPanel("follow_up", values, problems or {}, [],
                              follow_ups.source_choices(session, activity))
+    if activity.kind in CAREER_KINDS:
+        values = typed or {"staff_may_read": career.settings_of(session, activity).staff_may_read}
+        return SettingsPanel("career", values, problems or {}, [], [])
+    if activity.kind in COACHING_LOG_KINDS:
+        values = typed or {"aim_percent": str(coaching_log.aim_of(session, activity))}
+        return SettingsPanel("coaching", values, problems or {}, [], [])
     return None
 
 
@@ -106,7 +126,8 @@ def _configurable(activity_id: int) -> Activity:
     return activity
 
 
-def _panel_page(activity: Activity, panel: SettingsPanel, status: int) -> Any:
+def panel_page(activity: Activity, panel: SettingsPanel, status: int) -> Any:
+    """The kind's settings panel alone, after a refused save (400) with what was typed."""
     return render_template("programme/settings.html", activity=activity, kind=kind_info(activity.kind),
                            panel=panel), status
 
@@ -122,7 +143,7 @@ def save_survey_settings(activity_id: int) -> Any:
     except survey.SurveyProblems as refused:
         panel = settings_panel(activity, typed, refused.problems)
         assert panel is not None
-        return _panel_page(activity, panel, 400)
+        return panel_page(activity, panel, 400)
     return redirect(launch_url("deliverables.settings", activity_id=activity.id, notice="kind-saved"),
                     code=303)
 
@@ -138,7 +159,7 @@ def save_follow_up_settings(activity_id: int) -> Any:
     except survey.SurveyProblems as refused:
         panel = settings_panel(activity, typed, refused.problems)
         assert panel is not None
-        return _panel_page(activity, panel, 400)
+        return panel_page(activity, panel, 400)
     return redirect(launch_url("deliverables.settings", activity_id=activity.id, notice="kind-saved"),
                     code=303)
 
@@ -321,17 +342,62 @@ def _follow_up(activity_id: int, follow_up_id: int) -> tuple[Activity, FollowUp]
     return activity, row
 
 
+def _rubric_values(row: FollowUp) -> dict[str, str]:
+    """The rubric form's fields from the manager's draft, else from their answer (answering again)."""
+    draft = follow_ups.rubric_draft_of(row)
+    if draft is not None:
+        criteria, what_changed = draft.get("criteria", {}), draft.get("what_changed", "")
+    else:
+        criteria = {line["criterion"]: line for line in (row.rubric_answers or {}).get("criteria", [])}
+        what_changed = row.what_changed
+    return {**{f"level-{key}": line.get("level", "") for key, line in criteria.items()},
+            **{f"comment-{key}": line.get("comment", "") for key, line in criteria.items()},
+            "what_changed": what_changed}
+
+
 def _rubric_page(activity: Activity, row: FollowUp, typed: dict[str, str] | None = None, *, status: int = 200,
-                 problems: dict[str, str] | None = None) -> Any:
+                 problems: dict[str, str] | None = None, based_on: int | None = None,
+                 conflict: str | None = None) -> Any:
     _version, rubric, revision = follow_ups.rubric_of(get_session(), row)
     before = {line["criterion"]: line for line in revision.criteria}
-    answered = {line["criterion"]: line for line in (row.rubric_answers or {}).get("criteria", [])}
-    values = typed or {**{f"level-{key}": line["level"] for key, line in answered.items()},
-                       **{f"comment-{key}": line.get("comment", "") for key, line in answered.items()},
-                       "what_changed": row.what_changed}
-    return render_template("programme/follow_up_rubric.html", activity=activity,
-                           kind=kind_info(activity.kind), row=row, rubric=rubric, before=before,
-                           values=values, problems=problems or {}, revision=revision), status
+    return render_template(
+        "programme/follow_up_rubric.html", activity=activity, kind=kind_info(activity.kind), row=row,
+        rubric=rubric, before=before, values=typed or _rubric_values(row), problems=problems or {},
+        revision=revision, based_on=row.draft_revision if based_on is None else based_on, conflict=conflict,
+        notice=request.args.get("notice"),
+        autosave_url=launch_url("programme.follow_up_draft", activity_id=activity.id, follow_up_id=row.id),
+    ), status
+
+
+def _rubric_post(activity: Activity, row: FollowUp, done: str) -> Any:
+    """The rubric follow-up's form: Save draft keeps it as typed, Submit scores it."""
+    session = get_session()
+    actor = the_actor()
+    typed = dict(request.form)
+    based_on = whole_number(request.form.get("draft_revision", ""))
+    if based_on is None:
+        return _rubric_page(activity, row, typed, status=400, problems={"form": NO_REVISION})
+    try:
+        if request.form.get("action") == "save":
+            follow_ups.save_rubric_draft(session, actor, row, _rubric_draft_of_form(row), based_on=based_on)
+            return redirect(launch_url("programme.follow_up_form", activity_id=activity.id,
+                                       follow_up_id=row.id, notice="saved"), code=303)
+        follow_ups.answer_rubric_again(session, actor, row, request.form, based_on=based_on)
+    except follow_ups.RubricDraftConflict as conflict:
+        # Saving again now replaces the other save, knowingly: the form carries the server's revision.
+        return _rubric_page(activity, row, typed, status=409, conflict=conflict.message,
+                            based_on=row.draft_revision)
+    except survey.SurveyProblems as refused:
+        return _rubric_page(activity, row, typed, status=400, problems=refused.problems, based_on=based_on)
+    return redirect(done, code=303)
+
+
+def _rubric_draft_of_form(row: FollowUp) -> dict[str, Any]:
+    from lti_tool.feedback import content
+
+    _version, rubric, _revision = follow_ups.rubric_of(get_session(), row)
+    draft = content.read_form(request.form, rubric)
+    return {"criteria": draft.content["criteria"], "what_changed": request.form.get("what_changed", "")}
 
 
 @blueprint.get(f"/{ID}/follow-ups/{FOLLOW_UP}")
@@ -358,11 +424,7 @@ def save_follow_up(activity_id: int, follow_up_id: int) -> Any:
     activity, row = _follow_up(activity_id, follow_up_id)
     done = launch_url("programme.my_follow_ups", activity_id=activity.id, notice="answered")
     if row.source_assessment_id is not None:
-        try:
-            follow_ups.answer_rubric_again(session, actor, row, request.form)
-        except survey.SurveyProblems as refused:
-            return _rubric_page(activity, row, dict(request.form), status=400, problems=refused.problems)
-        return redirect(done, code=303)
+        return _rubric_post(activity, row, done)
     rows = survey.rows_of_form(request.form)
     what_changed = request.form.get("what_changed", "")
     based_on = whole_number(request.form.get("draft_revision", ""))
@@ -385,6 +447,37 @@ def save_follow_up(activity_id: int, follow_up_id: int) -> Any:
     extra = EMPTY_ROWS + (1 if request.form.get("action") == "add" else 0)
     return _survey_page(activity, row.source_activity, rows, response.draft_revision, extra=extra,
                         message="Saved." if request.form.get("action") != "add" else None, **page)
+
+
+@blueprint.post(f"/{ID}/follow-ups/{FOLLOW_UP}/draft")
+@permission(may_answer_surveys)
+def follow_up_draft(activity_id: int, follow_up_id: int) -> Response:
+    """A rubric follow-up's autosave (``static/feedback-form.js``): ``{"draft_revision": n, "content":
+    {"criteria": …, "what_changed": …}}`` → 200 ``{"draft_revision": n + 1, "saved_at": …}``; 409 with the
+    server's draft when it is no longer revision ``n``; 400 with problems by field."""
+    if (request.content_length or 0) > MAX_AUTOSAVE_BYTES:
+        return _json_answer({"error": "This draft is too large to save."}, 413)
+    activity, row = _follow_up(activity_id, follow_up_id)
+    if row.source_assessment_id is None:
+        return _json_answer({"error": "This follow-up asks a survey again: its answers are saved with the "
+                                      "form's Save button."}, 400)
+    body = request.get_json(silent=True)
+    based_on = body.get("draft_revision") if isinstance(body, dict) else None
+    if not isinstance(based_on, int) or isinstance(based_on, bool) or not 0 <= based_on < 2**31:
+        return _json_answer({"error": "The autosave must be JSON with draft_revision (a whole number) and "
+                                      "content."}, 400)
+    assert isinstance(body, dict)
+    try:
+        follow_ups.save_rubric_draft(get_session(), the_actor(), row, body.get("content"), based_on=based_on)
+    except follow_ups.RubricDraftConflict as conflict:
+        return _json_answer({
+            "error": conflict.message, "draft_revision": row.draft_revision,
+            "saved_at": row.draft_saved_at.isoformat() if row.draft_saved_at else None,
+            "content": follow_ups.rubric_draft_of(row)}, 409)
+    except survey.SurveyProblems as refused:
+        return _json_answer({"error": refused.message, "problems": refused.problems}, 400)
+    assert row.draft_saved_at is not None
+    return _json_answer({"draft_revision": row.draft_revision, "saved_at": row.draft_saved_at.isoformat()})
 
 
 @blueprint.get(f"/{ID}/follow-ups/report")

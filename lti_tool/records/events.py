@@ -16,6 +16,8 @@ Services call these where the event happens:
 ``relationships.services.answer_nomination``    :func:`nomination_accepted` (when accepted)
 ``programme.events`` (survey, follow-ups)       :func:`survey_answered` (not for an anonymous survey),
                                                 :func:`follow_up_scheduled`, :func:`follow_up_answered`
+``programme.coaching_events`` (coaching log)    :func:`coaching_session_logged` (a change voids the
+                                                previous version), :func:`coaching_session_deleted`
 ``programme.relationship_events`` (map shared)  :func:`relationship_map_shared` (submitted)
 ``tracking.refreshers.complete``                :func:`refresher_completed` (completed: a lesson)
 ==============================================  ===================================================
@@ -353,6 +355,47 @@ def refresher_completed(session: Session, scheduled: Any) -> None:
         refresher_id=scheduled.id, at=scheduled.completed_at or utcnow(), activity=activity(row),
     )
     _record_all(session, "refresher completed", [(event, _where(row, learner.id))])
+
+
+def _coaching_event(session: Session, coaching_session: Any) -> xapi_events.CoachingSessionLogged:
+    # Only the kind, the day and the minutes: never the topic, challenge, next step or well-being check.
+    row, owner = coaching_session.activity, coaching_session.owner
+    return xapi_events.CoachingSessionLogged(
+        owner=person(owner), course=course(_context_of(session, row.context_id)), activity=activity(row),
+        session_iri=deployment().coaching_session_iri(coaching_session.id), session_id=coaching_session.id,
+        session_kind=str(coaching_session.kind), held_on=coaching_session.held_on,
+        minutes=coaching_session.minutes, saved_at=coaching_session.updated_at,
+    )
+
+
+def _coaching_voided(owner: User, coaching_session: Any, saved_at: Any, at: Any) -> xapi_events.Voided:
+    target = xapi_statements.coaching_session_logged_id(deployment(), owner.platform.issuer,
+                                                        coaching_session.id, saved_at)
+    return xapi_events.Voided(actor=person(owner), statement_id=target, at=at)
+
+
+def coaching_session_logged(session: Session, coaching_session: Any, *, replaces: Any = None) -> None:
+    """Someone logged a coaching session, or changed one (``replaces``: the changed version's save time,
+    whose statement is voided)."""
+    if not has_app_context():
+        return
+    owner = coaching_session.owner
+    where = _where(coaching_session.activity, owner.id)
+    built: list[tuple[object, dict[str, Any]]] = [(_coaching_event(session, coaching_session), where)]
+    if replaces is not None:
+        voided = _coaching_voided(owner, coaching_session, replaces, coaching_session.updated_at)
+        built.append((voided, where))
+    _record_all(session, "coaching session logged", built)
+
+
+def coaching_session_deleted(session: Session, coaching_session: Any) -> None:
+    """Its owner deleted a session of their log: its statement is voided."""
+    if not has_app_context():
+        return
+    owner = coaching_session.owner
+    _record_all(session, "coaching session deleted", [
+        (_coaching_voided(owner, coaching_session, coaching_session.updated_at, utcnow()),
+         _where(coaching_session.activity, owner.id))])
 
 
 def _where(row: Activity, person_id: int) -> dict[str, Any]:

@@ -5,6 +5,8 @@
 // which is shown here: nothing is overwritten silently. Every change is also kept in this browser
 // (localStorage) until the server has it, so a closed tab, a lost connection or an expired launch loses
 // nothing: the copy is offered again on the next visit. A submission is kept too until the server has it.
+// The six-month follow-up's rubric form uses it too: its form names its free-text fields in
+// data-autosave-texts (the feedback form's are strengths and next_steps).
 (function () {
   "use strict";
   var INTERVAL = 4000;
@@ -15,6 +17,8 @@
   var status = form.querySelector(".autosave-status");
   var conflictBox = form.querySelector(".autosave-conflict");
   var key = "cadre-draft:" + url;
+  var texts = (form.getAttribute("data-autosave-texts") || "strengths next_steps").split(" ");
+  var TEXT_LABELS = { strengths: "Strengths", next_steps: "Next steps", what_changed: "What changed" };
   var dirty = false, inFlight = null, stopped = false, submitting = false;
 
   function meta(name) {
@@ -37,7 +41,7 @@
   function say(text) { if (status) { status.textContent = text; } }
 
   function collect() {
-    var content = { criteria: {}, strengths: "", next_steps: "" };
+    var content = { criteria: {} };
     Array.prototype.forEach.call(form.querySelectorAll("fieldset[data-criterion]"), function (set) {
       var id = set.getAttribute("data-criterion");
       var checked = set.querySelector('input[type="radio"]:checked');
@@ -49,8 +53,7 @@
         comment: comment ? comment.value : ""
       };
     });
-    content.strengths = form.elements.strengths.value;
-    content.next_steps = form.elements.next_steps.value;
+    texts.forEach(function (name) { content[name] = form.elements[name] ? form.elements[name].value : ""; });
     return content;
   }
   function fill(content) {
@@ -66,8 +69,7 @@
       var comment = set.querySelector('textarea[name="comment-' + id + '"]');
       if (comment) { comment.value = answer.comment || ""; }
     });
-    form.elements.strengths.value = content.strengths || "";
-    form.elements.next_steps.value = content.next_steps || "";
+    texts.forEach(function (name) { if (form.elements[name]) { form.elements[name].value = content[name] || ""; } });
     form.dispatchEvent(new Event("cadre-filled"));  // feedback-total.js explains the total again
   }
   function same(a, b) { return JSON.stringify(a) === JSON.stringify(b); }
@@ -91,8 +93,7 @@
       add(title + ": points", theirs.points, yours.points);
       add(title + ": comment", theirs.comment, yours.comment);
     });
-    add("Strengths", saved.strengths, mine.strengths);
-    add("Next steps", saved.next_steps, mine.next_steps);
+    texts.forEach(function (name) { add(TEXT_LABELS[name] || name, saved[name], mine[name]); });
     return found;
   }
   function differencesList(saved) {

@@ -190,9 +190,12 @@ def test_in_the_browser_learner_prepares_manager_adds_and_actions_are_agreed(
 
 def test_staff_read_with_the_setting_and_the_learners_consent_until_taken_back(placed: Career) -> None:
     overview = placed.designer.get(placed.base)
-    saved = placed.designer.post(placed.base + "/settings", _fields(overview, "career-settings-form",
+    settings = placed.designer.get(overview.link("career-settings-link"))  # the activity's settings page
+    assert not settings.attributes("rubric-choice") and not settings.attributes("grades-to-lms")
+    saved = placed.designer.post(placed.base + "/settings", _fields(settings, "career-settings-form",
                                                                      staff_may_read="1"))
-    assert saved.texts("notice") == ["Settings saved."]
+    assert saved.texts("kind-notice") == ["Career conversation settings saved."]
+    assert saved.form("career-settings-form").fields.get("staff_may_read") == "1"
     draft = placed.ana.get(placed.base + "/mine")
     shared = placed.ana.post(placed.base + "/mine", _fields(draft, "career-learner-form", **ANSWERS,
                                                               action="share"))
