@@ -403,6 +403,19 @@ def _label(settings: LeaderboardSettings, person: Person | None, kind: str, fall
     return f"{NAMED[kind]} {person.number}"
 
 
+def _distinct(
+    found: list[tuple[int, str, Decimal]], people: dict[int, Person]
+) -> list[tuple[int, str, Decimal]]:
+    """Two people named alike (same initials, same name) told apart by their numbers in the course."""
+    seen: dict[str, int] = defaultdict(int)
+    for _key, label, _value in found:
+        seen[label] += 1
+    return [
+        (key, f"{label} ({people[key].number})" if seen[label] > 1 and key in people else label, value)
+        for key, label, value in found
+    ]
+
+
 def _team_label(settings: LeaderboardSettings, manager: Person | None, team_number: int) -> str:
     if manager is not None and settings.display is LeaderboardDisplay.NAMES:
         return f"Team of {manager.name}"
@@ -445,7 +458,7 @@ def entries(
             value = figures[learner_id].value(metric)
             if value is not None:
                 found.append((learner_id, _label(settings, people[learner_id], "learner", learner_id), value))
-        return found, members, waiting
+        return _distinct(found, people), members, waiting
     line_manager, managed = _links(session, context.id)
     if subject is LeaderboardSubject.TEAM:
         teams: dict[int, set[int]] = defaultdict(set)
@@ -480,7 +493,7 @@ def entries(
                 waiting += 1
         if value is not None:
             found.append((manager_id, _label(settings, people[manager_id], "manager", manager_id), value))
-    return found, members, waiting
+    return _distinct(found, people), members, waiting
 
 
 def _pooled(figures: dict[int, Figures], team: set[int], metric: LeaderboardMetric) -> Decimal | None:

@@ -376,6 +376,7 @@ def test_learners_choose_to_appear_and_see_what_the_designer_allows(
     assert joined.attributes("presence-state")[0]["data-opted-in"] == "yes"
     rows = joined.texts("ranked")
     assert len(rows) == 5  # the visitor has no score: ranked on average score, they have no figure
+    assert joined.texts("not-ranked-yet") == ["You are not ranked yet: you have no average score figure yet."]
     assert all(row.endswith("—") for row in rows)  # others' figures hidden by default
     assert any(names[seeded.written.learner_ids[0]] in row for row in rows)
     never = set(seeded.written.learner_ids[5:])
@@ -396,7 +397,9 @@ def test_learners_choose_to_appear_and_see_what_the_designer_allows(
     assert "—" not in board.texts("figure") and all("Learner " in row for row in board.texts("ranked"))
     assert not any(names[user_id] in board.text for user_id in seeded.written.learner_ids)
     set_up(designer, context_id, metric="completion", display="initials")
-    assert all("L. " in row or "You" in row for row in learner.get(path).texts("ranked"))
+    initialled = learner.get(path).texts("ranked")
+    assert all("L. 0. (" in row or "You" in row for row in initialled)  # alike initials told apart
+    assert len(set(initialled)) == len(initialled)
     set_up(designer, context_id, metric="completion", display="own_rank")
     board = learner.get(path)
     assert board.texts("ranked") == [] and board.texts("own-rank")[0].startswith("You are number 6 of 6")
