@@ -12,7 +12,7 @@ from pathlib import Path
 from flask import Flask, Response, current_app, g
 from sqlalchemy import DateTime, Engine, Enum, MetaData, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -145,6 +145,38 @@ def _callbacks_committed(session: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _callbacks_rolled_back(session: Session) -> None:
     session.info.pop(_PENDING, None)
+
+
+# -- answers read once per unit of work -------------------------------------------------------------------
+#
+# A rule asked twice in one request (the view checks who may assess a learner, then the service it calls
+# checks again) need not read the same rows twice. ``read_memo(session)`` keeps such answers for as long as
+# the session has written nothing: every flush, every INSERT/UPDATE/DELETE it executes and the end of every
+# transaction empty it, so an answer never outlives a change the session made or a transaction that could
+# see another's.
+
+_MEMO = "cadre.read_memo"
+
+
+def read_memo(session: Session) -> dict[object, object]:
+    """What reads of this session found since it last wrote (see above); keys name what was read. Empty
+    while the session holds changes it has not flushed yet: the next query would flush them first."""
+    memo: dict[object, object] | None = session.info.get(_MEMO)
+    if memo is None or session.new or session.dirty or session.deleted:
+        memo = session.info[_MEMO] = {}
+    return memo
+
+
+@event.listens_for(Session, "after_flush")
+@event.listens_for(Session, "after_transaction_end")  # commit or rollback, of a savepoint too
+def _forget_reads(session: Session, *_: object) -> None:
+    session.info.pop(_MEMO, None)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _forget_reads_on_write(execute_state: ORMExecuteState) -> None:
+    if not execute_state.is_select:
+        execute_state.session.info.pop(_MEMO, None)
 
 
 def _run_committed_callbacks(session: Session) -> None:

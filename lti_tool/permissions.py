@@ -27,9 +27,10 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from flask import Flask, Response, g
-from sqlalchemy import ColumnElement, or_, select
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy import ColumnElement, Select, or_, select
+from sqlalchemy.orm import Session, aliased, object_session
 
+from lti_tool.db import read_memo
 from lti_tool.lti.errors import DEEP_LINK_NEEDS_DEEP_LINKING_LAUNCH, ROLE_NOT_ALLOWED
 from lti_tool.models import (
     Activity,
@@ -370,18 +371,28 @@ def may_read_own_feedback(actor: Actor) -> Decision:
     return _role_in(actor, frozenset({CadreRole.LEARNER})) and in_a_course(actor)
 
 
-def line_manager_id(session: Session, context_id: int, learner_id: int) -> int | None:
-    """The learner's line manager in the course: the manager of their oldest active link as line manager;
-    without one, of their oldest active link (a mentor or coach linked first stays second to a line
-    manager linked later)."""
-    return session.scalar(
-        select(ManagerLink.manager_id)
-        .where(ManagerLink.context_id == context_id, ManagerLink.learner_id == learner_id,
-               ManagerLink.status == ManagerLinkStatus.ACTIVE)
-        .order_by((ManagerLink.relation != ManagerLinkRelation.LINE_MANAGER), ManagerLink.created_at,
-                  ManagerLink.id)
-        .limit(1)
+def _managers_in_line_order(context_id: int, learner_id: int | ColumnElement[int],
+                            link: type[ManagerLink] = ManagerLink) -> Select[tuple[int]]:
+    """The learner's active managers in the course, their line manager first: the manager of their oldest
+    active link as line manager; without one, of their oldest active link (a mentor or coach linked first
+    stays second to a line manager linked later). ``link``: an alias, inside a query that has its own."""
+    return (
+        select(link.manager_id)
+        .where(link.context_id == context_id, link.learner_id == learner_id,
+               link.status == ManagerLinkStatus.ACTIVE)
+        .order_by((link.relation != ManagerLinkRelation.LINE_MANAGER), link.created_at, link.id)
     )
+
+
+def line_manager_id(session: Session, context_id: int, learner_id: int) -> int | None:
+    """The learner's line manager in the course (the first of :func:`_managers_in_line_order`)."""
+    return session.scalar(_managers_in_line_order(context_id, learner_id).limit(1))
+
+
+def line_manager_of(learner_id: ColumnElement[int], context_id: int) -> ColumnElement[int]:
+    """:func:`line_manager_id` in SQL, for each row of a list (``learner_id`` is the list's column)."""
+    link = aliased(ManagerLink)
+    return _managers_in_line_order(context_id, learner_id, link).limit(1).scalar_subquery()
 
 
 def own_active_links(actor: Actor, context_id: int) -> ColumnElement[bool]:
@@ -389,6 +400,18 @@ def own_active_links(actor: Actor, context_id: int) -> ColumnElement[bool]:
     may allow them (a list also applies the activity's assessors rule, as :func:`can_assess` does)."""
     return (ManagerLink.context_id == context_id) & (ManagerLink.manager_id == actor.user_id) \
         & (ManagerLink.status == ManagerLinkStatus.ACTIVE)
+
+
+def _active_managers(session: Session, context_id: int, learner_id: int) -> tuple[int, ...]:
+    """The learner's managers in the course, their line manager first. Read once per unit of work until it
+    writes (``db.read_memo``): the view and the service both ask :func:`can_assess` on every autosave."""
+    memo = read_memo(session)
+    key = ("active_managers", context_id, learner_id)
+    managers = memo.get(key)
+    if managers is None:
+        managers = memo[key] = tuple(session.scalars(_managers_in_line_order(context_id, learner_id)))
+    assert isinstance(managers, tuple)
+    return managers
 
 
 def can_assess(actor: Actor, learner: User, activity: Activity) -> Decision:
@@ -420,13 +443,7 @@ def can_assess(actor: Actor, learner: User, activity: Activity) -> Decision:
         return ALLOWED
     # The learner's managers in the course, their line manager first (the order of line_manager_id): one
     # query answers both "linked to the actor?" and "is the actor the line manager?" (every autosave asks).
-    managers = list(session.scalars(
-        select(ManagerLink.manager_id)
-        .where(ManagerLink.context_id == activity.context_id, ManagerLink.learner_id == learner.id,
-               ManagerLink.status == ManagerLinkStatus.ACTIVE)
-        .order_by((ManagerLink.relation != ManagerLinkRelation.LINE_MANAGER), ManagerLink.created_at,
-                  ManagerLink.id)
-    ))
+    managers = _active_managers(session, activity.context_id, learner.id)
     if actor.user_id not in managers:
         return refuse(404, "Person not found", NOT_YOUR_PERSON)
     if activity.assessors is Assessors.LEARNER:

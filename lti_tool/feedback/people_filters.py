@@ -57,7 +57,8 @@ class PeopleFilters:
         return not (self.due == "on_time" and person.overdue_days is not None)
 
     def apply(self, people: list[PersonStatus]) -> list[PersonStatus]:
-        return sorted((person for person in people if self.keeps(person)), key=_sort_key(self.sort))
+        kept = [person for person in people if self.keeps(person)] if self.active else people
+        return sorted(kept, key=_sort_key(self.sort))
 
 
 def _by_name(person: PersonStatus) -> tuple[Any, ...]:

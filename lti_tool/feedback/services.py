@@ -28,7 +28,7 @@ from typing import Any
 
 from sqlalchemy import Text, cast, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer, object_session
 from sqlalchemy.orm.attributes import set_committed_value
 
 import rubrics
@@ -49,7 +49,7 @@ from lti_tool.models import (
 from lti_tool.permissions import Actor, ensure
 from lti_tool.records import events as learning_records
 from lti_tool.rubric_library import services as rubric_library
-from lti_tool.states import AssessmentStatus, AssessorRole, Assessors, FeedbackRelease, ManagerLinkStatus
+from lti_tool.states import AssessmentStatus, AssessorRole, Assessors, FeedbackRelease
 from rubrics.exact_numbers import format_decimal
 
 MAX_REASON = 2000
@@ -135,8 +135,10 @@ def ensure_set_up(activity: Activity) -> None:
 def rubric_of(activity: Activity) -> rubrics.Rubric:
     """The engine's rubric for the activity's pinned version; :class:`NotSetUp` without one."""
     ensure_set_up(activity)
-    assert activity.rubric_version is not None
-    return rubric_library.version_content(activity.rubric_version)
+    assert activity.rubric_version_id is not None
+    session = object_session(activity)
+    assert session is not None, "rubric_of needs an activity loaded from the database"
+    return rubric_library.rubric_of_version(session, activity.rubric_version_id)
 
 
 def learner_to_assess(session: Session, actor: Actor, activity: Activity, learner_id: int) -> User:
@@ -149,12 +151,16 @@ def learner_to_assess(session: Session, actor: Actor, activity: Activity, learne
     return learner
 
 
-def find_assessment(session: Session, activity: Activity, learner: User,
-                    assessor_id: int) -> Assessment | None:
-    return session.scalars(
-        select(Assessment).where(Assessment.activity_id == activity.id, Assessment.learner_id == learner.id,
-                                 Assessment.assessor_id == assessor_id)
-    ).first()
+def find_assessment(session: Session, activity: Activity, learner: User, assessor_id: int, *,
+                    with_draft: bool = True) -> Assessment | None:
+    """The assessor's assessment of ``learner`` in ``activity``; ``with_draft=False`` leaves the draft's
+    content unread until something asks for it (a save replaces it without looking)."""
+    query = select(Assessment).where(Assessment.activity_id == activity.id,
+                                     Assessment.learner_id == learner.id,
+                                     Assessment.assessor_id == assessor_id)
+    if not with_draft:
+        query = query.options(defer(Assessment.draft_content))
+    return session.scalars(query).first()
 
 
 def _role_of(session: Session, actor: Actor, activity: Activity, learner: User) -> AssessorRole:
@@ -169,7 +175,7 @@ def _role_of(session: Session, actor: Actor, activity: Activity, learner: User) 
 def _open_assessment(session: Session, actor: Actor, activity: Activity, learner: User) -> Assessment:
     """The actor's assessment of ``learner``, made on its first save. Two first saves at once (two tabs)
     both reach here: the second's insert fails on the unique key and it takes the first's row."""
-    found = find_assessment(session, activity, learner, actor.user_id)
+    found = find_assessment(session, activity, learner, actor.user_id, with_draft=False)
     if found is not None:
         return found
     now = utcnow()
@@ -507,45 +513,34 @@ def overdue_days(activity: Activity, submitted: bool, now: datetime) -> int | No
 
 def my_people(session: Session, actor: Actor, activity: Activity, *,
               now: datetime | None = None) -> list[PersonStatus]:
-    """The learners the actor may assess in ``activity``, by name, with their status. Three queries
-    whatever the number of people: the actor's links, the line managers of those learners, and the
-    actor's assessments in the activity."""
+    """The learners the actor may assess in ``activity``, by name, with their status. One query whatever
+    the number of people (the actor's links, each learner's line manager where only line managers assess,
+    and the actor's assessment of each), and one more where a work product must come first."""
     ensure(permissions.may_give_feedback(actor))
     if activity.assessors is Assessors.LEARNER:
         return []
     now = now or utcnow()
-    learners = [Learner(*row) for row in session.execute(
-        select(User.id, User.sub, User.name, User.given_name, User.family_name, User.email)
+    query = (
+        select(User.id, User.sub, User.name, User.given_name, User.family_name, User.email,
+               Assessment.id, Assessment.status, HAS_DRAFT)
         .join(ManagerLink, ManagerLink.learner_id == User.id)
+        .outerjoin(Assessment, (Assessment.activity_id == activity.id) & (Assessment.learner_id == User.id)
+                   & (Assessment.assessor_id == actor.user_id))
         .where(permissions.own_active_links(actor, activity.context_id))
         .order_by(User.name, User.sub)
-    )]
-    if activity.assessors is Assessors.LINE_MANAGER and learners:
-        first_links: dict[int, int] = {}
-        for learner_id, manager_id in session.execute(
-            select(ManagerLink.learner_id, ManagerLink.manager_id)
-            .where(ManagerLink.context_id == activity.context_id,
-                   ManagerLink.status == ManagerLinkStatus.ACTIVE,
-                   ManagerLink.learner_id.in_([learner.id for learner in learners]))
-            .order_by(ManagerLink.created_at, ManagerLink.id)
-        ):
-            first_links.setdefault(learner_id, manager_id)
-        learners = [learner for learner in learners if first_links.get(learner.id) == actor.user_id]
-    assessments = {
-        learner_id: AssessmentState(assessment_id, status, has_draft)
-        for learner_id, assessment_id, status, has_draft in session.execute(
-            select(Assessment.learner_id, Assessment.id, Assessment.status, HAS_DRAFT)
-            .where(Assessment.activity_id == activity.id, Assessment.assessor_id == actor.user_id)
-        )
-    }
+    )
+    if activity.assessors is Assessors.LINE_MANAGER:
+        query = query.where(permissions.line_manager_of(User.id, activity.context_id) == actor.user_id)
+    rows = session.execute(query).all()
     overdue = overdue_days(activity, False, now)
     with_work = None  # who submitted the work product the activity requires: one query more, only then
     if activity.work_product_required and permissions.accepts_work_products(activity):
-        with_work = work_products.learners_who_submitted(session, activity.id, [each.id for each in learners])
+        with_work = work_products.learners_who_submitted(session, activity.id, [row[0] for row in rows])
     people = []
-    for learner in learners:
-        assessment = assessments.get(learner.id)
-        submitted = assessment is not None and assessment.status is AssessmentStatus.SUBMITTED
+    for *columns, assessment_id, status, has_draft in rows:
+        learner = Learner(*columns)
+        assessment = None if assessment_id is None else AssessmentState(assessment_id, status, has_draft)
+        submitted = status is AssessmentStatus.SUBMITTED
         waiting = with_work is not None and learner.id not in with_work and not submitted
         people.append(PersonStatus(learner, assessment, None if submitted else overdue, waiting))
     return people

@@ -138,8 +138,8 @@ def launch() -> Any:
         return _platform_storage_launch(needed)
     assert message_launch.validated is not None
     launch_row = record_launch(session, message_launch.validated, settings)
+    cadre_session.start(launch_row)  # before anything flushes: the row is inserted with its browser binding
     learning_records.launched(session, launch_row)
-    cadre_session.start(launch_row)
     endpoint = "lti.deep_link" if launch_row.message_type == DEEP_LINKING_REQUEST else "pages.home"
     # The token rides in the fragment, which no server, proxy log or Referer sees (lti_tool.lti.session).
     response = redirect(cadre_session.landing_url(endpoint, launch_row), code=303)
@@ -275,10 +275,10 @@ def home() -> Any:
     learners: list[User] = []
     managers: list[User] = []
     # A learner may manage people too: Moodle's managers launch as learners (no mentor role).
-    if launch.context_id is not None and role in (CadreRole.MANAGER, CadreRole.LEARNER):
-        learners = manager_links.learners_of(session, launch.context_id, launch.user_id)
     if launch.context_id is not None and role is CadreRole.LEARNER:
-        managers = manager_links.managers_of(session, launch.context_id, launch.user_id)
+        learners, managers = manager_links.people_linked_to(session, launch.context_id, launch.user_id)
+    elif launch.context_id is not None and role is CadreRole.MANAGER:
+        learners = manager_links.learners_of(session, launch.context_id, launch.user_id)
     return render_template("home.html", launch=launch, user=launch.user, context=launch.context,
                            role=role, kind=kind, activity_title=activity_title,
                            learners=learners, managers=managers, activity=activity,

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 
 from lti_tool.db import utcnow
@@ -77,6 +77,22 @@ def learners_of(session: Session, context_id: int, manager_id: int) -> list[User
 def managers_of(session: Session, context_id: int, learner_id: int) -> list[User]:
     """The managers actively linked to ``learner_id`` in the course, by name."""
     return _linked_users(session, context_id, learner_id, ManagerLink.learner_id, ManagerLink.manager_id)
+
+
+def people_linked_to(session: Session, context_id: int, user_id: int) -> tuple[list[User], list[User]]:
+    """(:func:`learners_of`, :func:`managers_of`) ``user_id`` in the course, in one query: a learner may
+    manage people too (Moodle's managers launch as learners), and the home page shows both lists."""
+    learners: list[User] = []
+    managers: list[User] = []
+    for user, manager_id in session.execute(
+        select(User, ManagerLink.manager_id)
+        .join(ManagerLink, or_((ManagerLink.manager_id == user_id) & (ManagerLink.learner_id == User.id),
+                               (ManagerLink.learner_id == user_id) & (ManagerLink.manager_id == User.id)))
+        .where(ManagerLink.context_id == context_id, ManagerLink.status == ManagerLinkStatus.ACTIVE)
+        .order_by(User.name, User.sub)
+    ):
+        (learners if manager_id == user_id else managers).append(user)
+    return learners, managers
 
 
 @dataclass

@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.orm.util import identity_key
 
 import rubrics
 from lti_tool import permissions
@@ -149,6 +150,23 @@ def version_content(version: RubricVersion) -> rubrics.Rubric:
             _parsed_versions.clear()
         _parsed_versions[version.content_hash] = parsed
     return parsed
+
+
+def rubric_of_version(session: Session, version_id: int) -> rubrics.Rubric:
+    """The engine's rubric for the stored version ``version_id``, as :func:`version_content` gives it; when
+    this process has parsed that content already, only the version's ``content_hash`` is read (the content
+    itself, a whole rubric as JSON, is then neither sent by the database nor decoded)."""
+    loaded = session.identity_map.get(identity_key(RubricVersion, version_id))
+    if isinstance(loaded, RubricVersion):
+        return version_content(loaded)
+    content_hash = session.scalar(select(RubricVersion.content_hash).where(RubricVersion.id == version_id))
+    parsed = _parsed_versions.get(content_hash) if content_hash is not None else None
+    if parsed is not None:
+        return parsed
+    version = session.get(RubricVersion, version_id)
+    if version is None:
+        raise LookupError(f"rubric version {version_id} does not exist")
+    return version_content(version)
 
 
 def versions_of(session: Session, rubric: Rubric) -> list[RubricVersion]:

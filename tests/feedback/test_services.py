@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session
 
 from lti_tool.feedback import content, services
 from lti_tool.feedback.grades import TOPIC, score_of, scores_url
@@ -28,7 +29,15 @@ from lti_tool.permissions import (
     can_read_feedback,
 )
 from lti_tool.rubric_library import services as rubric_library
-from lti_tool.states import ActivityKind, AssessmentStatus, Assessors, FeedbackRelease, ManagerLinkStatus
+from lti_tool.states import (
+    ActivityKind,
+    AssessmentStatus,
+    Assessors,
+    FeedbackRelease,
+    ManagerLinkRelation,
+    ManagerLinkSource,
+    ManagerLinkStatus,
+)
 from tests.feedback.conftest import Course, complete_answers
 
 
@@ -249,6 +258,80 @@ def test_my_people_with_their_status(course: Course) -> None:
     assert [p.label for p in people] == ["Draft, overdue by 3 days", "Submitted"]
     assert [p.learner.name for p in services.my_people(course.db, course.rita, activity)] == ["Ana Lima"]
     assert services.my_people(course.db, course.rita, course.activity()) == []  # not Ana's line manager
+
+
+def test_my_people_and_can_assess_agree_on_who_the_line_manager_is(course: Course) -> None:
+    """Chloé's mentor (Rita) was linked before her line manager (Omar): only Omar lists and assesses her
+    where only line managers assess, and both do where any linked manager may."""
+    db, chloe = course.db, course.chloe
+    start = datetime.now(UTC) - timedelta(days=3)
+    db.add_all([
+        ManagerLink(context_id=course.context.id, manager_id=course.rita.user_id, learner_id=chloe.id,
+                    source=ManagerLinkSource.DESIGNER, relation=ManagerLinkRelation.MENTOR, created_at=start),
+        ManagerLink(context_id=course.context.id, manager_id=course.omar.user_id, learner_id=chloe.id,
+                    source=ManagerLinkSource.DESIGNER, relation=ManagerLinkRelation.LINE_MANAGER,
+                    created_at=start + timedelta(days=1)),
+    ])
+    db.flush()
+    line_managers_only, any_manager = course.activity(), course.activity(assessors=Assessors.ANY_MANAGER)
+    for activity, rita_may in ((line_managers_only, False), (any_manager, True)):
+        omar_lists = [p.learner.id for p in services.my_people(db, course.omar, activity)]
+        rita_lists = [p.learner.id for p in services.my_people(db, course.rita, activity)]
+        assert (chloe.id in omar_lists, chloe.id in rita_lists) == (True, rita_may), activity.assessors
+        assert bool(can_assess(course.omar, chloe, activity)) is True
+        assert bool(can_assess(course.rita, chloe, activity)) is rita_may
+
+
+def test_can_assess_reads_the_links_once_until_the_session_writes(course: Course) -> None:
+    """The view and the service both ask on every autosave: one read of the links serves both, and a link
+    ended in the same transaction is seen by the next question."""
+    db, activity = course.db, course.activity()
+    statements: list[str] = []
+    listen = lambda _conn, _cursor, statement, *_rest: statements.append(statement)  # noqa: E731
+    engine = db.get_bind()
+    event.listen(engine, "before_cursor_execute", listen)
+    try:
+        assert can_assess(course.omar, course.ana, activity)
+        assert can_assess(course.omar, course.ana, activity)
+        reads = [s for s in statements if "manager_links" in s]
+        assert len(reads) == 1, reads
+        link = db.scalars(select(ManagerLink).where(ManagerLink.manager_id == course.omar.user_id,
+                                                    ManagerLink.learner_id == course.ana.id)).one()
+        link.status = ManagerLinkStatus.ENDED
+        refused = can_assess(course.omar, course.ana, activity)  # autoflush writes the change first
+        assert not refused and refused.message == NOT_YOUR_PERSON
+    finally:
+        event.remove(engine, "before_cursor_execute", listen)
+
+
+def test_the_pinned_rubric_is_read_by_its_hash_once_parsed_and_follows_an_edit_in_place(
+    course: Course,
+) -> None:
+    db, activity = course.db, course.activity()
+    title = services.rubric_of(activity).title
+    version_id = activity.rubric_version_id
+    assert version_id is not None
+    statements: list[str] = []
+    listen = lambda _conn, _cursor, statement, *_rest: statements.append(statement)  # noqa: E731
+    fresh = Session(bind=db.connection())  # another request's session: the version is not loaded there
+    event.listen(db.get_bind(), "before_cursor_execute", listen)
+    try:
+        assert rubric_library.rubric_of_version(fresh, version_id).title == title
+        (read,) = [s for s in statements if "rubric_versions" in s]
+        assert "content_hash" in read and "rubric_versions.content," not in read, read
+    finally:
+        event.remove(db.get_bind(), "before_cursor_execute", listen)
+    rubric_id = fresh.get(RubricVersion, version_id).rubric_id  # type: ignore[union-attr]
+    fresh.close()
+    rubric = rubric_library.get_rubric(db, course.designer, rubric_id)
+    assert rubric_library.current_version(rubric).used_at is None  # unused: an edit replaces it in place
+    edited = rubric_library.version_content(rubric_library.current_version(rubric)).to_dict()
+    edited["title"] = "Edited in place"
+    outcome = rubric_library.update_rubric(db, course.designer, rubric_id, edited,
+                                           expected_lock_version=rubric.lock_version)
+    assert not outcome.new_version and outcome.version.id == version_id
+    with Session(bind=db.connection()) as other:
+        assert rubric_library.rubric_of_version(other, version_id).title == "Edited in place"
 
 
 def test_a_new_rubric_version_leaves_submitted_revisions_as_they_were(course: Course) -> None:
