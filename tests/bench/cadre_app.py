@@ -9,6 +9,11 @@ and :mod:`.server_timing`'s header with the statements and the commit of each re
 
 from __future__ import annotations
 
+import cProfile
+import os
+from collections.abc import Callable, Iterable
+from typing import Any
+
 from flask import Flask, Response, jsonify, render_template_string
 
 from lti_tool import create_app as create_cadre_app
@@ -41,4 +46,33 @@ def create_app() -> Flask:
 
     count_sql(get_engine(app), app.extensions["cadre.sessionmaker"])
     add_server_timing(app)
+    if os.environ.get("BENCH_PROFILE"):
+        profile_requests(app, os.environ["BENCH_PROFILE"])
     return app
+
+
+WARMUP_REQUESTS = 200
+
+
+def profile_requests(app: Flask, directory: str) -> None:
+    """``BENCH_PROFILE=dir``: every request of this worker under cProfile, written to ``dir/<pid>.prof``
+    every 100 requests after the first 200 (read with ``python -m pstats``). For finding where time goes,
+    never in a figure."""
+    profiler = cProfile.Profile()
+    wsgi_app = app.wsgi_app
+    served = 0
+
+    def profiled(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        nonlocal served
+        profiler.enable()
+        try:
+            return list(wsgi_app(environ, start_response))
+        finally:
+            profiler.disable()
+            served += 1
+            if served == WARMUP_REQUESTS:
+                profiler.clear()
+            if served % 100 == 0:
+                profiler.dump_stats(os.path.join(directory, f"{os.getpid()}.prof"))
+
+    app.wsgi_app = profiled  # type: ignore[method-assign]
