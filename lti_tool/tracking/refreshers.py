@@ -22,7 +22,8 @@ The scheduler is the ``refreshers`` job of ``cadre jobs run`` (every ten minutes
 queues e-mails (outbox key ``refresher:<scheduled id>``). It is idempotent: the rows' unique key (refresher,
 learner, revision, step) is written with ``ON CONFLICT DO NOTHING``, and a period is done once however
 many hosts run the command (``outbox.jobs``). Saving the settings or a refresher runs the same scheduling
-for that activity at once.
+for that activity at once, and so does a submission, revision, withdrawal or release of an assessment, just
+before its transaction commits: the learner's next page already says what a revision did.
 """
 
 from __future__ import annotations
@@ -36,9 +37,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from markupsafe import Markup
-from sqlalchemy import Numeric, and_, case, cast, delete, func, or_, select, update
+from sqlalchemy import Numeric, and_, case, cast, delete, event, func, or_, select, update
+from sqlalchemy import inspect as inspect_state
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session, object_session
 
 from lti_tool import mail, permissions
 from lti_tool.db import utcnow
@@ -46,6 +49,7 @@ from lti_tool.invitations.models import ReminderOptOut
 from lti_tool.models import (
     Activity,
     Assessment,
+    AssessmentRevision,
     AuditEntry,
     Context,
     RubricVersion,
@@ -526,6 +530,39 @@ def _insert_steps(session: Session, rows: list[dict[str, Any]]) -> int:
             index_elements=["refresher_id", "learner_id", "trigger_revision_id", "step"])
         made += len(session.execute(statement.returning(table.c.id)).all())
     return made
+
+
+# A submission, a revision, a withdrawal or a release is seen in its own transaction: the activity is noted on
+# the session, and the refreshers of the noted activities are scheduled (or stopped) just before the commit,
+# so the learner's next page already says what the revision did. The job does the same for everything, for
+# changes made where no session noted them (a database restored, a refresher made after the scores).
+_NOTED = "cadre.refresher_activities"
+
+
+def _note(target: Any, activity_id: int | None) -> None:
+    session = object_session(target)
+    if session is not None and activity_id is not None:
+        session.info.setdefault(_NOTED, set()).add(activity_id)
+
+
+@event.listens_for(AssessmentRevision, "after_insert")
+def _note_a_submission(_mapper: Any, connection: Connection, revision: AssessmentRevision) -> None:
+    _note(revision, connection.scalar(select(Assessment.activity_id)
+                                      .where(Assessment.id == revision.assessment_id)))
+
+
+@event.listens_for(Assessment, "after_update")
+def _note_a_withdrawal_or_release(_mapper: Any, _connection: Any, assessment: Assessment) -> None:
+    state = inspect_state(assessment)
+    if state.attrs.status.history.added or state.attrs.released_at.history.added:
+        _note(assessment, assessment.activity_id)
+
+
+@event.listens_for(Session, "before_commit")
+def _schedule_the_noted_activities(session: Session) -> None:
+    noted = session.info.pop(_NOTED, None)
+    if noted:
+        schedule(session, utcnow(), activity_ids=sorted(noted))
 
 
 def queue_emails(session: Session, now: datetime) -> int:

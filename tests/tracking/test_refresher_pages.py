@@ -107,9 +107,7 @@ def test_a_revised_assessment_above_the_threshold_stops_the_rest_and_says_so(
     form = omar.get(path)
     revised = omar.submit(form, "feedback-form", filled(**{"level-effect-on-results": "consistent"}),
                           button=("action", "submit"))
-    assert revised.status == 200, revised.text[:1500]
-    assert [result.error for result in run_due_jobs(app, names=["refreshers"],
-                                                    now=datetime.now(UTC) + timedelta(hours=1))] == [None]
+    assert revised.status == 200, revised.text[:1500]  # its commit stopped the steps: no job ran since
     ana = placed.open("learner", user="learner-ana")
     (stopped,) = ana.home.texts("refresher-stopped")
     assert "your revised assessment scored 66.67%" in stopped and "no longer needed" in stopped

@@ -90,6 +90,21 @@ def test_a_weak_criterion_score_schedules_the_steps_once(course: Course) -> None
     assert len(steps(course.db)) == 4
 
 
+def test_a_submission_schedules_and_a_revision_stops_in_their_own_commit(course: Course) -> None:
+    activity = course.activity()
+    add(course, activity)
+    course.db.commit()
+    submit(course, activity)
+    assert steps(course.db) == []  # not before the commit
+    course.db.commit()
+    assert [row.status for row in steps(course.db)] == [RefresherStatus.SCHEDULED] * 4
+    submit(course, activity, based_on=1, **{"effect-on-results__level": "role-model"})
+    course.db.commit()
+    assert [row.status for row in steps(course.db)] == [RefresherStatus.STOPPED] * 4
+    assert {row.stopped_percent for row in steps(course.db)} == {Decimal("100.00")}
+    assert refreshers.schedule(course.db, NOW) == refreshers.ScheduleReport()  # nothing left for the job
+
+
 def test_a_competency_counts_its_criteria_and_a_good_score_schedules_nothing(course: Course) -> None:
     activity = course.activity()
     add(course, activity, COMPETENCY)
