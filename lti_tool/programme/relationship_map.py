@@ -647,7 +647,7 @@ def overview(session: Session, actor: Actor, activity: Activity) -> Overview:
     for found, learner in session.execute(
         select(RelationshipMap, User).join(User, User.id == RelationshipMap.owner_id)
         .where(RelationshipMap.activity_id == activity.id).order_by(User.name, User.sub)
-    ).tuples():
+    ):
         total, of_strategic = counts.get(found.id, (0, 0))
         rows.append(LearnerRow(found.id, learner, total, of_strategic, found.shared_at))
     return Overview(int(maps), int(shared), rows)

@@ -150,7 +150,7 @@ def test_the_learner_maps_sets_a_goal_shares_and_the_manager_reviews(placed: Pla
     (score,) = placed.platform.lti.scores
     assert score["userId"] == "learner-ana" and score["scoreGiven"] == 6.67
 
-    feedback = ana.get(f"/activities/{placed.activity_id}/feedback")
+    feedback = ana.get(ana.home.link("my-review-link"))
     assert feedback.status == 200 and feedback.texts("explanation")[0].endswith("= 66.67%")
 
 
