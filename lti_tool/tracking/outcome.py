@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from lti_tool import permissions
 from lti_tool.models import AuditEntry, Context
 from lti_tool.permissions import Actor, ensure
+from lti_tool.relationships import groups
 from lti_tool.states import OutcomeDirection
 from lti_tool.tracking import charts
 from lti_tool.tracking.outcome_models import OutcomeValue, ProgrammeOutcome
@@ -278,6 +279,18 @@ def remove_value(session: Session, actor: Actor, context: Context, value_id: int
     session.delete(found)
     session.flush()
     return found
+
+
+def team_suggestions(session: Session, context_id: int) -> list[str]:
+    """The names a team is likely to have: the teams already measured and the course's groups and
+    sections (``relationships.groups``), offered as the designer types."""
+    measured = session.scalars(
+        select(OutcomeValue.team)
+        .where(OutcomeValue.context_id == context_id, OutcomeValue.team != "")
+        .distinct()
+    )
+    names = {*measured, *groups.group_names(session, context_id)}
+    return sorted(names, key=lambda name: (name.casefold(), name))
 
 
 def values_of(session: Session, context_id: int) -> list[OutcomeValue]:
@@ -775,8 +788,7 @@ def outcome_chart(found: OutcomeFigures) -> charts.Chart:
         f"{len(shown)} series (course-wide solid, teams dashed), with the baseline "
         f"({found.value_text(outcome.baseline)}) and the target ({found.value_text(outcome.target)}) "
         "as dotted lines and the programme's start "
-        f"({outcome.programme_start.isoformat()}) as an upright dashed line."
-        + summary,
+        f"({outcome.programme_start.isoformat()}) as an upright dashed line." + summary,
         bottom + charts.BOTTOM + 10,
         series=tuple(series_list),
         legend=tuple(legend),

@@ -68,6 +68,7 @@ def _page(
         report=report,
         directions=outcome.DIRECTION_LABELS,
         values=outcome.values_of(session, context.id) if saved else [],
+        team_names=outcome.team_suggestions(session, context.id) if saved else [],
         tables={name: build(found) for name, build in outcome.TABLES.items()} if found else {},
         chart=outcome.outcome_chart(found) if found and found.has_values else None,
         notice=NOTICES.get(request.args.get("notice", "")),

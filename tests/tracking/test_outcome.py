@@ -20,9 +20,10 @@ from sqlalchemy import func, select
 
 from lti_tool.cli import main
 from lti_tool.db import session_scope
-from lti_tool.models import AuditEntry
+from lti_tool.models import AuditEntry, Launch
 from lti_tool.permissions import COURSE_NOT_FOUND, OUTCOME_DESIGNERS_ONLY, OUTCOME_VALUE_NOT_FOUND
-from lti_tool.states import OutcomeDirection
+from lti_tool.relationships.groups import PersonGroup
+from lti_tool.states import GroupSource, OutcomeDirection
 from lti_tool.tracking import outcome
 from lti_tool.tracking.outcome_models import OutcomeValue, ProgrammeOutcome
 from tests.fixtures.platform import RunningPlatform
@@ -285,6 +286,21 @@ def test_the_designer_names_the_outcome_enters_imports_and_the_dashboard_shows_i
             )
             == 3
         )
+    # Teams already measured and the course's groups are offered as the designer types a team.
+    with session_scope(app) as session:
+        launch = session.get(Launch, designer.launch_token)
+        assert launch is not None
+        session.add(
+            PersonGroup(
+                context_id=context_id,
+                user_id=launch.user_id,
+                name="South desk",
+                source=GroupSource.ROSTER_CSV,
+            )
+        )
+    suggested = designer.get(f"/courses/{context_id}/outcome").response.text
+    assert 'list="team-names"' in suggested
+    assert '<option value="North"></option><option value="South desk"></option>' in suggested
     summary_csv = designer.get(board.link("csv-summary"))
     assert summary_csv.status == 200 and summary_csv.response.text.startswith("Series,Values before")
 
