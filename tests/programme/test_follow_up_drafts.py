@@ -236,3 +236,16 @@ def test_what_the_manager_types_is_saved_as_they_type_and_back_after_a_reload(
     expect(page.get_by_label("What changed since your first assessment?")).to_have_value(
         "Runs the calls herself now.")
     assert_accessible(page)
+    page.get_by_test_id("submit-follow-up").click()  # no level chosen yet: refused, the text kept
+    expect(page.get_by_test_id("form-message")).to_be_visible()
+    expect(page.get_by_label("What changed since your first assessment?")).to_have_value(
+        "Runs the calls herself now.")
+    assert_accessible(page)
+    for criterion in LEVELS:
+        page.locator(f'input[name="level-{criterion}"][value="role-model"]').check()
+    page.locator("#field-comment-next-step").fill("Runs the calls herself.")
+    page.get_by_test_id("submit-follow-up").click()
+    expect(page.get_by_test_id("notice")).to_contain_text("follow-up is submitted")
+    open_as(page, live_server, due.designer, due.path.rsplit("/", 1)[0] + "/report")
+    expect(page.get_by_test_id("criterion-change")).to_have_count(len(LEVELS))
+    assert_accessible(page)
