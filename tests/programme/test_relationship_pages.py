@@ -17,7 +17,7 @@ from lti_tool.models import User
 from lti_tool.outbox import Worker
 from lti_tool.permissions import RELATIONSHIP_MAP_LEARNERS_ONLY, RELATIONSHIP_MAP_NOT_FOUND
 from lti_tool.programme.relationship_map import NOT_SHARED_YET, NOTHING_TO_SHARE
-from lti_tool.programme.relationship_models import MappedRelationship, RelationshipMap
+from lti_tool.programme.relationship_models import MappedRelationship, RelationshipGoal, RelationshipMap
 from lti_tool.records.models import Statement
 from tests.audit.helpers import create_from_template
 from tests.deliverables.test_activities import activities, place, save_settings
@@ -203,6 +203,7 @@ def test_everyone_else_is_refused(placed: Placed) -> None:
     ana = placed.open("learner", user="learner-ana")
     ana.post(placed.path, relationship())
     ana.post(f"{placed.path}/share", fields_of(ana.get(placed.path), "share-form"))
+    ana.post(f"{placed.path}/goals", fields_of(ana.get(placed.path), "goal-form"))
     map_path = f"/activities/{placed.activity_id}/relationship-maps/{placed.map_id('learner-ana')}"
 
     ben = placed.open("learner", user="learner-ben")
@@ -224,6 +225,18 @@ def test_everyone_else_is_refused(placed: Placed) -> None:
     turned_on = designer.submit(overview, "map-settings-form", {"staff_may_read": "1"})
     assert turned_on.texts("notice") == ["Setting saved."] and len(turned_on.texts("map-overview-row")) == 1
     assert designer.get(map_path).status == 200
+    for link in ("staff-feedback-link",):  # the reviews and the dashboard of the activity open for staff
+        assert designer.get(turned_on.link(link)).status == 200
+    assert designer.get(f"/activities/{placed.activity_id}/dashboard").status == 200
+    with session_scope(placed.app) as session:
+        goal_id = session.scalar(select(RelationshipGoal.id))
+    assert goal_id is not None
+    for someone in (ben, manager):  # another learner's goal, or a manager's guess: "not found" or not theirs
+        refused_goal = someone.post(f"{placed.path}/goals/{goal_id}/remove", {})
+        assert refused_goal.status in (403, 404)
+    assert ben.post(f"{placed.path}/goals/{goal_id}/remove", {}).status == 404
+    assert manager.post(f"{placed.path}/share", {}).status == 403
+    assert ana.post(f"{placed.path}/goals/{goal_id + 99}/remove", {}).status == 404
     assert ana.post(f"/activities/{placed.activity_id}/relationship-maps/settings",
                     {"staff_may_read": ""}).status == 403
     other_course = placed.open("designer", claims={"context": OTHER_COURSE})
