@@ -509,14 +509,14 @@ def completion_statement(context_id: int, activity_ids: list[int], filters: Filt
 
 
 def scores_statement(context_id: int, activity_ids: list[int], filters: Filters) -> Select[Any]:
-    """The per-criterion figures, grouped finely enough for every table of the page: from the tallies,
-    or, filtered by manager or group (which needs the learners), from the scores themselves (found by the
-    learner index)."""
+    """The per-criterion figures, grouped finely enough for every table of the page (rubric version,
+    criterion, role, level and week; not by activity, which no table needs: the activities sharing a
+    rubric version share rows): from the tallies, or, filtered by manager or group (which needs the
+    learners), from the scores themselves (found by the learner index)."""
     if not filters.by_learner:
         tally = CriterionScoreTally
         query = (
             select(
-                tally.activity_id,
                 tally.rubric_version_id,
                 tally.criterion,
                 tally.assessor_role,
@@ -528,7 +528,6 @@ def scores_statement(context_id: int, activity_ids: list[int], filters: Filters)
             )
             .where(tally.activity_id.in_(activity_ids))
             .group_by(
-                tally.activity_id,
                 tally.rubric_version_id,
                 tally.criterion,
                 tally.assessor_role,
@@ -545,7 +544,6 @@ def scores_statement(context_id: int, activity_ids: list[int], filters: Filters)
     score = CriterionScore
     query = (
         select(
-            score.activity_id,
             func.coalesce(score.rubric_version_id, 0),
             score.criterion,
             score.assessor_role,
@@ -560,7 +558,6 @@ def scores_statement(context_id: int, activity_ids: list[int], filters: Filters)
             score.learner_id.in_(expected_learners(context_id, filters.manager_id, filters.group)),
         )
         .group_by(
-            score.activity_id,
             score.rubric_version_id,
             score.criterion,
             score.assessor_role,
@@ -759,9 +756,8 @@ def build(
     criteria: dict[str, CriterionSummary] = {}
     competencies: dict[str, CompetencySummary] = {}
     weeks: dict[date, WeekSummary] = {}
-    for _activity_id, version_id, identifier, role, level, week, count, scored, hundredths in session.execute(
-        queries["scores"]
-    ):
+    scores = session.execute(queries["scores"])
+    for version_id, identifier, role, level, week, count, scored, hundredths in scores:
         role = AssessorRole(role)
         count, scored, hundredths = int(count), int(scored), int(hundredths)
         content = by_key.get((version_id, identifier), {})
