@@ -1196,12 +1196,26 @@ def may_read_people_refreshers(actor: Actor) -> Decision:
     return ALLOWED
 
 
+REFRESHER_KINDS = frozenset((FEEDBACK_KINDS - {ActivityKind.SELF_ASSESSMENT})
+                            | {ActivityKind.PEER_ASSESSMENT})
+"""Activities whose scores call for refreshers: assessed by someone else with a rubric (a self-assessment
+is the learner's own view, and triggers none)."""
+NO_REFRESHERS_HERE = (
+    "Refreshers follow the scores others give with a rubric: a manager's, a coach's or a peer's. This "
+    "activity has none (a self-assessment is the learner's own view)."
+)
+
+
+def takes_refreshers(activity: Activity) -> bool:
+    return activity.kind in REFRESHER_KINDS and activity.rubric_version_id is not None
+
+
 def can_configure_refreshers(actor: Actor, activity: Activity) -> Decision:
-    """An activity's refreshers: whoever configures the activity, for a rubric-assessed one with a rubric."""
+    """An activity's refreshers: whoever configures the activity, for one others assess with a rubric."""
     if not (decision := can_configure_activity(actor, activity)):
         return decision
-    if activity.kind not in FEEDBACK_KINDS:
-        return refuse(400, "No rubric scores here", NOT_A_FEEDBACK_ACTIVITY)
+    if activity.kind not in REFRESHER_KINDS:
+        return refuse(400, "No refreshers here", NO_REFRESHERS_HERE)
     if activity.rubric_version_id is None:
         return refuse(409, "No rubric yet", REFRESHERS_NEED_A_RUBRIC)
     return ALLOWED
@@ -1210,8 +1224,8 @@ def can_configure_refreshers(actor: Actor, activity: Activity) -> Decision:
 def can_complete_refresher(actor: Actor, scheduled: Any) -> Decision:
     """Only the learner it was scheduled for, in its course, marks a refresher done; to anyone else (and
     for a guessed id) it does not exist."""
-    if scheduled is None or scheduled.learner_id != actor.user_id or scheduled.context_id != actor.context_id \
-            or actor.role is not CadreRole.LEARNER:
+    if scheduled is None or scheduled.learner_id != actor.user_id \
+            or scheduled.context_id != actor.context_id or actor.role is not CadreRole.LEARNER:
         return refuse(404, "Refresher not found", REFRESHER_NOT_FOUND)
     return ALLOWED
 

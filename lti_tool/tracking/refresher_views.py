@@ -257,3 +257,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(blueprint)
     app.add_template_global(home_panel, "refreshers_home_panel")
     app.add_template_global(refreshers.valid_link, "refresher_link_ok")
+    app.add_template_global(permissions.takes_refreshers, "takes_refreshers")

@@ -18,7 +18,7 @@ from lti_tool.invitations.models import ReminderOptOut
 from lti_tool.models import Activity, Assessment, AssessmentRevision, OutboxMessage, User
 from lti_tool.permissions import (
     ACTIVITY_DESIGNERS_ONLY,
-    NOT_A_FEEDBACK_ACTIVITY,
+    NO_REFRESHERS_HERE,
     NOT_YOUR_PERSON,
     REFRESHER_NOT_DUE,
     REFRESHER_NOT_FOUND,
@@ -278,10 +278,11 @@ def test_who_may_set_up_refreshers(course: Course) -> None:
     with pytest.raises(PermissionDenied) as refused:
         refreshers.configurable_activity(course.db, course.designer, 999999)
     assert refused.value.decision.status == 404
-    survey = course.activity(kind=ActivityKind.MANAGER_INSIGHT_SURVEY)
-    with pytest.raises(PermissionDenied) as refused:
-        refreshers.configurable_activity(course.db, course.designer, survey.id)
-    assert refused.value.decision.message == NOT_A_FEEDBACK_ACTIVITY
+    for kind in (ActivityKind.MANAGER_INSIGHT_SURVEY, ActivityKind.SELF_ASSESSMENT):
+        elsewhere = course.activity(kind=kind)
+        with pytest.raises(PermissionDenied) as refused:
+            refreshers.configurable_activity(course.db, course.designer, elsewhere.id)
+        assert refused.value.decision.status == 400 and refused.value.decision.message == NO_REFRESHERS_HERE
     activity.rubric_version_id = None
     with pytest.raises(PermissionDenied) as refused:
         refreshers.configurable_activity(course.db, course.designer, activity.id)
