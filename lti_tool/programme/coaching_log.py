@@ -42,8 +42,9 @@ from lti_tool.permissions import (
     ensure,
     refuse,
 )
-from lti_tool.programme import coaching_events
+from lti_tool.programme import coaching_events, form_fields
 from lti_tool.programme.coaching_models import CoachingSession, CoachingSettings
+from lti_tool.programme.form_fields import plain_text
 from lti_tool.states import ActivityKind, CoachingSessionKind
 
 AIM_PERCENT = 80
@@ -84,7 +85,7 @@ def form_of(row: CoachingSession) -> dict[str, str]:
 
 def typed_form(form: Mapping[str, Any]) -> dict[str, str]:
     """What the form sent, every field a string (kept as typed for the form shown again)."""
-    return {name: str(form.get(name, "")) for name in FIELDS}
+    return form_fields.typed_form(form, FIELDS)
 
 
 @dataclass(frozen=True)
@@ -136,17 +137,18 @@ def clean(typed: Mapping[str, str], *, today: date | None = None) -> CleanSessio
     minutes = int(raw_minutes) if raw_minutes.isascii() and raw_minutes.isdigit() else 0
     if not 1 <= minutes <= MAX_MINUTES:
         problems["minutes"] = f"Give the length as a whole number of minutes, from 1 to {MAX_MINUTES}."
-    topic = _text(typed.get("topic", ""), MAX_TOPIC, "topic", "topic", problems, required=True)
-    challenge = _text(typed.get("challenge", ""), MAX_TEXT, "challenge", "challenge", problems)
-    next_step = _text(typed.get("next_step", ""), MAX_TEXT, "next_step", "next step", problems)
+    topic = plain_text(typed.get("topic", ""), MAX_TOPIC, "topic", "topic", problems,
+                       required="Say what the topic was.")
+    challenge = plain_text(typed.get("challenge", ""), MAX_TEXT, "challenge", "challenge", problems)
+    next_step = plain_text(typed.get("next_step", ""), MAX_TEXT, "next_step", "next step", problems)
     raw_stress = typed.get("stress", "").strip()
     stress = int(raw_stress) if raw_stress in ("1", "2", "3", "4", "5") else None
     if raw_stress and stress is None:
         problems["stress"] = "Choose a stress level from 1 to 5, or leave it out."
-    in_control = _text(typed.get("in_control", ""), MAX_TEXT, "in_control", "what is in your control",
-                       problems)
-    not_in_control = _text(typed.get("not_in_control", ""), MAX_TEXT, "not_in_control",
-                           "what is not in your control", problems)
+    in_control = plain_text(typed.get("in_control", ""), MAX_TEXT, "in_control", "what is in your control",
+                            problems)
+    not_in_control = plain_text(typed.get("not_in_control", ""), MAX_TEXT, "not_in_control",
+                                "what is not in your control", problems)
     if problems:
         raise CoachingProblems(problems)
     return CleanSession(held_on, kind, minutes, topic, challenge, next_step, stress, in_control,

@@ -37,6 +37,7 @@ from lti_tool.models import Activity, AuditEntry, User
 from lti_tool.permissions import Actor, ensure
 from lti_tool.programme import relationship_events
 from lti_tool.programme.errors import ProgrammeError
+from lti_tool.programme.form_fields import plain_text
 from lti_tool.programme.relationship_models import (
     MappedRelationship,
     RelationshipChange,
@@ -219,11 +220,6 @@ def relationship_form_of(row: MappedRelationship) -> dict[str, str]:
             "purpose": row.purpose}
 
 
-def typed_form(form: Mapping[str, Any], fields: Iterable[str]) -> dict[str, str]:
-    """What the form sent, every field a string (kept as typed for the form shown again)."""
-    return {name: str(form.get(name, "")) for name in fields}
-
-
 @dataclass(frozen=True)
 class CleanRelationship:
     name: str
@@ -232,18 +228,6 @@ class CleanRelationship:
     strength: int
     last_contact_on: date | None
     purpose: str
-
-
-def _text(value: str, limit: int, name: str, label: str, problems: dict[str, str], *,
-          required: str | None = None) -> str:
-    text = value.replace("\r\n", "\n").strip()
-    if required and not text:
-        problems[name] = required
-    elif len(text) > limit:
-        problems[name] = f"Keep the {label} to {limit} characters (it has {len(text)})."
-    elif any(ord(char) < 32 and char not in "\n\t" for char in text):
-        problems[name] = f"The {label} has control characters: type it again as plain text."
-    return text
 
 
 def _date(value: str, name: str, problems: dict[str, str], *, required: bool) -> date | None:
@@ -268,7 +252,7 @@ def clean_relationship(typed: Mapping[str, str], *, today: date | None = None) -
     is wrong."""
     today = _today(today)
     problems: dict[str, str] = {}
-    name = _text(typed.get("name", ""), MAX_NAME, "name", "name", problems,
+    name = plain_text(typed.get("name", ""), MAX_NAME, "name", "name", problems,
                  required="Name the person, or the role (for example “Head of procurement”).")
     try:
         relation_type = RelationshipType(typed.get("relation_type", ""))
@@ -282,7 +266,7 @@ def clean_relationship(typed: Mapping[str, str], *, today: date | None = None) -
     last_contact_on = _date(typed.get("last_contact_on", ""), "last_contact_on", problems, required=False)
     if last_contact_on is not None and last_contact_on > today + timedelta(days=1):
         problems["last_contact_on"] = "The last contact has happened already: this date is in the future."
-    purpose = _text(typed.get("purpose", ""), MAX_PURPOSE, "purpose", "purpose", problems)
+    purpose = plain_text(typed.get("purpose", ""), MAX_PURPOSE, "purpose", "purpose", problems)
     if problems:
         raise RelationshipProblems(problems)
     return CleanRelationship(name, typed.get("is_role", "") == "1", relation_type, strength, last_contact_on,
@@ -385,7 +369,7 @@ def clean_goal(typed: Mapping[str, str]) -> CleanGoal:
             problems["ends_on"] = "The goal must end on or after the day it starts."
         elif (ends_on - starts_on).days > MAX_GOAL_DAYS:
             problems["ends_on"] = "Keep a goal to a year at most: set another goal for the next one."
-    note = _text(typed.get("note", ""), MAX_NOTE, "note", "note", problems)
+    note = plain_text(typed.get("note", ""), MAX_NOTE, "note", "note", problems)
     if problems:
         raise RelationshipProblems(problems)
     assert starts_on is not None and ends_on is not None

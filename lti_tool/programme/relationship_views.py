@@ -33,6 +33,7 @@ from lti_tool.permissions import (
 )
 from lti_tool.programme import relationship_chart
 from lti_tool.programme import relationship_map as maps
+from lti_tool.programme.form_fields import typed_form
 from lti_tool.programme.relationship_models import MappedRelationship, RelationshipMap
 from lti_tool.states import CadreRole, RelationshipType
 from lti_tool.web import error_page
@@ -92,7 +93,7 @@ def my_map(activity_id: int) -> Any:
 def add_relationship(activity_id: int) -> Any:
     session = get_session()
     activity = maps.map_activity(session, the_actor(), activity_id)
-    typed = maps.typed_form(request.form, maps.RELATIONSHIP_FIELDS)
+    typed = typed_form(request.form, maps.RELATIONSHIP_FIELDS)
     try:
         maps.add_relationship(session, the_actor(), activity, typed)
     except maps.RelationshipProblems as refused:
@@ -133,7 +134,7 @@ def change_relationship(activity_id: int, relationship_id: int) -> Any:
         maps.end_relationship(session, the_actor(), relationship_map, row)
         return redirect(launch_url("relationship_maps.my_map", activity_id=activity.id, notice="ended"),
                         code=303)
-    typed = maps.typed_form(request.form, maps.RELATIONSHIP_FIELDS)
+    typed = typed_form(request.form, maps.RELATIONSHIP_FIELDS)
     try:
         maps.change_relationship(session, the_actor(), relationship_map, row, typed)
     except maps.RelationshipProblems as refused:
@@ -147,7 +148,7 @@ def change_relationship(activity_id: int, relationship_id: int) -> Any:
 def add_goal(activity_id: int) -> Any:
     session = get_session()
     activity = maps.map_activity(session, the_actor(), activity_id)
-    typed = maps.typed_form(request.form, maps.GOAL_FIELDS)
+    typed = typed_form(request.form, maps.GOAL_FIELDS)
     try:
         maps.add_goal(session, the_actor(), activity, typed)
     except maps.RelationshipProblems as refused:
