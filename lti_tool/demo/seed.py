@@ -39,7 +39,7 @@ import rubrics
 from lti_tool.db import utcnow
 from lti_tool.deliverables import services as activities
 from lti_tool.deliverables.work_products import submit_work_product
-from lti_tool.demo import seed_relationships
+from lti_tool.demo import seed_peers, seed_relationships
 from lti_tool.demo.app import _member
 from lti_tool.demo.platform import Activity as LmsActivity
 from lti_tool.demo.platform import LtiPlatform
@@ -96,6 +96,10 @@ RELATIONSHIP_MAP = SeededActivity(ActivityKind.RELATIONSHIP_MAP, seed_relationsh
                                  seed_relationships.TEMPLATE, seed_relationships.INSTRUCTIONS,
                                  seed_relationships.BRIEFING)
 """Graded like the feedback activities above; its maps are seeded by ``demo.seed_relationships``."""
+PEER_FEEDBACK = SeededActivity(ActivityKind.PEER_ASSESSMENT, seed_peers.PEER_TITLE, seed_peers.PEER_TEMPLATE,
+                               seed_peers.PEER_INSTRUCTIONS, seed_peers.PEER_BRIEFING)
+"""Graded like the feedback activities above (the manager's feedback goes to the gradebook); its peers and
+the peer-coaching activity are seeded by ``demo.seed_peers``."""
 LINE_MANAGERS = {"learner-ana": "manager-omar", "learner-ben": "manager-omar",
                  "learner-chloe": "manager-rita", "learner-dev": "manager-rita"}
 
@@ -147,6 +151,8 @@ def seed_demo_course(session: Session, platform: LtiPlatform) -> bool:
     placed = [_set_up(demo, designer, seeded, platform) for seeded in SEEDED]
     _give_feedback(demo, placed)
     seed_programme(demo, designer, placed[0])
+    seed_peers.seed_peer_activities(demo, designer, _set_up(demo, designer, PEER_FEEDBACK, platform),
+                                    demo.actor("manager-omar", CadreRole.MANAGER), answers)
     seed_relationships.seed_relationship_maps(demo, _set_up(demo, designer, RELATIONSHIP_MAP, platform))
     seed_refreshers(session, designer, placed[0], users["learner-ana"])  # weak scores there schedule them
     # The course's business outcome, and its leaderboard with Ana and Chloé on it (they chose to appear).

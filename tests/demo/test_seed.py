@@ -21,12 +21,12 @@ from lti_tool.db import get_engine, session_scope
 from lti_tool.demo.app import create_platform_app
 from lti_tool.demo.cli import build_demo_platform, keep_received_scores, prepare_demo
 from lti_tool.demo.platform import LtiPlatform
-from lti_tool.demo.seed import RELATIONSHIP_MAP, SEEDED
+from lti_tool.demo.seed import PEER_FEEDBACK, RELATIONSHIP_MAP, SEEDED
 from lti_tool.lti.services import ACCESS_TOKENS
 from lti_tool.models import Activity, Assessment, AssessmentRevision, AuditEntry, WorkProductVersion
 from lti_tool.outbox import Worker
 from lti_tool.settings import Settings
-from lti_tool.states import ActivityKind, AssessmentStatus
+from lti_tool.states import ActivityKind, AssessmentStatus, AssessorRole
 from tests.fixtures.live_server import free_port
 
 
@@ -86,18 +86,21 @@ def test_every_kind_has_drafts_submissions_revisions_and_a_received_grade(demo: 
             assert any(a.revision_count == 2 for a in assessments), kind
             assert any(a.acknowledged_at for a in assessments) or kind in (ActivityKind.SKILL_ASSESSMENT,
                                                                             ActivityKind.SELF_ASSESSMENT)
-        revisions = session.scalar(select(func.count()).select_from(AssessmentRevision))
+        # Peers' reviews and a self-assessment beside a manager's feedback stay in Cadre: no grade.
+        revisions = session.scalar(select(func.count()).select_from(AssessmentRevision).join(Assessment).join(
+            Activity).where(~((Activity.kind == ActivityKind.PEER_ASSESSMENT)
+                              & (Assessment.assessor_role != AssessorRole.MANAGER))))
         versions = session.scalars(select(WorkProductVersion)).all()
         assert len(versions) == 4  # Ana twice, Ben, Chloé
     # The demo LMS shows the activities in its course, each with its gradebook column.
     assert {activity.title for activity in demo.platform.course.activities} >= {item.title for item in SEEDED}
-    assert [item["label"] for item in demo.platform.line_items] == [item.title for item in (*SEEDED,
-                                                                                           RELATIONSHIP_MAP)]
+    assert [item["label"] for item in demo.platform.line_items] == [
+        item.title for item in (*SEEDED, PEER_FEEDBACK, RELATIONSHIP_MAP)]
 
     report = Worker(demo.app).drain()  # the demo's in-process worker does this once the servers run
     assert report.delivered == revisions and report.dead == 0
     per_column = Counter(score["lineitem"] for score in demo.platform.scores)
-    assert sorted(per_column) == [1, 2, 3, 4] and sum(per_column.values()) == revisions
+    assert sorted(per_column) == [1, 2, 3, 4, 5] and sum(per_column.values()) == revisions  # 5: peer feedback
     page = httpx.get(f"{demo.platform.base_url}/gradebook", timeout=10)
     assert page.status_code == 200 and "Ana Lima" in page.text and "Dev Patel" in page.text
     # The course page tells a newcomer whom to launch as, to see what.

@@ -82,7 +82,7 @@ def test_every_programme_kind_is_seeded_with_something_to_see_and_to_do(demo: De
 
         # Each session is a learning record; no statement carries a well-being check.
         bodies = [json.dumps(row.body) for row in session.scalars(select(Statement))]
-        coaching = [body for body in bodies if "coaching-session" in body]
+        coaching = [body for body in bodies if "/coaching-session/" in body]  # not a peer-coaching one
         assert len(coaching) == len(sessions)
         for row in checks:
             assert not any(row.in_control in body or row.not_in_control in body for body in bodies)
