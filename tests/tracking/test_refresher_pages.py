@@ -248,3 +248,43 @@ def test_in_a_browser_the_pages_are_accessible(placed: Placed, app: Flask, page:
     page.get_by_role("link", name="Details for Ana Lima").click()
     expect(page.get_by_test_id("state-row").first).to_have_attribute("data-state", "done")
     assert_accessible(page)
+
+
+def _more_people_with_refreshers(app: Flask, count: int) -> None:
+    """``count`` more learners linked to Omar, each with a copy of Ana's schedule."""
+    from lti_tool.models import ManagerLink, User
+    from lti_tool.states import ManagerLinkSource
+
+    with session_scope(app) as session:
+        template = session.scalars(select(ScheduledRefresher).order_by(ScheduledRefresher.id)).all()
+        omar = session.scalars(select(User).where(User.sub == "manager-omar")).one()
+        ana = session.get(User, template[0].learner_id)
+        assert ana is not None
+        for number in range(count):
+            learner = User(platform_id=ana.platform_id, sub=f"learner-extra-{number}", name=f"Extra {number}")
+            session.add(learner)
+            session.flush()
+            session.add(ManagerLink(context_id=template[0].context_id, manager_id=omar.id,
+                                    learner_id=learner.id, source=ManagerLinkSource.ROSTER))
+            for step in template:
+                session.add(ScheduledRefresher(
+                    refresher_id=step.refresher_id, learner_id=learner.id, context_id=step.context_id,
+                    assessment_id=step.assessment_id, trigger_revision_id=step.trigger_revision_id,
+                    trigger_percent=step.trigger_percent, threshold_percent=step.threshold_percent,
+                    step=step.step, step_count=step.step_count, due_at=step.due_at, status=step.status))
+
+
+def test_the_people_pages_queries_do_not_grow_with_the_people(
+        placed: Placed, app: Flask, count_queries) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    add_refresher(placed)
+    omar = omar_scores_ana_low(placed)
+    schedule_and_bring_step_one(app)
+    omar.get("/refreshers/people")  # warm: the session's first page loads what every page needs
+    with count_queries() as few:
+        small = omar.get("/refreshers/people")
+    _more_people_with_refreshers(app, 6)
+    with count_queries() as more:
+        large = omar.get("/refreshers/people")
+    assert len(small.attributes("person-row")) == 2 and len(large.attributes("person-row")) == 8
+    assert sum(int(count) for count in large.texts("upcoming")) == 4 * 7 - 7
+    assert more.count == few.count
