@@ -223,9 +223,10 @@ def losable_on_crash(session: Session) -> None:
     """This transaction may be lost if the database server crashes right after it commits (it is never
     half-applied): on PostgreSQL its commit does not wait for the disk, which saves a flush per call.
 
-    Only for writes whose loss costs nothing but a retry by the person, such as a login's state: a lost one
-    makes the launch say the login expired, and opening the activity again works. Never for anything that
-    guards against replay or records what someone did."""
+    Only for writes whose loss costs nothing but a retry by the person, such as a login's state (a lost one
+    makes the launch say the login expired, and opening the activity again works) or a feedback autosave
+    (the open form's next save meets the older revision as a conflict that keeps what was typed). Never for
+    anything that guards against replay or records what someone did (docs/operations.md, "Durability")."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(_SYNCHRONOUS_COMMIT_OFF)
 

@@ -236,6 +236,40 @@ def save_draft(session: Session, actor: Actor, activity: Activity, learner: User
     return assessment
 
 
+@dataclass(frozen=True)
+class SavedDraft:
+    """What an autosave stored: the draft's new revision and when."""
+
+    draft_revision: int
+    saved_at: datetime
+
+
+def autosave(session: Session, actor: Actor, activity: Activity, learner: User, draft: Draft, *,
+             based_on: int) -> SavedDraft:
+    """:func:`save_draft` for the form's script, which saves every few seconds: the same checks and the
+    same revision rule, in one statement when the assessment exists and nobody saved since (the conditional
+    UPDATE finds it by its key and answers what it stored). Otherwise :func:`save_draft` makes the
+    assessment, or raises :class:`DraftConflict` with the server's copy."""
+    ensure(permissions.can_assess(actor, learner, activity))
+    ensure_set_up(activity)
+    if draft.problems:
+        raise DraftProblems(draft)
+    now = utcnow()
+    stored = session.execute(
+        update(Assessment)
+        .where(Assessment.activity_id == activity.id, Assessment.learner_id == learner.id,
+               Assessment.assessor_id == actor.user_id, Assessment.draft_revision == based_on)
+        .values(draft_content=draft.content, draft_revision=based_on + 1, draft_saved_at=now, updated_at=now)
+        .returning(Assessment.draft_revision, Assessment.draft_saved_at)
+        .execution_options(synchronize_session=False)
+    ).first()
+    if stored is not None:
+        return SavedDraft(stored.draft_revision, stored.draft_saved_at)
+    assessment = save_draft(session, actor, activity, learner, draft, based_on=based_on)
+    assert assessment.draft_saved_at is not None
+    return SavedDraft(assessment.draft_revision, assessment.draft_saved_at)
+
+
 def draft_of(assessment: Assessment | None, activity: Activity) -> Draft:
     """What the form shows: the open draft, else the newest revision's answers, else an empty form."""
     rubric = rubric_of(activity)

@@ -24,6 +24,7 @@ from lti_tool.states import AssessmentStatus
 from tests.audit.helpers import create_from_template
 from tests.deliverables.test_activities import activities, place, save_settings
 from tests.feedback.conftest import LEVELS, TEMPLATE
+from tests.fixtures.database import CountQueries
 from tests.fixtures.platform import RunningPlatform
 from tests.fixtures.visitors import OTHER_COURSE, Page, Visitor, visitor_from
 
@@ -307,6 +308,31 @@ def test_a_stale_autosave_or_form_gets_409_with_the_servers_copy(placed: Placed,
     assert kept_mine.status == 200 and kept_mine.texts("notice") == ["Draft saved."]
     assert kept_mine.form("feedback-form").fields["next_steps"] == "Typed on the phone"
     assert laptop.status == 200
+
+
+def test_an_autosave_over_a_draft_writes_it_in_one_statement_and_leaves_the_old_draft_unread(
+    placed: Placed, app: Flask, count_queries: CountQueries
+) -> None:
+    omar = placed.open("manager")
+    path = placed.form_path("learner-ana")
+    assert autosave(omar, path, draft_body(0, next_steps="First")).status_code == 200  # makes the assessment
+    with count_queries() as second:
+        saved = autosave(omar, path, draft_body(1, next_steps="Second"))
+    assert saved.status_code == 200 and saved.json()["draft_revision"] == 2
+    touching = [statement for statement in second.statements if "assessments" in statement]
+    assert len(touching) == 1 and touching[0].lstrip().upper().startswith("UPDATE"), touching
+    assert "RETURNING" in touching[0].upper()
+    reads_of_links = [statement for statement in second.statements if "manager_links" in statement]
+    assert len(reads_of_links) == 1, reads_of_links  # the view's and the service's rule share one read
+    synchronous = [statement for statement in second.statements if "synchronous_commit" in statement]
+    assert len(synchronous) == (1 if app.extensions["cadre.engine"].dialect.name == "postgresql" else 0)
+    with session_scope(app) as session:
+        (assessment,) = session.scalars(select(Assessment)).all()
+        assert assessment.draft_revision == 2 and assessment.draft_content["next_steps"] == "Second"
+    with count_queries() as by_form:  # the form's Save draft waits for the disk, as everything else does
+        saved_by_form = omar.submit(omar.get(path), "feedback-form", filled(), button=("action", "save"))
+    assert saved_by_form.status == 200
+    assert not [statement for statement in by_form.statements if "synchronous_commit" in statement]
 
 
 def test_withdrawing_needs_a_reason_and_hides_the_feedback(placed: Placed) -> None:
