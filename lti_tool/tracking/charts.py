@@ -33,6 +33,8 @@ LEVEL_COLOURS = ("#d6e4f0", "#8fb4d9", "#3f7fbf", "#173f66", "#0b2238", "#000000
 LEVEL_TEXT = ("#000000", "#000000", "#ffffff", "#ffffff", "#ffffff", "#ffffff")
 DASHES = ("", "6 4", "2 3", "10 3 2 3")
 MAX_LABEL = 34
+LEGEND_LABEL = 40
+LEGEND_ROW = 20
 
 
 def short(label: str, limit: int = MAX_LABEL) -> str:
@@ -87,6 +89,8 @@ class LegendEntry:
     x: float
     colour: str
     dash: str = ""
+    row: int = 0
+    """A line chart's legend wraps onto rows when its entries pass the frame's width."""
 
 
 @dataclass(frozen=True)
@@ -248,8 +252,18 @@ def line_chart(
     maximum: Decimal = Decimal(100),
 ) -> Chart:
     """Lines over 0..``maximum`` (100 %) across ``x_labels`` (weeks); a missing value breaks nothing, it is
-    skipped. Counts pass ``unit=""`` and a ``maximum`` that divides by four, so the ticks are whole."""
-    left, right, top, bottom = 60.0, WIDTH - 20.0, TOP + 26.0, TOP + 26.0 + 220.0
+    skipped. Counts pass ``unit=""`` and a ``maximum`` that divides by four, so the ticks are whole. The
+    legend takes as many rows above the plot as its entries need to stay inside the frame."""
+    left, right = 60.0, WIDTH - 20.0
+    placed, row, position = [], 0, 0.0
+    for name, _values in series:
+        width = 40 + 7 * len(short(name, LEGEND_LABEL)) + 16
+        if position and left + position + width > WIDTH:
+            row, position = row + 1, 0.0
+        placed.append((position, row))
+        position += width
+    top = TOP + 26.0 + LEGEND_ROW * row
+    bottom = top + 220.0
     count = max(1, len(x_labels) - 1)
 
     def x_of(index: int) -> float:
@@ -260,7 +274,6 @@ def line_chart(
 
     drawn = []
     legend = []
-    position = 0.0
     for number, (name, values) in enumerate(series):
         colour, dash = PALETTE[number % len(PALETTE)], DASHES[number % len(DASHES)]
         points = tuple(
@@ -269,8 +282,8 @@ def line_chart(
             if value is not None
         )
         drawn.append(Series(name, colour, dash, points))
-        legend.append(LegendEntry(name, position, colour, dash))
-        position += 40 + 7 * len(name) + 16
+        x, row = placed[number]
+        legend.append(LegendEntry(short(name, LEGEND_LABEL), x, colour, dash, row))
     every = max(1, -(-len(x_labels) // 8))  # at most eight labels fit at 700 px
     labels = tuple(Tick(x_of(index), label) for index, label in enumerate(x_labels) if index % every == 0)
     y_ticks = tuple(Point(left, y_of(maximum * step / 4), f"{_number(maximum * step / 4)}{unit}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import update
@@ -26,7 +27,7 @@ from lti_tool.states import (
     ManagerLinkSource,
     ManagerLinkStatus,
 )
-from lti_tool.tracking import progress, progress_tables, refreshers, seed
+from lti_tool.tracking import charts, progress, progress_tables, refreshers, seed
 from lti_tool.tracking.models import week_of
 from lti_tool.tracking.progress import DueState, Progress
 from tests.fixtures.database import CountQueries
@@ -315,3 +316,21 @@ def test_each_person_s_refreshers_show_on_their_managers_and_their_own_page_only
     )
     own = progress.own_progress(db, learner_actor(seeded, learner), seeded.context, now=NOW)
     assert [person.refreshers for person in own.people] == [steps[seeded.written.learner_ids[learner]]]
+
+
+def test_a_line_chart_legend_wraps_inside_the_frame_with_many_competencies() -> None:
+    names = [f"cadre:framework.competency-number-{number}" for number in range(6)]
+    chart = charts.line_chart(
+        "chart-test",
+        "Title",
+        "Description",
+        ["2026-11-02", "2026-11-09"],
+        [(name, [Decimal(50), Decimal(number * 10)]) for number, name in enumerate(names)],
+    )
+    rows = {entry.row for entry in chart.legend}
+    assert len(rows) > 1
+    for entry in chart.legend:  # the line, a gap and the text: inside the 700-unit frame
+        assert chart.plot_left + entry.x + 38 + 7 * len(entry.label) <= charts.WIDTH, entry
+    assert chart.plot_top == charts.TOP + 26 + charts.LEGEND_ROW * max(rows)
+    single = charts.line_chart("chart-one", "T", "D", ["w"], [("Managers", [Decimal(1)])])
+    assert single.plot_top == charts.TOP + 26 and single.legend[0].row == 0
