@@ -52,7 +52,8 @@ ACTIVITY_KINDS: tuple[KindInfo, ...] = (
              "The learner rates themselves against a rubric, to compare with their manager's view.",
              default_assessors=Assessors.LEARNER),
     KindInfo(ActivityKind.PEER_ASSESSMENT, "Peer assessment",
-             "Peers give each other feedback against a rubric."),
+             "Learners review the peers assigned to them against a rubric, anonymously or signed; each reads "
+             "their peers' reviews beside their manager's feedback and their self-assessment."),
     KindInfo(ActivityKind.MANAGER_INSIGHT_SURVEY, "Manager insight survey",
              "Three questions for managers: which mistakes they observe, how often, and their "
              "business impact.", settings=frozenset({BRIEFING})),
@@ -68,7 +69,7 @@ ACTIVITY_KINDS: tuple[KindInfo, ...] = (
              settings=frozenset({INSTRUCTIONS, BRIEFING})),
     KindInfo(ActivityKind.PEER_COACHING, "Peer coaching",
              "Learners coach each other in pairs or triads and log each session with a reflection on a "
-             "recent managerial experience, seen by their group."),
+             "recent managerial experience, seen by their group.", settings=frozenset({INSTRUCTIONS})),
     KindInfo(ActivityKind.RELATIONSHIP_MAP, "Strategic relationships",
              "The learner maps their network of operational and strategic relationships, sets goals for "
              "it, and their manager reviews it."),
