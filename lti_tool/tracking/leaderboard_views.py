@@ -15,13 +15,11 @@ from lti_tool.db import get_session
 from lti_tool.lti.session import launch_url
 from lti_tool.models import Context
 from lti_tool.permissions import (
-    LEADERBOARD_COURSE_NOT_FOUND,
     can_configure_leaderboard,
     current_actor,
     ensure,
     may_open_leaderboards,
     permission,
-    refuse,
     the_actor,
 )
 from lti_tool.states import LeaderboardDisplay, LeaderboardMetric, LeaderboardSubject
@@ -46,11 +44,7 @@ def _refused(error: leaderboards.LeaderboardError) -> Response:
 
 
 def _course(context_id: int) -> Context:
-    context = get_session().get(Context, context_id)
-    if context is None:
-        ensure(refuse(404, "Course not found", LEADERBOARD_COURSE_NOT_FOUND))
-    assert context is not None
-    return context
+    return leaderboards.find_course(get_session(), context_id)
 
 
 @blueprint.get(f"/courses/<{ID}:context_id>/leaderboard")
@@ -144,8 +138,13 @@ def leaderboard_home() -> dict[str, Any] | None:
         return None
     session = get_session()
     settings = leaderboards.settings_of(session, actor.context_id)
-    found = {"context_id": actor.context_id, "enabled": bool(settings and settings.enabled),
-             "staff": actor.may_edit, "outcome_name": None, "opted_in": False}
+    found = {
+        "context_id": actor.context_id,
+        "enabled": bool(settings and settings.enabled),
+        "staff": actor.may_edit,
+        "outcome_name": None,
+        "opted_in": False,
+    }
     if actor.may_edit:
         saved = session.get(ProgrammeOutcome, actor.context_id)
         found["outcome_name"] = saved.name if saved else None

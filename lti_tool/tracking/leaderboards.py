@@ -508,13 +508,19 @@ def _pooled(figures: dict[int, Figures], team: set[int], metric: LeaderboardMetr
     return pooled.value(metric)
 
 
-def course_for_leaderboard(
-    session: Session, actor: Actor, context_id: int
-) -> tuple[Context, LeaderboardSettings]:
+def find_course(session: Session, context_id: int) -> Context:
+    """The course ``context_id``; a guessed id is "not found" (the rules then decide who may use it)."""
     context = session.get(Context, context_id)
     if context is None:
         ensure(permissions.refuse(404, "Course not found", permissions.LEADERBOARD_COURSE_NOT_FOUND))
     assert context is not None
+    return context
+
+
+def course_for_leaderboard(
+    session: Session, actor: Actor, context_id: int
+) -> tuple[Context, LeaderboardSettings]:
+    context = find_course(session, context_id)
     settings = settings_of(session, context.id)
     ensure(permissions.can_read_leaderboard(actor, context, settings))
     return context, settings or LeaderboardSettings(
