@@ -565,6 +565,27 @@ def _schedule_the_noted_activities(session: Session) -> None:
         schedule(session, utcnow(), activity_ids=sorted(noted))
 
 
+@event.listens_for(Activity, "after_insert")
+def _copy_with_the_activity(_mapper: Any, connection: Connection, activity: Activity) -> None:
+    """An activity copied into another course or placement (``deliverables``' course copy) takes its source's
+    refresher settings and live refreshers along, as it takes the rubric; nothing that was scheduled."""
+    if activity.copied_from_id is None:
+        return
+    settings_table, refreshers_table = RefresherSettings.__table__, Refresher.__table__
+    settings = connection.execute(select(settings_table).where(
+        settings_table.c.activity_id == activity.copied_from_id)).mappings().first()
+    if settings is not None:
+        connection.execute(settings_table.insert().values({**settings, "activity_id": activity.id}))
+    rows = connection.execute(select(refreshers_table).where(
+        refreshers_table.c.activity_id == activity.copied_from_id, refreshers_table.c.archived_at.is_(None))
+        .order_by(refreshers_table.c.id)).mappings().all()
+    now = utcnow()
+    if rows:
+        connection.execute(refreshers_table.insert(), [
+            {**{name: value for name, value in row.items() if name != "id"}, "activity_id": activity.id,
+             "created_at": now, "updated_at": now} for row in rows])
+
+
 def queue_emails(session: Session, now: datetime) -> int:
     """Queue the e-mail of every step that has come (within a week), once: the row's ``emailed_at`` and the
     outbox's key (``refresher:<id>``) both say it was queued. Learners without an address, those who opted

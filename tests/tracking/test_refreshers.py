@@ -4,6 +4,7 @@ learner's "done" are checked, e-mails follow the settings and the opt-out, and e
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -411,3 +412,25 @@ def test_refreshers_for_reads_every_learner_in_one_query(course: Course, count_q
     assert refreshers.summarise(both[course.ana.id]) == refreshers.RefresherSummary(0, 4, 0, 0)
     elsewhere = refreshers.refreshers_for(course.db, [course.ana.id], course.other_context, NOW)
     assert elsewhere[course.ana.id] == []
+
+
+def test_a_copied_activity_takes_the_refreshers_and_settings_but_nothing_scheduled(course: Course) -> None:
+    source = course.activity()
+    kept, removed = add(course, source), add(course, source, title="Gone")
+    refreshers.remove_refresher(course.db, course.designer, removed)
+    refreshers.save_settings(course.db, course.designer, source, threshold="55", spacing="2, 9",
+                             send_email=False)
+    submit(course, source)
+    refreshers.schedule(course.db, NOW)
+    copy = Activity(public_id=secrets.token_hex(16), platform_id=source.platform_id,
+                    context_id=course.other_context.id, kind=source.kind, title=source.title,
+                    rubric_version_id=source.rubric_version_id, copied_from_id=source.id)
+    course.db.add(copy)
+    course.db.flush()
+    (copied,) = refreshers.refreshers_of(course.db, copy)
+    assert (copied.title, copied.target, copied.body, copied.link_url) == (
+        kept.title, kept.target, kept.body, kept.link_url)
+    settings = refreshers.settings_of(course.db, copy)
+    assert (settings.threshold_percent, settings.spacing_days) == (Decimal(55), [2, 9])
+    assert settings.send_email is False
+    assert {row.refresher_id for row in steps(course.db)} == {kept.id}
