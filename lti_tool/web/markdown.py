@@ -7,7 +7,7 @@ telling the target where the reader came from.
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from markdown_it import MarkdownIt
@@ -29,8 +29,18 @@ def _parser() -> MarkdownIt:
     return parser
 
 
+RENDERED_KEPT = 512
+"""Texts whose HTML each process keeps: a briefing or instructions are rendered on every visit of their
+activity's pages, and the HTML is a pure function of the text (at most 512 x 20,000 characters)."""
+
+
+@lru_cache(maxsize=RENDERED_KEPT)
+def _rendered(text: str) -> str:
+    return _parser().render(text)
+
+
 def render_markdown(text: str | None) -> Markup:
     """``text`` as HTML that is safe to put in a page (empty for no text)."""
     if not text:
         return Markup("")
-    return Markup(_parser().render(text))  # noqa: S704 - markdown-it escapes all input (html=False)
+    return Markup(_rendered(text))  # noqa: S704 - markdown-it escapes all input (html=False)
