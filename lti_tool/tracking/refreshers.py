@@ -748,6 +748,19 @@ class RefresherState:
                 f"\"{self.target_label}\", below the {_percent(self.threshold_percent)} threshold.")
 
 
+    @property
+    def reason_without_scores(self) -> str:
+        """The reason as a manager reads it: no percentage (the score may be another assessor's, whose
+        feedback stays theirs and the learner's)."""
+        if self.state == "stopped":
+            if self.stopped_percent is None:
+                return "Stopped: the assessment that called for it was withdrawn."
+            return "Stopped: a revised assessment reached the threshold."
+        if self.state == "removed":
+            return "Removed by the course's designer."
+        return f"Scheduled after an assessment scored below the threshold on \"{self.target_label}\"."
+
+
 STATE_LABELS = {"due": "Due now", "upcoming": "Coming", "done": "Done", "stopped": "Stopped",
                 "removed": "Removed"}
 

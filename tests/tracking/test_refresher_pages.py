@@ -94,6 +94,7 @@ def test_the_designer_attaches_the_learner_marks_done_and_the_manager_sees_it(
     person = omar.get(f"/refreshers/people/{ana_id}")
     assert [item["data-state"] for item in person.attributes("state-row")] == ["done", "upcoming", "upcoming"]
     assert person.texts("summary") == ["0 due now, 2 coming, 1 done, 0 stopped."]
+    assert "33.33" not in person.text  # the score is the assessor's and the learner's, not every manager's
     designer_view = placed.designer.get(designer_path(placed))
     assert designer_view.texts("count-done") == ["1"] and designer_view.texts("count-learners") == ["1"]
 
