@@ -164,7 +164,9 @@ TEMPLATES: tuple[Template, ...] = (
     ),
     Template(
         "submitted", "Submitted a work product",
-        "A learner handed in a work product for an activity; each submission is its own statement.",
+        "A learner handed in a work product for an activity, or shared their relationship map for review "
+        "(the submission id then starts with relationship-map-share-; the statement names no relationship); "
+        "each submission is its own statement.",
         Verb.SUBMITTED, parent_types=COURSE,
         rules=(*_activity_rules(ALL_KINDS), Rule("$.result.completion", all=(True,))),
     ),
