@@ -9,8 +9,14 @@ from __future__ import annotations
 import csv
 import io
 
+from sqlalchemy import select
+
+from lti_tool.db import session_scope
+from lti_tool.models import ManagerLink, User
 from lti_tool.permissions import NOT_YOUR_PERSON, PROGRESS_LEARNERS_ONLY, TEAM_MANAGERS_ONLY
+from lti_tool.states import ManagerLinkRelation, ManagerLinkSource, ManagerLinkStatus
 from tests.feedback.test_pages import Placed, filled, placed  # noqa: F401  (the fixture)
+from tests.fixtures.database import CountQueries
 
 CRITERIA = 4
 """The template rubric's criteria (tests.feedback.conftest.LEVELS)."""
@@ -93,3 +99,32 @@ def test_a_moodle_manager_launching_as_a_learner_follows_their_people(placed: Pl
     assert omar.get(f"/team/{placed.user_id('learner-chloe')}").status == 404
     # As a learner, his own progress too (he manages people and learns in the course).
     assert omar.get(omar.home.link("my-progress-link")).texts("progress-title") == ["Your progress"]
+
+
+def test_the_team_page_costs_as_many_statements_for_twenty_more_people(
+    placed: Placed, count_queries: CountQueries  # noqa: F811
+) -> None:
+    _give_feedback(placed)
+    omar = placed.open("manager")
+    omar_id = placed.user_id("manager-omar")
+
+    def counted() -> tuple[int, int]:
+        with count_queries() as queries:
+            page = omar.get("/team")
+        assert page.status == 200
+        return queries.count, len(page.texts("team-person"))
+
+    before, people = counted()
+    with session_scope(placed.app) as session:
+        context_id = session.scalar(select(ManagerLink.context_id).where(ManagerLink.manager_id == omar_id))
+        platform_id = session.scalar(select(User.platform_id).where(User.id == omar_id))
+        for number in range(20):
+            user = User(platform_id=platform_id, sub=f"extra-{number}", name=f"Extra {number:02d}")
+            session.add(user)
+            session.flush()
+            session.add(ManagerLink(context_id=context_id, manager_id=omar_id, learner_id=user.id,
+                                    relation=ManagerLinkRelation.LINE_MANAGER,
+                                    source=ManagerLinkSource.DESIGNER, status=ManagerLinkStatus.ACTIVE))
+    after, more = counted()
+    assert (people, more) == (2, 22)
+    assert after == before, (before, after)
