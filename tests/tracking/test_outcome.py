@@ -14,17 +14,18 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from lti_tool.cli import main
-from lti_tool.db import session_scope
+from lti_tool.db import session_scope, utcnow
 from lti_tool.models import AuditEntry, Launch
 from lti_tool.permissions import COURSE_NOT_FOUND, OUTCOME_DESIGNERS_ONLY, OUTCOME_VALUE_NOT_FOUND
 from lti_tool.relationships.groups import PersonGroup
 from lti_tool.states import GroupSource, OutcomeDirection
-from lti_tool.tracking import outcome
+from lti_tool.tracking import outcome, seed
 from lti_tool.tracking.outcome_models import OutcomeValue, ProgrammeOutcome
 from tests.fixtures.platform import RunningPlatform
 from tests.fixtures.visitors import Page, Visitor
@@ -431,3 +432,60 @@ def test_the_chart_scales_to_the_values_and_marks_the_start(app: Flask, db: obje
     start = next(series for series in chart.series if series.name == "Programme start")
     assert start.points[0].x == start.points[1].x and chart.plot_left < start.points[0].x < chart.plot_right
     assert "EUR" in chart.description and "2026-09-01" in chart.description
+
+
+team_names = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp")), min_size=0, max_size=20
+).map(lambda text: " ".join(text.split()))
+notes = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp")), max_size=30).map(
+    str.strip
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    rows=st.dictionaries(
+        st.tuples(team_names, st.dates(min_value=date(2000, 1, 1), max_value=date(2100, 12, 31))),
+        st.tuples(st.decimals(min_value=-(10**9), max_value=10**9, places=4, allow_nan=False), notes),
+        min_size=1,
+        max_size=15,
+    )
+)
+def test_the_values_csv_imports_again_into_the_same_values(
+    db: Session, rows: dict[tuple[str, date], tuple[Decimal, str]]
+) -> None:
+    """Whatever the teams and notes (formula-like, quoted, accented), the download reads back as typed."""
+    source = seed._course(db, None, utcnow())
+    target = seed._course(db, None, utcnow())
+    for context in (source, target):
+        db.add(
+            ProgrammeOutcome(
+                context_id=context.id,
+                name="x",
+                unit="%",
+                description="",
+                baseline=Decimal(1),
+                target=Decimal(2),
+                direction=OutcomeDirection.HIGHER,
+                programme_start=START,
+            )
+        )
+    for (team, day), (value, note) in rows.items():
+        outcome.record_value(db, None, source, measured_on=day, team=team, value=value, note=note)
+    found = outcome.figures(db, source.id)
+    assert found is not None
+    text = outcome.values_table(found).csv()
+    report = outcome.import_values(db, None, target, text.encode("utf-8"))
+    assert report.stored, (
+        report.summary(),
+        [row.message for row in report.rows if row.state.value == "invalid"],
+    )
+
+    def stored_rows(context_id: int) -> set[tuple[str, date, Decimal, str]]:
+        return {(row.team, row.measured_on, row.value, row.note) for row in outcome.values_of(db, context_id)}
+
+    assert (
+        stored_rows(target.id)
+        == stored_rows(source.id)
+        == {(team, day, value, note) for (team, day), (value, note) in rows.items()}
+    )
