@@ -311,6 +311,7 @@ def run_assignment(
                     continue
                 by_pair[pair] = add(pair, group)
                 added += 1
+            session.flush()  # the next newcomer may move one of these: it must be a stored row by then
             in_group.append(newcomer)
             newcomers.append(newcomer)
             short += placement.short

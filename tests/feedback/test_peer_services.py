@@ -5,6 +5,9 @@ learner's side, and each refusal."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 from flask import Flask
 from sqlalchemy import select
@@ -271,3 +274,32 @@ def test_every_refusal(course: Course) -> None:
     assert can_read_feedback(course.ben_actor, revision.assessment)
     assert course.db.scalar(select(Assessment.assessor_role)) is AssessorRole.PEER
     assert peers.settings_of(course.db, activity).scope is PeerScope.COURSE
+
+
+def test_the_staff_overview_and_the_reviewers_list_take_as_many_queries_for_many_learners(
+    course: Course, count_queries: Callable[[], Any]
+) -> None:
+    learners(course, 4)
+    activity = peer_activity(course)
+    settings(course, activity)
+    peers.run_assignment(course.db, course.designer, activity, seed=9)
+    services.save_draft(course.db, course.ana_actor, activity, course.db.get(User, next(
+        reviewee for reviewer, reviewee in pairs_of(course, activity) if reviewer == course.ana.id)),
+        answers(activity), based_on=0)
+    with count_queries() as few:
+        assert len(peers.overview(course.db, course.designer, activity).reviews) == 8
+        assert len(peers.my_reviews(course.db, course.ana_actor, activity)) == 2
+    for number in range(20):  # twenty newcomers, placed by the next run
+        user = User(platform_id=course.platform.id, sub=f"newcomer-{number}", name=f"Newcomer {number:02d}")
+        course.db.add(user)
+        course.db.flush()
+        course.db.add(Membership(user_id=user.id, context_id=course.context.id, role=CadreRole.LEARNER))
+    course.db.flush()
+    assert len(peers.run_assignment(course.db, course.designer, activity).newcomers) == 20
+    course.db.flush()
+    given, received = peer_assignment.given_and_received(pairs_of(course, activity))
+    assert len(given) == 24 and set(given.values()) == set(received.values()) == {2}  # still balanced
+    with count_queries() as many:
+        assert len(peers.overview(course.db, course.designer, activity).reviews) == 48
+        assert len(peers.my_reviews(course.db, course.ana_actor, activity)) == 2
+    assert many.count == few.count

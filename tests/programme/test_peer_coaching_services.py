@@ -4,7 +4,9 @@ their bad input, who reads and changes what, and the xAPI statement per member."
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -229,3 +231,26 @@ def test_every_refusal(course: Course) -> None:  # noqa: F811
         peer_coaching.remove_member(course.db, course.designer, activity, group.id, chloe.id)
     peer_coaching.dissolve_group(course.db, course.designer, activity, group.id)
     assert course.db.scalars(select(PeerCoachingMember)).all() == []
+
+
+def test_the_groups_overview_takes_as_many_queries_for_many_groups(
+    course: Course, count_queries: Callable[[], Any]  # noqa: F811
+) -> None:
+    _learners(course, 4)
+    activity = _activity(course)
+    peer_coaching.form_at_random(course.db, course.designer, activity, seed=1)
+    course.db.flush()
+    with count_queries() as few:
+        groups, waiting = peer_coaching.overview(course.db, course.designer, activity)
+    assert (len(groups), waiting) == (2, [])
+    for number in range(20):
+        user = User(platform_id=course.platform.id, sub=f"newcomer-{number}", name=f"Newcomer {number:02d}")
+        course.db.add(user)
+        course.db.flush()
+        course.db.add(Membership(user_id=user.id, context_id=course.context.id, role=CadreRole.LEARNER))
+    peer_coaching.form_at_random(course.db, course.designer, activity, seed=2)
+    course.db.flush()
+    with count_queries() as many:
+        groups, waiting = peer_coaching.overview(course.db, course.designer, activity)
+    assert (len(groups), waiting) == (12, [])
+    assert many.count == few.count
