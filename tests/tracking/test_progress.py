@@ -9,20 +9,22 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from lti_tool import permissions
-from lti_tool.models import Activity, ManagerLink
+from lti_tool.models import Activity, Assessment, ManagerLink
 from lti_tool.permissions import NOT_YOUR_PERSON, Actor, PermissionDenied
+from lti_tool.programme.models import FollowUp
 from lti_tool.states import (
     AssessmentStatus,
     Assessors,
     CadreRole,
     FeedbackRelease,
+    FollowUpStatus,
     ManagerLinkRelation,
     ManagerLinkSource,
     ManagerLinkStatus,
@@ -334,3 +336,45 @@ def test_a_line_chart_legend_wraps_inside_the_frame_with_many_competencies() -> 
     assert chart.plot_top == charts.TOP + 26 + charts.LEGEND_ROW * max(rows)
     single = charts.line_chart("chart-one", "T", "D", ["w"], [("Managers", [Decimal(1)])])
     assert single.plot_top == charts.TOP + 26 and single.legend[0].row == 0
+
+
+def test_a_managers_answered_follow_ups_show_beside_the_score_they_followed_up(db: Session) -> None:
+    seeded = make(db, learners=24, activities=2, random_seed=9)
+    plan = seeded.plan
+    number, planned = next(
+        (number, planned)
+        for number, planned in enumerate(plan.assessments)
+        if planned.assessor == 0
+        and planned.status is AssessmentStatus.SUBMITTED
+        and planned.learner in people_of(plan, 1)
+    )
+    assessment = db.scalars(select(Assessment).order_by(Assessment.id)).all()[number]
+    assert assessment.learner_id == seeded.written.learner_ids[planned.learner]
+    before = (Decimal(sum(planned.levels) * 100) / (4 * plan.criteria)).quantize(
+        Decimal("0.01"), ROUND_HALF_UP
+    )
+    for manager, after in ((0, "81.25"), (1, "12.50")):  # manager 1's answer is theirs alone
+        db.add(
+            FollowUp(
+                activity_id=seeded.written.activity_ids[1],
+                source_activity_id=assessment.activity_id,
+                source_key=f"assessment:{assessment.id}:{manager}",
+                source_assessment_id=assessment.id,
+                manager_id=seeded.written.manager_ids[manager],
+                learner_id=assessment.learner_id,
+                status=FollowUpStatus.ANSWERED,
+                anchored_at=NOW,
+                due_at=NOW,
+                answered_at=NOW,
+                rubric_answers={"percentage": after, "criteria": []},
+            )
+        )
+    db.flush()
+    for manager, after in ((0, Decimal("81.25")), (1, Decimal("12.50"))):
+        shown = progress.person_of(
+            db, manager_actor(seeded, manager), seeded.context, assessment.learner_id, now=NOW
+        )
+        (change,) = shown.people[0].follow_ups
+        assert (change.before_percent, change.after_percent, change.change) == (before, after, after - before)
+    own = progress.own_progress(db, learner_actor(seeded, planned.learner), seeded.context, now=NOW)
+    assert own.people[0].follow_ups == []
