@@ -34,6 +34,7 @@ from lti_tool.models import Activity, Assessment, AuditEntry, ManagerLink, Membe
 from lti_tool.permissions import (
     ACTIVITY_NOT_FOUND,
     Actor,
+    ObjectRule,
     PermissionDenied,
     can_manage_peers,
     can_review_peers,
@@ -84,23 +85,22 @@ def _audit(session: Session, actor: Actor, action: str, **details: Any) -> None:
     )
 
 
-def _activity(session: Session, activity_id: int) -> Activity:
+def activity_under(session: Session, actor: Actor, activity_id: int, rule: ObjectRule[Activity]) -> Activity:
+    """The activity ``activity_id`` if ``rule`` lets the actor use it (a guessed id is "not found"); the
+    peer pages' and peer coaching's way in."""
     activity = session.get(Activity, activity_id)
     if activity is None:
         raise PermissionDenied(refuse(404, "Activity not found", ACTIVITY_NOT_FOUND))
+    ensure(rule(actor, activity))
     return activity
 
 
 def reviewing_activity(session: Session, actor: Actor, activity_id: int) -> Activity:
-    activity = _activity(session, activity_id)
-    ensure(can_review_peers(actor, activity))
-    return activity
+    return activity_under(session, actor, activity_id, can_review_peers)
 
 
 def managed_activity(session: Session, actor: Actor, activity_id: int) -> Activity:
-    activity = _activity(session, activity_id)
-    ensure(can_manage_peers(actor, activity))
-    return activity
+    return activity_under(session, actor, activity_id, can_manage_peers)
 
 
 # -- settings

@@ -29,10 +29,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lti_tool.db import utcnow
-from lti_tool.feedback.peers import participants
+from lti_tool.feedback.peers import activity_under, participants
 from lti_tool.models import Activity, AuditEntry, User
 from lti_tool.permissions import (
-    ACTIVITY_NOT_FOUND,
     PEER_GROUP_NOT_FOUND,
     Actor,
     PermissionDenied,
@@ -43,7 +42,7 @@ from lti_tool.permissions import (
     ensure,
     refuse,
 )
-from lti_tool.programme import peer_coaching_events
+from lti_tool.programme import form_fields, peer_coaching_events
 from lti_tool.programme.errors import ProgrammeError
 from lti_tool.programme.peer_coaching_models import (
     PeerCoachingGroup,
@@ -125,23 +124,12 @@ def _audit(session: Session, actor: Actor, action: str, **details: Any) -> None:
     )
 
 
-def _activity(session: Session, activity_id: int) -> Activity:
-    activity = session.get(Activity, activity_id)
-    if activity is None:
-        raise PermissionDenied(refuse(404, "Activity not found", ACTIVITY_NOT_FOUND))
-    return activity
-
-
 def member_activity(session: Session, actor: Actor, activity_id: int) -> Activity:
-    activity = _activity(session, activity_id)
-    ensure(can_join_peer_coaching(actor, activity))
-    return activity
+    return activity_under(session, actor, activity_id, can_join_peer_coaching)
 
 
 def managed_activity(session: Session, actor: Actor, activity_id: int) -> Activity:
-    activity = _activity(session, activity_id)
-    ensure(can_manage_peer_groups(actor, activity))
-    return activity
+    return activity_under(session, actor, activity_id, can_manage_peer_groups)
 
 
 def member_ids(session: Session, group: PeerCoachingGroup) -> set[int]:
@@ -403,20 +391,7 @@ def form_of(row: PeerCoachingSession, ideas: Sequence[str]) -> dict[str, str]:
 
 
 def typed_form(form: Mapping[str, Any]) -> dict[str, str]:
-    return {name: str(form.get(name, "")) for name in FIELDS}
-
-
-def _text(
-    typed: Mapping[str, str], name: str, label: str, limit: int, problems: dict[str, str], *, required: bool
-) -> str:
-    text = typed.get(name, "").replace("\r\n", "\n").strip()
-    if required and not text:
-        problems[name] = f"Write {label}."
-    elif len(text) > limit:
-        problems[name] = f"Keep {label} to {limit} characters (it has {len(text)})."
-    elif any(ord(char) < 32 and char not in "\n\t" for char in text):
-        problems[name] = f"{label[0].upper()}{label[1:]} has control characters: type it again as plain text."
-    return text
+    return form_fields.typed_form(form, FIELDS)
 
 
 @dataclass(frozen=True)
@@ -447,19 +422,42 @@ def clean(
     presenter = _whole(typed.get("presenter_id"))
     if presenter is None or presenter not in members:
         problems["presenter_id"] = "Choose the member of your group whose experience the session took up."
-    experience = _text(typed, "experience", "the managerial experience", MAX_TEXT, problems, required=True)
+    experience = form_fields.plain_text(
+        typed.get("experience", ""),
+        MAX_TEXT,
+        "experience",
+        "managerial experience",
+        problems,
+        required="Say what happened: the managerial experience.",
+    )
     choice = typed.get("idea", "").strip()
     if choice == OWN_IDEA or not ideas:
-        idea = _text(typed, "own_idea", "the idea", MAX_IDEA, problems, required=True)
-        if "own_idea" in problems and ideas:
-            problems["idea"] = problems.pop("own_idea")
+        own: dict[str, str] = {}
+        idea = form_fields.plain_text(
+            typed.get("own_idea", ""),
+            MAX_IDEA,
+            "idea",
+            "idea",
+            own,
+            required="Give the course's idea you read the experience in the light of.",
+        )
+        problems.update(own)  # the idea's message, whichever of its two fields was typed in
     elif choice in ideas:
         idea = choice
     else:
         idea = ""
         problems["idea"] = "Choose one of the course's ideas, or give your own."
-    reflection = _text(typed, "reflection", "the reflection", MAX_TEXT, problems, required=True)
-    next_step = _text(typed, "next_step", "the next step", MAX_TEXT, problems, required=False)
+    reflection = form_fields.plain_text(
+        typed.get("reflection", ""),
+        MAX_TEXT,
+        "reflection",
+        "reflection",
+        problems,
+        required="Write the reflection: what the idea shows.",
+    )
+    next_step = form_fields.plain_text(
+        typed.get("next_step", ""), MAX_TEXT, "next_step", "next step", problems
+    )
     if problems:
         raise CoachingProblems(problems)
     assert presenter is not None
