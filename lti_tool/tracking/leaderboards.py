@@ -445,9 +445,14 @@ def entries(
     people = _people(session, context.id)
     activities = _activities(session, context)
     activity_ids = [activity_id for activity_id, _assessors in activities]
-    course_learners = set(session.scalars(dashboard.expected_learners(context.id, None)))
-    learners = [user_id for user_id in people if user_id in course_learners]
-    figures = learner_figures(session, context, learners, activity_ids)
+    # The course's learners who chose to appear, as a subquery: never a list of ten thousand ids.
+    chosen = select(LeaderboardPresence.user_id).where(
+        LeaderboardPresence.context_id == context.id,
+        LeaderboardPresence.opted_in.is_(True),
+        LeaderboardPresence.user_id.in_(dashboard.expected_learners(context.id, None)),
+    )
+    learners = sorted(session.scalars(chosen))
+    figures = learner_figures(session, context, chosen, activity_ids)
     for learner_id in learners:
         figures[learner_id].expected = len(activity_ids)
     found: list[tuple[int, str, Decimal]] = []
