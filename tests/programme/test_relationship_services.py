@@ -251,6 +251,26 @@ def test_who_may_read_and_change_a_map(course: Course, activity: Activity) -> No
     assert maps.goals_of(course.db, found) == [goal]
 
 
+def test_a_moodle_manager_who_launches_as_a_learner_reads_their_persons_shared_map(
+        course: Course, activity: Activity) -> None:
+    chloe_row = course.db.scalars(select(User).where(User.sub == "chloe")).one()
+    chloe = Actor(chloe_row.id, chloe_row.display_name, course.platform.id, course.context.id,
+                  CadreRole.LEARNER)
+    maps.add_relationship(course.db, chloe, activity, relationship())
+    found = maps.own_map(course.db, chloe, activity)
+    assert not can_read_relationship_map(course.lena, found, staff_may_read=False)  # not shared yet
+    maps.share(course.db, chloe, activity)
+    assert can_read_relationship_map(course.lena, found, staff_may_read=False)
+    assert can_change_relationship_map(course.lena, found).status == 404
+    assert not can_read_relationship_map(course.lena, ana_map_of(course, activity), staff_may_read=False)
+
+
+def ana_map_of(course: Course, activity: Activity) -> RelationshipMap:
+    maps.add_relationship(course.db, course.ana_actor, activity, relationship())
+    maps.share(course.db, course.ana_actor, activity)
+    return ana_map(course, activity)
+
+
 def test_who_keeps_a_map_and_reads_the_overview(course: Course, activity: Activity) -> None:
     other_kind = course.activity(ActivityKind.COACHING_LOG)
     elsewhere = course.activity(ActivityKind.RELATIONSHIP_MAP, context=course.other_context)
