@@ -23,7 +23,7 @@ from lti_tool.models import Activity, AuditEntry, ManagerLink, User
 from lti_tool.permissions import Actor, ensure
 from lti_tool.programme import career_events
 from lti_tool.programme.career_models import ACTION_OWNERS, CareerAction, CareerConversation, CareerSettings
-from lti_tool.programme.errors import ProgrammeError
+from lti_tool.programme.errors import FieldProblems, ProgrammeError
 from lti_tool.states import CadreRole
 
 QUESTIONS: tuple[tuple[str, str], ...] = (
@@ -54,12 +54,10 @@ class CareerError(ProgrammeError):
     """Refused by the career conversation's services."""
 
 
-class CareerProblems(CareerError):
+class CareerProblems(FieldProblems, CareerError):
     """What was typed cannot be stored; ``problems`` by field name."""
 
-    def __init__(self, problems: dict[str, str]) -> None:
-        super().__init__("Some fields need your attention: see the messages beside them.")
-        self.problems = problems
+    summary = "Some fields need your attention: see the messages beside them."
 
 
 def _audit(session: Session, actor: Actor, action: str, **details: Any) -> None:

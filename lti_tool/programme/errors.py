@@ -15,3 +15,15 @@ class ProgrammeError(Exception):
             self.status = status
         if title is not None:
             self.title = title
+
+
+class FieldProblems(ProgrammeError):
+    """What was typed cannot be stored: ``problems`` holds a message by field name (each form shows it
+    beside its field, and this error's message above the form). A feature's own kind derives from this and
+    from its error (``class CareerProblems(FieldProblems, CareerError)``), so its handlers still catch it."""
+
+    summary = "Some answers need your attention: see the messages beside them."
+
+    def __init__(self, problems: dict[str, str], message: str | None = None) -> None:
+        super().__init__(message or self.summary)
+        self.problems = problems

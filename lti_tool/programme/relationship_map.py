@@ -36,7 +36,7 @@ from lti_tool.db import utcnow
 from lti_tool.models import Activity, AuditEntry, User
 from lti_tool.permissions import Actor, ensure
 from lti_tool.programme import relationship_events
-from lti_tool.programme.errors import ProgrammeError
+from lti_tool.programme.errors import FieldProblems, ProgrammeError
 from lti_tool.programme.form_fields import plain_text
 from lti_tool.programme.relationship_models import (
     MappedRelationship,
@@ -100,12 +100,8 @@ class RelationshipError(ProgrammeError):
     """Refused by the relationship map's services."""
 
 
-class RelationshipProblems(RelationshipError):
+class RelationshipProblems(FieldProblems, RelationshipError):
     """What was typed cannot be stored; ``problems`` by field name."""
-
-    def __init__(self, problems: dict[str, str]) -> None:
-        super().__init__("Some answers need your attention: see the messages beside them.")
-        self.problems = problems
 
 
 def _audit(session: Session, actor: Actor, action: str, **details: Any) -> None:

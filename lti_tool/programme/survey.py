@@ -60,7 +60,7 @@ from lti_tool.models import Activity, AuditEntry, CompetencyFramework, Rubric, R
 from lti_tool.permissions import Actor, ensure
 from lti_tool.programme import events
 from lti_tool.programme.currencies import is_currency
-from lti_tool.programme.errors import ProgrammeError
+from lti_tool.programme.errors import FieldProblems, ProgrammeError
 from lti_tool.programme.models import (
     KnownMistake,
     SurveyAnswer,
@@ -114,13 +114,8 @@ class SurveyError(ProgrammeError):
     """Refused by the insight survey's services."""
 
 
-class SurveyProblems(SurveyError):
+class SurveyProblems(FieldProblems, SurveyError):
     """What was typed cannot be stored; ``problems`` by field name."""
-
-    def __init__(self, problems: dict[str, str], message: str = "Some answers need your attention: see "
-                                                                    "the messages beside them.") -> None:
-        super().__init__(message)
-        self.problems = problems
 
 
 class SurveyConflict(SurveyError):
