@@ -841,8 +841,22 @@ def is_manager_in_course(actor: Actor, session: Session | None) -> bool:
         return True
     if actor.role is not CadreRole.LEARNER or session is None:
         return False
-    return session.scalar(select(ManagerLink.id).where(own_active_links(actor, actor.context_id)).limit(1)) \
-        is not None
+    memo = read_memo(session)
+    key = _manages_key(actor.context_id, actor.user_id)
+    if key not in memo:
+        memo[key] = session.scalar(
+            select(ManagerLink.id).where(own_active_links(actor, actor.context_id)).limit(1)) is not None
+    return bool(memo[key])
+
+
+def _manages_key(context_id: int, user_id: int) -> tuple[str, int, int]:
+    return ("manages people", context_id, user_id)
+
+
+def note_manages_people(session: Session, context_id: int, user_id: int, manages: bool) -> None:
+    """What a read of the person's active links as manager in the course just found (e.g. the home page's
+    list of their people), so that :func:`is_manager_in_course` need not ask again in this unit of work."""
+    read_memo(session)[_manages_key(context_id, user_id)] = manages
 
 
 def may_answer_surveys(actor: Actor) -> Decision:

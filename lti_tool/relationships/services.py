@@ -17,7 +17,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 
 from lti_tool.db import utcnow
 from lti_tool.models import AuditEntry, ManagerLink, Membership, RosterMember, User
-from lti_tool.permissions import Actor, can_answer_nomination, can_change_link, ensure
+from lti_tool.permissions import Actor, can_answer_nomination, can_change_link, ensure, note_manages_people
 from lti_tool.records import events as learning_records
 from lti_tool.states import CadreRole, ManagerLinkRelation, ManagerLinkSource, ManagerLinkStatus
 
@@ -92,6 +92,7 @@ def people_linked_to(session: Session, context_id: int, user_id: int) -> tuple[l
         .order_by(User.name, User.sub)
     ):
         (learners if manager_id == user_id else managers).append(user)
+    note_manages_people(session, context_id, user_id, bool(learners))
     return learners, managers
 
 

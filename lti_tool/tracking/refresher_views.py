@@ -247,7 +247,7 @@ def home_panel() -> dict[str, Any] | None:
     session = get_session()
     panel: dict[str, Any] = {"due": [], "manages": False}
     if actor.role is CadreRole.LEARNER:
-        page = refreshers.learner_page(session, actor)
+        page = refreshers.learner_page(session, actor, with_email_choice=False)
         panel.update(due=page.due, stopped=page.stopped, upcoming=len(page.upcoming))
     panel["manages"] = actor.may_edit or permissions.is_manager_in_course(actor, session)
     return panel

@@ -839,8 +839,11 @@ class LearnerPage:
     email_wanted: bool
 
 
-def learner_page(session: Session, actor: Actor, now: datetime | None = None) -> LearnerPage:
-    """The learner's own refreshers in their course: due, coming, done, and schedules stopped lately."""
+def learner_page(session: Session, actor: Actor, now: datetime | None = None, *,
+                 with_email_choice: bool = True) -> LearnerPage:
+    """The learner's own refreshers in their course: due, coming, done, and schedules stopped lately; and
+    whether they want them by e-mail, unless ``with_email_choice`` is False (the home page does not show it,
+    and reads one table less)."""
     now = now or utcnow()
     states = refreshers_for(session, [actor.user_id], actor.course_id, now)[actor.user_id]
     stopped = [item for item in states if item.state == "stopped" and item.stopped_at is not None
@@ -851,7 +854,7 @@ def learner_page(session: Session, actor: Actor, now: datetime | None = None) ->
         done=sorted((item for item in states if item.state == "done"),
                     key=lambda item: item.completed_at or item.due_at, reverse=True),
         stopped=_first_step_of_each_stop(stopped),
-        email_wanted=not email_opted_out(session, actor.user_id, actor.course_id),
+        email_wanted=with_email_choice and not email_opted_out(session, actor.user_id, actor.course_id),
     )
 
 

@@ -16,6 +16,7 @@ from lti_tool.db import session_scope
 from lti_tool.lti.errors import REJECTIONS, rejection_message
 from lti_tool.lti.launch import CLAIM_DEPLOYMENT_ID, CLAIM_ROLE_SCOPE_MENTOR, CLAIM_ROLES, CLAIM_VERSION
 from lti_tool.models import Context, Launch, ManagerLink, Membership, ResourceLink, User
+from tests.fixtures.database import CountQueries
 from tests.lti.conftest import CLIENT_ID, INSTRUCTOR, ISSUER, MENTOR, InProcessLms, SigningKey
 
 
@@ -86,6 +87,23 @@ def test_valid_launch_records_everything_and_lands_home(app: Flask, in_process_l
         launch = session.scalars(select(Launch)).one()
         assert launch.role == "learner" and launch.message_type == "LtiResourceLinkRequest"
         assert len(launch.id) >= 43 and launch.id == handed
+
+
+def test_a_launch_and_its_landing_page_cost_few_statements(
+    app: Flask, in_process_lms: InProcessLms, count_queries: CountQueries
+) -> None:
+    """The launch inserts its row bound to the browser (no UPDATE after), and a learner's landing page
+    reads the manager links once for its lists and every panel that asks whether they manage anyone."""
+    client = app.test_client()
+    with count_queries() as launch:
+        response = in_process_lms.launch_as(client)
+    assert response.status_code == 303
+    assert not [s for s in launch.statements if s.lstrip().upper().startswith("UPDATE LAUNCHES")]
+    with count_queries() as landing:
+        assert client.get(response.headers["Location"].partition("#")[0]).status_code == 200
+    reads_of_links = [s for s in landing.statements if "manager_links" in s]
+    assert len(reads_of_links) == 1, reads_of_links
+    assert not [s for s in landing.statements if "reminder_opt_outs" in s]  # the home shows no e-mail choice
 
 
 def test_login_by_get_and_the_state_cookie_flags(app: Flask, in_process_lms: InProcessLms) -> None:
