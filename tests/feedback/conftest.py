@@ -14,7 +14,14 @@ from sqlalchemy.orm import Session
 from lti_tool.models import Activity, Context, ManagerLink, Platform, User
 from lti_tool.permissions import Actor
 from lti_tool.rubric_library import services as rubric_library
-from lti_tool.states import ActivityKind, Assessors, CadreRole, FeedbackRelease, ManagerLinkSource
+from lti_tool.states import (
+    ActivityKind,
+    Assessors,
+    CadreRole,
+    FeedbackRelease,
+    ManagerLinkRelation,
+    ManagerLinkSource,
+)
 
 TEMPLATE = "manager-feedback-on-training-transfer"
 LEVELS = {"uses-the-training": "consistent", "effect-on-results": "starting", "consistency": "role-model",
@@ -58,6 +65,19 @@ class Course:
     ana_actor: Actor
     ben_actor: Actor
     rubric_version_id: int
+
+    def link_chloe_to_a_mentor_then_a_line_manager(self) -> None:
+        """Rita becomes Chloé's mentor three days ago, Omar her line manager a day later."""
+        start = datetime.now(UTC) - timedelta(days=3)
+        self.db.add_all([
+            ManagerLink(context_id=self.context.id, manager_id=self.rita.user_id, learner_id=self.chloe.id,
+                        source=ManagerLinkSource.DESIGNER, relation=ManagerLinkRelation.MENTOR,
+                        created_at=start),
+            ManagerLink(context_id=self.context.id, manager_id=self.omar.user_id, learner_id=self.chloe.id,
+                        source=ManagerLinkSource.DESIGNER, relation=ManagerLinkRelation.LINE_MANAGER,
+                        created_at=start + timedelta(days=1)),
+        ])
+        self.db.flush()
 
     def activity(self, *, kind: ActivityKind = ActivityKind.MANAGER_FEEDBACK,
                  assessors: Assessors = Assessors.LINE_MANAGER,

@@ -34,8 +34,6 @@ from lti_tool.states import (
     AssessmentStatus,
     Assessors,
     FeedbackRelease,
-    ManagerLinkRelation,
-    ManagerLinkSource,
     ManagerLinkStatus,
 )
 from tests.feedback.conftest import Course, complete_answers
@@ -264,15 +262,7 @@ def test_my_people_and_can_assess_agree_on_who_the_line_manager_is(course: Cours
     """Chloé's mentor (Rita) was linked before her line manager (Omar): only Omar lists and assesses her
     where only line managers assess, and both do where any linked manager may."""
     db, chloe = course.db, course.chloe
-    start = datetime.now(UTC) - timedelta(days=3)
-    db.add_all([
-        ManagerLink(context_id=course.context.id, manager_id=course.rita.user_id, learner_id=chloe.id,
-                    source=ManagerLinkSource.DESIGNER, relation=ManagerLinkRelation.MENTOR, created_at=start),
-        ManagerLink(context_id=course.context.id, manager_id=course.omar.user_id, learner_id=chloe.id,
-                    source=ManagerLinkSource.DESIGNER, relation=ManagerLinkRelation.LINE_MANAGER,
-                    created_at=start + timedelta(days=1)),
-    ])
-    db.flush()
+    course.link_chloe_to_a_mentor_then_a_line_manager()
     line_managers_only, any_manager = course.activity(), course.activity(assessors=Assessors.ANY_MANAGER)
     for activity, rita_may in ((line_managers_only, False), (any_manager, True)):
         omar_lists = [p.learner.id for p in services.my_people(db, course.omar, activity)]

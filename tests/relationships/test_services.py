@@ -3,8 +3,6 @@ links and nominations."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 import pytest
 
 from lti_tool.feedback import content
@@ -12,21 +10,13 @@ from lti_tool.feedback import services as feedback
 from lti_tool.models import ManagerLink, Membership
 from lti_tool.permissions import Actor, PermissionDenied, can_assess, can_read_feedback, line_manager_id
 from lti_tool.relationships import roster, services
-from lti_tool.states import CadreRole, ManagerLinkRelation, ManagerLinkSource, ManagerLinkStatus
+from lti_tool.states import CadreRole, ManagerLinkRelation, ManagerLinkStatus
 from tests.feedback.conftest import Course, complete_answers
 
 
 def test_a_line_manager_linked_after_a_mentor_is_still_the_line_manager(course: Course) -> None:
     db, chloe = course.db, course.chloe
-    start = datetime.now(UTC) - timedelta(days=3)
-    db.add_all([
-        ManagerLink(context_id=course.context.id, manager_id=course.rita.user_id, learner_id=chloe.id,
-                    source=ManagerLinkSource.DESIGNER, relation=ManagerLinkRelation.MENTOR, created_at=start),
-        ManagerLink(context_id=course.context.id, manager_id=course.omar.user_id, learner_id=chloe.id,
-                    source=ManagerLinkSource.DESIGNER, relation=ManagerLinkRelation.LINE_MANAGER,
-                    created_at=start + timedelta(days=1)),
-    ])
-    db.flush()
+    course.link_chloe_to_a_mentor_then_a_line_manager()
     assert line_manager_id(db, course.context.id, chloe.id) == course.omar.user_id
     # Without a line-manager link, the oldest active link stands in (links from before relations existed).
     assert line_manager_id(db, course.context.id, course.ana.id) == course.omar.user_id
