@@ -223,6 +223,8 @@ class AssessmentRow:
             return "Self-assessment"
         if self.assessor is None:
             return "No manager linked"
+        if self.assessor_role is AssessorRole.PEER:
+            return f"{self.assessor.display_name} (peer)"
         return self.assessor.display_name
 
 
