@@ -57,7 +57,8 @@ def test_every_programme_kind_is_seeded_with_something_to_see_and_to_do(demo: De
         for activity in follow_up_activities:
             rows = session.scalars(select(FollowUp).where(FollowUp.activity_id == activity.id)).all()
             answered = [row for row in rows if row.status is FollowUpStatus.ANSWERED]
-            due = [row for row in rows if row.status is FollowUpStatus.SCHEDULED and _aware(row.due_at) <= now]
+            due = [row for row in rows
+                   if row.status is FollowUpStatus.SCHEDULED and _aware(row.due_at) <= now]
             assert len(answered) == 1 and answered[0].what_changed, activity.title
             assert len(due) == 1, activity.title
         rubric_answered = session.scalars(select(FollowUp).where(FollowUp.rubric_answers.is_not(None))).all()
