@@ -25,8 +25,10 @@ each person keeps in the course), or each reader's own rank only. Learners and m
 figures only where the designer allowed it (:func:`~lti_tool.permissions.may_see_leaderboard_figure`);
 the course's staff read them all, but never see who chose to stay off.
 
-Every figure comes from four or five statements whatever the number of people (the page's query count is
-constant, ``tests/tracking/test_leaderboards.py`` counts it).
+Every figure comes from a few statements whatever the number of people (the page's query count is
+constant, ``tests/tracking/test_leaderboards.py`` counts it). The scores come from
+:class:`~lti_tool.tracking.models.AssessmentScore` (one row per in-force submission, its criteria
+summed), not from the per-criterion rows: a tenth of the rows for the same sums.
 """
 
 from __future__ import annotations
@@ -57,7 +59,7 @@ from lti_tool.states import (
 )
 from lti_tool.tracking import dashboard
 from lti_tool.tracking.leaderboard_models import LeaderboardPresence, LeaderboardSettings
-from lti_tool.tracking.models import CriterionScore
+from lti_tool.tracking.models import AssessmentScore
 
 SMALLEST_GROUP = 3
 HUNDREDTH = Decimal("0.01")
@@ -239,44 +241,26 @@ def _role_completes(assessors: Any, role: Any) -> Any:
 
 
 def learner_figures(
-    session: Session, context: Context, learner_ids: Any, activity_ids: list[int]
+    session: Session,
+    context: Context,
+    learner_ids: Any,
+    activity_ids: list[int],
+    metric: LeaderboardMetric | None = None,
 ) -> dict[int, Figures]:
-    """Each learner's figures (two statements, grouped in SQL by learner and activity)."""
+    """Each learner's figures (two statements, grouped in SQL by learner and activity over the
+    per-assessment sums); given ``metric``, only the statement that figure needs."""
     found: dict[int, Figures] = defaultdict(Figures)
     if not activity_ids:
         return found
-    completion = (
-        select(Assessment.learner_id, func.count(distinct(Assessment.activity_id)))
-        .join(Activity, Activity.id == Assessment.activity_id)
-        .where(
-            Assessment.activity_id.in_(activity_ids),
-            Assessment.status == AssessmentStatus.SUBMITTED,
-            _role_completes(Activity.assessors, Assessment.assessor_role),
-            Assessment.learner_id.in_(learner_ids),
-        )
-        .group_by(Assessment.learner_id)
-    )
-    for learner_id, count in session.execute(completion):
-        found[learner_id].completed = int(count)
-    score = CriterionScore
-    per_activity = (
-        select(
-            score.learner_id,
-            score.activity_id,
-            func.min(score.submitted_at),
-            func.coalesce(func.sum(func.round(score.percent * 100)), 0),
-            func.count(score.percent),
-        )
-        .join(Activity, Activity.id == score.activity_id)
-        .where(
-            score.activity_id.in_(activity_ids),
-            _role_completes(Activity.assessors, score.assessor_role),
-            score.learner_id.in_(learner_ids),
-        )
-        .group_by(score.learner_id, score.activity_id)
-    )
+    if metric in (None, LeaderboardMetric.COMPLETION):
+        for learner_id, count in session.execute(completion_statement(learner_ids, activity_ids)):
+            found[learner_id].completed = int(count)
+    if metric is LeaderboardMetric.COMPLETION:
+        return found
     means: dict[int, list[tuple[datetime, int, Decimal]]] = defaultdict(list)
-    for learner_id, activity_id, first_at, hundredths, scored in session.execute(per_activity):
+    for learner_id, activity_id, first_at, hundredths, scored in session.execute(
+        scores_statement(learner_ids, activity_ids)
+    ):
         figures = found[learner_id]
         figures.hundredths += int(hundredths)
         figures.scored += int(scored)
@@ -288,6 +272,43 @@ def learner_figures(
             series.sort()
             found[learner_id].improvements.append(series[-1][2] - series[0][2])
     return found
+
+
+def completion_statement(learner_ids: Any, activity_ids: list[int]) -> Any:
+    """Per learner, how many of ``activity_ids`` have their completing assessment submitted."""
+    return (
+        select(Assessment.learner_id, func.count(distinct(Assessment.activity_id)))
+        .join(Activity, Activity.id == Assessment.activity_id)
+        .where(
+            Assessment.activity_id.in_(activity_ids),
+            Assessment.status == AssessmentStatus.SUBMITTED,
+            _role_completes(Activity.assessors, Assessment.assessor_role),
+            Assessment.learner_id.in_(learner_ids),
+        )
+        .group_by(Assessment.learner_id)
+    )
+
+
+def scores_statement(learner_ids: Any, activity_ids: list[int]) -> Any:
+    """Per learner and activity, the completing assessments' first submission, sum of percentages (in
+    hundredths) and number of scored criteria, from :class:`AssessmentScore` (a row per assessment)."""
+    score = AssessmentScore
+    return (
+        select(
+            score.learner_id,
+            score.activity_id,
+            func.min(score.submitted_at),
+            func.sum(score.hundredths),
+            func.sum(score.scored),
+        )
+        .join(Activity, Activity.id == score.activity_id)
+        .where(
+            score.activity_id.in_(activity_ids),
+            _role_completes(Activity.assessors, score.assessor_role),
+            score.learner_id.in_(learner_ids),
+        )
+        .group_by(score.learner_id, score.activity_id)
+    )
 
 
 # -- the board -------------------------------------------------------------------------------------------
@@ -452,7 +473,11 @@ def entries(
         LeaderboardPresence.user_id.in_(dashboard.expected_learners(context.id, None)),
     )
     learners = sorted(session.scalars(chosen))
-    figures = learner_figures(session, context, chosen, activity_ids)
+    # Managers' completion is their own work (the participation below), not their people's figures.
+    own_work = subject is LeaderboardSubject.MANAGER and metric is LeaderboardMetric.COMPLETION
+    figures = (
+        defaultdict(Figures) if own_work else learner_figures(session, context, chosen, activity_ids, metric)
+    )
     for learner_id in learners:
         figures[learner_id].expected = len(activity_ids)
     found: list[tuple[int, str, Decimal]] = []

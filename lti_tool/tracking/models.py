@@ -13,6 +13,9 @@ removes them. The revisions stay the record; these rows are derived and can be r
 course's dashboard reads a few thousand tallies instead of scanning millions of scores (10,000 learners x
 20 activities x 10 criteria is two million rows); the same events keep it in step, and a dashboard
 filtered by manager, which needs the learners, reads the scores themselves.
+
+:class:`AssessmentScore` sums them per assessment (one row per in-force submission with criteria), so
+that the leaderboards, which rank learners, group a tenth of the rows; the same events keep it in step.
 """
 
 from __future__ import annotations
@@ -119,6 +122,52 @@ class CriterionScoreTally(Base):
     """The sum of their percentages, in hundredths of a percent (exact, for the means)."""
 
 
+class AssessmentScore(Base):
+    """The :class:`CriterionScore` rows of one assessment's in-force submission, counted and summed."""
+
+    __tablename__ = "assessment_scores"
+    __table_args__ = (Index("ix_assessment_scores_learner", "learner_id", "activity_id"),)
+
+    assessment_id: Mapped[int] = mapped_column(
+        ForeignKey("assessments.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"))
+    learner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    assessor_role: Mapped[AssessorRole] = mapped_column(
+        enum_column(AssessorRole, name="assessor_role", length=20)
+    )
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    scores: Mapped[int]
+    scored: Mapped[int]
+    """How many of them have a percentage (levels-only rubrics have none)."""
+    hundredths: Mapped[int]
+    """The sum of their percentages, in hundredths of a percent (exact, for the means)."""
+
+
+def assessment_scores(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The :class:`AssessmentScore` rows of ``rows`` (:class:`CriterionScore` values), one per assessment
+    (the rows of one assessment are one revision's: they share its submission time)."""
+    found: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        total = found.get(row["assessment_id"])
+        if total is None:
+            total = found[row["assessment_id"]] = {
+                "assessment_id": row["assessment_id"],
+                "activity_id": row["activity_id"],
+                "learner_id": row["learner_id"],
+                "assessor_role": str(row["assessor_role"]),
+                "submitted_at": row["submitted_at"],
+                "scores": 0,
+                "scored": 0,
+                "hundredths": 0,
+            }
+        total["scores"] += 1
+        if row["percent"] is not None:
+            total["scored"] += 1
+            total["hundredths"] += int((Decimal(row["percent"]) * 100).to_integral_value())
+    return list(found.values())
+
+
 TALLY_KEY = ("activity_id", "rubric_version_id", "criterion", "assessor_role", "level_number", "submitted_on")
 
 
@@ -176,7 +225,7 @@ def add_to_tallies(connection: Connection, deltas: list[dict[str, Any]]) -> None
 
 
 def _take_out(connection: Connection, assessment_id: int) -> None:
-    """Remove an assessment's in-force rows, and their share of the tallies."""
+    """Remove an assessment's in-force rows, their share of the tallies and their sum."""
     columns = [
         CriterionScore.__table__.c[name]
         for name in (
@@ -196,6 +245,7 @@ def _take_out(connection: Connection, assessment_id: int) -> None:
     if not old:
         return
     connection.execute(delete(CriterionScore).where(CriterionScore.assessment_id == assessment_id))
+    connection.execute(delete(AssessmentScore).where(AssessmentScore.assessment_id == assessment_id))
     add_to_tallies(connection, tally_deltas(old, -1))
 
 
@@ -277,6 +327,7 @@ def _score_the_new_revision(_mapper: Any, connection: Connection, revision: Asse
     )
     if rows:
         connection.execute(insert(CriterionScore), rows)
+        connection.execute(insert(AssessmentScore), assessment_scores(rows))
         add_to_tallies(connection, tally_deltas(rows))
 
 

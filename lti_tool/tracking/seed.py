@@ -59,7 +59,14 @@ from lti_tool.states import (
     ManagerLinkStatus,
     OutboxStatus,
 )
-from lti_tool.tracking.models import CriterionScore, CriterionScoreTally, rows_of_revision, tally_deltas
+from lti_tool.tracking.models import (
+    AssessmentScore,
+    CriterionScore,
+    CriterionScoreTally,
+    assessment_scores,
+    rows_of_revision,
+    tally_deltas,
+)
 from lti_tool.tracking.seed_outcome import seed_leaderboard, seed_outcome
 
 LEARNERS_PER_MANAGER = 10
@@ -595,6 +602,7 @@ def write(session: Session, plan: Plan, *, context_id: int | None = None) -> See
     for number, row in enumerate(scores):
         row["id"] = ids["criterion_scores"] + number
     bulk_insert(session, CriterionScore.__table__, scores)  # type: ignore[arg-type]
+    bulk_insert(session, AssessmentScore.__table__, assessment_scores(scores))  # type: ignore[arg-type]
     tallies = tally_deltas(scores)
     tally_id = _next_ids(session, [CriterionScoreTally.__table__])["criterion_score_tallies"]  # type: ignore[list-item]
     for number, tally in enumerate(tallies):
