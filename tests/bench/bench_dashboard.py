@@ -28,6 +28,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from flask import Flask
 from sqlalchemy import event, func, select
 from sqlalchemy.engine import Engine
 
@@ -82,10 +83,16 @@ def designer_launch(session: Any, seeded: seed.Seeded) -> str:
 
 def raw_runner(engine: Engine, context_id: int, activity_ids: list[int]) -> tuple[Callable[[], int], int]:
     """A function sending the page's aggregate statements bare (compiled once), and their number."""
-    compiled = []
-    for statement in dashboard.statements(context_id, activity_ids, dashboard.Filters(), utcnow()).values():
-        query = statement.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True})
-        compiled.append(str(query))
+    statements = list(dashboard.statements(context_id, activity_ids, dashboard.Filters(), utcnow()).values())
+    return bare_runner(engine, statements), len(statements)
+
+
+def bare_runner(engine: Engine, statements: list[Any]) -> Callable[[], int]:
+    """A function sending ``statements`` bare on a DBAPI connection (compiled once), rows fetched."""
+    compiled = [
+        str(statement.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
+        for statement in statements
+    ]
     raw = engine.raw_connection()
 
     def run() -> int:
@@ -98,7 +105,7 @@ def raw_runner(engine: Engine, context_id: int, activity_ids: list[int]) -> tupl
         raw.rollback()
         return rows
 
-    return run, len(compiled)
+    return run
 
 
 def scan_statement(activity_ids: list[int]) -> Any:
@@ -117,7 +124,8 @@ def scan_statement(activity_ids: list[int]) -> Any:
     )
 
 
-def run_backend(backend: str, url: str, args: argparse.Namespace) -> None:
+def bench_app(url: str) -> tuple[Flask, Engine]:
+    """Cadre on the database ``url``, migrated."""
     settings = Settings(
         database_url=url,
         secret_key=SECRET_KEY,
@@ -128,6 +136,11 @@ def run_backend(backend: str, url: str, args: argparse.Namespace) -> None:
     app = create_app(settings)
     engine = get_engine(app)
     upgrade(engine)
+    return app, engine
+
+
+def run_backend(backend: str, url: str, args: argparse.Namespace) -> None:
+    app, engine = bench_app(url)
     started = time.perf_counter()
     plan = seed.generate(learners=args.learners, activities=args.activities, criteria=args.criteria)
     with session_scope(app) as session:
@@ -178,8 +191,13 @@ def run_backend(backend: str, url: str, args: argparse.Namespace) -> None:
             scan_times.append(time.perf_counter() - begun)
         tally = CriterionScoreTally
         tallied = connection.execute(
-            select(tally.criterion, tally.assessor_role, tally.level_number, func.sum(tally.scores),
-                   func.sum(tally.hundredths))
+            select(
+                tally.criterion,
+                tally.assessor_role,
+                tally.level_number,
+                func.sum(tally.scores),
+                func.sum(tally.hundredths),
+            )
             .where(tally.activity_id.in_(seeded.activity_ids))
             .group_by(tally.criterion, tally.assessor_role, tally.level_number)
             .having(func.sum(tally.scores) > 0)
@@ -204,24 +222,33 @@ def run_backend(backend: str, url: str, args: argparse.Namespace) -> None:
     engine.dispose()
 
 
-def main(argv: list[str] | None = None) -> None:
+def scale_arguments(description: str | None, requests: int, warmup: int) -> argparse.ArgumentParser:
+    """The options of a benchmark on ``cadre tracking seed``'s course."""
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        description=description, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--learners", type=int, default=DEFAULT_LEARNERS)
     parser.add_argument("--activities", type=int, default=DEFAULT_ACTIVITIES)
     parser.add_argument("--criteria", type=int, default=DEFAULT_CRITERIA)
-    parser.add_argument("--requests", type=int, default=DEFAULT_REQUESTS)
-    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--requests", type=int, default=requests)
+    parser.add_argument("--warmup", type=int, default=warmup)
     parser.add_argument("--backends", default="postgresql", help="comma-separated: postgresql, sqlite")
-    args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="cadre-bench-dashboard-") as workdir:
+    return parser
+
+
+def on_each_backend(args: argparse.Namespace, run: Callable[[str, str, argparse.Namespace], None]) -> None:
+    """``run(backend, url, args)`` on a database of its own for each of ``args.backends``."""
+    with tempfile.TemporaryDirectory(prefix="cadre-bench-") as workdir:
         for backend in [name.strip() for name in args.backends.split(",") if name.strip()]:
             with database(backend, Path(workdir)) as url:
                 if url is None:
                     print(f"cadre-{backend}: no server on 127.0.0.1:5432, skipped", flush=True)
                     continue
-                run_backend(backend, url, args)
+                run(backend, url, args)
+
+
+def main(argv: list[str] | None = None) -> None:
+    on_each_backend(scale_arguments(__doc__, DEFAULT_REQUESTS, 2).parse_args(argv), run_backend)
 
 
 if __name__ == "__main__":

@@ -19,31 +19,21 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.engine import Engine
 
-from lti_tool import create_app
-from lti_tool.db import get_engine, session_scope, utcnow
-from lti_tool.migrate import upgrade
+from lti_tool.db import session_scope, utcnow
 from lti_tool.models import Activity, Context
 from lti_tool.permissions import Actor
-from lti_tool.settings import Settings
 from lti_tool.states import CadreRole, LeaderboardDisplay, LeaderboardMetric, LeaderboardSubject
 from lti_tool.tracking import dashboard, leaderboards, seed
 from lti_tool.tracking.leaderboard_models import LeaderboardPresence, LeaderboardSettings
 from lti_tool.tracking.models import AssessmentScore, CriterionScore
-from tests.bench.bench_dashboard import database, median_ms
-from tests.bench.bench_launch import SECRET_KEY
+from tests.bench.bench_dashboard import bare_runner, bench_app, median_ms, on_each_backend, scale_arguments
 
-DEFAULT_LEARNERS = 10_000
-DEFAULT_ACTIVITIES = 20
-DEFAULT_CRITERIA = 10
 DEFAULT_REQUESTS = 5
 
 
@@ -89,27 +79,6 @@ def scan_statement(context_id: int, activity_ids: list[int]) -> Any:
     )
 
 
-def raw_runner(engine: Engine, statements: list[Any]) -> Callable[[], int]:
-    """A function sending ``statements`` bare (compiled once)."""
-    compiled = [
-        str(statement.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
-        for statement in statements
-    ]
-    raw = engine.raw_connection()
-
-    def run() -> int:
-        rows = 0
-        cursor = raw.cursor()
-        for sql in compiled:
-            cursor.execute(sql)
-            rows += len(cursor.fetchall())
-        cursor.close()
-        raw.rollback()
-        return rows
-
-    return run
-
-
 def figures_of(rows: list[Any]) -> list[tuple[int, int, str, int, int]]:
     """Rows of learner, activity, first submission, hundredths, scored as plain comparable values."""
     return sorted((int(row[0]), int(row[1]), str(row[2])[:19], int(row[3]), int(row[4])) for row in rows)
@@ -123,16 +92,7 @@ def timed(measure: Callable[[], Any], samples: list[float]) -> Any:
 
 
 def run_backend(backend: str, url: str, args: argparse.Namespace) -> None:
-    settings = Settings(
-        database_url=url,
-        secret_key=SECRET_KEY,
-        public_url="https://cadre.bench.invalid",
-        log_level="WARNING",
-        _env_file=None,
-    )  # type: ignore[call-arg]
-    app = create_app(settings)
-    engine = get_engine(app)
-    upgrade(engine)
+    app, engine = bench_app(url)
     started = time.perf_counter()
     plan = seed.generate(learners=args.learners, activities=args.activities, criteria=args.criteria)
     with session_scope(app) as session:
@@ -163,7 +123,7 @@ def run_backend(backend: str, url: str, args: argparse.Namespace) -> None:
                 display=LeaderboardDisplay.PSEUDONYMS,
                 show_values=True,
             )
-            raw = raw_runner(engine, aggregates(seeded.context_id, seeded.activity_ids, metric, subject))
+            raw = bare_runner(engine, aggregates(seeded.context_id, seeded.activity_ids, metric, subject))
             board_times: list[float] = []
             raw_times: list[float] = []
             ranked = 0
@@ -212,23 +172,7 @@ def run_backend(backend: str, url: str, args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--learners", type=int, default=DEFAULT_LEARNERS)
-    parser.add_argument("--activities", type=int, default=DEFAULT_ACTIVITIES)
-    parser.add_argument("--criteria", type=int, default=DEFAULT_CRITERIA)
-    parser.add_argument("--requests", type=int, default=DEFAULT_REQUESTS)
-    parser.add_argument("--warmup", type=int, default=1)
-    parser.add_argument("--backends", default="postgresql", help="comma-separated: postgresql, sqlite")
-    args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="cadre-bench-leaderboard-") as workdir:
-        for backend in [name.strip() for name in args.backends.split(",") if name.strip()]:
-            with database(backend, Path(workdir)) as url:
-                if url is None:
-                    print(f"cadre-{backend}: no server on 127.0.0.1:5432, skipped", flush=True)
-                    continue
-                run_backend(backend, url, args)
+    on_each_backend(scale_arguments(__doc__, DEFAULT_REQUESTS, 1).parse_args(argv), run_backend)
 
 
 if __name__ == "__main__":
