@@ -98,14 +98,24 @@ class User(Base):
 
     @property
     def display_name(self) -> str:
-        full = " ".join(part for part in (self.given_name, self.family_name) if part)
-        return self.name or full or self.email or f"User {self.sub}"
+        return display_name_of(self.sub, self.name, self.given_name, self.family_name, self.email)
 
     @property
     def is_named(self) -> bool:
         """Whether Cadre knows this person's name or e-mail (a learner linked by a manager's launch has only
         an LTI id until they open Cadre themselves)."""
         return bool(self.name or self.given_name or self.family_name or self.email)
+
+
+def display_name_of(sub: str, name: str | None, given_name: str | None, family_name: str | None,
+                    email: str | None) -> str:
+    """How Cadre names a person (:attr:`User.display_name`), from the columns alone: lists read the columns
+    without loading users."""
+    if name:
+        return name
+    if given_name or family_name:
+        return " ".join(part for part in (given_name, family_name) if part)
+    return email or f"User {sub}"
 
 
 class Context(Base):

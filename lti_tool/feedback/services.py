@@ -23,7 +23,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from functools import cached_property
 from typing import Any
 
 from sqlalchemy import Text, cast, func, select, update
@@ -45,6 +44,7 @@ from lti_tool.models import (
     AuditEntry,
     ManagerLink,
     User,
+    display_name_of,
 )
 from lti_tool.permissions import Actor, ensure
 from lti_tool.records import events as learning_records
@@ -480,63 +480,63 @@ HAS_DRAFT = func.coalesce(cast(Assessment.draft_content, Text), "null") != "null
 """Whether an assessment has a draft open, in SQL (a JSON column stores "no draft" as JSON null)."""
 
 
-@dataclass(frozen=True)
 class Learner:
-    """A learner as a list of people shows them: their columns, not an ORM entity (a list holds hundreds,
-    and loading entities was most of the manager's people page)."""
+    """A learner as a list of people shows them: their columns and names, not an ORM entity (a list holds
+    hundreds, and loading entities, then working their names out again for every use, was most of the
+    manager's people page)."""
 
-    id: int
-    sub: str
-    name: str | None
-    given_name: str | None
-    family_name: str | None
-    email: str | None
+    __slots__ = ("id", "sub", "name", "given_name", "family_name", "email", "display_name", "is_named",
+                 "shown_name")
 
-    @cached_property
-    def display_name(self) -> str:
-        return User.display_name.fget(self)  # type: ignore[attr-defined]  # User's own rule, on these columns
-
-    @cached_property
-    def is_named(self) -> bool:
-        return User.is_named.fget(self)  # type: ignore[attr-defined]
-
-    @cached_property
-    def shown_name(self) -> str | None:
+    def __init__(self, id: int, sub: str, name: str | None, given_name: str | None,  # noqa: A002 - the column
+                 family_name: str | None, email: str | None) -> None:
+        self.id, self.sub, self.name, self.given_name, self.family_name, self.email = (
+            id, sub, name, given_name, family_name, email)
+        self.display_name = display_name_of(sub, name, given_name, family_name, email)
+        """As :attr:`User.display_name`."""
+        self.is_named = bool(name or given_name or family_name or email)
+        """As :attr:`User.is_named`."""
+        self.shown_name: str | None = self.display_name if self.is_named else None
         """The name to show, or None for someone the roster has not named (never an LTI id)."""
-        return self.display_name if self.is_named else None
+
+    def __repr__(self) -> str:
+        return f"Learner(id={self.id!r}, sub={self.sub!r}, name={self.shown_name!r})"
 
 
 STATE_LABELS = {"not_started": "Not started", "draft": "Draft", "submitted": "Submitted",
                 "draft_changes": "Submitted (changes not submitted)", "withdrawn": "Withdrawn"}
 
 
-@dataclass(frozen=True)
 class PersonStatus:
-    """One of the manager's people in an activity, and where their feedback stands."""
+    """One of the manager's people in an activity, and where their feedback stands (worked out once: a list
+    shows, filters and sorts hundreds)."""
 
-    learner: Learner
-    assessment: AssessmentState | None
-    overdue_days: int | None
-    """Days past the due date while not submitted (None when not overdue)."""
-    waiting_for_work_product: bool = False
-    """The activity requires a work product and the learner has not submitted one yet."""
+    __slots__ = ("learner", "assessment", "overdue_days", "waiting_for_work_product", "state", "label")
 
-    @property
-    def state(self) -> str:
-        if self.assessment is None:
-            return "not_started"
-        if self.assessment.status is AssessmentStatus.SUBMITTED:
-            return "draft_changes" if self.assessment.has_draft else "submitted"
-        return self.assessment.status.value
+    def __init__(self, learner: Learner, assessment: AssessmentState | None, overdue_days: int | None,
+                 waiting_for_work_product: bool = False) -> None:
+        self.learner = learner
+        self.assessment = assessment
+        self.overdue_days = overdue_days
+        """Days past the due date while not submitted (None when not overdue)."""
+        self.waiting_for_work_product = waiting_for_work_product
+        """The activity requires a work product and the learner has not submitted one yet."""
+        if assessment is None:
+            state = "not_started"
+        elif assessment.status is AssessmentStatus.SUBMITTED:
+            state = "draft_changes" if assessment.has_draft else "submitted"
+        else:
+            state = assessment.status.value
+        self.state = state
+        label = STATE_LABELS[state]
+        if waiting_for_work_product:
+            label += ", waiting for work product"
+        if overdue_days is not None:
+            label += f", overdue by {overdue_days} day{'s' if overdue_days != 1 else ''}"
+        self.label = label
 
-    @property
-    def label(self) -> str:
-        text = STATE_LABELS[self.state]
-        if self.waiting_for_work_product:
-            text += ", waiting for work product"
-        if self.overdue_days is not None:
-            text += f", overdue by {self.overdue_days} day{'s' if self.overdue_days != 1 else ''}"
-        return text
+    def __repr__(self) -> str:
+        return f"PersonStatus({self.learner!r}, state={self.state!r}, overdue_days={self.overdue_days!r})"
 
 
 def overdue_days(activity: Activity, submitted: bool, now: datetime) -> int | None:

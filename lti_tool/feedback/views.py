@@ -8,7 +8,6 @@ the autosave endpoint answers JSON, and 409 with the server's copy.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, redirect, render_template, request
@@ -201,16 +200,22 @@ def people(activity_id: int) -> Any:
                            people=filters.apply(everyone), everyone=len(everyone), filters=filters,
                            listing=people_filters, briefing=render_markdown(activity.manager_briefing),
                            notice=request.args.get("notice"),
-                           feedback_url=_per_learner_url("feedback.feedback_form", activity_id=activity.id))
+                           feedback_url=_per_learner_url("feedback.feedback_form", activity_id=activity.id),
+                           actions=PEOPLE_ACTIONS)
 
 
-def _per_learner_url(endpoint: str, **values: Any) -> Callable[[int], str]:
-    """``learner_id -> URL`` of ``endpoint``, built once for a whole list: ``url_for`` costs more than the
-    rest of a row of the people list, so the learner's id goes where a placeholder was."""
+PEOPLE_ACTIONS = {"not_started": "Give feedback", "draft": "Continue", "draft_changes": "Continue",
+                  "submitted": "Open", "withdrawn": "Open"}
+"""The people list's link text by where the feedback stands."""
+
+
+def _per_learner_url(endpoint: str, **values: Any) -> tuple[str, str]:
+    """The URL of ``endpoint`` for each learner of a list as (before, after) the learner's id, built once:
+    ``url_for`` costs more than the rest of a row of the people list."""
     head, placeholder, tail = launch_url(endpoint, learner_id=URL_PLACEHOLDER, **values).rpartition(
         str(URL_PLACEHOLDER))
     assert placeholder, endpoint
-    return lambda learner_id: f"{head}{int(learner_id)}{tail}"
+    return head, tail
 
 
 @blueprint.get(f"/{ID}/people/{LEARNER}/feedback")
