@@ -705,12 +705,18 @@ class RosterMember(Base):
 # --- Learners' work products (lti_tool.deliverables.work_products): their tables live beside the feature ---
 from lti_tool.deliverables.models import WorkProduct, WorkProductFile, WorkProductVersion  # noqa: E402, F401
 
+# --- Peer assessment (lti_tool.feedback.peers): who reviews whom, and its settings ---
+from lti_tool.feedback.peer_models import PeerAssignment, PeerSettings  # noqa: E402, F401
+
 # --- Managers invited by e-mail (lti_tool.invitations): their tables live beside the feature ---
 from lti_tool.invitations.models import InvitationSignInLink, ManagerInvitation, ReminderOptOut  # noqa: E402, F401
 
 # --- Programme activities (lti_tool.programme): survey and follow-up tables live beside the feature ---
 from lti_tool.programme.career_models import CareerConversation  # noqa: E402, F401
 from lti_tool.programme.models import FollowUp, SurveyAnswer, SurveyResponse  # noqa: E402, F401
+
+# --- Strategic relationships (lti_tool.programme.relationship_map): kept beside the feature ---
+from lti_tool.programme.relationship_models import RelationshipMap  # noqa: E402, F401
 
 # --- Learning records (lti_tool.records): statements, LRSs and deliveries live beside the feature ---
 from lti_tool.records.models import (  # noqa: E402, F401
@@ -724,21 +730,14 @@ from lti_tool.records.models import (  # noqa: E402, F401
 # --- API tokens of the xAPI statement resource (lti_tool.records.tokens): kept beside the feature ---
 from lti_tool.records.tokens import ApiToken  # noqa: E402, F401
 
-# --- Per-criterion scores of in-force submissions (lti_tool.tracking): the dashboards' table ---
-from lti_tool.tracking.models import CriterionScore  # noqa: E402, F401
-
-# --- Peer assessment (lti_tool.feedback.peers): who reviews whom, and its settings ---
-from lti_tool.feedback.peer_models import PeerAssignment, PeerSettings  # noqa: E402, F401
-
-# --- Programme outcome and leaderboards (lti_tool.tracking.outcome, .leaderboards): beside the feature ---
-from lti_tool.tracking.leaderboard_models import LeaderboardPresence, LeaderboardSettings  # noqa: E402, F401
-from lti_tool.tracking.outcome_models import OutcomeValue, ProgrammeOutcome  # noqa: E402, F401
-
 # --- Groups and sections of a course (lti_tool.relationships.groups): the dashboard's group filter ---
 from lti_tool.relationships.groups import PersonGroup  # noqa: E402, F401
 
-# --- Strategic relationships (lti_tool.programme.relationship_map): kept beside the feature ---
-from lti_tool.programme.relationship_models import RelationshipMap  # noqa: E402, F401
+# --- Tracking (lti_tool.tracking): the leaderboard's settings and presence, the dashboards' per-criterion
+# scores of in-force submissions, and the programme outcome with its values ---
+from lti_tool.tracking.leaderboard_models import LeaderboardPresence, LeaderboardSettings  # noqa: E402, F401
+from lti_tool.tracking.models import CriterionScore  # noqa: E402, F401
+from lti_tool.tracking.outcome_models import OutcomeValue, ProgrammeOutcome  # noqa: E402, F401
 
 # --- Spaced refreshers (lti_tool.tracking.refreshers): their tables live beside the feature ---
 from lti_tool.tracking.refresher_models import Refresher, RefresherSettings, ScheduledRefresher  # noqa: E402, F401
