@@ -245,17 +245,22 @@ def learner_figures(
     context: Context,
     learner_ids: Any,
     activity_ids: list[int],
-    metric: LeaderboardMetric | None = None,
+    metric: LeaderboardMetric,
 ) -> dict[int, Figures]:
-    """Each learner's figures (two statements, grouped in SQL by learner and activity over the
-    per-assessment sums); given ``metric``, only the statement that figure needs."""
+    """Each learner's figures for ``metric`` (one statement, grouped in SQL by learner, and by activity
+    for the improvements, over the assessments or their score sums)."""
     found: dict[int, Figures] = defaultdict(Figures)
     if not activity_ids:
         return found
-    if metric in (None, LeaderboardMetric.COMPLETION):
+    if metric is LeaderboardMetric.COMPLETION:
         for learner_id, count in session.execute(completion_statement(learner_ids, activity_ids)):
             found[learner_id].completed = int(count)
-    if metric is LeaderboardMetric.COMPLETION:
+        return found
+    if metric is LeaderboardMetric.AVERAGE_SCORE:  # the sums per learner suffice: a row each
+        for learner_id, hundredths, scored in session.execute(
+            scores_statement(learner_ids, activity_ids, per_activity=False)
+        ):
+            found[learner_id].hundredths, found[learner_id].scored = int(hundredths), int(scored)
         return found
     means: dict[int, list[tuple[datetime, int, Decimal]]] = defaultdict(list)
     for learner_id, activity_id, first_at, hundredths, scored in session.execute(
@@ -289,25 +294,22 @@ def completion_statement(learner_ids: Any, activity_ids: list[int]) -> Any:
     )
 
 
-def scores_statement(learner_ids: Any, activity_ids: list[int]) -> Any:
-    """Per learner and activity, the completing assessments' first submission, sum of percentages (in
-    hundredths) and number of scored criteria, from :class:`AssessmentScore` (a row per assessment)."""
+def scores_statement(learner_ids: Any, activity_ids: list[int], *, per_activity: bool = True) -> Any:
+    """Per learner and activity (or per learner only), the completing assessments' first submission
+    (per activity), sum of percentages (in hundredths) and number of scored criteria, from
+    :class:`AssessmentScore` (a row per assessment)."""
     score = AssessmentScore
+    group = (score.learner_id, score.activity_id) if per_activity else (score.learner_id,)
+    first = (func.min(score.submitted_at),) if per_activity else ()
     return (
-        select(
-            score.learner_id,
-            score.activity_id,
-            func.min(score.submitted_at),
-            func.sum(score.hundredths),
-            func.sum(score.scored),
-        )
+        select(*group, *first, func.sum(score.hundredths), func.sum(score.scored))
         .join(Activity, Activity.id == score.activity_id)
         .where(
             score.activity_id.in_(activity_ids),
             _role_completes(Activity.assessors, score.assessor_role),
             score.learner_id.in_(learner_ids),
         )
-        .group_by(score.learner_id, score.activity_id)
+        .group_by(*group)
     )
 
 

@@ -55,7 +55,8 @@ def aggregates(
         return [dashboard.participation_statement(context_id, activity_ids, dashboard.Filters(), utcnow())]
     if metric is LeaderboardMetric.COMPLETION:
         return [leaderboards.completion_statement(chosen, activity_ids)]
-    return [leaderboards.scores_statement(chosen, activity_ids)]
+    per_activity = metric is LeaderboardMetric.IMPROVEMENT
+    return [leaderboards.scores_statement(chosen, activity_ids, per_activity=per_activity)]
 
 
 def scan_statement(context_id: int, activity_ids: list[int]) -> Any:
