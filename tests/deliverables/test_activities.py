@@ -102,6 +102,28 @@ def test_an_ungraded_activity_has_no_line_item_and_bad_points_are_refused(
     assert len(activities(app)) == 1
 
 
+def test_the_designers_home_page_speaks_only_of_the_settings_a_kind_has(
+    platform: RunningPlatform, app: Flask, open_activity: Callable[..., Visitor]
+) -> None:
+    coaching = open_activity("designer", place(platform, kind="coaching_log", title="Coaching log"))
+    assert "choose its rubric" not in " ".join(coaching.home.texts("activity-not-set-up"))
+    (activity,) = activities(app)
+    assert save_settings(coaching, activity.id).status == 200
+    again = open_activity("designer", activity_resource_link(app, activity.id))
+    assert again.home.texts("activity-setup") and not again.home.texts("activity-rubric")
+    assert "Not graded" not in " ".join(again.home.texts("activity-setup"))
+
+    feedback = open_activity("designer", place(platform, title="Feedback"))
+    assert "choose its rubric" in " ".join(feedback.home.texts("activity-not-set-up"))
+
+
+def activity_resource_link(app: Flask, activity_id: int) -> str:
+    with app.extensions["cadre.sessionmaker"]() as session:
+        activity = session.get(Activity, activity_id)
+        assert activity is not None and activity.resource_link is not None
+        return activity.resource_link.resource_link_id
+
+
 def test_the_first_launch_binds_the_placement_and_a_copied_course_gets_its_own_copy(
     platform: RunningPlatform, app: Flask, open_activity: Callable[..., Visitor]
 ) -> None:
