@@ -1,20 +1,28 @@
 """The per-assessment sums the leaderboards rank (``AssessmentScore``) always equal a recount of the
 per-criterion rows, whatever sequence of submissions, revisions, withdrawals and releases the feedback
-services go through (hypothesis-driven, SQLite and PostgreSQL)."""
+services go through (hypothesis-driven), and migration 0032 sums the scores already there the same way
+(SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from pathlib import Path
 
+import pytest
+from alembic import command
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from lti_tool.db import session_scope
 from lti_tool.feedback import services
+from lti_tool.migrate import alembic_config, upgrade
 from lti_tool.models import User
 from lti_tool.permissions import Actor
 from lti_tool.states import AssessmentStatus, FeedbackRelease
-from lti_tool.tracking.models import AssessmentScore, CriterionScore
+from lti_tool.tracking import seed
+from lti_tool.tracking.models import AssessmentScore, CriterionScore, assessment_scores
+from tests.bench.bench_dashboard import bench_app, database
 from tests.feedback.conftest import LEVELS, Course
 from tests.feedback.test_services import draft
 
@@ -104,3 +112,40 @@ def test_the_sums_per_assessment_equal_a_recount_after_any_sequence(
     }
     assert in_force == submitted_ids  # a row for each in-force submission, none for a withdrawn one
     assert all(figures[5] * 10_000 >= figures[6] >= 0 for figures in stored(course).values())
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_the_migration_sums_the_scores_already_there(backend: str, tmp_path: Path) -> None:
+    """Migration 0032's backfill gives what the listeners (and the seeding) write."""
+    with database(backend, tmp_path) as url:
+        assert url is not None
+        app, engine = bench_app(url)
+        with session_scope(app) as session:
+            seed.write(session, seed.generate(learners=12, activities=3, criteria=3, seed=7))
+        names = (
+            "assessment_id",
+            "activity_id",
+            "learner_id",
+            "submitted_at",
+            "scores",
+            "scored",
+            "hundredths",
+        )
+
+        def sums() -> set[tuple[object, ...]]:
+            with engine.connect() as connection:
+                table = AssessmentScore.__table__
+                return {tuple(row) for row in connection.execute(select(*(table.c[name] for name in names)))}
+
+        written = sums()
+        with engine.connect() as connection:
+            scores = [dict(row._mapping) for row in connection.execute(select(CriterionScore.__table__))]
+        recounted = {tuple(row[name] for name in names) for row in assessment_scores(scores)}
+        assert written == recounted and len(written) > 10
+        with engine.begin() as connection:
+            config = alembic_config(url)
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0031")
+        upgrade(engine)
+        assert sums() == written
+        engine.dispose()
