@@ -262,20 +262,25 @@ def learner_figures(
         ):
             found[learner_id].hundredths, found[learner_id].scored = int(hundredths), int(scored)
         return found
-    means: dict[int, list[tuple[datetime, int, Decimal]]] = defaultdict(list)
+    # Each learner's first and latest scored activity (by first submission, then activity id).
+    first: dict[int, tuple[datetime, int, int, int]] = {}
+    latest: dict[int, tuple[datetime, int, int, int]] = {}
     for learner_id, activity_id, first_at, hundredths, scored in session.execute(
         scores_statement(learner_ids, activity_ids)
     ):
-        figures = found[learner_id]
-        figures.hundredths += int(hundredths)
-        figures.scored += int(scored)
-        activity_mean = dashboard.mean(int(hundredths), int(scored))
-        if activity_mean is not None:
-            means[learner_id].append((first_at, activity_id, activity_mean))
-    for learner_id, series in means.items():
-        if len(series) >= 2:
-            series.sort()
-            found[learner_id].improvements.append(series[-1][2] - series[0][2])
+        if not scored:
+            continue
+        key = (first_at, activity_id, int(hundredths), int(scored))
+        if learner_id not in first or key < first[learner_id]:
+            first[learner_id] = key
+        if learner_id not in latest or key > latest[learner_id]:
+            latest[learner_id] = key
+    for learner_id, (_at, activity_id, hundredths, scored) in first.items():
+        _at, last_activity_id, last_hundredths, last_scored = latest[learner_id]
+        if last_activity_id != activity_id:
+            start, end = dashboard.mean(hundredths, scored), dashboard.mean(last_hundredths, last_scored)
+            assert start is not None and end is not None  # both scored
+            found[learner_id].improvements.append(end - start)
     return found
 
 
