@@ -68,7 +68,8 @@ def test_a_criterion_is_removed_at_once_and_undo_brings_it_back(
     rubric_id, _ = create_from_template(designer)
     titles = [criterion.title for criterion in rubrics.get_template(TEMPLATE).criteria]
     open_as(page, live_server, designer, f"/rubrics/{rubric_id}/edit")
-    assert page.locator("[data-testid=remove-criterion]").first.is_hidden(), "the deferred checkbox gives way"
+    # The deferred checkbox gives way once the page's script has run (waited for: it runs after the load).
+    expect(page.locator("[data-testid=remove-criterion]").first).to_be_hidden()
 
     second = page.locator("#field-criteria-1")
     second.locator(".row-actions [data-testid=remove-criterion-now]").click()
