@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select
@@ -54,7 +54,7 @@ MIN_AIM, MAX_AIM = 1, 100
 MAX_MINUTES = 600
 MAX_TOPIC = 200
 MAX_TEXT = 2000
-EARLIEST = date(2000, 1, 1)
+EARLIEST = form_fields.EARLIEST_SESSION
 FIELDS = ("held_on", "kind", "minutes", "topic", "challenge", "next_step", "stress", "in_control",
           "not_in_control", "wellbeing_shared")
 KIND_LABELS = {CoachingSessionKind.COACHING: "Coaching (asking)",
@@ -118,16 +118,7 @@ def clean(typed: Mapping[str, str], *, today: date | None = None) -> CleanSessio
     """The typed form checked field by field; :class:`CoachingProblems` names every field that is wrong."""
     today = today or utcnow().date()
     problems: dict[str, str] = {}
-    held_on = EARLIEST
-    try:
-        held_on = date.fromisoformat(typed.get("held_on", "").strip())
-    except ValueError:
-        problems["held_on"] = "Give the date the session was held, as a date (for example 2026-11-30)."
-    else:
-        if held_on > today + timedelta(days=1):
-            problems["held_on"] = "Log a session once it was held: this date is in the future."
-        elif held_on < EARLIEST:
-            problems["held_on"] = "Give a date from 2000 on."
+    held_on = form_fields.session_date(typed.get("held_on", ""), today, problems)
     try:
         kind = CoachingSessionKind(typed.get("kind", ""))
     except ValueError:

@@ -22,7 +22,7 @@ import random
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select
@@ -55,7 +55,7 @@ from lti_tool.states import PeerGroupSource
 MAX_TEXT = 4000
 MAX_IDEA = 200
 MAX_IDEAS = 30
-EARLIEST = date(2000, 1, 1)
+EARLIEST = form_fields.EARLIEST_SESSION
 FIELDS = ("held_on", "presenter_id", "experience", "idea", "own_idea", "reflection", "next_step")
 OWN_IDEA = "__own__"
 NOT_LEARNERS = "Choose two or three learners of this course who are in no group yet."
@@ -409,16 +409,7 @@ def clean(
 ) -> CleanSession:
     today = today or utcnow().date()
     problems: dict[str, str] = {}
-    held_on = EARLIEST
-    try:
-        held_on = date.fromisoformat(typed.get("held_on", "").strip())
-    except ValueError:
-        problems["held_on"] = "Give the date the session was held, as a date (for example 2026-11-30)."
-    else:
-        if held_on > today + timedelta(days=1):
-            problems["held_on"] = "Log a session once it was held: this date is in the future."
-        elif held_on < EARLIEST:
-            problems["held_on"] = "Give a date from 2000 on."
+    held_on = form_fields.session_date(typed.get("held_on", ""), today, problems)
     presenter = _whole(typed.get("presenter_id"))
     if presenter is None or presenter not in members:
         problems["presenter_id"] = "Choose the member of your group whose experience the session took up."
