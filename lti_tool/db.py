@@ -8,9 +8,20 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from flask import Flask, Response, current_app, g
-from sqlalchemy import DateTime, Engine, Enum, MetaData, create_engine, event, text
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    Engine,
+    Enum,
+    MetaData,
+    create_engine,
+    event,
+    literal_column,
+    text,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -231,7 +242,17 @@ def losable_on_crash(session: Session) -> None:
         session.execute(_SYNCHRONOUS_COMMIT_OFF)
 
 
+def losable_on_crash_returning(session: Session) -> tuple[ColumnElement[Any], ...]:
+    """:func:`losable_on_crash` as columns to add to a write's ``RETURNING``, which saves the round trip of
+    its own statement: the setting applies when the write returns a row (a write that changed nothing
+    waits for the disk, and costs nothing to wait for). Nothing on SQLite."""
+    if session.get_bind().dialect.name == "postgresql":
+        return (_SYNCHRONOUS_COMMIT_OFF_COLUMN,)
+    return ()
+
+
 _SYNCHRONOUS_COMMIT_OFF = text("SET LOCAL synchronous_commit TO OFF")
+_SYNCHRONOUS_COMMIT_OFF_COLUMN = literal_column("set_config('synchronous_commit', 'off', true)").label("_")
 
 
 def rollback_only() -> None:

@@ -32,7 +32,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 import rubrics
 from lti_tool import permissions
-from lti_tool.db import utcnow
+from lti_tool.db import losable_on_crash, losable_on_crash_returning, utcnow
 from lti_tool.deliverables import work_products
 from lti_tool.feedback import content, grades
 from lti_tool.feedback.content import Draft
@@ -249,7 +249,12 @@ def autosave(session: Session, actor: Actor, activity: Activity, learner: User, 
     """:func:`save_draft` for the form's script, which saves every few seconds: the same checks and the
     same revision rule, in one statement when the assessment exists and nobody saved since (the conditional
     UPDATE finds it by its key and answers what it stored). Otherwise :func:`save_draft` makes the
-    assessment, or raises :class:`DraftConflict` with the server's copy."""
+    assessment, or raises :class:`DraftConflict` with the server's copy.
+
+    Not worth waiting for the disk every few seconds: the save is :func:`~lti_tool.db.losable_on_crash`
+    (a crash of the database server can lose the last fraction of a second of autosaves, and the open
+    form's next save then meets the older revision as a conflict that keeps what was typed;
+    docs/operations.md, "Durability"), set by the UPDATE itself."""
     ensure(permissions.can_assess(actor, learner, activity))
     ensure_set_up(activity)
     if draft.problems:
@@ -260,12 +265,13 @@ def autosave(session: Session, actor: Actor, activity: Activity, learner: User, 
         .where(Assessment.activity_id == activity.id, Assessment.learner_id == learner.id,
                Assessment.assessor_id == actor.user_id, Assessment.draft_revision == based_on)
         .values(draft_content=draft.content, draft_revision=based_on + 1, draft_saved_at=now, updated_at=now)
-        .returning(Assessment.draft_revision, Assessment.draft_saved_at)
+        .returning(Assessment.draft_revision, Assessment.draft_saved_at, *losable_on_crash_returning(session))
         .execution_options(synchronize_session=False)
     ).first()
     if stored is not None:
         return SavedDraft(stored.draft_revision, stored.draft_saved_at)
     assessment = save_draft(session, actor, activity, learner, draft, based_on=based_on)
+    losable_on_crash(session)
     assert assessment.draft_saved_at is not None
     return SavedDraft(assessment.draft_revision, assessment.draft_saved_at)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 import pytest
 from flask import Flask, abort
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, delete, select, text
 from sqlalchemy.orm import Session
 
 from lti_tool import create_app
@@ -174,3 +174,36 @@ def test_a_savepoint_first_in_a_transaction_is_undone_with_it(tmp_path: Path) ->
     with Session(engine) as session:
         assert session.scalars(select(Platform.issuer)).all() == ["https://kept.example"]
     engine.dispose()
+
+
+def test_a_losable_write_sets_its_transaction_not_to_wait_for_the_disk_in_its_own_statement(
+    migrated_engine: Engine,
+) -> None:
+    """``losable_on_crash_returning`` in a write's RETURNING: on PostgreSQL the transaction that wrote a
+    row commits without waiting for the disk (and only that one); a write that changed nothing, and every
+    write on SQLite, leave the setting alone."""
+    from sqlalchemy import update
+
+    from lti_tool.db import losable_on_crash_returning
+
+    postgresql = migrated_engine.dialect.name == "postgresql"
+
+    def synchronous_commit(session: Session) -> str | None:
+        return session.scalar(text("SHOW synchronous_commit")) if postgresql else None
+
+    with Session(migrated_engine) as session:
+        store_platform(session, "https://losable.example")
+        session.commit()
+        default = synchronous_commit(session)
+        for issuer, expected in (("https://nobody.example", default), ("https://losable.example", "off")):
+            returned = session.execute(
+                update(Platform).where(Platform.issuer == issuer).values(name="Q")
+                .returning(Platform.id, *losable_on_crash_returning(session))
+            ).all()
+            assert len(returned) == (issuer == "https://losable.example")
+            assert synchronous_commit(session) == (expected if postgresql else None)
+            session.commit()
+            assert synchronous_commit(session) == default  # the next transaction waits again
+        assert len(losable_on_crash_returning(session)) == (1 if postgresql else 0)
+        session.execute(delete(Platform).where(Platform.issuer == "https://losable.example"))
+        session.commit()
