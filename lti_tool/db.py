@@ -255,6 +255,18 @@ _SYNCHRONOUS_COMMIT_OFF = text("SET LOCAL synchronous_commit TO OFF")
 _SYNCHRONOUS_COMMIT_OFF_COLUMN = literal_column("set_config('synchronous_commit', 'off', true)").label("_")
 
 
+def insert_with_conflicts(session: Session) -> Callable[..., Any]:
+    """The ``insert`` of the session's database, whose statements take ``on_conflict_do_update`` and
+    ``on_conflict_do_nothing`` (PostgreSQL and SQLite spell them alike)."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        return postgresql_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert
+
+
 def rollback_only() -> None:
     """This request must store nothing, whatever its status (e.g. a preview built from unsaved input)."""
     g.cadre_rollback_only = True

@@ -94,3 +94,18 @@ class ReminderSchedule(Base):
     """Weekly reminders after the due date, for this many weeks; 0: none once it is overdue."""
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class ReminderTally(Base):
+    """How many reminder e-mails one manager was sent about one activity, and the last one's time: counted
+    in the transaction that marks each reminder's outbox message delivered (one the SMTP server accepted;
+    not one its composer dropped because the feedback was in by then). What the dashboard shows."""
+
+    __tablename__ = "reminder_tallies"
+    __table_args__ = (CheckConstraint("sent >= 0", name="sent"),)
+
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"),
+                                             primary_key=True)
+    manager_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    sent: Mapped[int] = mapped_column(default=0)
+    last_sent_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -29,10 +29,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lti_tool import mail
-from lti_tool.db import utcnow
+from lti_tool.db import insert_with_conflicts, utcnow
 from lti_tool.feedback import services as feedback
 from lti_tool.invitations import services as invitations
-from lti_tool.invitations.models import ManagerInvitation, ReminderOptOut, ReminderSchedule
+from lti_tool.invitations.models import ManagerInvitation, ReminderOptOut, ReminderSchedule, ReminderTally
 from lti_tool.models import Activity, ManagerLink, User
 from lti_tool.outbox import Period, periodic
 from lti_tool.permissions import FEEDBACK_KINDS, Actor
@@ -164,7 +164,23 @@ def _open_invitation(session: Session, manager: User, activity: Activity) -> Man
     ).first()
 
 
-@mail.composer(MAIL_KIND)
+def count_sent(session: Session, payload: dict[str, Any]) -> None:
+    """One more reminder sent to the manager about the activity (``ReminderTally``)."""
+    activity_id, manager_id = payload.get("activity_id"), payload.get("manager_id")
+    if not isinstance(activity_id, int) or not isinstance(manager_id, int):
+        return
+    if session.get(Activity, activity_id) is None or session.get(User, manager_id) is None:
+        return  # deleted since it was sent
+    now = utcnow()
+    statement = insert_with_conflicts(session)(ReminderTally).values(
+        activity_id=activity_id, manager_id=manager_id, sent=1, last_sent_at=now)
+    session.execute(statement.on_conflict_do_update(
+        index_elements=["activity_id", "manager_id"],
+        set_={"sent": ReminderTally.sent + 1, "last_sent_at": statement.excluded.last_sent_at},
+    ))
+
+
+@mail.composer(MAIL_KIND, on_sent=count_sent)
 def reminder_mail(session: Session, payload: dict[str, Any]) -> mail.Mail | None:
     activity = session.get(Activity, payload.get("activity_id"))
     manager = session.get(User, payload.get("manager_id"))

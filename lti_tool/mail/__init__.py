@@ -29,6 +29,7 @@ sentence an administrator can act on, naming the setting to change and never its
 
 from __future__ import annotations
 
+import functools
 import logging
 import smtplib
 import ssl
@@ -42,7 +43,7 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from lti_tool.db import session_scope
-from lti_tool.outbox import Dead, OutboxItem, Outcome, RetryLater, RetryPolicy, enqueue, handler
+from lti_tool.outbox import Dead, Delivered, OutboxItem, Outcome, RetryLater, RetryPolicy, enqueue, handler
 from lti_tool.settings import Settings
 
 log = logging.getLogger("cadre.mail")
@@ -74,17 +75,23 @@ class Mail:
 
 
 Composer = Callable[[Session, dict[str, Any]], Mail | None]
+SentRecorder = Callable[[Session, dict[str, Any]], None]
 _composers: dict[str, Composer] = {}
+_sent_recorders: dict[str, SentRecorder] = {}
 
 
-def composer(kind: str) -> Callable[[Composer], Composer]:
-    """Register the function that writes e-mails of ``kind`` when they are sent."""
+def composer(kind: str, *, on_sent: SentRecorder | None = None) -> Callable[[Composer], Composer]:
+    """Register the function that writes e-mails of ``kind`` when they are sent. ``on_sent(session,
+    payload)`` records one that the SMTP server accepted, in the transaction that marks its outbox message
+    delivered (not one its composer found nothing to say in)."""
 
     def decorator(function: Composer) -> Composer:
         existing = _composers.get(kind)
         if existing is not None and existing is not function:
             raise ValueError(f"an e-mail composer for {kind!r} is already registered")
         _composers[kind] = function
+        if on_sent is not None:
+            _sent_recorders[kind] = on_sent
         return function
 
     return decorator
@@ -277,6 +284,9 @@ def deliver_mail(item: OutboxItem) -> Outcome | None:
         send(current_app.config["CADRE"], mail)
     except MailError as error:
         return Dead(str(error)) if error.permanent else RetryLater(str(error))
+    on_sent = _sent_recorders.get(kind)
+    if on_sent is not None:
+        return Delivered(record=functools.partial(on_sent, payload=item.payload))
     return None
 
 

@@ -6,10 +6,13 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from egress import AddressRefused, OutboundError, OutboundResponse, RedirectRefused
 from lti_tool.observability import redact
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 MAX_ERROR_LENGTH = 1000
 """``last_error`` is for an administrator's eyes: a sentence, not a stack trace or a whole answer."""
@@ -36,7 +39,13 @@ def safe_reason(text: str) -> str:
 
 @dataclass(frozen=True)
 class Delivered:
-    """The effect happened (or the receiver says it already had: an xAPI 409, an e-mail already sent)."""
+    """The effect happened (or the receiver says it already had: an xAPI 409, an e-mail already sent).
+
+    ``record(session)``, when given, writes what the delivery leaves in Cadre's own tables (e.g. a count
+    of reminders sent) in the transaction that marks the message delivered: kept exactly when the message
+    counts as delivered, never when another worker's claim took the message over meanwhile."""
+
+    record: Callable[[Session], None] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

@@ -253,6 +253,8 @@ class Worker:
             counter = "retried"
         with session_scope(self.app) as session:
             result = session.execute(RECORD_OUTCOME, values)
+            if result.rowcount and isinstance(outcome, Delivered) and outcome.record is not None:
+                outcome.record(session)
         if result.rowcount == 0:
             # The lease ran out while the handler ran and another worker claimed the message: its
             # outcome will be the one recorded (the receiver sees the dedupe key twice).

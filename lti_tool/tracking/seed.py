@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 import rubrics
 from lti_tool.db import session_scope, utcnow
 from lti_tool.feedback.services import settings_snapshot
+from lti_tool.invitations.models import ReminderTally
 from lti_tool.mail import TOPIC as MAIL_TOPIC
 from lti_tool.models import (
     Activity,
@@ -632,6 +633,18 @@ def write(session: Session, plan: Plan, *, context_id: int | None = None) -> See
                 "delivered_at": now,
             }
             for number, (index, manager, occasion) in enumerate(plan.reminders)
+        ],
+    )
+    sent: dict[tuple[int, int], int] = {}
+    for index, manager, _occasion in plan.reminders:
+        key = (activities[index].id, manager_ids[manager])
+        sent[key] = sent.get(key, 0) + 1
+    bulk_insert(
+        session,
+        ReminderTally.__table__,  # type: ignore[arg-type]
+        [
+            {"activity_id": activity_id, "manager_id": manager_id, "sent": count, "last_sent_at": now}
+            for (activity_id, manager_id), count in sorted(sent.items())
         ],
     )
     _advance_sequences(session, [*tables, CriterionScoreTally.__table__])  # type: ignore[list-item]

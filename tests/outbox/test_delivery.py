@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from egress import OutboundTimeout
 from lti_tool.db import session_scope
@@ -335,3 +336,32 @@ def test_two_workers_deliver_500_messages_each_exactly_once(
     assert {(m.status, m.attempts) for m in messages(committed_app)} == {(OutboxStatus.DELIVERED, 1)}
     if committed_app.extensions["cadre.engine"].dialect.name == "postgresql":
         assert all(report.delivered > 0 for report in reports)  # both took part
+
+
+def test_what_a_delivery_records_is_written_with_its_delivered_mark_never_after_a_lost_lease(
+    committed_app: Flask, registry: HandlerRegistry, sink: Sink
+) -> None:
+    """``Delivered(record=…)`` writes in the transaction that marks the message delivered (it sees the
+    mark), and not at all when the worker's lease ran out and another worker delivered the message."""
+    seen: list[OutboxStatus | None] = []
+
+    def record(session: Session) -> None:
+        seen.append(session.scalar(select(OutboxMessage.status).where(OutboxMessage.dedupe_key == "mine")))
+
+    enqueue_committed(committed_app, sink, "mine")
+    clock = Clock()
+    worker = Worker(committed_app, registry=registry, clock=clock, lease_seconds=60, name="worker")
+    claim = worker._claim()  # noqa: SLF001
+    report = BatchReport()
+    worker._record(claim, claim.items[0], Delivered(record=record), report)  # noqa: SLF001
+    assert report.delivered == 1 and seen == [OutboxStatus.DELIVERED]
+
+    enqueue_committed(committed_app, sink, "theirs")
+    clock = Clock()
+    paused = Worker(committed_app, registry=registry, clock=clock, lease_seconds=60, name="paused")
+    late_claim = paused._claim()  # noqa: SLF001
+    clock.advance(61)
+    assert Worker(committed_app, registry=registry, clock=clock, name="other").run_once().delivered == 1
+    late = BatchReport()
+    paused._record(late_claim, late_claim.items[0], Delivered(record=record), late)  # noqa: SLF001
+    assert late.lost == 1 and seen == [OutboxStatus.DELIVERED]  # not run for the lost one
