@@ -15,9 +15,8 @@ from __future__ import annotations
 import secrets
 
 from sqlalchemy import Connection, bindparam, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from lti_tool.db import insert_with_conflicts
 from lti_tool.models import CacheVersion
 
 PLATFORM_ORIGINS = "platform_origins"
@@ -36,7 +35,7 @@ def current(connection: Connection, name: str) -> str | None:
 def stamp(connection: Connection, name: str) -> str:
     """Give ``name`` a new stamp in ``connection``'s transaction (it counts only if that commits)."""
     version = secrets.token_hex(16)
-    insert = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    insert = insert_with_conflicts(connection.dialect.name)
     statement = insert(CacheVersion.__table__).values(name=name, version=version)
     connection.execute(statement.on_conflict_do_update(index_elements=["name"], set_={"version": version}))
     return version

@@ -255,10 +255,10 @@ _SYNCHRONOUS_COMMIT_OFF = text("SET LOCAL synchronous_commit TO OFF")
 _SYNCHRONOUS_COMMIT_OFF_COLUMN = literal_column("set_config('synchronous_commit', 'off', true)").label("_")
 
 
-def insert_with_conflicts(session: Session) -> Callable[..., Any]:
-    """The ``insert`` of the session's database, whose statements take ``on_conflict_do_update`` and
-    ``on_conflict_do_nothing`` (PostgreSQL and SQLite spell them alike)."""
-    if session.get_bind().dialect.name == "postgresql":
+def insert_with_conflicts(dialect: str) -> Callable[..., Any]:
+    """The ``insert`` of the database ``dialect`` names, whose statements take ``on_conflict_do_update``
+    and ``on_conflict_do_nothing`` (PostgreSQL and SQLite spell them alike)."""
+    if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 
         return postgresql_insert

@@ -172,7 +172,7 @@ def count_sent(session: Session, payload: dict[str, Any]) -> None:
     if session.get(Activity, activity_id) is None or session.get(User, manager_id) is None:
         return  # deleted since it was sent
     now = utcnow()
-    statement = insert_with_conflicts(session)(ReminderTally).values(
+    statement = insert_with_conflicts(session.get_bind().dialect.name)(ReminderTally).values(
         activity_id=activity_id, manager_id=manager_id, sent=1, last_sent_at=now)
     session.execute(statement.on_conflict_do_update(
         index_elements=["activity_id", "manager_id"],

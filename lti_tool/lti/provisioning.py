@@ -14,12 +14,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Table, bindparam, case, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import ReturningInsert
 
-from lti_tool.db import Base, utcnow
+from lti_tool.db import Base, insert_with_conflicts, utcnow
 from lti_tool.lti.launch import (
     CLAIM_CONTEXT,
     CLAIM_MESSAGE_TYPE,
@@ -52,22 +50,19 @@ def _upsert(session: Session, model: type[Base], keys: Mapping[str, Any], values
     table: Table = model.__table__  # type: ignore[assignment]
     dialect = session.get_bind().dialect.name
     if update_to is not None:
-        statement = _insert_for(dialect)(table).values({**keys, **values})
+        statement = insert_with_conflicts(dialect)(table).values({**keys, **values})
         statement = statement.on_conflict_do_update(index_elements=list(keys), set_=dict(update_to))
         return session.execute(statement.returning(table.c.id)).scalar_one()
     prepared = _upsert_statement(dialect, table, tuple(keys), tuple(values), tuple(update))
     return session.execute(prepared, {**keys, **values}).scalar_one()
 
 
-def _insert_for(dialect: str) -> Any:
-    return postgresql_insert if dialect == "postgresql" else sqlite_insert
-
-
 @functools.cache
 def _upsert_statement(dialect: str, table: Table, keys: tuple[str, ...], columns: tuple[str, ...],
                       update: tuple[str, ...]) -> ReturningInsert[tuple[int]]:
     """One upsert statement per shape; few shapes exist (which personal claims a platform sends)."""
-    statement = _insert_for(dialect)(table).values({name: bindparam(name) for name in (*keys, *columns)})
+    insert = insert_with_conflicts(dialect)
+    statement = insert(table).values({name: bindparam(name) for name in (*keys, *columns)})
     # DO UPDATE even with nothing to change: DO NOTHING would return no row, so no id, for an existing one.
     assignments = {name: statement.excluded[name] for name in (update or keys)}
     return statement.on_conflict_do_update(index_elements=list(keys), set_=assignments).returning(table.c.id)

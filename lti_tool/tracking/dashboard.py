@@ -605,6 +605,8 @@ def participation_statement(
             .where(ranked.c.learner_id.in_(groups.members_of_group(context_id, filters.group)))
             .subquery("ranked_in_group")
         )
+    if filters.manager_id is not None:  # ranked among all their learners' links first
+        ranked = select(ranked).where(ranked.c.manager_id == filters.manager_id).subquery("ranked_of_manager")
     first = case((ranked.c.rank == 1, 1), else_=0)
     links = select(
         ranked.c.manager_id,
@@ -612,8 +614,6 @@ def participation_statement(
         func.count().label("links"),
         func.sum(first).label("firsts"),
     ).group_by(ranked.c.manager_id)
-    if filters.manager_id is not None:
-        links = links.where(ranked.c.manager_id == filters.manager_id)
     per_manager = links.subquery("per_manager")
     assessed = (
         select(Activity.id, Activity.assessors, Activity.due_at)
@@ -632,10 +632,8 @@ def participation_statement(
             or_(assessed.c.assessors == Assessors.ANY_MANAGER, ranked.c.rank == 1),
         )
         .group_by(ranked.c.manager_id, Assessment.activity_id)
+        .subquery("submitted")
     )
-    if filters.manager_id is not None:
-        submitted = submitted.where(ranked.c.manager_id == filters.manager_id)
-    submitted = submitted.subquery("submitted")
     any_manager = assessed.c.assessors == Assessors.ANY_MANAGER
     pairs = case((any_manager, per_manager.c.links), else_=per_manager.c.firsts)
     done = func.coalesce(submitted.c.done, 0)

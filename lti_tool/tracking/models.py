@@ -42,7 +42,7 @@ from sqlalchemy import inspect as inspect_state
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, mapped_column
 
-from lti_tool.db import Base, UTCDateTime, enum_column
+from lti_tool.db import Base, UTCDateTime, enum_column, insert_with_conflicts
 from lti_tool.models import Assessment, AssessmentRevision
 from lti_tool.states import AssessmentStatus, AssessorRole
 
@@ -206,10 +206,7 @@ def add_to_tallies(connection: Connection, deltas: list[dict[str, Any]]) -> None
     """Upsert ``deltas`` (``INSERT … ON CONFLICT DO UPDATE``, atomic between concurrent submissions)."""
     if not deltas:
         return
-    if connection.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as upsert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as upsert  # type: ignore[assignment]
+    upsert = insert_with_conflicts(connection.dialect.name)
     table = CriterionScoreTally.__table__
     for delta in deltas:
         statement = upsert(table).values(**delta)

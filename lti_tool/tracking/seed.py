@@ -17,6 +17,7 @@ import json
 import random
 import secrets
 import time
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -635,10 +636,7 @@ def write(session: Session, plan: Plan, *, context_id: int | None = None) -> See
             for number, (index, manager, occasion) in enumerate(plan.reminders)
         ],
     )
-    sent: dict[tuple[int, int], int] = {}
-    for index, manager, _occasion in plan.reminders:
-        key = (activities[index].id, manager_ids[manager])
-        sent[key] = sent.get(key, 0) + 1
+    sent = Counter((activities[index].id, manager_ids[manager]) for index, manager, _ in plan.reminders)
     bulk_insert(
         session,
         ReminderTally.__table__,  # type: ignore[arg-type]

@@ -9,14 +9,12 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
-from alembic import command
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
 from lti_tool.db import session_scope
 from lti_tool.feedback import services
-from lti_tool.migrate import alembic_config, upgrade
 from lti_tool.models import User
 from lti_tool.permissions import Actor
 from lti_tool.states import AssessmentStatus, FeedbackRelease
@@ -25,6 +23,7 @@ from lti_tool.tracking.models import AssessmentScore, CriterionScore, assessment
 from tests.bench.bench_dashboard import bench_app, database
 from tests.feedback.conftest import LEVELS, Course
 from tests.feedback.test_services import draft
+from tests.fixtures.database import migrate_again_from
 
 LEVEL_NAMES = ["starting", "consistent", "role-model"]
 STEPS = st.lists(
@@ -142,10 +141,6 @@ def test_the_migration_sums_the_scores_already_there(backend: str, tmp_path: Pat
             scores = [dict(row._mapping) for row in connection.execute(select(CriterionScore.__table__))]
         recounted = {tuple(row[name] for name in names) for row in assessment_scores(scores)}
         assert written == recounted and len(written) > 10
-        with engine.begin() as connection:
-            config = alembic_config(url)
-            config.attributes["connection"] = connection
-            command.downgrade(config, "0031")
-        upgrade(engine)
+        migrate_again_from(engine, url, "0031")
         assert sums() == written
         engine.dispose()

@@ -6,14 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from alembic import command
 from sqlalchemy import select
 
 from lti_tool.db import session_scope
 from lti_tool.invitations.models import ReminderTally
-from lti_tool.migrate import alembic_config, upgrade
 from lti_tool.tracking import seed
 from tests.bench.bench_dashboard import bench_app, database
+from tests.fixtures.database import migrate_again_from
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
@@ -33,10 +32,6 @@ def test_the_migration_counts_the_reminders_already_delivered(backend: str, tmp_
         written = tallies()
         assert len(written) > 3 and sum(row[2] for row in written) == len(plan.reminders)  # type: ignore[misc]
         assert any(row[2] > 1 for row in written)  # type: ignore[operator]
-        with engine.begin() as connection:
-            config = alembic_config(url)
-            config.attributes["connection"] = connection
-            command.downgrade(config, "0032")
-        upgrade(engine)
+        migrate_again_from(engine, url, "0032")
         assert tallies() == written
         engine.dispose()
