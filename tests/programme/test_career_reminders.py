@@ -38,8 +38,8 @@ def test_the_job_reminds_both_of_them_once_per_occasion(app: Flask, course: Cour
     run_due_jobs(app, names=["career-reminders"], now=now)
     run_due_jobs(app, names=["career-reminders"], now=now + timedelta(hours=1))  # the next period
     with session_scope(app) as session:
-        keys = session.scalars(select(OutboxMessage.dedupe_key).where(OutboxMessage.topic == "email")
-                               .order_by(OutboxMessage.dedupe_key)).all()
+        keys = sorted(session.scalars(select(OutboxMessage.dedupe_key)
+                                      .where(OutboxMessage.topic == "email")).all())
         action = conversation.actions[0]
         next_on = conversation.next_conversation_on.isoformat()
         due_on = action.due_on.isoformat()
