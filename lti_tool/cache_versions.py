@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import secrets
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, Label, bindparam, select
+from sqlalchemy.orm import Session
 
-from lti_tool.db import insert_with_conflicts
+from lti_tool.db import insert_with_conflicts, read_memo
 from lti_tool.models import CacheVersion
 
 PLATFORM_ORIGINS = "platform_origins"
@@ -30,6 +31,27 @@ _CURRENT = select(CacheVersion.version).where(CacheVersion.name == bindparam("na
 def current(connection: Connection, name: str) -> str | None:
     """The stamp of ``name`` as this transaction sees it; None before anything stamped it."""
     return connection.execute(_CURRENT, {"name": name}).scalar()
+
+
+def current_column(name: str) -> Label[str | None]:
+    """The stamp of ``name`` as a column of another query: a request that reads a row anyway (the launch
+    lookup of :mod:`lti_tool.lti.session`) reads the stamp with it, and :func:`remember` keeps it."""
+    return select(CacheVersion.version).where(CacheVersion.name == name).scalar_subquery().label(name)
+
+
+def remember(session: Session, name: str, version: str | None) -> None:
+    """Keep the stamp of ``name`` that ``session`` just read for :func:`current_in` (until it writes)."""
+    read_memo(session)[(__name__, name)] = version
+
+
+def current_in(session: Session, name: str) -> str | None:
+    """The stamp of ``name`` for ``session``: the one it read with another query since it last wrote, or
+    read now through its connection (no autoflush)."""
+    memo = read_memo(session)
+    key = (__name__, name)
+    if key in memo:
+        return memo[key]  # type: ignore[return-value]
+    return current(session.connection(), name)
 
 
 def stamp(connection: Connection, name: str) -> str:

@@ -170,6 +170,12 @@ class ResourceLink(Base):
     title: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
+    activity: Mapped[Activity | None] = relationship(
+        primaryjoin="ResourceLink.id == foreign(Activity.resource_link_id)", viewonly=True, uselist=False
+    )
+    """The activity bound to this placement, read with the launch (``lti_tool.lti.session``); binding one
+    sets ``Activity.resource_link_id`` (``lti_tool.deliverables.services.activity_of_launch``)."""
+
 
 class Launch(Base):
     """A validated launch. Its id is the launch token carried by Cadre's pages when cookies are blocked."""

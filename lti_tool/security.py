@@ -182,14 +182,14 @@ class FrameAncestors:
         if cached is not None and not check:
             return cached[1]
         # Through the session's connection, not the ORM: no autoflush (a page's headers must never flush,
-        # or fail on, what its view left pending) and less work per statement. The stamp is read before
+        # or fail on, what its view left pending) and less work per statement; the stamp is often read
+        # already, with the request's launch (cache_versions.current_in). The stamp is read before
         # the platforms: a change committed between the two reads is then loaded under the older stamp,
         # and loaded again on the next request, never missed.
-        connection = session.connection()
-        version = cache_versions.current(connection, cache_versions.PLATFORM_ORIGINS)
+        version = cache_versions.current_in(session, cache_versions.PLATFORM_ORIGINS)
         if cached is not None and cached[0] == version:
             return cached[1]
-        rows = connection.execute(select(Platform.issuer, Platform.auth_login_url)).all()
+        rows = session.connection().execute(select(Platform.issuer, Platform.auth_login_url)).all()
         origins = {origin for row in rows for origin in map(origin_of, row) if origin}
         if any(row.issuer.rstrip("/") in CANVAS_CLOUD_ISSUERS for row in rows):
             origins.add(CANVAS_CLOUD_FRAME_SOURCE)

@@ -16,8 +16,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 import rubrics
@@ -115,11 +117,17 @@ def activity_of_launch(session: Session, launch: Launch) -> Activity | None:
     """
     if launch.resource_link_id is None or launch.context_id is None:
         return None
-    activity = session.scalars(
-        select(Activity).where(Activity.resource_link_id == launch.resource_link_id)
-    ).first()
+    link = sa_inspect(launch).dict.get("resource_link")
+    if link is not None and "activity" in sa_inspect(link).dict:  # read with the launch (lti.session)
+        activity = link.activity
+    else:
+        activity = session.scalars(
+            select(Activity).where(Activity.resource_link_id == launch.resource_link_id)
+        ).first()
     if activity is None:
         activity = _bind_new_placement(session, launch)
+        if activity is not None and link is not None:
+            set_committed_value(link, "activity", activity)  # asked again in this request: the same answer
     if activity is not None:
         _remember_line_item(activity, launch)
     return activity

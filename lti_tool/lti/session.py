@@ -43,6 +43,7 @@ API for views and templates::
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import logging
@@ -54,13 +55,14 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, g, redirect, request, session, url_for
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import joinedload
 from werkzeug.routing import RequestRedirect
 
+from lti_tool import cache_versions
 from lti_tool.db import get_session, utcnow
 from lti_tool.lti import errors
-from lti_tool.models import Launch
+from lti_tool.models import Launch, ResourceLink
 from lti_tool.web import error_page
 
 log = logging.getLogger("cadre.session")
@@ -123,15 +125,28 @@ def _token_from_request() -> str | None:
     return token or None
 
 
+@functools.cache
+def _launch_lookup() -> Select[tuple[Launch, str | None]]:
+    """A launch with what its pages read: the person, the course, the resource link and its activity, and
+    the ``platform_origins`` stamp every framed page's headers compare (lti_tool.security): one statement."""
+    return (
+        select(Launch, cache_versions.current_column(cache_versions.PLATFORM_ORIGINS))
+        .where(Launch.id == bindparam("token"))
+        .options(joinedload(Launch.user), joinedload(Launch.context),
+                 joinedload(Launch.resource_link).joinedload(ResourceLink.activity))
+    )
+
+
 def _live_launch(token: object) -> Launch | None:
     if not isinstance(token, str) or not LAUNCH_TOKEN_PATTERN.fullmatch(token):
         return None
-    launch = get_session().scalars(
-        select(Launch)
-        .where(Launch.id == token)
-        .options(joinedload(Launch.user), joinedload(Launch.context), joinedload(Launch.resource_link))
-    ).first()
-    return launch if launch is not None and launch.expires_at > utcnow() else None
+    db = get_session()
+    row = db.execute(_launch_lookup(), {"token": token}).first()
+    if row is None:
+        return None
+    launch, stamp = row
+    cache_versions.remember(db, cache_versions.PLATFORM_ORIGINS, stamp)
+    return launch if launch.expires_at > utcnow() else None
 
 
 def _bound_to(launch: Launch, secret: str) -> bool:

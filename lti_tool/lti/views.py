@@ -137,9 +137,10 @@ def launch() -> Any:
     except PlatformStorageNeeded as needed:
         return _platform_storage_launch(needed)
     assert message_launch.validated is not None
-    launch_row = record_launch(session, message_launch.validated, settings)
+    recorded = record_launch(session, message_launch.validated, settings)
+    launch_row = recorded.row
     cadre_session.start(launch_row)  # before anything flushes: the row is inserted with its browser binding
-    learning_records.launched(session, launch_row)
+    learning_records.launched(session, launch_row, recorded.activity_id)
     endpoint = "lti.deep_link" if launch_row.message_type == DEEP_LINKING_REQUEST else "pages.home"
     # The token rides in the fragment, which no server, proxy log or Referer sees (lti_tool.lti.session).
     response = redirect(cadre_session.landing_url(endpoint, launch_row), code=303)

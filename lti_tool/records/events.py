@@ -107,14 +107,14 @@ def _record_all(session: Session, event_name: str, built: Iterable[tuple[object,
 # -- events ----------------------------------------------------------------------------------------------
 
 
-def launched(session: Session, launch: Launch) -> None:
-    """Someone opened a configured activity from their platform (a placement with no activity yet, and
-    deep linking, are no learning)."""
-    if not has_app_context():
+def launched(session: Session, launch: Launch, activity_id: int | None) -> None:
+    """Someone opened an activity from their platform: ``activity_id``, the one its resource link is bound
+    to, as provisioning found it (a placement with no activity yet, and deep linking, are no learning)."""
+    if not has_app_context() or activity_id is None:
         return
     if launch.message_type != MessageType.RESOURCE_LINK or launch.resource_link_id is None:
         return
-    row = session.scalar(select(Activity).where(Activity.resource_link_id == launch.resource_link_id))
+    row = session.get(Activity, activity_id)
     if row is None:
         return
     user = session.get(User, launch.user_id)

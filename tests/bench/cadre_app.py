@@ -55,15 +55,18 @@ WARMUP_REQUESTS = 200
 
 
 def profile_requests(app: Flask, directory: str) -> None:
-    """``BENCH_PROFILE=dir``: every request of this worker under cProfile, written to ``dir/<pid>.prof``
-    every 100 requests after the first 200 (read with ``python -m pstats``). For finding where time goes,
-    never in a figure."""
-    profiler = cProfile.Profile()
+    """``BENCH_PROFILE=dir``: every request of this worker under cProfile, one profile per route (method and
+    first two path segments), written to ``dir/<pid>-<route>.prof`` every 100 requests after the first
+    200 (read with ``python -m pstats``). For finding where time goes, never in a figure."""
+    profilers: dict[str, cProfile.Profile] = {}
     wsgi_app = app.wsgi_app
     served = 0
 
     def profiled(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         nonlocal served
+        segments = [part for part in environ.get("PATH_INFO", "/").split("/") if part][:2]
+        route = "-".join([environ.get("REQUEST_METHOD", "GET"), *segments]).replace(".", "_")
+        profiler = profilers.setdefault(route, cProfile.Profile())
         profiler.enable()
         try:
             return list(wsgi_app(environ, start_response))
@@ -71,8 +74,10 @@ def profile_requests(app: Flask, directory: str) -> None:
             profiler.disable()
             served += 1
             if served == WARMUP_REQUESTS:
-                profiler.clear()
+                for each in profilers.values():
+                    each.clear()
             if served % 100 == 0:
-                profiler.dump_stats(os.path.join(directory, f"{os.getpid()}.prof"))
+                for name, each in profilers.items():
+                    each.dump_stats(os.path.join(directory, f"{os.getpid()}-{name}.prof"))
 
     app.wsgi_app = profiled  # type: ignore[method-assign]

@@ -8,19 +8,28 @@ name rather than as a slower benchmark.
 from __future__ import annotations
 
 import re
+import secrets
 import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from lti_tool.db import get_engine, session_scope
+from lti_tool.lti.launch import CLAIM_CONTEXT, CLAIM_RESOURCE_LINK
+from lti_tool.lti.provisioning import SEEN_PRECISION
 from lti_tool.lti.storage import DatabaseDataStorage, LoginState, new_state, read_state
-from tests.lti.conftest import InProcessLms
+from lti_tool.models import Activity, Context, Membership, ResourceLink, User
+from lti_tool.records.models import Statement
+from lti_tool.states import ActivityKind, CadreRole
+from tests.fixtures.platform import ADA
+from tests.lti.conftest import INSTRUCTOR, InProcessLms
 from tests.lti.test_launch_views import assert_rejected
+from xapi.profile import Verb
 
 SECRET = "a-secret-key-for-state-signatures"  # noqa: S105
 STATEMENT = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE)\b.*?\b(?:FROM|INTO|UPDATE)\s+\"?(\w+)",
@@ -72,10 +81,75 @@ def test_a_launch_consumes_its_login_in_one_statement_and_needs_no_other_lookup(
     assert seen["SELECT platforms"] == 1 and seen["DELETE lti_cache"] == 1, seen
     assert not {name for name in seen if name.endswith(("lti_cache", "nonces", "deployments"))} - {
         "DELETE lti_cache"}, seen
-    # User, course, membership and activity: one upsert each; then the launch row.
-    assert seen["INSERT users"] == 1 and seen["INSERT contexts"] == 1, seen
-    assert seen["INSERT memberships"] == 1 and seen["INSERT resource_links"] == 1, seen
-    assert seen["INSERT launches"] == 1, seen
+    # A return to a known course with nothing changed: what Cadre holds read in one SELECT, nothing
+    # upserted; then the launch row.
+    assert seen["SELECT users"] == 1 and seen["INSERT launches"] == 1, seen
+    assert not {name for name in seen if name.startswith(("INSERT", "UPDATE"))} - {"INSERT launches"}, seen
+
+
+def _launched(app: Flask, lms: InProcessLms, **claims: Any) -> Counter[str]:
+    """The writes of one launch (login excluded) with these claims."""
+    client = app.test_client()
+    _, params = lms.login(client)
+    token = lms.key.sign(lms.claims(params["nonce"], **claims))
+    with statements(app) as seen:
+        response = lms.launch(client, state=params["state"], token=token)
+    assert response.status_code == 303, response.get_data(as_text=True)
+    return Counter({name: count for name, count in seen.items() if name.startswith(("INSERT", "UPDATE"))})
+
+
+def test_a_launch_writes_only_what_changed(app: Flask, in_process_lms: InProcessLms) -> None:
+    first = _launched(app, in_process_lms)
+    assert first == Counter({"INSERT users": 1, "INSERT contexts": 1, "INSERT memberships": 1,
+                             "INSERT resource_links": 1, "INSERT launches": 1})
+    assert _launched(app, in_process_lms) == Counter({"INSERT launches": 1})
+    assert _launched(app, in_process_lms, roles=[INSTRUCTOR]) == Counter({"INSERT memberships": 1,
+                                                                          "INSERT launches": 1})
+    context = {**in_process_lms.claims("n")[CLAIM_CONTEXT], "title": "Leading Teams (2027)"}
+    assert _launched(app, in_process_lms, roles=[INSTRUCTOR], **{CLAIM_CONTEXT: context}) == Counter({
+        "INSERT contexts": 1, "INSERT launches": 1})
+    link = {**in_process_lms.claims("n")[CLAIM_RESOURCE_LINK], "title": "Feedback, renamed"}
+    assert _launched(app, in_process_lms, roles=[INSTRUCTOR], **{CLAIM_CONTEXT: context,
+                                                                 CLAIM_RESOURCE_LINK: link}) == Counter({
+        "INSERT resource_links": 1, "INSERT launches": 1})
+    other_course = {**context, "id": "course-2"}
+    assert _launched(app, in_process_lms, roles=[INSTRUCTOR], **{CLAIM_CONTEXT: other_course}) == Counter({
+        "INSERT contexts": 1, "INSERT memberships": 1, "INSERT resource_links": 1, "INSERT launches": 1})
+    where = {CLAIM_CONTEXT: context, CLAIM_RESOURCE_LINK: link}
+    renamed = _launched(app, in_process_lms, roles=[INSTRUCTOR], name="Ada King", **where)
+    assert renamed == Counter({"INSERT users": 1, "INSERT launches": 1})
+    with session_scope(app) as session:
+        user = session.scalars(select(User).where(User.sub == ADA.sub)).one()
+        assert user.name == "Ada King"
+        member = session.scalars(select(Membership).join(Context).where(
+            Membership.user_id == user.id, Context.context_id == context["id"])).one()
+        assert member.role is CadreRole.DESIGNER
+        assert session.scalars(select(Context.title).where(Context.context_id == context["id"])).one() == \
+            "Leading Teams (2027)"
+        assert "Feedback, renamed" in session.scalars(select(ResourceLink.title)).all()
+        seen_at = user.last_seen_at
+        user.last_seen_at = seen_at - SEEN_PRECISION - timedelta(seconds=1)  # seen long enough ago
+    seen_again = _launched(app, in_process_lms, roles=[INSTRUCTOR], name="Ada King", **where)
+    assert seen_again == Counter({"INSERT users": 1, "INSERT launches": 1})
+    with session_scope(app) as session:
+        assert session.scalars(select(User.last_seen_at).where(User.sub == ADA.sub)).one() >= seen_at
+
+
+def test_a_launch_of_an_activity_records_launched(app: Flask, in_process_lms: InProcessLms) -> None:
+    """The activity found with what provisioning reads names the statement; a placement with none yet
+    records nothing."""
+    _launched(app, in_process_lms)
+    with session_scope(app) as session:
+        assert session.scalars(select(Statement)).all() == []
+        link = session.scalars(select(ResourceLink)).one()
+        platform_id = session.get_one(Context, link.context_id).platform_id
+        session.add(Activity(public_id=secrets.token_hex(16), platform_id=platform_id,
+                             context_id=link.context_id, resource_link_id=link.id,
+                             kind=ActivityKind.MANAGER_FEEDBACK, title="Feedback on Ada"))
+    _launched(app, in_process_lms)
+    with session_scope(app) as session:
+        [statement] = session.scalars(select(Statement)).all()
+        assert statement.verb == Verb.LAUNCHED.iri and "Feedback on Ada" in str(statement.body)
 
 
 def test_the_state_is_signed_with_the_login_time_and_platform() -> None:

@@ -103,6 +103,13 @@ def test_a_launch_and_its_landing_page_cost_few_statements(
         assert client.get(response.headers["Location"].partition("#")[0]).status_code == 200
     reads_of_links = [s for s in landing.statements if "manager_links" in s]
     assert len(reads_of_links) == 1, reads_of_links
+    # The launch with its person, course, placement and the placement's activity, and the stamp the page's
+    # frame-ancestors header compares, in one statement: none reads the activity or the stamp again.
+    [lookup, *others] = landing.statements
+    assert "FROM launches" in lookup and "activities" in lookup and "cache_versions" in lookup, lookup
+    again = ("SELECT activities.", "SELECT cache_versions.")
+    assert not [s for s in others if s.lstrip().startswith(again)], others
+    assert len(landing.statements) <= 4, landing.statements
     assert not [s for s in landing.statements if "reminder_opt_outs" in s]  # the home shows no e-mail choice
 
 

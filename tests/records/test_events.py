@@ -146,13 +146,14 @@ def test_a_launch_of_an_activity_records_launched_once(course: Course, in_app: F
     activity = course.activity()
     activity.resource_link_id = placement.id
     launch = _launch(course, placement.id)
-    learning_records.launched(course.db, launch)
-    learning_records.launched(course.db, launch)  # the same launch again: one statement
+    learning_records.launched(course.db, launch, activity.id)
+    learning_records.launched(course.db, launch, activity.id)  # the same launch again: one statement
     [launched] = recorded(course.db)
     assert launched.verb == Verb.LAUNCHED.iri and launched.person_id == course.ana.id
     assert launch.id not in str(launched.body)  # the launch token never reaches a statement
-    learning_records.launched(course.db, _launch(course, None))  # no placement
-    learning_records.launched(course.db, _launch(course, placement.id, MessageType.DEEP_LINKING))
+    learning_records.launched(course.db, _launch(course, None), None)  # no placement
+    learning_records.launched(course.db, _launch(course, placement.id), None)  # a placement, no activity yet
+    learning_records.launched(course.db, _launch(course, placement.id, MessageType.DEEP_LINKING), activity.id)
     assert len(recorded(course.db)) == 1
 
 
