@@ -167,7 +167,7 @@ class CadreMessageLaunch(FlaskMessageLaunch):
         if signed is None or time.time() - signed.issued_at >= self._settings.nonce_lifetime_seconds:
             raise LaunchRejected("unknown_state", issuer=iss, client_id=_first_audience(body))
         deployment_id = body.get(CLAIM_DEPLOYMENT_ID)  # not verified yet: only looked up with the platform
-        found = find_registration(self._db, Platform.id == signed.platform_id, deployment_id)
+        found = find_registration(self._db, platform_id=signed.platform_id, deployment_id=deployment_id)
         if found is None:  # removed since the login
             raise LaunchRejected("unknown_registration", issuer=iss, client_id=_first_audience(body))
         registration, deployment = found

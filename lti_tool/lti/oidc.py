@@ -26,6 +26,7 @@ Cadre in a new tab (see ``cookies_blocked`` in :mod:`.errors`).
 
 from __future__ import annotations
 
+import functools
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -34,7 +35,7 @@ from urllib.parse import urlencode
 from flask import Response, current_app, make_response, render_template
 from pylti1p3.contrib.flask import FlaskCookieService, FlaskOIDCLogin, FlaskRequest, FlaskSessionService
 from pylti1p3.contrib.flask.redirect import FlaskRedirect
-from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy import Select, and_, bindparam, select
 from sqlalchemy.orm import Session
 
 from lti_tool.lti.errors import LaunchRejected
@@ -120,22 +121,39 @@ class CadreCookieService(FlaskCookieService):
                                samesite="None", partitioned=True)
 
 
-def find_registration(session: Session, which: ColumnElement[bool],
+def find_registration(session: Session, *, platform_id: int | None = None,
+                      issuer_and_client: tuple[str, str] | None = None,
                       deployment_id: object = None) -> tuple[CadreRegistration, Deployment | None] | None:
-    """The registration ``which`` picks (e.g. ``Platform.id == 3``) and, when ``deployment_id`` is a string,
-    its deployment of that id (None if it has none): one SELECT, where :class:`DatabaseToolConf` takes two."""
+    """The registration of ``platform_id`` (or of an issuer and client id) and, when ``deployment_id`` is
+    a string, its deployment of that id (None if it has none): one SELECT, where :class:`DatabaseToolConf`
+    takes two."""
+    by_id = platform_id is not None
+    params: dict[str, Any] = {"platform_id": platform_id} if by_id else dict(
+        zip(("issuer", "client_id"), issuer_and_client or ("", ""), strict=True))
     if not isinstance(deployment_id, str) or not deployment_id:
-        platform = session.scalars(select(Platform).where(which)).first()
+        platform = session.execute(_registration_lookup(by_id, with_deployment=False), params).scalar()
         return (CadreRegistration(platform, session), None) if platform is not None else None
-    row = session.execute(
-        select(Platform, Deployment)
-        .outerjoin(Deployment, and_(Deployment.platform_id == Platform.id,
-                                    Deployment.deployment_id == deployment_id))
-        .where(which)
-    ).first()
+    row = session.execute(_registration_lookup(by_id, with_deployment=True),
+                          {**params, "deployment_id": deployment_id}).first()
     if row is None:
         return None
     return CadreRegistration(row.Platform, session), row.Deployment
+
+
+@functools.cache
+def _registration_lookup(by_id: bool, *, with_deployment: bool) -> Select[Any]:
+    """Built once per shape: every login and launch runs one, and building it cost as much as running it."""
+    which = Platform.id == bindparam("platform_id") if by_id else and_(
+        Platform.issuer == bindparam("issuer"), Platform.client_id == bindparam("client_id"))
+    if not with_deployment:
+        return select(Platform).where(which).limit(1)
+    return (
+        select(Platform, Deployment)
+        .outerjoin(Deployment, and_(Deployment.platform_id == Platform.id,
+                                    Deployment.deployment_id == bindparam("deployment_id")))
+        .where(which)
+        .limit(1)
+    )
 
 
 def login_request(params: dict[str, str]) -> FlaskRequest:
@@ -179,8 +197,7 @@ class CadreOIDCLogin(FlaskOIDCLogin):
                 raise LaunchRejected("login_client_id_required", issuer=iss)
             client_id = platforms[0].client_id if platforms else "(not sent)"
         deployment_id = self._get_request_param("lti_deployment_id")
-        found = find_registration(self._db, and_(Platform.issuer == iss, Platform.client_id == client_id),
-                                  deployment_id)
+        found = find_registration(self._db, issuer_and_client=(iss, client_id), deployment_id=deployment_id)
         if found is None:
             raise LaunchRejected("unknown_registration", issuer=iss, client_id=client_id)
         registration, deployment = found

@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pylti1p3.launch_data_storage.base import LaunchDataStorage
-from sqlalchemy import delete, insert
+from sqlalchemy import bindparam, delete, insert
 from sqlalchemy.orm import Session
 
 from lti_tool.db import utcnow
@@ -77,6 +77,14 @@ def read_state(state: str, secret_key: str) -> SignedState | None:
     return SignedState(issued_at=int(parts[1]), platform_id=int(parts[2]))
 
 
+_CACHE = LtiCacheEntry.__table__
+# Built once, run through the session's connection (no ORM bulk path): every login adds one, every launch
+# pops one, and building and routing the statement cost more than running it.
+_ADD = insert(_CACHE).values(key=bindparam("key"), value=bindparam("value"),
+                             expires_at=bindparam("expires_at"))
+_POP = delete(_CACHE).where(_CACHE.c.key == bindparam("key")).returning(_CACHE.c.value, _CACHE.c.expires_at)
+
+
 class DatabaseDataStorage(LaunchDataStorage[Any]):
     """pylti1p3's key/value launch data storage, in the ``lti_cache`` table with an expiry per key.
 
@@ -114,16 +122,12 @@ class DatabaseDataStorage(LaunchDataStorage[Any]):
     def add_value(self, key: str, value: Any, exp: int | None = None) -> None:
         """Like ``set_value`` for a key known to be new: one INSERT, no look-up, no ORM object to flush."""
         expires_at = utcnow() + timedelta(seconds=exp or self._default_lifetime)
-        self._db.execute(insert(LtiCacheEntry).values(key=self._prepare_key(key), value=value,
-                                                      expires_at=expires_at))
+        self._db.connection().execute(_ADD, {"key": self._prepare_key(key), "value": value,
+                                             "expires_at": expires_at})
 
     def pop_value(self, key: str) -> Any:
         """Delete the key and return its value, in one statement; None if absent or expired."""
-        row = self._db.execute(
-            delete(LtiCacheEntry)
-            .where(LtiCacheEntry.key == self._prepare_key(key))
-            .returning(LtiCacheEntry.value, LtiCacheEntry.expires_at)
-        ).first()
+        row = self._db.connection().execute(_POP, {"key": self._prepare_key(key)}).first()
         if row is None or row.expires_at <= utcnow():
             return None
         return row.value

@@ -8,11 +8,12 @@ the same two people again puts the same row back in force.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, bindparam, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 
 from lti_tool.db import utcnow
@@ -79,18 +80,27 @@ def managers_of(session: Session, context_id: int, learner_id: int) -> list[User
     return _linked_users(session, context_id, learner_id, ManagerLink.learner_id, ManagerLink.manager_id)
 
 
+@functools.cache
+def _people_linked_to() -> Select[tuple[User, int]]:
+    """Built once: every learner's home page runs it."""
+    user_id = bindparam("user_id")
+    return (
+        select(User, ManagerLink.manager_id)
+        .join(ManagerLink, or_((ManagerLink.manager_id == user_id) & (ManagerLink.learner_id == User.id),
+                               (ManagerLink.learner_id == user_id) & (ManagerLink.manager_id == User.id)))
+        .where(ManagerLink.context_id == bindparam("context_id"),
+               ManagerLink.status == ManagerLinkStatus.ACTIVE)
+        .order_by(User.name, User.sub)
+    )
+
+
 def people_linked_to(session: Session, context_id: int, user_id: int) -> tuple[list[User], list[User]]:
     """(:func:`learners_of`, :func:`managers_of`) ``user_id`` in the course, in one query: a learner may
     manage people too (Moodle's managers launch as learners), and the home page shows both lists."""
     learners: list[User] = []
     managers: list[User] = []
-    for user, manager_id in session.execute(
-        select(User, ManagerLink.manager_id)
-        .join(ManagerLink, or_((ManagerLink.manager_id == user_id) & (ManagerLink.learner_id == User.id),
-                               (ManagerLink.learner_id == user_id) & (ManagerLink.manager_id == User.id)))
-        .where(ManagerLink.context_id == context_id, ManagerLink.status == ManagerLinkStatus.ACTIVE)
-        .order_by(User.name, User.sub)
-    ):
+    for user, manager_id in session.execute(_people_linked_to(), {"user_id": user_id,
+                                                                  "context_id": context_id}):
         (learners if manager_id == user_id else managers).append(user)
     note_manages_people(session, context_id, user_id, bool(learners))
     return learners, managers

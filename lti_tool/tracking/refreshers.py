@@ -28,6 +28,7 @@ before its transaction commits: the learner's next page already says what a revi
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -37,7 +38,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from markupsafe import Markup
-from sqlalchemy import Numeric, and_, case, cast, delete, event, func, or_, select, update
+from sqlalchemy import Numeric, Select, and_, bindparam, case, cast, delete, event, func, or_, select, update
 from sqlalchemy import inspect as inspect_state
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
@@ -780,6 +781,19 @@ def _state_of(row: ScheduledRefresher, now: datetime) -> str:
     return "due" if _aware(row.due_at) <= now else "upcoming"
 
 
+@functools.cache
+def _refreshers_of() -> Select[tuple[ScheduledRefresher, Refresher, str]]:
+    """Built once: every learner's home page runs it."""
+    return (
+        select(ScheduledRefresher, Refresher, Activity.title)
+        .join(Refresher, Refresher.id == ScheduledRefresher.refresher_id)
+        .join(Activity, Activity.id == Refresher.activity_id)
+        .where(ScheduledRefresher.context_id == bindparam("context_id"),
+               ScheduledRefresher.learner_id.in_(bindparam("learner_ids", expanding=True)))
+        .order_by(ScheduledRefresher.learner_id, ScheduledRefresher.due_at, ScheduledRefresher.id)
+    )
+
+
 def refreshers_for(session: Session, learner_ids: Iterable[int], course: Context | int,
                    now: datetime | None = None) -> dict[int, list[RefresherState]]:
     """Every refresher step of ``learner_ids`` in ``course``, by learner, in due order: one query however
@@ -790,13 +804,7 @@ def refreshers_for(session: Session, learner_ids: Iterable[int], course: Context
     if not ids:
         return found
     now = now or utcnow()
-    rows = session.execute(
-        select(ScheduledRefresher, Refresher, Activity.title)
-        .join(Refresher, Refresher.id == ScheduledRefresher.refresher_id)
-        .join(Activity, Activity.id == Refresher.activity_id)
-        .where(ScheduledRefresher.context_id == context_id, ScheduledRefresher.learner_id.in_(ids))
-        .order_by(ScheduledRefresher.learner_id, ScheduledRefresher.due_at, ScheduledRefresher.id)
-    )
+    rows = session.execute(_refreshers_of(), {"context_id": context_id, "learner_ids": ids})
     for row, refresher, activity_title in rows:
         found[row.learner_id].append(RefresherState(
             scheduled_id=row.id, learner_id=row.learner_id, refresher_id=refresher.id,
