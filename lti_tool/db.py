@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import logging
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -19,6 +20,7 @@ from sqlalchemy import (
     MetaData,
     create_engine,
     event,
+    exc,
     literal_column,
     text,
 )
@@ -105,7 +107,44 @@ def build_engine(database_url: str) -> Engine:
         return engine
     if url.drivername in {"postgresql", "postgres"}:
         url = url.set(drivername="postgresql+psycopg")
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, hide_parameters=True)
+    engine = create_engine(url, pool_size=10, max_overflow=10, hide_parameters=True)
+    ping_when_idle(engine)
+    return engine
+
+
+PING_WHEN_IDLE_SECONDS = 10.0
+
+
+def ping_when_idle(engine: Engine, idle_seconds: float = PING_WHEN_IDLE_SECONDS) -> None:
+    """Check a pooled connection before use when it sat idle longer than ``idle_seconds`` (the server may
+    have closed it: a restart, an idle timeout, a failover), and replace it if it is dead.
+
+    ``pool_pre_ping`` would ping at every checkout, a round trip on each request; a connection used a
+    moment ago is alive. One whose server went away in that moment fails its request once, and the pool,
+    seeing the disconnect, replaces all its connections for the next."""
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        checked_in = record.info.get(_CHECKED_IN)
+        if checked_in is None or time.monotonic() - checked_in <= idle_seconds:
+            return  # new, or used a moment ago
+        try:
+            cursor = dbapi_connection.cursor()
+            try:
+                cursor.execute("SELECT 1")
+            finally:
+                cursor.close()
+        except Exception as error:
+            if not engine.dialect.is_disconnect(error, dbapi_connection, None):
+                raise
+            raise exc.DisconnectionError("the database closed an idle connection") from error
+
+    @event.listens_for(engine, "checkin")
+    def _note_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_CHECKED_IN] = time.monotonic()
+
+
+_CHECKED_IN = "cadre.checked_in"
 
 
 def init_app(app: Flask, database_url: str) -> None:

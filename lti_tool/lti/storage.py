@@ -17,6 +17,7 @@ Functions take the request's session and never commit.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import re
@@ -28,10 +29,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pylti1p3.launch_data_storage.base import LaunchDataStorage
-from sqlalchemy import bindparam, delete, insert
+from sqlalchemy import ColumnElement, bindparam, delete, insert
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import ReturningInsert
 
-from lti_tool.db import utcnow
+from lti_tool.db import losable_on_crash_returning, utcnow
 from lti_tool.models import LtiCacheEntry
 
 DEFAULT_LIFETIME_SECONDS = 600
@@ -82,6 +84,11 @@ _CACHE = LtiCacheEntry.__table__
 # pops one, and building and routing the statement cost more than running it.
 _ADD = insert(_CACHE).values(key=bindparam("key"), value=bindparam("value"),
                              expires_at=bindparam("expires_at"))
+@functools.cache
+def _losable_add(columns: tuple[ColumnElement[Any], ...]) -> ReturningInsert[Any]:
+    return _ADD.returning(*columns)
+
+
 _POP = delete(_CACHE).where(_CACHE.c.key == bindparam("key")).returning(_CACHE.c.value, _CACHE.c.expires_at)
 
 
@@ -119,11 +126,16 @@ class DatabaseDataStorage(LaunchDataStorage[Any]):
             entry.value, entry.expires_at = value, expires_at
         self._db.flush()
 
-    def add_value(self, key: str, value: Any, exp: int | None = None) -> None:
-        """Like ``set_value`` for a key known to be new: one INSERT, no look-up, no ORM object to flush."""
+    def add_value(self, key: str, value: Any, exp: int | None = None, *, losable: bool = False) -> None:
+        """Like ``set_value`` for a key known to be new: one INSERT, no look-up, no ORM object to flush.
+        ``losable``: the transaction may be lost on a crash (``lti_tool.db.losable_on_crash``), said by the
+        INSERT itself."""
         expires_at = utcnow() + timedelta(seconds=exp or self._default_lifetime)
-        self._db.connection().execute(_ADD, {"key": self._prepare_key(key), "value": value,
-                                             "expires_at": expires_at})
+        statement = _ADD
+        if losable and (columns := losable_on_crash_returning(self._db)):
+            statement = _losable_add(columns)
+        self._db.connection().execute(statement, {"key": self._prepare_key(key), "value": value,
+                                                  "expires_at": expires_at})
 
     def pop_value(self, key: str) -> Any:
         """Delete the key and return its value, in one statement; None if absent or expired."""
@@ -161,8 +173,10 @@ class LoginState:
         return f"login-state-{state}"
 
     def save(self, storage: DatabaseDataStorage, state: str, lifetime_seconds: int) -> None:
-        """Store under a state just made (random, so new): an insert, without looking for an old entry."""
-        storage.add_value(self.key(state), asdict(self), exp=lifetime_seconds)
+        """Store under a state just made (random, so new): an insert, without looking for an old entry. A
+        login lost on a crash only makes its launch ask to open the activity again: its transaction does
+        not wait for the disk (``lti_tool.db.losable_on_crash``)."""
+        storage.add_value(self.key(state), asdict(self), exp=lifetime_seconds, losable=True)
 
     @classmethod
     def load(cls, storage: DatabaseDataStorage, state: str) -> LoginState | None:

@@ -27,7 +27,7 @@ from pylti1p3.deep_link_resource import DeepLinkResource
 from pylti1p3.lineitem import LineItem
 
 from lti_tool import security
-from lti_tool.db import get_session, losable_on_crash, rollback, rollback_only
+from lti_tool.db import get_session, rollback, rollback_only
 from lti_tool.deliverables import services as activities
 from lti_tool.deliverables.forms import parse_points
 from lti_tool.lti import errors
@@ -108,7 +108,6 @@ def login() -> Any:
     except LaunchRejected as error:
         return _rejected(error, "login")
     current_app.extensions["cadre.expired_lti_rows"].run_if_due(session)
-    losable_on_crash(session)  # a lost login only makes its launch ask to open the activity again
     return response
 
 

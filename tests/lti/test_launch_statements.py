@@ -26,6 +26,7 @@ from lti_tool.lti.storage import DatabaseDataStorage, LoginState, new_state, rea
 from lti_tool.models import Activity, Context, Membership, ResourceLink, User
 from lti_tool.records.models import Statement
 from lti_tool.states import ActivityKind, CadreRole
+from tests.fixtures.database import CountQueries
 from tests.fixtures.platform import ADA
 from tests.lti.conftest import INSTRUCTOR, InProcessLms
 from tests.lti.test_launch_views import assert_rejected
@@ -64,6 +65,21 @@ def test_a_login_reads_its_registration_once_and_writes_one_row(
     assert response.status_code == 302 and read_state(params["state"], app.config["SECRET_KEY"]) is not None
     # The platform and the deployment it names in one SELECT; the login state (with the nonce) in one INSERT.
     assert seen == Counter({"SELECT platforms": 1, "INSERT lti_cache": 1}), seen
+
+
+def test_a_login_says_it_may_be_lost_on_a_crash_in_its_insert(
+    app: Flask, in_process_lms: InProcessLms, count_queries: CountQueries
+) -> None:
+    """On PostgreSQL the login's INSERT sets its transaction not to wait for the disk (a lost login only
+    makes its launch ask to open the activity again): no SET statement of its own. Nothing on SQLite."""
+    client = app.test_client()
+    in_process_lms.login(client)
+    with count_queries() as login:
+        assert in_process_lms.login(client)[0].status_code == 302
+    [insert] = [s for s in login.statements if s.lstrip().upper().startswith("INSERT INTO LTI_CACHE")]
+    postgresql = get_engine(app).dialect.name == "postgresql"
+    assert ("synchronous_commit" in insert) is postgresql, insert
+    assert not [s for s in login.statements if s.lstrip().upper().startswith("SET")], login.statements
 
 
 def test_a_launch_consumes_its_login_in_one_statement_and_needs_no_other_lookup(
