@@ -409,7 +409,8 @@ class CacheVersion(Base):
 # rubric library's.
 from decimal import Decimal  # noqa: E402
 
-from sqlalchemy import Numeric  # noqa: E402
+from sqlalchemy import Numeric, select  # noqa: E402
+from sqlalchemy.orm import column_property  # noqa: E402
 
 from lti_tool.states import ActivityKind, Assessors, FeedbackRelease  # noqa: E402
 
@@ -471,12 +472,27 @@ class Activity(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
+    rubric_content_hash: Mapped[str | None] = column_property(
+        select(RubricVersion.content_hash).where(RubricVersion.id == rubric_version_id).scalar_subquery()
+    )
+    """The pinned version's ``content_hash``, read with the activity: the cache of parsed rubrics
+    (``rubric_library.services.rubric_of_version``) then needs no query of its own. Read-only, and expired
+    whenever the activity is flushed; see :meth:`loaded_rubric_content_hash`."""
+
     __mapper_args__ = {"version_id_col": lock_version}
 
     context: Mapped[Context] = relationship()
     resource_link: Mapped[ResourceLink | None] = relationship()
     rubric_version: Mapped[RubricVersion | None] = relationship()
     updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_user_id])
+
+    def loaded_rubric_content_hash(self) -> str | None:
+        """:attr:`rubric_content_hash` if it was read with the activity and still describes its version
+        (not since the version was changed in memory); None otherwise, without a query."""
+        state = inspect(self)
+        if "rubric_content_hash" not in state.dict or state.attrs.rubric_version_id.history.has_changes():
+            return None
+        return state.dict["rubric_content_hash"]
 
 
 # --- Outbox and scheduled jobs ---

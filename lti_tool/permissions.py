@@ -380,8 +380,13 @@ def _managers_in_line_order(context_id: int, learner_id: int | ColumnElement[int
         select(link.manager_id)
         .where(link.context_id == context_id, link.learner_id == learner_id,
                link.status == ManagerLinkStatus.ACTIVE)
-        .order_by((link.relation != ManagerLinkRelation.LINE_MANAGER), link.created_at, link.id)
+        .order_by(*_line_order(link))
     )
+
+
+def _line_order(link: type[ManagerLink]) -> tuple[ColumnElement[Any], ...]:
+    """A learner's links, their line manager's first (see :func:`_managers_in_line_order`)."""
+    return (link.relation != ManagerLinkRelation.LINE_MANAGER), link.created_at, link.id
 
 
 def line_manager_id(session: Session, context_id: int, learner_id: int) -> int | None:
@@ -400,6 +405,25 @@ def own_active_links(actor: Actor, context_id: int) -> ColumnElement[bool]:
     may allow them (a list also applies the activity's assessors rule, as :func:`can_assess` does)."""
     return (ManagerLink.context_id == context_id) & (ManagerLink.manager_id == actor.user_id) \
         & (ManagerLink.status == ManagerLinkStatus.ACTIVE)
+
+
+def person_with_managers(session: Session, context_id: int, person_id: int) -> User | None:
+    """The person ``person_id`` (None if there is none), and with them, in the same query, their active
+    managers in the course as :func:`can_assess` reads them (kept for it, ``db.read_memo``): a page about
+    one of a manager's people asks both, on every autosave."""
+    link = aliased(ManagerLink)
+    rows = session.execute(
+        select(User, link.manager_id)
+        .outerjoin(link, (link.learner_id == User.id) & (link.context_id == context_id)
+                   & (link.status == ManagerLinkStatus.ACTIVE))
+        .where(User.id == person_id)
+        .order_by(*_line_order(link))
+    ).all()
+    if not rows:
+        return None
+    read_memo(session)[("active_managers", context_id, person_id)] = tuple(
+        manager_id for _user, manager_id in rows if manager_id is not None)
+    return rows[0][0]
 
 
 def _active_managers(session: Session, context_id: int, learner_id: int) -> tuple[int, ...]:

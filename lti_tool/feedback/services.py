@@ -138,12 +138,13 @@ def rubric_of(activity: Activity) -> rubrics.Rubric:
     assert activity.rubric_version_id is not None
     session = object_session(activity)
     assert session is not None, "rubric_of needs an activity loaded from the database"
-    return rubric_library.rubric_of_version(session, activity.rubric_version_id)
+    return rubric_library.rubric_of_version(session, activity.rubric_version_id,
+                                            content_hash=activity.loaded_rubric_content_hash())
 
 
 def learner_to_assess(session: Session, actor: Actor, activity: Activity, learner_id: int) -> User:
     """The learner ``learner_id``, if the actor may assess them in ``activity`` (a guessed id is 404)."""
-    learner = session.get(User, learner_id)
+    learner = permissions.person_with_managers(session, activity.context_id, learner_id)
     if learner is None:
         ensure(permissions.refuse(404, "Person not found", permissions.NOT_YOUR_PERSON))
     assert learner is not None

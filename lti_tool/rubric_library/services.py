@@ -152,14 +152,18 @@ def version_content(version: RubricVersion) -> rubrics.Rubric:
     return parsed
 
 
-def rubric_of_version(session: Session, version_id: int) -> rubrics.Rubric:
+def rubric_of_version(session: Session, version_id: int, *,
+                      content_hash: str | None = None) -> rubrics.Rubric:
     """The engine's rubric for the stored version ``version_id``, as :func:`version_content` gives it; when
     this process has parsed that content already, only the version's ``content_hash`` is read (the content
-    itself, a whole rubric as JSON, is then neither sent by the database nor decoded)."""
+    itself, a whole rubric as JSON, is then neither sent by the database nor decoded), or not even that when
+    the caller read it already (``content_hash``, e.g. :meth:`Activity.loaded_rubric_content_hash`)."""
     loaded = session.identity_map.get(identity_key(RubricVersion, version_id))
     if isinstance(loaded, RubricVersion):
         return version_content(loaded)
-    content_hash = session.scalar(select(RubricVersion.content_hash).where(RubricVersion.id == version_id))
+    if content_hash is None:
+        content_hash = session.scalar(select(RubricVersion.content_hash)
+                                      .where(RubricVersion.id == version_id))
     parsed = _parsed_versions.get(content_hash) if content_hash is not None else None
     if parsed is not None:
         return parsed

@@ -324,6 +324,12 @@ def test_an_autosave_over_a_draft_writes_it_in_one_statement_and_leaves_the_old_
     assert "RETURNING" in touching[0].upper()
     reads_of_links = [statement for statement in second.statements if "manager_links" in statement]
     assert len(reads_of_links) == 1, reads_of_links  # the view's and the service's rule share one read
+    # The learner comes with their managers, the rubric's content hash with the activity: the launch, the
+    # learner and the UPDATE, nothing else (the activity is the launch's own, read with it).
+    assert "FROM users" in reads_of_links[0], reads_of_links
+    assert not [statement for statement in second.statements if "rubric_versions" in statement
+                and not statement.lstrip().startswith("SELECT launches.")], second.statements
+    assert len(second.statements) == 3, second.statements
     synchronous = [statement for statement in second.statements if "synchronous_commit" in statement]
     if app.extensions["cadre.engine"].dialect.name == "postgresql":  # set by the UPDATE: no round trip more
         assert synchronous == touching
