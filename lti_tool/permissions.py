@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from flask import Flask, Response, g
-from sqlalchemy import ColumnElement, Select, or_, select
+from sqlalchemy import BindParameter, ColumnElement, Select, bindparam, or_, select
 from sqlalchemy.orm import Session, aliased, object_session
 
 from lti_tool.db import read_memo
@@ -371,7 +371,7 @@ def may_read_own_feedback(actor: Actor) -> Decision:
     return _role_in(actor, frozenset({CadreRole.LEARNER})) and in_a_course(actor)
 
 
-def _managers_in_line_order(context_id: int, learner_id: int | ColumnElement[int],
+def _managers_in_line_order(context_id: int | BindParameter[int], learner_id: int | ColumnElement[int],
                             link: type[ManagerLink] = ManagerLink) -> Select[tuple[int]]:
     """The learner's active managers in the course, their line manager first: the manager of their oldest
     active link as line manager; without one, of their oldest active link (a mentor or coach linked first
@@ -394,7 +394,8 @@ def line_manager_id(session: Session, context_id: int, learner_id: int) -> int |
     return session.scalar(_managers_in_line_order(context_id, learner_id).limit(1))
 
 
-def line_manager_of(learner_id: ColumnElement[int], context_id: int) -> ColumnElement[int]:
+def line_manager_of(learner_id: ColumnElement[int],
+                    context_id: int | BindParameter[int]) -> ColumnElement[int]:
     """:func:`line_manager_id` in SQL, for each row of a list (``learner_id`` is the list's column)."""
     link = aliased(ManagerLink)
     return _managers_in_line_order(context_id, learner_id, link).limit(1).scalar_subquery()
@@ -403,7 +404,13 @@ def line_manager_of(learner_id: ColumnElement[int], context_id: int) -> ColumnEl
 def own_active_links(actor: Actor, context_id: int) -> ColumnElement[bool]:
     """The SQL condition for the actor's active manager links in a course: the learners :func:`can_assess`
     may allow them (a list also applies the activity's assessors rule, as :func:`can_assess` does)."""
-    return (ManagerLink.context_id == context_id) & (ManagerLink.manager_id == actor.user_id) \
+    return active_links_of(actor.user_id, context_id)
+
+
+def active_links_of(manager_id: int | BindParameter[int], context_id: int | BindParameter[int]
+                    ) -> ColumnElement[bool]:
+    """:func:`own_active_links` of the manager ``manager_id``; bound parameters for a statement built once."""
+    return (ManagerLink.context_id == context_id) & (ManagerLink.manager_id == manager_id) \
         & (ManagerLink.status == ManagerLinkStatus.ACTIVE)
 
 
@@ -411,19 +418,25 @@ def person_with_managers(session: Session, context_id: int, person_id: int) -> U
     """The person ``person_id`` (None if there is none), and with them, in the same query, their active
     managers in the course as :func:`can_assess` reads them (kept for it, ``db.read_memo``): a page about
     one of a manager's people asks both, on every autosave."""
-    link = aliased(ManagerLink)
-    rows = session.execute(
-        select(User, link.manager_id)
-        .outerjoin(link, (link.learner_id == User.id) & (link.context_id == context_id)
-                   & (link.status == ManagerLinkStatus.ACTIVE))
-        .where(User.id == person_id)
-        .order_by(*_line_order(link))
-    ).all()
+    rows = session.execute(_person_with_managers(), {"context_id": context_id, "person_id": person_id}).all()
     if not rows:
         return None
     read_memo(session)[("active_managers", context_id, person_id)] = tuple(
         manager_id for _user, manager_id in rows if manager_id is not None)
     return rows[0][0]
+
+
+@functools.cache
+def _person_with_managers() -> Select[tuple[User, int | None]]:
+    """Built once (with an alias and an outer join, building it cost more than running it)."""
+    link = aliased(ManagerLink)
+    return (
+        select(User, link.manager_id)
+        .outerjoin(link, (link.learner_id == User.id) & (link.context_id == bindparam("context_id"))
+                   & (link.status == ManagerLinkStatus.ACTIVE))
+        .where(User.id == bindparam("person_id"))
+        .order_by(*_line_order(link))
+    )
 
 
 def _active_managers(session: Session, context_id: int, learner_id: int) -> tuple[int, ...]:
