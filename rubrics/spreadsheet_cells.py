@@ -38,8 +38,8 @@ class _Writer(Protocol):
 class SafeWriter:
     """A ``csv.writer`` whose cells cannot start a formula (see the module's rule)."""
 
-    def __init__(self, buffer: object) -> None:
-        self._writer: _Writer = defused_csv.writer(buffer)
+    def __init__(self, buffer: object, **options: str) -> None:
+        self._writer: _Writer = defused_csv.writer(buffer, **options)
 
     def writerow(self, row: Iterable[str]) -> None:
         self._writer.writerow(
@@ -47,9 +47,10 @@ class SafeWriter:
         )
 
 
-def writer(buffer: object) -> SafeWriter:
-    """A CSV writer (RFC 4180, CRLF line ends) for ``buffer`` that writes formula-like cells as text."""
-    return SafeWriter(buffer)
+def writer(buffer: object, **options: str) -> SafeWriter:
+    """A CSV writer (RFC 4180, CRLF line ends unless ``options`` say otherwise, e.g. ``lineterminator``)
+    for ``buffer`` that writes formula-like cells as text. Every CSV Cadre writes goes through it."""
+    return SafeWriter(buffer, **options)
 
 
 def restore(cell: str) -> str:

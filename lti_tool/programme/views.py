@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from defusedcsv import csv as defused_csv
 from flask import Blueprint, Flask, Response, jsonify, redirect, render_template, request
 
 from lti_tool.db import get_session, utcnow
@@ -41,6 +40,7 @@ from lti_tool.programme.models import FollowUp
 from lti_tool.rubric_library.forms import whole_number
 from lti_tool.web import error_page
 from lti_tool.web.markdown import render_markdown
+from rubrics import spreadsheet_cells
 
 blueprint = Blueprint("programme", __name__, url_prefix="/activities")
 
@@ -274,7 +274,7 @@ def export(activity_id: int) -> Response:
     def lines() -> Iterator[str]:
         for row in rows:
             buffer = io.StringIO()
-            defused_csv.writer(buffer).writerow(row)  # a cell starting with = + - @ is escaped
+            spreadsheet_cells.writer(buffer).writerow(row)  # a formula-like cell is written as text
             yield buffer.getvalue()
 
     return Response(lines(), mimetype="text/csv", headers={

@@ -6,8 +6,9 @@ Memory stays constant however many statements there are: on PostgreSQL NDJSON co
 …) TO STDOUT`` and CSV rows from a server-side cursor (``stream_results`` with ``yield_per``); on SQLite in
 keyset batches over ``seq`` (each a short read, so a long export never holds WAL checkpoints back). NDJSON
 lines are the stored JSON text itself (``CAST(body AS TEXT)``): nothing is parsed and serialised again.
-CSV cells go through ``defusedcsv``, so a name such as ``=HYPERLINK(…)`` reaches a spreadsheet as text,
-never as a formula.
+CSV cells go through :mod:`rubrics.spreadsheet_cells` (defusedcsv, and an apostrophe before a cell that
+starts with a tab, a carriage return or an apostrophe), so a name such as ``=HYPERLINK(…)`` reaches a
+spreadsheet as text, never as a formula.
 """
 
 from __future__ import annotations
@@ -22,12 +23,12 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from defusedcsv import csv
 from sqlalchemy import ColumnElement, Connection, Select, Text, cast, func, select
 from sqlalchemy.orm import Session
 
 from lti_tool.models import Context
 from lti_tool.records.models import Statement
+from rubrics import spreadsheet_cells
 
 BATCH = 5000
 CSV_BATCH = 1000
@@ -183,7 +184,7 @@ def chunks(connection: Connection, chosen: ExportFilter, export_format: ExportFo
     with each chunk's count of statements."""
     if export_format is ExportFormat.CSV:
         buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
+        writer = spreadsheet_cells.writer(buffer, lineterminator="\n")
         writer.writerow(CSV_COLUMNS)
         yield buffer.getvalue()
     if export_format is ExportFormat.NDJSON and connection.dialect.name == "postgresql":
@@ -218,7 +219,7 @@ def chunks(connection: Connection, chosen: ExportFilter, export_format: ExportFo
         return
     batch = min(batch, CSV_BATCH)  # a CSV line is the statement and its columns: smaller batches
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")  # one writer for the whole export, emptied per batch
+    writer = spreadsheet_cells.writer(buffer, lineterminator="\n")  # one for the export, emptied per batch
     written = 0
     for row in rows(connection, chosen, export_format, batch):
         writer.writerow(_csv_cells(row))

@@ -36,7 +36,7 @@ from lti_tool.states import OutcomeDirection
 from lti_tool.tracking import charts
 from lti_tool.tracking.outcome_models import OutcomeValue, ProgrammeOutcome
 from lti_tool.tracking.tables import Table
-from rubrics.spreadsheet_cells import restore, writer
+from rubrics.spreadsheet_cells import restore
 
 EARLIEST_DAY = date(2000, 1, 1)
 LATEST_DAY = date(2100, 12, 31)
@@ -608,21 +608,6 @@ def _period(found: OutcomeFigures, point: Point) -> str:
     return "before" if point.measured_on < found.outcome.programme_start else "after"
 
 
-@dataclass(frozen=True)
-class ImportableTable(Table):
-    """A table whose CSV imports again exactly: written with :func:`rubrics.spreadsheet_cells.writer`
-    (defusedcsv, and an apostrophe before a cell that starts with one, a tab or a carriage return), which
-    the import's :func:`~rubrics.spreadsheet_cells.restore` undoes."""
-
-    def csv(self) -> str:
-        buffer = io.StringIO()
-        out = writer(buffer)
-        out.writerow(self.headers)
-        for row in self.rows:
-            out.writerow(row)
-        return buffer.getvalue()
-
-
 def values_table(found: OutcomeFigures) -> Table:
     """Every value; its CSV (date, team, value, note, period) imports again as it is."""
     rows = [
@@ -631,7 +616,7 @@ def values_table(found: OutcomeFigures) -> Table:
         for point in series.points
     ]
     rows.sort(key=lambda row: (row[0], row[1].casefold()))
-    return ImportableTable(
+    return Table(  # its CSV imports again exactly: Table.csv escapes as the import's restore expects
         "values",
         f"{found.outcome.name}: every value measured ({found.outcome.unit}); period: before or after the "
         f"programme began on {found.outcome.programme_start.isoformat()}",

@@ -10,8 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-import defusedcsv.csv as csv
-
+import rubrics.spreadsheet_cells as spreadsheet_cells
 from lti_tool.lti.activity_kinds import kind_info
 from lti_tool.states import AssessorRole
 from lti_tool.tracking import charts
@@ -42,11 +41,13 @@ class Table:
     empty: str = "Nothing to show with these filters."
 
     def csv(self) -> str:
-        """The table as CSV; defusedcsv neutralises cells a spreadsheet would run as formulas."""
+        """The table as CSV; a cell a spreadsheet would run as a formula is written as text (with a tab or
+        a carriage return first too: :mod:`rubrics.spreadsheet_cells`, whose ``restore`` reads it back)."""
         buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(self.headers)
-        writer.writerows(self.rows)
+        out = spreadsheet_cells.writer(buffer)
+        out.writerow(self.headers)
+        for row in self.rows:
+            out.writerow(row)
         return buffer.getvalue()
 
 

@@ -117,6 +117,11 @@ def test_csv_has_the_query_columns_the_score_and_formula_safe_cells(db: Session)
     assert first["id"] == bodies[0]["id"] and first["verb"] == SCORED and first["voided"] == "false"
     assert first["score_raw"] == "0" and first["score_max"] == "100" and first["completion"] == "true"
     assert first["course"].startswith("'=")  # defusedcsv: a spreadsheet shows it as text, never runs it
+    tabbed = make_course(db, platform, "\t=cmd|' /C calc'!A0")  # OWASP: a leading tab is escaped too
+    bulk(db, 1, platform_id=platform.id, context_id=tabbed.id)
+    again = list(plain_csv.reader(io.StringIO(exported(db, export.ExportFilter(), export.ExportFormat.CSV))))
+    courses = [dict(zip(export.CSV_COLUMNS, row, strict=True))["course"] for row in again[1:]]
+    assert "'\t=cmd|' /C calc'!A0" in courses, courses
     assert json.loads(first["statement"]) == bodies[0]
     assert first["stored"] == "2026-11-01T08:00:00Z" and len(rows) == 4
 
