@@ -518,7 +518,8 @@ def entries(
     managers = [user_id for user_id in people if user_id in managed]
     participation: dict[int, tuple[int, int]] = {}
     if metric is LeaderboardMetric.COMPLETION and activity_ids:
-        statement = dashboard.participation_statement(context.id, activity_ids, dashboard.Filters(), utcnow())
+        statement = dashboard.participation_statement(context.id, dict(activities), dashboard.Filters(),
+                                                      utcnow())
         participation = {row[0]: (int(row[3]), int(row[2])) for row in session.execute(statement)}
     for manager_id in managers:
         if metric is LeaderboardMetric.COMPLETION:

@@ -35,9 +35,9 @@ from sqlalchemy.engine import Engine
 from lti_tool import create_app
 from lti_tool.db import get_engine, session_scope, utcnow
 from lti_tool.migrate import upgrade
-from lti_tool.models import Context, Launch
+from lti_tool.models import Activity, Context, Launch
 from lti_tool.settings import Settings
-from lti_tool.states import CadreRole, MessageType
+from lti_tool.states import Assessors, CadreRole, MessageType
 from lti_tool.tracking import dashboard, seed
 from lti_tool.tracking.models import CriterionScore, CriterionScoreTally
 from tests.bench.bench_launch import SECRET_KEY, postgres_database
@@ -81,9 +81,17 @@ def designer_launch(session: Any, seeded: seed.Seeded) -> str:
     return token
 
 
+def assessors_of(engine: Engine, activity_ids: list[int]) -> dict[int, Assessors]:
+    """Who assesses in each activity, as the page reads it with the activities (untimed)."""
+    with engine.connect() as connection:
+        return dict(connection.execute(
+            select(Activity.id, Activity.assessors).where(Activity.id.in_(activity_ids))).all())
+
+
 def raw_runner(engine: Engine, context_id: int, activity_ids: list[int]) -> tuple[Callable[[], int], int]:
     """A function sending the page's aggregate statements bare (compiled once), and their number."""
-    statements = list(dashboard.statements(context_id, activity_ids, dashboard.Filters(), utcnow()).values())
+    assessors = assessors_of(engine, activity_ids)
+    statements = list(dashboard.statements(context_id, assessors, dashboard.Filters(), utcnow()).values())
     return bare_runner(engine, statements), len(statements)
 
 

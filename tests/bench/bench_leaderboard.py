@@ -28,11 +28,18 @@ from sqlalchemy import func, select
 from lti_tool.db import session_scope, utcnow
 from lti_tool.models import Activity, Context
 from lti_tool.permissions import Actor
-from lti_tool.states import CadreRole, LeaderboardDisplay, LeaderboardMetric, LeaderboardSubject
+from lti_tool.states import Assessors, CadreRole, LeaderboardDisplay, LeaderboardMetric, LeaderboardSubject
 from lti_tool.tracking import dashboard, leaderboards, seed
 from lti_tool.tracking.leaderboard_models import LeaderboardPresence, LeaderboardSettings
 from lti_tool.tracking.models import AssessmentScore, CriterionScore
-from tests.bench.bench_dashboard import bare_runner, bench_app, median_ms, on_each_backend, scale_arguments
+from tests.bench.bench_dashboard import (
+    assessors_of,
+    bare_runner,
+    bench_app,
+    median_ms,
+    on_each_backend,
+    scale_arguments,
+)
 
 DEFAULT_REQUESTS = 5
 
@@ -47,12 +54,14 @@ def chosen_statement(context_id: int) -> Any:
 
 
 def aggregates(
-    context_id: int, activity_ids: list[int], metric: LeaderboardMetric, subject: LeaderboardSubject
+    context_id: int, assessors: dict[int, Assessors], metric: LeaderboardMetric, subject: LeaderboardSubject
 ) -> list[Any]:
-    """The aggregate statements the board sends for ``metric`` and ``subject``."""
+    """The aggregate statements the board sends for ``metric`` and ``subject`` (``assessors``: who assesses
+    in each activity, by id)."""
     chosen = chosen_statement(context_id)
+    activity_ids = sorted(assessors)
     if subject is LeaderboardSubject.MANAGER and metric is LeaderboardMetric.COMPLETION:
-        return [dashboard.participation_statement(context_id, activity_ids, dashboard.Filters(), utcnow())]
+        return [dashboard.participation_statement(context_id, assessors, dashboard.Filters(), utcnow())]
     if metric is LeaderboardMetric.COMPLETION:
         return [leaderboards.completion_statement(chosen, activity_ids)]
     per_activity = metric is LeaderboardMetric.IMPROVEMENT
@@ -124,7 +133,8 @@ def run_backend(backend: str, url: str, args: argparse.Namespace) -> None:
                 display=LeaderboardDisplay.PSEUDONYMS,
                 show_values=True,
             )
-            raw = bare_runner(engine, aggregates(seeded.context_id, seeded.activity_ids, metric, subject))
+            raw = bare_runner(engine, aggregates(seeded.context_id, assessors_of(engine, seeded.activity_ids),
+                                                 metric, subject))
             board_times: list[float] = []
             raw_times: list[float] = []
             ranked = 0
