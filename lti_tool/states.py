@@ -91,6 +91,12 @@ class Assessors(StrEnum):
     LEARNER = "learner"
     """The learner themself (self-assessment)."""
 
+    @property
+    def completing_role(self) -> AssessorRole:
+        """Whose submitted assessment completes (and grades) a learner's part: their own in a
+        self-assessment activity, a manager's otherwise."""
+        return AssessorRole.SELF if self is Assessors.LEARNER else AssessorRole.MANAGER
+
 
 class FeedbackRelease(StrEnum):
     """When the learner sees the feedback given on them."""

@@ -28,7 +28,7 @@ from lti_tool.lti.services import CadreServiceConnector, PlatformServiceError, o
 from lti_tool.models import Activity, Assessment, AssessmentRevision, Platform, User
 from lti_tool.outbox import Dead, OutboxItem, Outcome, RetryPolicy, enqueue, handler
 from lti_tool.permissions import feedback_is_released
-from lti_tool.states import AssessmentStatus, AssessorRole, Assessors
+from lti_tool.states import AssessmentStatus
 
 TOPIC = "ags.score"
 SCOPE_SCORE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
@@ -38,7 +38,7 @@ HUNDREDTH = Decimal("0.01")
 
 def is_graded(activity: Activity, assessment: Assessment) -> bool:
     """Whether this assessment's score belongs in the activity's gradebook column."""
-    graded_role = AssessorRole.SELF if activity.assessors is Assessors.LEARNER else AssessorRole.MANAGER
+    graded_role = activity.assessors.completing_role
     return activity.grades_to_lms and activity.points_possible is not None and \
         bool(activity.line_item_url) and assessment.assessor_role is graded_role
 

@@ -40,7 +40,6 @@ from lti_tool.permissions import Actor, ensure
 from lti_tool.states import (
     AssessmentStatus,
     AssessorRole,
-    Assessors,
     CadreRole,
     FeedbackRelease,
     ManagerLinkRelation,
@@ -402,7 +401,7 @@ def overview(session: Session, actor: Actor, activity: Activity, filters: Filter
             learners[learner.id] = CourseLearner(learner, learner.display_name if learner.is_named else "",
                                                   [], None)
 
-    graded_role = AssessorRole.SELF if activity.assessors is Assessors.LEARNER else AssessorRole.MANAGER
+    graded_role = activity.assessors.completing_role
     rows: list[AssessmentRow] = []
     for learner_id, (learner, name, managers, line_manager) in learners.items():
         own = by_learner.get(learner_id, [])

@@ -128,8 +128,11 @@ def find_registration(session: Session, *, platform_id: int | None = None,
     a string, its deployment of that id (None if it has none): one SELECT, where :class:`DatabaseToolConf`
     takes two."""
     by_id = platform_id is not None
-    params: dict[str, Any] = {"platform_id": platform_id} if by_id else dict(
-        zip(("issuer", "client_id"), issuer_and_client or ("", ""), strict=True))
+    if by_id:
+        params: dict[str, Any] = {"platform_id": platform_id}
+    else:
+        assert issuer_and_client is not None, "a registration is found by platform id or issuer and client"
+        params = {"issuer": issuer_and_client[0], "client_id": issuer_and_client[1]}
     if not isinstance(deployment_id, str) or not deployment_id:
         platform = session.execute(_registration_lookup(by_id, with_deployment=False), params).scalar()
         return (CadreRegistration(platform, session), None) if platform is not None else None

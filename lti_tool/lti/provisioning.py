@@ -147,8 +147,8 @@ def _known_statement() -> Select[Any]:
     links, activities = ResourceLink.__table__.c, Activity.__table__.c
     return (
         select(users.id, *(users[name] for name in PERSONAL_CLAIMS), users.is_admin, users.last_seen_at,
-               contexts.id.label("context_pk"), contexts.deployment_id, contexts.title.label("context_title"),
-               contexts.label.label("context_label"), contexts.types,
+               contexts.id.label("context_pk"), contexts.deployment_id, contexts.title, contexts.label,
+               contexts.types,
                members.id.label("membership_pk"), members.lti_roles, members.role.label("membership_role"),
                links.id.label("link_pk"), links.title.label("link_title"),
                activities.id.label("activity_pk"))
@@ -166,20 +166,17 @@ def _known_statement() -> Select[Any]:
     )
 
 
-def _known(session: Session, launch: ValidatedLaunch) -> Row[Any] | None:
-    context = _context_claim(launch.claims)
-    link = _resource_link_claim(launch.claims)
+def _known(session: Session, launch: ValidatedLaunch, context: dict[str, Any] | None,
+           link: dict[str, Any] | None) -> Row[Any] | None:
     return session.execute(_known_statement(), {
         "platform_id": launch.platform.id, "sub": launch.claims["sub"],
         "context_id": str(context["id"]) if context else None, "link_id": str(link["id"]) if link else None,
     }).first()
 
 
-def _differs(known: Row[Any], changes: Mapping[str, Any], columns: Mapping[str, str] | None = None) -> bool:
-    """Whether storing ``changes`` would change the row ``known`` read (``columns``: the row's name of a
-    column, where the statement relabelled it)."""
-    columns = columns or {}
-    return any(getattr(known, columns.get(name, name)) != value for name, value in changes.items())
+def _differs(known: Row[Any], changes: Mapping[str, Any]) -> bool:
+    """Whether storing ``changes`` would change the row ``known`` read (its columns keep their names)."""
+    return any(getattr(known, name) != value for name, value in changes.items())
 
 
 @dataclass(frozen=True)
@@ -195,7 +192,8 @@ def _provision(session: Session, launch: ValidatedLaunch, lti_roles: list[str],
                now: datetime) -> tuple[int, int | None, int | None, int | None]:
     """Upsert what the launch changes; (user id, context id, resource link id, activity id)."""
     claims = launch.claims
-    known = _known(session, launch)
+    context_claim, link_claim = _context_claim(claims), _resource_link_claim(claims)
+    known = _known(session, launch, context_claim, link_claim)
     if known is None:
         user_id = upsert_user(session, launch.platform.id, claims, now)
     else:
@@ -204,11 +202,9 @@ def _provision(session: Session, launch: ValidatedLaunch, lti_roles: list[str],
         seen = changes.pop("last_seen_at")
         if _differs(known, changes) or not known.last_seen_at or seen - known.last_seen_at > SEEN_PRECISION:
             upsert_user(session, launch.platform.id, claims, now)
-    context_claim = _context_claim(claims)
     if context_claim is None:
         return user_id, None, None, None
-    if known is None or known.context_pk is None or _differs(known, _context_changes(launch, context_claim), {
-            "title": "context_title", "label": "context_label"}):
+    if known is None or known.context_pk is None or _differs(known, _context_changes(launch, context_claim)):
         context_id = upsert_context(session, launch)
         assert context_id is not None
     else:
@@ -216,10 +212,9 @@ def _provision(session: Session, launch: ValidatedLaunch, lti_roles: list[str],
     if known is None or known.membership_pk is None or known.lti_roles != lti_roles \
             or known.membership_role != map_roles(lti_roles):
         upsert_membership(session, user_id, context_id, lti_roles, now)
-    link_claim = _resource_link_claim(claims)
     if link_claim is None:
         return user_id, context_id, None, None
-    if known is None or known.link_pk is None or known.context_pk != context_id:
+    if known is None or known.link_pk is None:
         return user_id, context_id, upsert_resource_link(session, context_id, claims), None  # no activity yet
     if (title := _sent(link_claim, "title")) is not None and known.link_title != title:
         upsert_resource_link(session, context_id, claims)

@@ -84,12 +84,13 @@ _CACHE = LtiCacheEntry.__table__
 # pops one, and building and routing the statement cost more than running it.
 _ADD = insert(_CACHE).values(key=bindparam("key"), value=bindparam("value"),
                              expires_at=bindparam("expires_at"))
+_POP = delete(_CACHE).where(_CACHE.c.key == bindparam("key")).returning(_CACHE.c.value, _CACHE.c.expires_at)
+
+
 @functools.cache
 def _losable_add(columns: tuple[ColumnElement[Any], ...]) -> ReturningInsert[Any]:
+    """:data:`_ADD` saying, in its RETURNING, that its transaction may be lost on a crash."""
     return _ADD.returning(*columns)
-
-
-_POP = delete(_CACHE).where(_CACHE.c.key == bindparam("key")).returning(_CACHE.c.value, _CACHE.c.expires_at)
 
 
 class DatabaseDataStorage(LaunchDataStorage[Any]):

@@ -501,18 +501,12 @@ assessments is then usable by every plan PostgreSQL makes of it, the generic one
 too."""
 
 
-def expected_role(assessors: Assessors) -> AssessorRole:
-    """Whose submitted assessment completes a learner's part: their own in a self-assessment activity, a
-    manager's otherwise."""
-    return AssessorRole.SELF if assessors is Assessors.LEARNER else AssessorRole.MANAGER
-
-
 def completion_statement(context_id: int, assessors: Mapping[int, Assessors],
                          filters: Filters) -> Select[Any]:
     """Per activity (``assessors``: each activity's id and who assesses in it), the expected learners whose
     part is submitted. Read from the index of submitted assessments by (activity, role) pairs known before
     the query, rather than joining each of a course's submissions to its activity to learn the role."""
-    pairs = [(activity_id, expected_role(who)) for activity_id, who in sorted(assessors.items())]
+    pairs = [(activity_id, who.completing_role) for activity_id, who in sorted(assessors.items())]
     query = (
         select(Assessment.activity_id, func.count(distinct(Assessment.learner_id)))
         .where(

@@ -233,7 +233,7 @@ def _activities(session: Session, context: Context) -> list[tuple[int, Assessors
 
 
 def _role_completes(assessors: Any, role: Any) -> Any:
-    """The assessment that completes a learner's part, as :func:`dashboard._expected_assessor` says."""
+    """The assessment that completes a learner's part (:attr:`Assessors.completing_role`), in SQL."""
     return or_(
         and_(assessors == Assessors.LEARNER, role == AssessorRole.SELF),
         and_(assessors != Assessors.LEARNER, role == AssessorRole.MANAGER),
