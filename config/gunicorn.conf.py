@@ -6,6 +6,7 @@ Values come from the environment (prefix CADRE_, see config/.env.example) throug
 this file holds no secrets and needs no editing per deployment. `cadre serve --bind/--workers` override it.
 """
 
+from lti_tool.ops.serve import quit_without_deadlock
 from lti_tool.settings import Settings
 
 _settings = Settings()
@@ -21,6 +22,9 @@ graceful_timeout = 30
 # Restart workers now and then so a slow leak cannot grow without bound.
 max_requests = 2000
 max_requests_jitter = 200
+# A worker told to quit (Ctrl+C, SIGQUIT) exits even when the signal lands while it hands a connection to a
+# thread (gunicorn's gthread handler can deadlock there and outlive its master, holding the port).
+post_worker_init = quit_without_deadlock
 
 # Cadre writes one JSON line per request itself (with the request id, without query values or form
 # fields), so gunicorn's access log stays off. Turned on (`--access-logfile -`), its lines and the error

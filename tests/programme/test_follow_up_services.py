@@ -252,7 +252,8 @@ def test_the_job_reminds_each_due_follow_up_once_per_occasion(app: Flask, course
                                .order_by(OutboxMessage.id)).all()
         rows = session.scalars(select(FollowUp).order_by(FollowUp.id)).all()
         assert len(rows) == 3
-        assert sorted(keys) == sorted(f"follow-up:{row.id}:due" for row in rows[:2])  # once each; none to the opted out
+        # once each; none to the opted out
+        assert sorted(keys) == sorted(f"follow-up:{row.id}:due" for row in rows[:2])
         with app.test_request_context():
             written = follow_ups.follow_up_mail(session, {"follow_up_id": rows[0].id})
         assert written is not None and written.to == "omar@example.com"

@@ -7,6 +7,7 @@ arrive in query strings whatever Cadre does; the servers' own log lines must cut
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -66,14 +67,23 @@ def wait_for_port(port: int, process: subprocess.Popen[str], timeout: float = 30
 
 
 def stop(process: subprocess.Popen[str]) -> str:
-    """Everything the server printed, once it stopped (Ctrl+C, as a person would)."""
+    """Everything the server printed, once it stopped (Ctrl+C, as a person would). A server that does not
+    stop is killed with every process of its session (a worker outliving its master holds the pipes:
+    reading them would wait forever) and the test fails saying so."""
     process.send_signal(signal.SIGINT)
     try:
         stdout, stderr = process.communicate(timeout=20)
     except subprocess.TimeoutExpired:
-        process.kill()
-        stdout, stderr = process.communicate()
+        kill_session(process)
+        stdout, stderr = process.communicate(timeout=10)
+        raise AssertionError(f"the server did not stop on Ctrl+C within 20 s:\n{stdout}{stderr}") from None
     return stdout + stderr
+
+
+def kill_session(process: subprocess.Popen[str]) -> None:
+    """SIGKILL to the session ``start_new_session`` made for ``process``: the server and its workers."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
 
 
 def send_malformed_request_line(port: int, path: str) -> None:
@@ -94,7 +104,7 @@ def demo(tmp_path: Path) -> Iterator[tuple[str, str, subprocess.Popen[str]]]:
     cadre_url, lms_url = f"http://127.0.0.1:{cadre_port}", f"http://127.0.0.1:{lms_port}"
     process = subprocess.Popen(
         [CADRE, "demo"], cwd=tmp_path, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        env=server_environment(tmp_path, cadre_url, CADRE_DEMO_PLATFORM_URL=lms_url),
+        start_new_session=True, env=server_environment(tmp_path, cadre_url, CADRE_DEMO_PLATFORM_URL=lms_url),
     )
     try:
         wait_for_port(cadre_port, process)
@@ -102,8 +112,8 @@ def demo(tmp_path: Path) -> Iterator[tuple[str, str, subprocess.Popen[str]]]:
         yield cadre_url, lms_url, process
     finally:
         if process.poll() is None:
-            process.kill()
-            process.communicate()
+            kill_session(process)
+            process.communicate(timeout=10)
 
 
 def test_cadre_demo_logs_request_lines_without_credentials(
@@ -145,7 +155,7 @@ def test_cadre_serve_access_log_lines_hold_no_credential(tmp_path: Path) -> None
     )
     process = subprocess.Popen(
         [CADRE, "serve", "--config", str(config)], cwd=tmp_path, text=True,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environment,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environment, start_new_session=True,
     )
     try:
         wait_for_port(port, process)
