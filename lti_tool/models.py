@@ -7,10 +7,10 @@ Conventions: integer surrogate keys, ``created_at`` in UTC, LTI identifiers kept
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from lti_tool.db import Base, UTCDateTime, enum_column, utcnow
 from lti_tool.states import CadreRole, ManagerLinkRelation, ManagerLinkSource, ManagerLinkStatus, MessageType
@@ -245,6 +245,34 @@ class AuditEntry(Base):
     """Who acted, readable even after the user row is gone (``cli``, ``user 12``)."""
     action: Mapped[str] = mapped_column(String(100))
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Acting(Protocol):
+    """Who an audit entry names: :class:`lti_tool.permissions.Actor` (not imported here)."""
+
+    @property
+    def user_id(self) -> int: ...
+
+    @property
+    def audit_label(self) -> str: ...
+
+
+NOBODY = "cli"
+"""The label of an act no person did: a command run on the server."""
+
+
+def audit(session: Session, actor: Acting | None, action: str, *, nobody: str = NOBODY,
+          **details: Any) -> AuditEntry:
+    """One audit entry, in the transaction of the change it tells of: ``actor`` did ``action``, or,
+    ``actor`` None, ``nobody`` did (Cadre's CLI; an anonymous respondent, whom not even the log names)."""
+    entry = AuditEntry(
+        actor_user_id=actor.user_id if actor is not None else None,
+        actor_label=actor.audit_label if actor is not None else nobody,
+        action=action,
+        details=details,
+    )
+    session.add(entry)
+    return entry
 
 
 # --- Rubric library ---

@@ -28,7 +28,7 @@ from lti_tool.db import utcnow
 from lti_tool.deliverables.line_items import enqueue_line_item_update
 from lti_tool.lti.activity_kinds import ACTIVITY_PARAMETER, CUSTOM_PARAMETER, activity_kind, kind_info
 from lti_tool.lti.launch import CLAIM_CUSTOM
-from lti_tool.models import Activity, AuditEntry, Launch, Rubric, RubricVersion
+from lti_tool.models import Activity, Launch, Rubric, RubricVersion, audit
 from lti_tool.permissions import Actor
 from lti_tool.rubric_library import services as rubric_library
 from lti_tool.states import ActivityKind, Assessors, FeedbackRelease
@@ -62,11 +62,6 @@ class SettingsConflict(ActivityError):
         )
 
 
-def _audit(session: Session, actor: Actor, action: str, **details: Any) -> None:
-    session.add(AuditEntry(actor_user_id=actor.user_id, actor_label=actor.audit_label, action=action,
-                           details=details))
-
-
 # -- creating and finding ----------------------------------------------------------------------------------
 
 
@@ -93,8 +88,8 @@ def create_activity(session: Session, actor: Actor, kind: ActivityKind, title: s
     )
     session.add(activity)
     session.flush()
-    _audit(session, actor, "activity.create", activity_id=activity.id, kind=kind.value,
-           context_id=activity.context_id)
+    audit(session, actor, "activity.create", activity_id=activity.id, kind=kind.value,
+          context_id=activity.context_id)
     return activity
 
 
@@ -264,7 +259,7 @@ def update_settings(session: Session, actor: Actor, activity_id: int, settings: 
             session.flush()
         except StaleDataError:
             raise SettingsConflict(activity) from None
-        _audit(session, actor, "activity.settings", activity_id=activity.id, changed=changed)
+        audit(session, actor, "activity.settings", activity_id=activity.id, changed=changed)
         if {"points_possible", "grades_to_lms", "title"} & set(changed):
             enqueue_line_item_update(session, activity)
         if changed:
@@ -332,6 +327,6 @@ def move_to_rubric_version(session: Session, actor: Actor, activity_id: int, ver
         activity.updated_at = utcnow()
         activity.updated_by_user_id = actor.user_id
         session.flush()
-        _audit(session, actor, "activity.rubric_version", activity_id=activity.id,
-               from_version=pinned.number, to_version=version.number, rubric_id=version.rubric_id)
+        audit(session, actor, "activity.rubric_version", activity_id=activity.id,
+              from_version=pinned.number, to_version=version.number, rubric_id=version.rubric_id)
     return activity

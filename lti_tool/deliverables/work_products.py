@@ -20,7 +20,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -32,7 +31,7 @@ from lti_tool.db import utcnow
 from lti_tool.deliverables import uploads
 from lti_tool.deliverables.models import WorkProduct, WorkProductFile, WorkProductVersion
 from lti_tool.deliverables.uploads import IncomingFile
-from lti_tool.models import Activity, AuditEntry, User
+from lti_tool.models import Activity, User, audit
 from lti_tool.outbox import periodic
 from lti_tool.outbox.jobs import Period
 from lti_tool.permissions import Actor, ensure
@@ -77,11 +76,6 @@ class WorkProductProblems(Exception):
         self.problems = problems
         self.status = status
         super().__init__("; ".join(message for messages in problems.values() for message in messages))
-
-
-def _audit(session: Session, actor: Actor, action: str, **details: Any) -> None:
-    session.add(AuditEntry(actor_user_id=actor.user_id, actor_label=actor.audit_label, action=action,
-                           details=details))
 
 
 # -- finding ---------------------------------------------------------------------------------------------
@@ -309,8 +303,8 @@ def _store_version(session: Session, actor: Actor, settings: Settings, work_prod
             sha256=staged_file.sha256))
     session.add(version)
     session.flush()
-    _audit(session, actor, "work_product.submit", work_product_id=work_product.id, version=version.number,
-           activity_id=work_product.activity_id, files=len(version.files))
+    audit(session, actor, "work_product.submit", work_product_id=work_product.id, version=version.number,
+          activity_id=work_product.activity_id, files=len(version.files))
     learning_records.work_product_submitted(session, work_product, version)
     return version
 

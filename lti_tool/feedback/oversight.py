@@ -28,12 +28,12 @@ from lti_tool.models import (
     Activity,
     Assessment,
     AssessmentRevision,
-    AuditEntry,
     ManagerLink,
     Membership,
     OutboxMessage,
     RosterMember,
     User,
+    audit,
 )
 from lti_tool.outbox import retry_dead
 from lti_tool.permissions import Actor, ensure
@@ -148,19 +148,15 @@ def retry_grade(session: Session, actor: Actor, assessment: Assessment) -> int:
         grades.enqueue_score(session, assessment, revision)
         session.flush()
         sent = _score_messages(session, [key])[key]
-        session.add(AuditEntry(actor_user_id=actor.user_id, actor_label=actor.audit_label,
-                               action="assessment.score_sent", details={
-                                   "message_id": sent.id, "assessment_id": assessment.id,
-                                   "revision": revision.number}))
+        audit(session, actor, "assessment.score_sent", message_id=sent.id, assessment_id=assessment.id,
+              revision=revision.number)
         return sent.id
     if message is None or message.status is not OutboxStatus.DEAD:
         raise services.FeedbackError(NOT_DEAD)
     if retry_dead(session, grades.TOPIC, ids=[message.id]) != 1:  # retried from elsewhere meanwhile
         raise services.FeedbackError(NOT_DEAD)
-    session.add(AuditEntry(actor_user_id=actor.user_id, actor_label=actor.audit_label,
-                           action="outbox.retry_dead", details={
-                               "topic": grades.TOPIC, "message_id": message.id,
-                               "assessment_id": assessment.id, "revision": assessment.revision_count}))
+    audit(session, actor, "outbox.retry_dead", topic=grades.TOPIC, message_id=message.id,
+          assessment_id=assessment.id, revision=assessment.revision_count)
     return message.id
 
 

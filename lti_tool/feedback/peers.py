@@ -30,7 +30,7 @@ from lti_tool.db import utcnow
 from lti_tool.feedback import peer_assignment
 from lti_tool.feedback.peer_models import PeerAssignment, PeerSettings
 from lti_tool.feedback.services import HAS_DRAFT, STATE_LABELS, AssessmentState, FeedbackError, Learner
-from lti_tool.models import Activity, Assessment, AuditEntry, ManagerLink, Membership, RosterMember, User
+from lti_tool.models import Activity, Assessment, ManagerLink, Membership, RosterMember, User, audit
 from lti_tool.permissions import (
     ACTIVITY_NOT_FOUND,
     Actor,
@@ -77,12 +77,6 @@ class PeerProblems(FeedbackError):
     def __init__(self, problems: dict[str, str]) -> None:
         self.problems = problems
         super().__init__("Nothing was saved: " + " ".join(problems.values()))
-
-
-def _audit(session: Session, actor: Actor, action: str, **details: Any) -> None:
-    session.add(
-        AuditEntry(actor_user_id=actor.user_id, actor_label=actor.audit_label, action=action, details=details)
-    )
 
 
 def activity_under(session: Session, actor: Actor, activity_id: int, rule: ObjectRule[Activity]) -> Activity:
@@ -162,7 +156,7 @@ def save_settings(
     saved.anonymous = typed.get("anonymous", "") == "1"
     saved.updated_at = utcnow()
     session.flush()
-    _audit(
+    audit(
         session,
         actor,
         "peers.settings",
@@ -285,7 +279,7 @@ def run_assignment(
                 add(pair, group)
                 added += 1
         session.flush()
-        _audit(session, actor, "peers.assign", activity_id=activity.id, added=added, seed=settings.seed)
+        audit(session, actor, "peers.assign", activity_id=activity.id, added=added, seed=settings.seed)
         return RunResult(added, 0, [], 0, first_run=True)
 
     locked = _started_pairs(session, activity) | {
@@ -316,7 +310,7 @@ def run_assignment(
             newcomers.append(newcomer)
             short += placement.short
     session.flush()
-    _audit(
+    audit(
         session,
         actor,
         "peers.place_newcomers",
@@ -372,7 +366,7 @@ def add_pair(session: Session, actor: Actor, activity: Activity, typed: Mapping[
     )
     session.add(row)
     session.flush()
-    _audit(session, actor, "peers.add_pair", activity_id=activity.id, assignment_id=row.id)
+    audit(session, actor, "peers.add_pair", activity_id=activity.id, assignment_id=row.id)
     return row
 
 
@@ -383,7 +377,7 @@ def remove_pair(session: Session, actor: Actor, activity: Activity, assignment_i
         raise PeerProblems({"pair": PAIR_NOT_FOUND})
     if (row.reviewer_id, row.reviewee_id) in _started_pairs(session, activity):
         raise PeerProblems({"pair": PAIR_STARTED})
-    _audit(session, actor, "peers.remove_pair", activity_id=activity.id, assignment_id=row.id)
+    audit(session, actor, "peers.remove_pair", activity_id=activity.id, assignment_id=row.id)
     session.delete(row)
     session.flush()
 
@@ -400,7 +394,7 @@ def clear_pairs(session: Session, actor: Actor, activity: Activity) -> int:
     if settings is not None:
         settings.seed = None
     session.flush()
-    _audit(session, actor, "peers.clear", activity_id=activity.id, removed=count)
+    audit(session, actor, "peers.clear", activity_id=activity.id, removed=count)
     return int(count)
 
 

@@ -43,9 +43,9 @@ from lti_tool.models import (
     Assessment,
     AssessmentRevision,
     AssessmentWithdrawal,
-    AuditEntry,
     ManagerLink,
     User,
+    audit,
     display_name_of,
 )
 from lti_tool.permissions import Actor, ensure
@@ -106,11 +106,6 @@ class DraftProblems(FeedbackError):
                                                        "beside them.") -> None:
         self.draft = draft
         super().__init__(message)
-
-
-def _audit(session: Session, actor: Actor, action: str, **details: Any) -> None:
-    session.add(AuditEntry(actor_user_id=actor.user_id, actor_label=actor.audit_label, action=action,
-                           details=details))
 
 
 # -- finding ---------------------------------------------------------------------------------------------
@@ -382,8 +377,8 @@ def submit(session: Session, actor: Actor, activity: Activity, learner: User, dr
     session.add(revision)
     rubric_library.mark_version_used(session, version)
     session.flush()
-    _audit(session, actor, "assessment.submit", assessment_id=assessment.id, revision=number,
-           activity_id=activity.id, learner_id=learner.id)
+    audit(session, actor, "assessment.submit", assessment_id=assessment.id, revision=number,
+          activity_id=activity.id, learner_id=learner.id)
     grades.enqueue_score(session, assessment, revision)
     learning_records.assessment_submitted(session, assessment, revision)
     return revision
@@ -407,8 +402,8 @@ def withdraw(session: Session, actor: Actor, assessment: Assessment, reason: str
     assessment.status = AssessmentStatus.WITHDRAWN
     assessment.updated_at = utcnow()
     session.flush()
-    _audit(session, actor, "assessment.withdraw", assessment_id=assessment.id,
-           revision=assessment.revision_count)
+    audit(session, actor, "assessment.withdraw", assessment_id=assessment.id,
+          revision=assessment.revision_count)
     learning_records.assessment_withdrawn(session, assessment, withdrawal)
     return withdrawal
 
@@ -424,7 +419,7 @@ def release(session: Session, actor: Actor, assessment: Assessment) -> Assessmen
         assessment.released_at = utcnow()
         assessment.released_by_user_id = actor.user_id
         session.flush()
-        _audit(session, actor, "assessment.release", assessment_id=assessment.id)
+        audit(session, actor, "assessment.release", assessment_id=assessment.id)
         revision = newest_revision(assessment)
         if revision is not None:
             grades.enqueue_score(session, assessment, revision)
@@ -446,8 +441,8 @@ def acknowledge(session: Session, actor: Actor, assessment: Assessment, reply: s
         assessment.learner_reply = reply
         assessment.learner_reply_at = now
     session.flush()
-    _audit(session, actor, "assessment.acknowledge", assessment_id=assessment.id,
-           revision=assessment.revision_count)
+    audit(session, actor, "assessment.acknowledge", assessment_id=assessment.id,
+          revision=assessment.revision_count)
     if reply:
         learning_records.feedback_replied(session, assessment)
     return assessment

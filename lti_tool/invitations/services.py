@@ -20,7 +20,6 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -28,7 +27,7 @@ from sqlalchemy.orm import Session
 from lti_tool import mail
 from lti_tool.db import utcnow
 from lti_tool.invitations.models import InvitationSignInLink, ManagerInvitation
-from lti_tool.models import AuditEntry, Context, Launch, ManagerLink, Membership, User
+from lti_tool.models import AuditEntry, Context, Launch, ManagerLink, Membership, User, audit
 from lti_tool.permissions import (
     INVITATION_CLAIM,
     Actor,
@@ -75,11 +74,6 @@ REFUSALS = {
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(b"cadre-invitation:" + token.encode()).hexdigest()
-
-
-def _audit(session: Session, actor: Actor, action: str, **details: Any) -> None:
-    session.add(AuditEntry(actor_user_id=actor.user_id, actor_label=actor.audit_label, action=action,
-                           details=details))
 
 
 # -- inviting ---------------------------------------------------------------------------------------------
@@ -158,8 +152,8 @@ def invite(session: Session, actor: Actor, email: str, name: str,
                                    manager_id=manager.id, email=email, invited_by_id=actor.user_id)
     session.add(invitation)
     session.flush()
-    _audit(session, actor, "invitation.created", invitation_id=invitation.id, manager_id=manager.id,
-           learner_ids=learner_ids)
+    audit(session, actor, "invitation.created", invitation_id=invitation.id, manager_id=manager.id,
+          learner_ids=learner_ids)
     send_sign_in_link(session, invitation, reason="invited")
     return invitation
 
@@ -200,7 +194,7 @@ def revoke(session: Session, actor: Actor, invitation: ManagerInvitation) -> Non
                                                          InvitationSignInLink.launch_id.is_not(None))
         )).values(expires_at=now).execution_options(synchronize_session=False)
     )
-    _audit(session, actor, "invitation.revoked", invitation_id=invitation.id)
+    audit(session, actor, "invitation.revoked", invitation_id=invitation.id)
 
 
 # -- the e-mail -------------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from lti_tool import permissions
 from lti_tool.db import utcnow
-from lti_tool.models import Activity, AuditEntry, ManagerLink, User
+from lti_tool.models import Activity, ManagerLink, User, audit
 from lti_tool.permissions import Actor, ensure
 from lti_tool.programme import career_events
 from lti_tool.programme.career_models import ACTION_OWNERS, CareerAction, CareerConversation, CareerSettings
@@ -58,11 +58,6 @@ class CareerProblems(FieldProblems, CareerError):
     """What was typed cannot be stored; ``problems`` by field name."""
 
     summary = "Some fields need your attention: see the messages beside them."
-
-
-def _audit(session: Session, actor: Actor, action: str, **details: Any) -> None:
-    session.add(AuditEntry(actor_user_id=actor.user_id, actor_label=actor.audit_label, action=action,
-                           details=details))
 
 
 # -- finding things ----------------------------------------------------------------------------------------
@@ -220,7 +215,7 @@ def save_learner_answers(session: Session, actor: Actor, conversation: CareerCon
     conversation.updated_at = utcnow()
     if share and conversation.shared_at is None:
         conversation.shared_at = utcnow()
-        _audit(session, actor, "career.shared", conversation_id=conversation.id)
+        audit(session, actor, "career.shared", conversation_id=conversation.id)
     return conversation
 
 
@@ -289,7 +284,7 @@ def record_agreement(session: Session, actor: Actor, conversation: CareerConvers
     if first:
         conversation.held_on = today
     session.flush()
-    _audit(session, actor, "career.agreed", conversation_id=conversation.id, actions=len(actions))
+    audit(session, actor, "career.agreed", conversation_id=conversation.id, actions=len(actions))
     if first:
         career_events.career_conversation_held(session, conversation, actor)
     return conversation
@@ -303,7 +298,7 @@ def set_consent(session: Session, actor: Actor, conversation: CareerConversation
         raise CareerError("Only the learner decides who else reads their conversation.", status=403,
                           title="Not allowed")
     conversation.staff_consent = consent
-    _audit(session, actor, "career.consent", conversation_id=conversation.id, consent=consent)
+    audit(session, actor, "career.consent", conversation_id=conversation.id, consent=consent)
 
 
 def save_settings(session: Session, actor: Actor, activity: Activity, *, staff_may_read: bool) -> None:
@@ -315,4 +310,4 @@ def save_settings(session: Session, actor: Actor, activity: Activity, *, staff_m
     settings.staff_may_read = staff_may_read
     settings.updated_at = utcnow()
     settings.updated_by_id = actor.user_id
-    _audit(session, actor, "career.settings", activity_id=activity.id, staff_may_read=staff_may_read)
+    audit(session, actor, "career.settings", activity_id=activity.id, staff_may_read=staff_may_read)

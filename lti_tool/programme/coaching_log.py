@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from lti_tool import permissions
 from lti_tool.db import utcnow
-from lti_tool.models import Activity, AuditEntry
+from lti_tool.models import Activity, audit
 from lti_tool.permissions import (
     ACTIVITY_NOT_FOUND,
     Actor,
@@ -148,8 +148,7 @@ def clean(typed: Mapping[str, str], *, today: date | None = None) -> CleanSessio
 
 def _audit(session: Session, actor: Actor, action: str, row: CoachingSession) -> None:
     # The audit log names the session, never what it was about or how its owner felt.
-    session.add(AuditEntry(actor_user_id=actor.user_id, actor_label=actor.audit_label, action=action,
-                           details={"activity_id": row.activity_id, "coaching_session_id": row.id}))
+    audit(session, actor, action, activity_id=row.activity_id, coaching_session_id=row.id)
 
 
 def log_activity(session: Session, actor: Actor, activity_id: int) -> Activity:
@@ -282,9 +281,7 @@ def save_aim(session: Session, actor: Actor, activity: Activity, typed: str) -> 
     settings.aim_percent = aim
     settings.updated_at = utcnow()
     settings.updated_by_id = actor.user_id
-    details = {"activity_id": activity.id, "aim_percent": aim}
-    session.add(AuditEntry(actor_user_id=actor.user_id, actor_label=actor.audit_label,
-                           action="coaching_log.aim", details=details))
+    audit(session, actor, "coaching_log.aim", activity_id=activity.id, aim_percent=aim)
     session.flush()
     return aim
 

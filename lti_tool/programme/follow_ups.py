@@ -32,14 +32,7 @@ from sqlalchemy.orm import Session
 import rubrics
 from lti_tool import mail, permissions
 from lti_tool.db import utcnow
-from lti_tool.models import (
-    Activity,
-    Assessment,
-    AssessmentRevision,
-    AuditEntry,
-    RubricVersion,
-    User,
-)
+from lti_tool.models import Activity, Assessment, AssessmentRevision, RubricVersion, User, audit
 from lti_tool.outbox import Period, periodic
 from lti_tool.permissions import Actor, ensure
 from lti_tool.programme import events, survey
@@ -65,11 +58,6 @@ class FollowUpError(survey.SurveyError):
 
 
 person_name = survey.person_name
-
-def _audit(session: Session, actor: Actor | None, action: str, **details: Any) -> None:
-    session.add(AuditEntry(actor_user_id=actor.user_id if actor else None,
-                           actor_label=actor.audit_label if actor else "anonymous respondent",
-                           action=action, details=details))
 
 
 # -- settings ----------------------------------------------------------------------------------------------
@@ -150,8 +138,8 @@ def save_settings(session: Session, actor: Actor, activity: Activity,
                                                           FollowUp.status == FollowUpStatus.SCHEDULED)):
             row.due_at = due_at(settings, row.anchored_at)
     session.flush()
-    _audit(session, actor, "follow_up.settings", activity_id=activity.id, source_activity_id=source.id,
-           offset_days=offset, anchor=anchor.value)
+    audit(session, actor, "follow_up.settings", activity_id=activity.id, source_activity_id=source.id,
+          offset_days=offset, anchor=anchor.value)
     schedule_missing(session, activity)
     return settings
 
@@ -393,7 +381,8 @@ def _answered(session: Session, actor: Actor, row: FollowUp, *, what_changed: st
     for name, value in values.items():
         setattr(row, name, value)
     session.flush()
-    _audit(session, None if anonymous else actor, "follow_up.answer", follow_up_id=row.id)
+    audit(session, None if anonymous else actor, "follow_up.answer", nobody=survey.ANONYMOUS,
+          follow_up_id=row.id)
     events.follow_up_answered(session, row)
 
 

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from lti_tool.db import utcnow
 from lti_tool.feedback.peers import activity_under, participants
-from lti_tool.models import Activity, AuditEntry, User
+from lti_tool.models import Activity, User, audit
 from lti_tool.permissions import (
     PEER_GROUP_NOT_FOUND,
     Actor,
@@ -117,13 +117,6 @@ def place_newcomers(
 # -- finding
 
 
-def _audit(session: Session, actor: Actor, action: str, **details: Any) -> None:
-    # The audit log names groups and sessions, never what a session was about.
-    session.add(
-        AuditEntry(actor_user_id=actor.user_id, actor_label=actor.audit_label, action=action, details=details)
-    )
-
-
 def member_activity(session: Session, actor: Actor, activity_id: int) -> Activity:
     return activity_under(session, actor, activity_id, can_join_peer_coaching)
 
@@ -202,7 +195,7 @@ def save_settings(
     saved.ideas = "\n".join(dict.fromkeys(ideas))
     saved.updated_at = utcnow()
     session.flush()
-    _audit(session, actor, "peer_coaching.settings", activity_id=activity.id, group_size=saved.group_size)
+    audit(session, actor, "peer_coaching.settings", activity_id=activity.id, group_size=saved.group_size)
     return saved
 
 
@@ -285,7 +278,7 @@ def form_at_random(
     session.flush()
     joined = sum(len(people) for people in joins.values())
     placed = joined + sum(len(members) for members in new_groups)
-    _audit(
+    audit(
         session,
         actor,
         "peer_coaching.form_random",
@@ -326,7 +319,7 @@ def create_group(
         _next_number(session, activity),
     )
     session.flush()
-    _audit(session, actor, "peer_coaching.create_group", activity_id=activity.id, group_id=group.id)
+    audit(session, actor, "peer_coaching.create_group", activity_id=activity.id, group_id=group.id)
     return group
 
 
@@ -349,7 +342,7 @@ def remove_member(session: Session, actor: Actor, activity: Activity, group_id: 
         raise CoachingProblems({"members": NOT_A_MEMBER})
     session.delete(member)
     session.flush()
-    _audit(
+    audit(
         session,
         actor,
         "peer_coaching.remove_member",
@@ -365,7 +358,7 @@ def dissolve_group(session: Session, actor: Actor, activity: Activity, group_id:
         select(PeerCoachingSession.id).where(PeerCoachingSession.group_id == group.id).limit(1)
     ):
         raise CoachingProblems({"members": GROUP_HAS_SESSIONS})
-    _audit(session, actor, "peer_coaching.dissolve", activity_id=activity.id, group_id=group.id)
+    audit(session, actor, "peer_coaching.dissolve", activity_id=activity.id, group_id=group.id)
     session.delete(group)
     session.flush()
 
@@ -505,7 +498,7 @@ def log_session(
     )
     session.add(row)
     session.flush()
-    _audit(
+    audit(
         session,
         actor,
         "peer_coaching.session_logged",
@@ -527,13 +520,13 @@ def change_session(
         setattr(row, name, value)
     row.updated_at = utcnow()
     session.flush()
-    _audit(session, actor, "peer_coaching.session_changed", activity_id=row.activity_id, session_id=row.id)
+    audit(session, actor, "peer_coaching.session_changed", activity_id=row.activity_id, session_id=row.id)
     return row
 
 
 def delete_session(session: Session, actor: Actor, row: PeerCoachingSession) -> None:
     ensure(can_change_peer_session(actor, row, member_ids(session, row.group)))
-    _audit(session, actor, "peer_coaching.session_deleted", activity_id=row.activity_id, session_id=row.id)
+    audit(session, actor, "peer_coaching.session_deleted", activity_id=row.activity_id, session_id=row.id)
     session.delete(row)
     session.flush()
 

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from lti_tool import permissions
 from lti_tool.db import utcnow
-from lti_tool.models import Activity, AuditEntry, User
+from lti_tool.models import Activity, User, audit
 from lti_tool.permissions import Actor, ensure
 from lti_tool.programme import relationship_events
 from lti_tool.programme.errors import FieldProblems, ProgrammeError
@@ -102,12 +102,6 @@ class RelationshipError(ProgrammeError):
 
 class RelationshipProblems(FieldProblems, RelationshipError):
     """What was typed cannot be stored; ``problems`` by field name."""
-
-
-def _audit(session: Session, actor: Actor, action: str, **details: Any) -> None:
-    # The audit log names rows, never a relationship's name or purpose.
-    session.add(AuditEntry(actor_user_id=actor.user_id, actor_label=actor.audit_label, action=action,
-                           details=details))
 
 
 def _today(today: date | None) -> date:
@@ -291,8 +285,8 @@ def add_relationship(session: Session, actor: Actor, activity: Activity, typed: 
     _append_change(session, row, day, on_map=True)
     _touch(relationship_map)
     session.flush()
-    _audit(session, actor, "relationship.added", activity_id=activity.id, map_id=relationship_map.id,
-           relationship_id=row.id)
+    audit(session, actor, "relationship.added", activity_id=activity.id, map_id=relationship_map.id,
+          relationship_id=row.id)
     return row
 
 
@@ -310,7 +304,7 @@ def change_relationship(session: Session, actor: Actor, relationship_map: Relati
         _append_change(session, row, _today(today), on_map=True)
     _touch(relationship_map)
     session.flush()
-    _audit(session, actor, "relationship.changed", map_id=relationship_map.id, relationship_id=row.id)
+    audit(session, actor, "relationship.changed", map_id=relationship_map.id, relationship_id=row.id)
     return row
 
 
@@ -324,7 +318,7 @@ def end_relationship(session: Session, actor: Actor, relationship_map: Relations
     _append_change(session, row, day, on_map=False)
     _touch(relationship_map)
     session.flush()
-    _audit(session, actor, "relationship.ended", map_id=relationship_map.id, relationship_id=row.id)
+    audit(session, actor, "relationship.ended", map_id=relationship_map.id, relationship_id=row.id)
 
 
 # -- goals ---------------------------------------------------------------------------------------------------
@@ -380,7 +374,7 @@ def add_goal(session: Session, actor: Actor, activity: Activity,
     session.add(goal)
     _touch(relationship_map)
     session.flush()
-    _audit(session, actor, "relationship_goal.set", map_id=relationship_map.id, goal_id=goal.id)
+    audit(session, actor, "relationship_goal.set", map_id=relationship_map.id, goal_id=goal.id)
     relationship_events.relationship_goal_set(session, relationship_map, goal)
     return goal
 
@@ -390,7 +384,7 @@ def remove_goal(session: Session, actor: Actor, relationship_map: RelationshipMa
     goal = session.get(RelationshipGoal, goal_id)
     if goal is None or goal.map_id != relationship_map.id:
         ensure(permissions.refuse(404, "Goal not found", permissions.RELATIONSHIP_NOT_FOUND))
-    _audit(session, actor, "relationship_goal.removed", map_id=relationship_map.id, goal_id=goal_id)
+    audit(session, actor, "relationship_goal.removed", map_id=relationship_map.id, goal_id=goal_id)
     session.delete(goal)
     _touch(relationship_map)
     session.flush()
@@ -547,7 +541,7 @@ def share(session: Session, actor: Actor, activity: Activity) -> RelationshipMap
                                     strategic=sum(1 for row in on_map if row.relation_type in STRATEGIC))
     session.add(snapshot)
     session.flush()
-    _audit(session, actor, "relationship_map.shared", map_id=relationship_map.id, share_id=snapshot.id)
+    audit(session, actor, "relationship_map.shared", map_id=relationship_map.id, share_id=snapshot.id)
     relationship_events.relationship_map_shared(session, relationship_map, snapshot)
     return snapshot
 
@@ -586,8 +580,8 @@ def save_settings(session: Session, actor: Actor, activity: Activity, *, staff_m
     settings.updated_at = utcnow()
     settings.updated_by_id = actor.user_id
     session.flush()
-    _audit(session, actor, "relationship_map.settings", activity_id=activity.id,
-           staff_may_read=staff_may_read)
+    audit(session, actor, "relationship_map.settings", activity_id=activity.id,
+          staff_may_read=staff_may_read)
 
 
 @dataclass(frozen=True)

@@ -56,7 +56,7 @@ from sqlalchemy.sql.sqltypes import NullType
 
 from lti_tool import permissions
 from lti_tool.db import utcnow
-from lti_tool.models import Activity, AuditEntry, CompetencyFramework, Rubric, RubricVersionCompetency, User
+from lti_tool.models import Activity, CompetencyFramework, Rubric, RubricVersionCompetency, User, audit
 from lti_tool.permissions import Actor, ensure
 from lti_tool.programme import events
 from lti_tool.programme.currencies import is_currency
@@ -130,11 +130,8 @@ class SurveyConflict(SurveyError):
                          "yours was saved over it: the form shows your version; save again to keep it.")
 
 
-def _audit(session: Session, actor: Actor | None, action: str, **details: Any) -> None:
-    """``actor`` None: an anonymous respondent, whom not even the audit log names."""
-    session.add(AuditEntry(actor_user_id=actor.user_id if actor else None,
-                           actor_label=actor.audit_label if actor else "anonymous respondent",
-                           action=action, details=details))
+ANONYMOUS = "anonymous respondent"
+"""Who the audit log says answered an anonymous survey or follow-up: not even the log names them."""
 
 
 # -- text --------------------------------------------------------------------------------------------------
@@ -147,7 +144,6 @@ def person_name(user: User | None) -> str:
     if user is None:
         return ""
     return user.display_name if user.is_named else UNNAMED
-
 
 
 def _has_control_characters(text: str) -> bool:
@@ -260,8 +256,8 @@ def save_settings(session: Session, actor: Actor, activity: Activity, typed: Set
     settings.updated_at, settings.updated_by_id = utcnow(), actor.user_id
     _sync_known(session, activity, labels)
     session.flush()
-    _audit(session, actor, "survey.settings", activity_id=activity.id, anonymous=typed.anonymous,
-           min_answers=k, known=len(labels))
+    audit(session, actor, "survey.settings", activity_id=activity.id, anonymous=typed.anonymous,
+          min_answers=k, known=len(labels))
     return settings
 
 
@@ -541,8 +537,8 @@ def submit(session: Session, actor: Actor, activity: Activity, rows: list[dict[s
     ensure(permissions.can_answer_survey(actor, activity))
     response = store_submission(session, activity, activity, actor.user_id, rows, based_on=based_on)
     anonymous = settings_of(session, activity).anonymous
-    _audit(session, None if anonymous else actor, "survey.submit", activity_id=activity.id,
-           response_id=response.id, revision=response.revision_count)
+    audit(session, None if anonymous else actor, "survey.submit", nobody=ANONYMOUS, activity_id=activity.id,
+          response_id=response.id, revision=response.revision_count)
     from lti_tool.programme import follow_ups  # follow-ups ask surveys again: they import this module
 
     follow_ups.schedule_for_survey_response(session, response)
@@ -829,7 +825,7 @@ def merge(session: Session, actor: Actor, survey: Activity, keys: list[str], *, 
     session.flush()
     _drop_empty_gaps(session, survey)
     session.expire(gap, ["keys"])
-    _audit(session, actor, "survey.merge", activity_id=survey.id, gap_id=gap.id, keys=len(found))
+    audit(session, actor, "survey.merge", activity_id=survey.id, gap_id=gap.id, keys=len(found))
     return gap
 
 

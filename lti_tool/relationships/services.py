@@ -11,13 +11,12 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy import Select, bindparam, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 
 from lti_tool.db import utcnow
-from lti_tool.models import AuditEntry, ManagerLink, Membership, RosterMember, User
+from lti_tool.models import ManagerLink, Membership, RosterMember, User, audit
 from lti_tool.permissions import Actor, can_answer_nomination, can_change_link, ensure, note_manages_people
 from lti_tool.records import events as learning_records
 from lti_tool.states import CadreRole, ManagerLinkRelation, ManagerLinkSource, ManagerLinkStatus
@@ -49,11 +48,6 @@ class RelationshipError(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
-
-
-def _audit(session: Session, actor: Actor | None, action: str, **details: Any) -> None:
-    session.add(AuditEntry(actor_user_id=actor.user_id if actor else None,
-                           actor_label=actor.audit_label if actor else "cli", action=action, details=details))
 
 
 # -- reading -------------------------------------------------------------------------------------------------
@@ -221,9 +215,9 @@ def link(session: Session, actor: Actor | None, context_id: int, learner: Person
         existing.status, existing.relation, existing.source = status, relation, source
         existing.ended_at = None
     session.flush()
-    _audit(session, actor, "manager_link.set", link_id=existing.id, context_id=context_id,
-           learner_id=learner.id, manager_id=manager.id, relation=relation.value, source=source.value,
-           status=status.value)
+    audit(session, actor, "manager_link.set", link_id=existing.id, context_id=context_id,
+          learner_id=learner.id, manager_id=manager.id, relation=relation.value, source=source.value,
+          status=status.value)
     return existing, True
 
 
@@ -253,8 +247,8 @@ def end_link(session: Session, actor: Actor, link_id: int) -> ManagerLink:
     if row.status is not ManagerLinkStatus.ACTIVE:
         raise RelationshipError("This link is not in force, so there is nothing to end.")
     row.status, row.ended_at = ManagerLinkStatus.ENDED, utcnow()
-    _audit(session, actor, "manager_link.end", link_id=row.id, context_id=row.context_id,
-           learner_id=row.learner_id, manager_id=row.manager_id)
+    audit(session, actor, "manager_link.end", link_id=row.id, context_id=row.context_id,
+          learner_id=row.learner_id, manager_id=row.manager_id)
     return row
 
 
@@ -286,8 +280,8 @@ def answer_nomination(session: Session, actor: Actor, link_id: int, *, accept: b
         learning_records.nomination_accepted(session, row)
     else:
         row.status, row.ended_at = ManagerLinkStatus.DECLINED, utcnow()
-    _audit(session, actor, "manager_link.accept" if accept else "manager_link.decline", link_id=row.id,
-           context_id=row.context_id, learner_id=row.learner_id)
+    audit(session, actor, "manager_link.accept" if accept else "manager_link.decline", link_id=row.id,
+          context_id=row.context_id, learner_id=row.learner_id)
     return row
 
 

@@ -31,11 +31,11 @@ import rubrics
 from lti_tool import permissions
 from lti_tool.db import utcnow
 from lti_tool.models import (
-    AuditEntry,
     CompetencyFramework,
     Rubric,
     RubricVersion,
     RubricVersionCompetency,
+    audit,
 )
 from lti_tool.permissions import Actor
 
@@ -216,17 +216,6 @@ def compare_versions_of(
 # -- writing ------------------------------------------------------------------------------------------------
 
 
-def _audit(session: Session, actor: Actor | str, action: str, **details: Any) -> None:
-    """One audit entry; ``actor`` is a person, or a label for Cadre acting on its own (``assessment``)."""
-    if isinstance(actor, Actor):
-        entry = AuditEntry(
-            actor_user_id=actor.user_id, actor_label=f"user {actor.user_id}", action=action, details=details
-        )
-    else:
-        entry = AuditEntry(actor_label=actor, action=action, details=details)
-    session.add(entry)
-
-
 def _write_content(version: RubricVersion, content: rubrics.Rubric) -> None:
     """Put ``content`` into ``version`` and bring its competency index in step."""
     version.content = content.to_dict()
@@ -275,7 +264,7 @@ def create_rubric(
     rubric.current_version = version
     session.add_all([rubric, version])
     session.flush()
-    _audit(
+    audit(
         session,
         actor,
         "rubric.create",
@@ -384,7 +373,7 @@ def update_rubric(
     except StaleDataError:
         # Another request saved between our read and our write: its lock_version check won.
         raise ConflictError(None, changed_by=None, changed_at=None) from None
-    _audit(
+    audit(
         session,
         actor,
         "rubric.new_version" if new_version else "rubric.update",
@@ -418,7 +407,7 @@ def _set_archived(session: Session, actor: Actor, rubric_id: int, archived: bool
         rubric.updated_at = utcnow()
         rubric.updated_by_user_id = actor.user_id
         session.flush()
-        _audit(session, actor, "rubric.archive" if archived else "rubric.restore", rubric_id=rubric.id)
+        audit(session, actor, "rubric.archive" if archived else "rubric.restore", rubric_id=rubric.id)
     return rubric
 
 
@@ -438,7 +427,7 @@ def _set_published(session: Session, actor: Actor, rubric_id: int, published: bo
         rubric.updated_at = utcnow()
         rubric.updated_by_user_id = actor.user_id
         session.flush()
-        _audit(
+        audit(
             session,
             actor,
             "rubric.publish" if published else "rubric.unpublish",
@@ -462,7 +451,8 @@ def mark_version_used(session: Session, version: RubricVersion, *, actor_label: 
     if version.used_at is not None:
         return False
     version.used_at = utcnow()
-    _audit(session, actor_label, "rubric_version.used", rubric_id=version.rubric_id, version=version.number)
+    audit(session, None, "rubric_version.used", nobody=actor_label, rubric_id=version.rubric_id,
+          version=version.number)
     return True
 
 
@@ -575,7 +565,7 @@ def store_framework(
     )
     row.updated_at = utcnow()
     session.flush()
-    _audit(
+    audit(
         session,
         actor,
         action,

@@ -45,7 +45,7 @@ from sqlalchemy.orm import Session
 
 from lti_tool import permissions
 from lti_tool.db import utcnow
-from lti_tool.models import Activity, Assessment, AuditEntry, Context, ManagerLink, User
+from lti_tool.models import Activity, Assessment, Context, ManagerLink, User, audit
 from lti_tool.permissions import Actor, ensure
 from lti_tool.states import (
     AssessmentStatus,
@@ -129,21 +129,8 @@ def save_settings(session: Session, actor: Actor, context: Context, form: Any) -
     settings.enabled, settings.metric, settings.subject = enabled, metric, subject
     settings.display, settings.show_values = display, show_values
     settings.updated_by_id = actor.user_id
-    session.add(
-        AuditEntry(
-            actor_user_id=actor.user_id,
-            actor_label=actor.audit_label,
-            action="leaderboard.settings_saved",
-            details={
-                "context_id": context.id,
-                "enabled": enabled,
-                "metric": metric.value,
-                "subject": subject.value,
-                "display": display.value,
-                "show_values": show_values,
-            },
-        )
-    )
+    audit(session, actor, "leaderboard.settings_saved", context_id=context.id, enabled=enabled,
+          metric=metric.value, subject=subject.value, display=display.value, show_values=show_values)
     session.flush()
     return settings
 

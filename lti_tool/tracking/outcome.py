@@ -29,7 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lti_tool import permissions
-from lti_tool.models import AuditEntry, Context
+from lti_tool.models import Context, audit
 from lti_tool.permissions import Actor, ensure
 from lti_tool.relationships import groups
 from lti_tool.states import OutcomeDirection
@@ -180,17 +180,6 @@ class OutcomeFields:
 # -- storing ---------------------------------------------------------------------------------------------
 
 
-def _audit(session: Session, actor: Actor | None, action: str, **details: Any) -> None:
-    session.add(
-        AuditEntry(
-            actor_user_id=actor.user_id if actor else None,
-            actor_label=actor.audit_label if actor else "cli",
-            action=action,
-            details=details,
-        )
-    )
-
-
 def outcome_of(session: Session, context_id: int) -> ProgrammeOutcome | None:
     return session.get(ProgrammeOutcome, context_id)
 
@@ -214,7 +203,7 @@ def save_outcome(session: Session, actor: Actor, context: Context, fields: Outco
     for name in ("name", "unit", "description", "baseline", "target", "direction", "programme_start"):
         setattr(outcome, name, getattr(fields, name))
     outcome.updated_by_id = actor.user_id
-    _audit(session, actor, "outcome.saved", context_id=context.id, name=fields.name)
+    audit(session, actor, "outcome.saved", context_id=context.id, name=fields.name)
     session.flush()
     return outcome
 
@@ -267,7 +256,7 @@ def remove_value(session: Session, actor: Actor, context: Context, value_id: int
     if found is None or found.context_id != context.id:
         ensure(permissions.refuse(404, "Value not found", permissions.OUTCOME_VALUE_NOT_FOUND))
     assert found is not None
-    _audit(
+    audit(
         session,
         actor,
         "outcome.value_removed",
@@ -465,7 +454,7 @@ def import_values(
         record_value(
             session, None, context, measured_on=row.measured_on, team=row.team, value=row.value, note=row.note
         )
-    _audit(session, actor, "outcome.imported", context_id=context.id, values=len(planned))
+    audit(session, actor, "outcome.imported", context_id=context.id, values=len(planned))
     report.stored = True
     return report
 

@@ -51,11 +51,11 @@ from lti_tool.models import (
     Activity,
     Assessment,
     AssessmentRevision,
-    AuditEntry,
     Context,
     RubricVersion,
     RubricVersionCompetency,
     User,
+    audit,
 )
 from lti_tool.outbox import Period, periodic
 from lti_tool.permissions import Actor, ensure
@@ -97,11 +97,6 @@ class RefresherConflict(Exception):
         super().__init__(message)
         self.title = title
         self.message = message
-
-
-def _audit(session: Session, actor: Actor, action: str, **details: Any) -> None:
-    session.add(AuditEntry(actor_user_id=actor.user_id, actor_label=actor.audit_label, action=action,
-                           details=details))
 
 
 # -- what a refresher may watch ----------------------------------------------------------------------------
@@ -206,8 +201,8 @@ def save_settings(session: Session, actor: Actor, activity: Activity, *, thresho
     settings.threshold_percent, settings.spacing_days, settings.send_email = value, days, send_email
     settings.updated_at, settings.updated_by_id = utcnow(), actor.user_id
     session.flush()
-    _audit(session, actor, "refresher.settings", activity_id=activity.id, threshold=str(value),
-           spacing=days, send_email=send_email)
+    audit(session, actor, "refresher.settings", activity_id=activity.id, threshold=str(value),
+          spacing=days, send_email=send_email)
     schedule(session, now or utcnow(), activity_ids=[activity.id])
     return settings
 
@@ -292,8 +287,8 @@ def save_refresher(session: Session, actor: Actor, activity: Activity, typed: Re
     refresher.title, refresher.body, refresher.link_url = title, body, link
     refresher.threshold_percent, refresher.updated_at = threshold, at
     session.flush()
-    _audit(session, actor, "refresher.save", activity_id=activity.id, refresher_id=refresher.id,
-           target=target.choice)
+    audit(session, actor, "refresher.save", activity_id=activity.id, refresher_id=refresher.id,
+          target=target.choice)
     schedule(session, now or utcnow(), activity_ids=[activity.id])
     return refresher
 
@@ -310,7 +305,7 @@ def remove_refresher(session: Session, actor: Actor, refresher: Refresher) -> in
         .values(status=RefresherStatus.CANCELLED, stopped_at=utcnow())
         .execution_options(synchronize_session=False)
     )
-    _audit(session, actor, "refresher.remove", activity_id=refresher.activity_id, refresher_id=refresher.id)
+    audit(session, actor, "refresher.remove", activity_id=refresher.activity_id, refresher_id=refresher.id)
     return int(result.rowcount or 0)
 
 
@@ -695,7 +690,7 @@ def set_email(session: Session, actor: Actor, *, wanted: bool) -> None:
                                                      ReminderOptOut.context_id == context_id))
     elif not email_opted_out(session, actor.user_id, context_id):
         session.add(ReminderOptOut(user_id=actor.user_id, context_id=context_id))
-    _audit(session, actor, "refresher.email", context_id=context_id, wanted=wanted)
+    audit(session, actor, "refresher.email", context_id=context_id, wanted=wanted)
 
 
 # -- where refreshers stand (the learner's page, managers' and the team/progress views) --------------------

@@ -229,7 +229,7 @@ def test_a_request_that_fails_after_storing_its_files_leaves_no_file_and_no_row(
     def failing_audit(*_args: Any, **_kwargs: Any) -> None:
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr(work_products, "_audit", failing_audit)
+    monkeypatch.setattr(work_products, "audit", failing_audit)
     ana = review.open("learner", user="learner-ana")
     failed = send(ana, review, "Lost", [("notes.pdf", PDF), ("board.png", PNG)])
     assert failed.status == 500
