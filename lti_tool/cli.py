@@ -2,16 +2,34 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 from flask import current_app
 from flask.cli import FlaskGroup
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from lti_tool import create_app
 from lti_tool.db import get_engine
 from lti_tool.migrate import pending_revisions, upgrade
 
+DATABASE_DOWN = ("cannot use the database: {reason}. Is it running, and does CADRE_DATABASE_URL name it? "
+                 "Nothing was changed.")
 
-@click.group(cls=FlaskGroup, create_app=create_app, add_version_option=False, add_default_commands=False)
+
+class CadreGroup(FlaskGroup):
+    """Flask's group, with one message (and exit status 1) for every command whose database cannot be
+    reached, instead of a driver's traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (OperationalError, InterfaceError) as error:
+            lines = str(error.orig or error).strip().splitlines() or [type(error).__name__]
+            raise click.ClickException(DATABASE_DOWN.format(reason=lines[0].rstrip("."))) from None
+
+
+@click.group(cls=CadreGroup, create_app=create_app, add_version_option=False, add_default_commands=False)
 def main() -> None:
     """Cadre: managers in the loop of their employees' training (an LTI 1.3 tool)."""
 

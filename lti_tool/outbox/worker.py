@@ -26,7 +26,6 @@ from pathlib import Path
 
 from flask import Flask
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.exc import SQLAlchemyError
 
 from lti_tool.db import get_engine, session_scope, utcnow
 from lti_tool.models import OutboxMessage
@@ -41,7 +40,7 @@ from lti_tool.outbox.handlers import (
     outcome_of_exception,
     safe_reason,
 )
-from lti_tool.outbox.messages import listen_for_commits, stop_listening
+from lti_tool.outbox.loop import DeliveryLoop
 from lti_tool.states import OutboxStatus
 
 log = logging.getLogger("cadre.outbox")
@@ -85,8 +84,10 @@ class _Claim:
     items: list[OutboxItem]
 
 
-class Worker:
+class Worker(DeliveryLoop[BatchReport]):
     """Delivers the due messages of the registry's topics (or of ``topics`` only)."""
+
+    loop_name = "the outbox worker"
 
     def __init__(
         self,
@@ -110,8 +111,7 @@ class Worker:
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.clock = clock
         self.random = random
-        self._stopping = threading.Event()
-        self._woken = threading.Event()
+        super().__init__()
 
     # -- one batch -----------------------------------------------------------------------------------------
 
@@ -132,45 +132,8 @@ class Worker:
             self._record(claim, item, outcome, report)
         return report
 
-    def drain(self) -> BatchReport:
-        """Batches until none is due (or the worker is asked to stop): ``cadre worker --once``."""
-        total = BatchReport()
-        while not self._stopping.is_set():
-            report = self.run_once()
-            total.add(report)
-            if report.claimed == 0:
-                break
-        return total
-
-    # -- the loop ------------------------------------------------------------------------------------------
-
-    def run(self, idle_seconds: float = 5.0) -> BatchReport:
-        """Deliver until :meth:`stop`: batch after batch while messages are due, then wait for a commit
-        that enqueued one (in this process) or ``idle_seconds`` (another process's, or a retry's time)."""
-        total = BatchReport()
-        listen_for_commits(self)
-        try:
-            while not self._stopping.is_set():
-                self._woken.clear()
-                try:
-                    report = self.run_once()
-                except SQLAlchemyError:
-                    log.exception("the outbox worker cannot reach the database; trying again shortly")
-                    report = BatchReport()
-                total.add(report)
-                if report.claimed == 0:
-                    self._woken.wait(idle_seconds)
-        finally:
-            stop_listening(self)
-        return total
-
-    def wake(self) -> None:
-        self._woken.set()
-
-    def stop(self) -> None:
-        """Finish the message in hand, hand the rest of the batch back, and leave the loop."""
-        self._stopping.set()
-        self._woken.set()
+    def new_report(self) -> BatchReport:
+        return BatchReport()
 
     # -- the three steps -----------------------------------------------------------------------------------
 

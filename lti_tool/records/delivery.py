@@ -50,13 +50,12 @@ from typing import Any
 
 from flask import Flask
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.exc import SQLAlchemyError
 
 from egress import OutboundClient, OutboundError, OutboundResponse, shown_url
 from lti_tool import outbound
 from lti_tool.db import losable_on_crash, session_scope, utcnow
 from lti_tool.outbox.handlers import RetryPolicy, safe_reason
-from lti_tool.outbox.messages import listen_for_commits, stop_listening
+from lti_tool.outbox.loop import DeliveryLoop
 from lti_tool.outbox.worker import worker_slot
 from lti_tool.records import lrs as registry
 from lti_tool.records.models import LearningRecordStore, Statement, StatementDelivery
@@ -145,8 +144,10 @@ class LrsPaused(Exception):  # noqa: N818 - raised as the condition it reports
         self.reason = reason
 
 
-class StatementDeliverer:
+class StatementDeliverer(DeliveryLoop[DeliveryReport]):
     """Delivers due statements to every active LRS (see the module)."""
+
+    loop_name = "the statement delivery worker"
 
     def __init__(self, app: Flask, *, lease_seconds: float | None = None, name: str | None = None,
                  clock: Callable[[], datetime] = utcnow, random: Callable[[], float] = randomlib.random,
@@ -164,8 +165,7 @@ class StatementDeliverer:
         self.clock = clock
         self.random = random
         self._client = client
-        self._stopping = threading.Event()
-        self._woken = threading.Event()
+        super().__init__()
 
     @property
     def client(self) -> OutboundClient:
@@ -182,43 +182,11 @@ class StatementDeliverer:
             report.add(self._deliver_turn(target, max(1, batches_per_turn)))
         return report
 
-    def drain(self) -> DeliveryReport:
-        """Passes until nothing is due (``cadre worker --once``, tests)."""
+    def new_report(self) -> DeliveryReport:
+        return DeliveryReport()
+
+    def prepare(self) -> None:
         self.sync_environment()
-        total = DeliveryReport()
-        while not self._stopping.is_set():
-            report = self.run_once()
-            total.add(report)
-            if report.claimed == 0:
-                break
-        return total
-
-    def run(self, idle_seconds: float = 5.0) -> DeliveryReport:
-        """Deliver until :meth:`stop`, woken by commits in this process that recorded statements."""
-        total = DeliveryReport()
-        listen_for_commits(self)
-        try:
-            self.sync_environment()
-            while not self._stopping.is_set():
-                self._woken.clear()
-                try:
-                    report = self.run_once()
-                except SQLAlchemyError:
-                    log.exception("the statement delivery worker cannot reach the database; trying again")
-                    report = DeliveryReport()
-                total.add(report)
-                if report.claimed == 0:
-                    self._woken.wait(idle_seconds)
-        finally:
-            stop_listening(self)
-        return total
-
-    def wake(self) -> None:
-        self._woken.set()
-
-    def stop(self) -> None:
-        self._stopping.set()
-        self._woken.set()
 
     def sync_environment(self) -> None:
         with session_scope(self.app) as session:
