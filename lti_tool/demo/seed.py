@@ -47,6 +47,7 @@ from lti_tool.demo.seed_programme import seed_programme
 from lti_tool.demo.seed_refreshers import seed_refreshers
 from lti_tool.feedback import content
 from lti_tool.feedback import services as feedback
+from lti_tool.form_values import whole_number
 from lti_tool.lti.activity_kinds import ACTIVITY_PARAMETER, CUSTOM_PARAMETER, kind_info
 from lti_tool.models import Activity, Context, Platform, User
 from lti_tool.permissions import Actor
@@ -300,4 +301,4 @@ def _line_item_number(url: str | None, platform: LtiPlatform) -> int | None:
     prefix = urlsplit(platform.url(f"/api/contexts/{platform.course.context_id}/lineitems/")).path
     path = urlsplit(url or "").path
     tail = path.removeprefix(prefix) if path.startswith(prefix) else ""
-    return int(tail) if tail.isdigit() else None
+    return whole_number(tail, digits=18)

@@ -24,6 +24,7 @@ from lti_tool import permissions
 from lti_tool.db import utcnow
 from lti_tool.feedback import grades, services
 from lti_tool.feedback.services import Learner
+from lti_tool.form_values import whole_number
 from lti_tool.models import (
     Activity,
     Assessment,
@@ -249,7 +250,7 @@ class Filters:
         manager = args.get("manager", "")
         sort = args.get("sort", "name")
         return cls(state=state if state in STATES else "",
-                   manager_id=int(manager) if manager.isdigit() and len(manager) < 10 else None,
+                   manager_id=whole_number(manager, digits=9),
                    overdue=args.get("overdue") == "1", sort=sort if sort in SORTS else "name")
 
     def query(self, **changes: Any) -> dict[str, str]:

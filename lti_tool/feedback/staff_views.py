@@ -16,6 +16,7 @@ from flask import Blueprint, Response, redirect, render_template, request
 
 from lti_tool.db import get_session
 from lti_tool.feedback import oversight, services
+from lti_tool.form_values import whole_number
 from lti_tool.lti.activity_kinds import kind_info
 from lti_tool.lti.session import launch_url
 from lti_tool.permissions import may_oversee_feedback, permission, the_actor
@@ -41,7 +42,7 @@ def _refused(error: services.FeedbackError) -> Response:
 def _notice() -> str | None:
     text = NOTICES.get(request.args.get("notice", ""))
     count = request.args.get("count", "")
-    return text.format(count=int(count) if count.isdigit() and len(count) < 7 else 0) if text else None
+    return text.format(count=whole_number(count, digits=6) or 0) if text else None
 
 
 def _back(activity_id: int, notice: str, **extra: Any) -> Response:

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 import rubrics
 from lti_tool import mail, permissions
 from lti_tool.db import utcnow
+from lti_tool.form_values import whole_number
 from lti_tool.models import Activity, Assessment, AssessmentRevision, RubricVersion, User, audit
 from lti_tool.outbox import Period, periodic
 from lti_tool.permissions import Actor, ensure
@@ -97,7 +98,7 @@ def save_settings(session: Session, actor: Actor, activity: Activity,
         problems["source_activity_id"] = "Choose the survey or feedback activity of this course to follow up."
     offset_text = typed.offset_days.strip()
     low, high = OFFSET_RANGE
-    offset = int(offset_text) if offset_text.isdigit() and len(offset_text) < 6 else None
+    offset = whole_number(offset_text, digits=5)
     if offset is None or not low <= offset <= high:
         problems["offset_days"] = f"Give a whole number of days from {low} to {high}."
     anchor = next((member for member in FollowUpAnchor if member.value == typed.anchor.strip()), None)

@@ -56,6 +56,7 @@ from sqlalchemy.sql.sqltypes import NullType
 
 from lti_tool import permissions
 from lti_tool.db import utcnow
+from lti_tool.form_values import whole_number
 from lti_tool.models import Activity, CompetencyFramework, Rubric, RubricVersionCompetency, User, audit
 from lti_tool.permissions import Actor, ensure
 from lti_tool.programme import events
@@ -235,7 +236,7 @@ def save_settings(session: Session, actor: Actor, activity: Activity, typed: Set
         problems["known"] = "Each known mistake needs at least one letter or digit."
     k_text = typed.min_answers.strip()
     low, high = MIN_ANSWERS_RANGE
-    k = int(k_text) if k_text.isdigit() and len(k_text) < 6 else None
+    k = whole_number(k_text, digits=5)
     if k is None or not low <= k <= high:
         problems["min_answers"] = f"Give a whole number from {low} to {high}."
     currency = typed.currency.strip().upper()

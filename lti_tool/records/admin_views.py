@@ -20,6 +20,7 @@ from flask import (
 )
 
 from lti_tool.db import get_session, session_scope
+from lti_tool.form_values import whole_number
 from lti_tool.lti.session import launch_url
 from lti_tool.models import Platform
 from lti_tool.ops import audit
@@ -75,7 +76,8 @@ def _overview_page(status: int = 200, problems: dict[str, str] | None = None,
 def retry_dead_letters() -> Any:
     actor = the_actor()
     chosen = None if request.form.get("all") else [
-        int(value) for value in request.form.getlist("delivery") if value.isdigit() and len(value) < 19]
+        number for value in request.form.getlist("delivery")
+        if (number := whole_number(value, digits=18)) is not None]
     retried = overview.retry_dead_letters(get_session(), actor.platform_id, chosen)
     if retried:
         audit.record(get_session(), "lrs.retry_dead", actor.audit_label, platform_id=actor.platform_id,

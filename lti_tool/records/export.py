@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Select, Text, cast, func, select
 from sqlalchemy.orm import Session
 
+from lti_tool.form_values import whole_number
 from lti_tool.models import Context
 from lti_tool.records.models import Statement
 from rubrics import spreadsheet_cells
@@ -78,8 +79,9 @@ class ExportFilter:
 def course_condition(course: str) -> ColumnElement[bool]:
     """A course by the LMS's id (any platform's course of that id; a platform condition narrows it) or by
     ``context:<Cadre id>``, the two names an LRS's course filter takes too."""
-    if course.startswith("context:") and course[len("context:"):].isdigit():
-        return Statement.context_id == int(course[len("context:"):])
+    prefix, _, rest = course.partition("context:")
+    if not prefix and (number := whole_number(rest, digits=18)) is not None:
+        return Statement.context_id == number
     return Statement.context_id.in_(select(Context.id).where(Context.context_id == course))
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lti_tool.db import session_scope
+from lti_tool.form_values import whole_number
 from lti_tool.models import Context, Platform
 from lti_tool.relationships import roster_csv
 
@@ -23,8 +24,8 @@ def find_course(session: Session, course: str, issuer: str | None) -> Context:
     if issuer:
         query = query.where(Platform.issuer == issuer)
     found = list(session.scalars(query))
-    if not found and course.isdigit() and not issuer:
-        found = [context] if (context := session.get(Context, int(course))) else []
+    if not found and (number := whole_number(course, digits=18)) is not None and not issuer:
+        found = [context] if (context := session.get(Context, number)) else []
     if not found:
         where = f" on {issuer}" if issuer else ""
         raise click.ClickException(f"No course {course!r} is known to Cadre{where}: someone must launch "

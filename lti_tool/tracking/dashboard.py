@@ -51,6 +51,7 @@ from sqlalchemy.orm import Session
 
 from lti_tool import permissions
 from lti_tool.db import UTCDateTime, utcnow
+from lti_tool.form_values import whole_number
 from lti_tool.invitations.models import ReminderTally
 from lti_tool.models import (
     Activity,
@@ -142,9 +143,8 @@ class Filters:
         manager_text = (args.get("manager") or "").strip()
         manager_id = None
         if manager_text:
-            if manager_text.isdigit() and len(manager_text) < 10:
-                manager_id = int(manager_text)
-            else:
+            manager_id = whole_number(manager_text, digits=9)
+            if manager_id is None:
                 problems.append(
                     f"The manager must be chosen from the list (a number), not “{manager_text[:40]}”."
                 )

@@ -46,6 +46,7 @@ from sqlalchemy.orm import Session, object_session
 
 from lti_tool import mail, permissions
 from lti_tool.db import utcnow
+from lti_tool.form_values import whole_number
 from lti_tool.invitations.models import ReminderOptOut
 from lti_tool.models import (
     Activity,
@@ -169,9 +170,10 @@ def parse_spacing(text: str) -> tuple[list[int], str | None]:
         return [], "Give at least one number of days, such as 1, 3, 7, 21."
     if len(parts) > MAX_STEPS:
         return [], f"Give at most {MAX_STEPS} steps."
-    if not all(part.isdigit() and len(part) <= 3 for part in parts):
+    numbers = [whole_number(part, digits=3) for part in parts]
+    if None in numbers:
         return [], "Give whole numbers of days separated by commas, such as 1, 3, 7, 21."
-    days = [int(part) for part in parts]
+    days = [number for number in numbers if number is not None]
     if not all(1 <= day <= MAX_DAYS for day in days):
         return [], f"Each step is from 1 to {MAX_DAYS} days after the weak score."
     if any(later <= earlier for earlier, later in zip(days, days[1:], strict=False)):

@@ -326,6 +326,9 @@ def test_bad_filters_are_refused_with_each_reason() -> None:
         Filters.from_args({"from": "2026-12-02", "to": "2026-12-01"})
     with pytest.raises(FilterError, match="between 2000-01-01"):
         Filters.from_args({"from": "1066-10-14"})
+    for manager in ("²", "１２", "٣", "1" * 10, "-3", "3.0"):  # digits to str.isdigit, or not a manager's id
+        with pytest.raises(FilterError, match="manager must be chosen from the list"):
+            Filters.from_args({"manager": manager})
     assert Filters.from_args({"manager": "", "from": " ", "kind": ""}) == Filters()
     assert Filters.from_args({"kind": "self_assessment"}, with_kind=False) == Filters()
 

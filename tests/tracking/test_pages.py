@@ -145,6 +145,7 @@ def test_filters_are_kept_in_the_csv_links_and_change_the_figures(
         ("to=2026-13-01", "The to date 2026-13-01 is not a day of the calendar."),
         ("from=2026-12-02&to=2026-12-01", "The from date (2026-12-02) is after the to date (2026-12-01)."),
         ("manager=%27%3B--", "The manager must be chosen from the list"),
+        ("manager=%C2%B2", "The manager must be chosen from the list"),  # "²": a digit to str.isdigit
         ("kind=peer_lunch", "There is no activity kind “peer_lunch”"),
     ],
 )

@@ -203,6 +203,8 @@ def test_removing_a_refresher_cancels_the_steps_not_done(course: Course) -> None
     ("1, 400", "from 1 to 365 days"),
     (", ".join(str(day) for day in range(1, 12)), "at most 10 steps"),
     ("-1, 3", "Give whole numbers of days"),
+    ("1, ²", "Give whole numbers of days"),  # a digit to str.isdigit, not to int
+    ("1, ３", "Give whole numbers of days"),
 ])
 def test_bad_spacing_is_refused_and_nothing_is_saved(course: Course, spacing: str, problem: str) -> None:
     activity = course.activity()
