@@ -238,6 +238,10 @@ NO_LAUNCH = (
 )
 ROLE_NOT_ALLOWED = "This page is for {allowed}; you are signed in to Cadre as {role} in this course."
 CSRF_FAILED = "The form expired or came from another site; reload the page."
+NUL_IN_FORM = (
+    "A field of this form holds a NUL character (\\0), which no text can hold, so nothing was saved. Go "
+    "back, type the text again (a NUL comes with text pasted from a binary file), and send the form again."
+)
 DEEP_LINK_NEEDS_DEEP_LINKING_LAUNCH = (
     "This page places activities in a course; open it with your course's \"add activity\" (deep linking) "
     "button."

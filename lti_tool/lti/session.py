@@ -254,6 +254,18 @@ def check_csrf() -> Response | None:
     return None
 
 
+def refuse_nul_characters() -> Response | None:
+    """before_request (after :func:`check_csrf`): a form posting a NUL character in a name or a value is
+    refused, whichever view it is for. No text can hold one (PostgreSQL refuses it in ``text``, and a
+    feature's checks would each have to know); files are not form fields and are checked as files."""
+    if request.method not in UNSAFE_METHODS or request.mimetype not in FORM_MIMETYPES:
+        return None
+    for name, values in request.form.lists():
+        if "\x00" in name or any("\x00" in value for value in values):
+            return error_page(400, "Text Cadre cannot store", errors.NUL_IN_FORM)
+    return None
+
+
 def _public_origin() -> str:
     parts = urlsplit(current_app.config["CADRE"].public_url)
     return f"{parts.scheme}://{parts.netloc}"
@@ -290,6 +302,7 @@ def init_app(app: Flask) -> None:
     )
     app.before_request(relative_routing_redirect)
     app.before_request(check_csrf)
+    app.before_request(refuse_nul_characters)
     app.after_request(forbid_storing_tokens)
     app.jinja_env.globals.update(
         current_launch=current_launch, launch_token=launch_token, csrf_token=csrf_token,

@@ -115,19 +115,19 @@ def parse_day(text: str, what: str = "The date") -> date:
 
 
 def _text(value: str, limit: int, what: str, field_name: str, *, required: bool = False) -> str:
-    cleaned = " ".join(value.split()) if field_name != "description" else value.strip()
+    cleaned = " ".join(value.split()) if field_name not in {"description", "note"} else value.strip()
     if required and not cleaned:
         raise OutcomeError(f"{what} is needed.", field_name)
     if len(cleaned) > limit:
         raise OutcomeError(f"{what} is longer than {limit} characters.", field_name)
+    if any(ord(char) < 32 and char not in "\n\t" for char in cleaned):
+        # A NUL, say, from a file or a paste: PostgreSQL cannot store it in text, no reader wants it.
+        raise OutcomeError(f"{what} has control characters: type it again as plain text.", field_name)
     return cleaned
 
 
 def _team(value: str) -> str:
-    team = " ".join(value.split())
-    if len(team) > MAX_TEAM:
-        raise OutcomeError(f"The team's name is longer than {MAX_TEAM} characters.", "team")
-    return team
+    return _text(value, MAX_TEAM, "The team's name", "team")
 
 
 @dataclass(frozen=True)
@@ -401,9 +401,7 @@ def check_rows(session: Session, context_id: int, text: str) -> tuple[ImportRepo
                 measured_on = parse_day(values["date"])
                 value = parse_value(values["value"])
                 team = _team(values.get("team", ""))
-                note = values.get("note", "")
-                if len(note) > MAX_NOTE:
-                    raise OutcomeError(f"The note is longer than {MAX_NOTE} characters.")
+                note = _text(values.get("note", ""), MAX_NOTE, "The note", "note")
             except OutcomeError as error:
                 report.rows.append(RowReport(line, RowState.INVALID, error.message))
                 continue

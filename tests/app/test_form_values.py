@@ -14,7 +14,9 @@ from lti_tool.form_values import whole_number
     ("", 3, None), ("123", 2, None), (" 1", 3, None), ("-1", 3, None), ("+1", 3, None), ("1.0", 3, None),
     ("²", 3, None), ("１", 3, None), ("٣", 3, None), ("1_000", 5, None),
 ])
-def test_only_ascii_digits_within_the_length_are_a_number(text: str, digits: int, expected: int | None) -> None:
+def test_only_ascii_digits_within_the_length_are_a_number(
+    text: str, digits: int, expected: int | None
+) -> None:
     assert whole_number(text, digits=digits) == expected
 
 

@@ -489,3 +489,31 @@ def test_the_values_csv_imports_again_into_the_same_values(
         == stored_rows(source.id)
         == {(team, day, value, note) for (team, day), (value, note) in rows.items()}
     )
+
+
+def test_a_nul_character_is_refused_in_every_form_and_in_the_file_and_stores_nothing(
+    app: Flask, designer: Visitor
+) -> None:
+    """A NUL (``\\x00``) cannot be stored in PostgreSQL's text: every form refuses it before its view runs
+    (lti_tool.lti.session.refuse_nul_characters), and the import file's rows say what is wrong with them."""
+    from lti_tool.lti.errors import NUL_IN_FORM
+
+    context_id = course_of(app, designer)
+    page = designer.get(f"/courses/{context_id}/outcome")
+    refused = designer.submit(page, "outcome-form", {**OUTCOME_FORM, "name": "CSAT\x00"})
+    assert refused.status == 400 and NUL_IN_FORM in refused.text, refused.text[:1500]
+    with session_scope(app) as session:
+        assert session.get(ProgrammeOutcome, context_id) is None
+    page = name_the_outcome(designer, context_id)
+    for changes in ({"team": "North\x00"}, {"note": "June\x00"}, {"value\x00": "1"}):
+        answer = designer.submit(page, "value-form", {"measured_on": "2026-06-30", "value": "66", **changes})
+        assert answer.status == 400 and NUL_IN_FORM in answer.text, (changes, answer.text[:800])
+    assert stored(app, context_id) == []
+    report = designer.submit(
+        designer.get(f"/courses/{context_id}/outcome"), "import-form",
+        files=upload("date,value,team,note\n2026-07-31,67,North\x00,\n2026-08-31,68,,June\x01\n"),
+    )
+    assert report.status == 400, report.text[:1500]
+    assert "The team's name has control characters" in report.text
+    assert "The note has control characters" in report.text
+    assert stored(app, context_id) == []
