@@ -916,10 +916,18 @@ def can_answer_survey(actor: Actor, activity: Activity) -> Decision:
     return ALLOWED
 
 
+def _in_course_or_platform_admin(actor: Actor, activity: Activity) -> Decision:
+    """Someone of the activity's course, or an administrator of its platform; else "not found"."""
+    if actor.is_admin and activity.platform_id == actor.platform_id:
+        return ALLOWED
+    return can_view_activity(actor, activity)
+
+
 def can_read_survey_results(actor: Actor, activity: Activity) -> Decision:
-    """The course's designers and administrators read a survey's aggregates (a survey activity, or a
-    follow-up of one); who answered only when it is not anonymous (:func:`may_see_respondents`)."""
-    if not (decision := can_view_activity(actor, activity)):
+    """The course's designers and the platform's administrators (who read every course's dashboard, where
+    the results are summed up) read a survey's aggregates (a survey activity, or a follow-up of one); who
+    answered only when it is not anonymous (:func:`may_see_respondents`)."""
+    if not (decision := _in_course_or_platform_admin(actor, activity)):
         return decision
     if activity.kind not in SURVEY_KINDS | FOLLOW_UP_KINDS:
         return refuse(404, "Activity not found", NOT_A_SURVEY)
@@ -943,8 +951,9 @@ def can_answer_follow_up(actor: Actor, follow_up: Any) -> Decision:
 
 
 def can_read_follow_up_report(actor: Actor, activity: Activity) -> Decision:
-    """The course's designers and administrators read a follow-up activity's change report."""
-    if not (decision := can_view_activity(actor, activity)):
+    """The course's designers and the platform's administrators read a follow-up activity's change report
+    (as :func:`can_read_survey_results`)."""
+    if not (decision := _in_course_or_platform_admin(actor, activity)):
         return decision
     if activity.kind not in FOLLOW_UP_KINDS:
         return refuse(404, "Activity not found", NOT_A_FOLLOW_UP)

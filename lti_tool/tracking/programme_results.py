@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lti_tool import permissions
 from lti_tool.models import Activity, Context
 from lti_tool.permissions import Actor
 from lti_tool.programme import follow_ups, survey
@@ -39,6 +40,7 @@ def programme_results(
     session: Session, actor: Actor, context: Context
 ) -> tuple[list[SurveyGaps], list[FollowUpChanges]]:
     """The course's surveys (costliest gaps first) and follow-ups, for an actor who reads its dashboard."""
+    permissions.ensure(permissions.can_read_course_dashboard(actor, context))
     activities = list(
         session.scalars(
             select(Activity)
