@@ -1086,14 +1086,21 @@ def team_scores_visible(actor: Actor, score: Any) -> ColumnElement[bool]:
     return score.assessor_id == actor.user_id
 
 
-def own_progress_visible(actor: Actor, score: Any, assessment: Any, activity: Any) -> ColumnElement[bool]:
-    """The scores a learner's progress view shows: their own, from their self-assessments and from the
-    feedback released to them (:func:`feedback_is_released` as SQL)."""
-    return (score.learner_id == actor.user_id) & or_(
+def released_to_learner(assessment: Any, activity: Any) -> ColumnElement[bool]:
+    """An assessment its learner may read the scores of: their self-assessment, or feedback released to
+    them (:func:`feedback_is_released` as SQL). What the learner may not read yet, nobody is shown through
+    them either: a leaderboard ranks by released scores only."""
+    return or_(
         assessment.assessor_role == AssessorRole.SELF,
         activity.feedback_release == FeedbackRelease.ON_SUBMISSION,
         assessment.released_at.is_not(None),
     )
+
+
+def own_progress_visible(actor: Actor, score: Any, assessment: Any, activity: Any) -> ColumnElement[bool]:
+    """The scores a learner's progress view shows: their own, from their self-assessments and from the
+    feedback released to them (:func:`released_to_learner`)."""
+    return (score.learner_id == actor.user_id) & released_to_learner(assessment, activity)
 
 
 # -- peer coaching (lti_tool.programme.peer_coaching) ------------------------------------------------------

@@ -289,17 +289,21 @@ def completion_statement(learner_ids: Any, activity_ids: list[int]) -> Any:
 def scores_statement(learner_ids: Any, activity_ids: list[int], *, per_activity: bool = True) -> Any:
     """Per learner and activity (or per learner only), the completing assessments' first submission
     (per activity), sum of percentages (in hundredths) and number of scored criteria, from
-    :class:`AssessmentScore` (a row per assessment)."""
+    :class:`AssessmentScore` (a row per assessment): only assessments released to their learner
+    (:func:`~lti_tool.permissions.released_to_learner`), so a board never tells a score, its own or
+    another's, before the learner may read it."""
     score = AssessmentScore
     group = (score.learner_id, score.activity_id) if per_activity else (score.learner_id,)
     first = (func.min(score.submitted_at),) if per_activity else ()
     return (
         select(*group, *first, func.sum(score.hundredths), func.sum(score.scored))
         .join(Activity, Activity.id == score.activity_id)
+        .join(Assessment, Assessment.id == score.assessment_id)
         .where(
             score.activity_id.in_(activity_ids),
             _role_completes(Activity.assessors, score.assessor_role),
             score.learner_id.in_(learner_ids),
+            permissions.released_to_learner(Assessment, Activity),
         )
         .group_by(*group)
     )

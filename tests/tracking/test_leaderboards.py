@@ -15,12 +15,12 @@ import pytest
 from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from lti_tool import permissions
 from lti_tool.db import session_scope
-from lti_tool.models import Context, User
+from lti_tool.models import Activity, Assessment, Context, User
 from lti_tool.permissions import (
     LEADERBOARD_COURSE_NOT_FOUND,
     LEADERBOARD_DESIGNERS_ONLY,
@@ -33,12 +33,14 @@ from lti_tool.states import (
     AssessmentStatus,
     Assessors,
     CadreRole,
+    FeedbackRelease,
     LeaderboardDisplay,
     LeaderboardMetric,
     LeaderboardSubject,
 )
 from lti_tool.tracking import leaderboards, seed
 from lti_tool.tracking.leaderboard_models import LeaderboardPresence, LeaderboardSettings
+from tests.feedback.test_pages import Placed, filled, placed  # noqa: F401 - the fixture
 from tests.fixtures.database import CountQueries
 from tests.fixtures.visitors import Visitor
 from tests.tracking.test_pages import course_of, fill
@@ -513,3 +515,37 @@ def test_the_leaderboard_takes_the_same_queries_however_many_are_ranked(
         ranked.append(len(page.texts("ranked")))
     assert counts[0] == counts[1], counts
     assert ranked[0] < ranked[1], ranked
+
+
+def test_a_board_ranks_only_released_feedback_for_every_reader(placed: Placed, app: Flask) -> None:  # noqa: F811
+    """Feedback that waits for release is not yet the learner's to read: the leaderboard does not tell it,
+    not to the learner (their own rank) nor to anyone through them (others' values, averages); once
+    released, it counts."""
+    with session_scope(app) as session:
+        session.execute(update(Activity).where(Activity.id == placed.activity_id)
+                        .values(feedback_release=FeedbackRelease.WHEN_RELEASED))
+    omar = placed.open("manager")
+    given = omar.submit(omar.get(placed.form_path("learner-ana")), "feedback-form", filled(),
+                        button=("action", "submit"))
+    assert given.status == 200, given.text[:1500]
+    ana = placed.open("learner", user="learner-ana")
+    context_id = course_of(app, ana)
+    set_up(placed.designer, context_id, display="pseudonyms", show_values="on")
+    assert ana.post(f"/courses/{context_id}/leaderboard/presence", {"choice": "in"}).status == 200
+    path = f"/courses/{context_id}/leaderboard"
+    waiting = ana.get(path)
+    assert waiting.status == 200 and not any("%" in text for text in waiting.texts("own-rank")), waiting.text
+    assert not any("%" in text for text in placed.designer.get(path).texts("ranked"))
+
+    released = placed.designer.post(
+        f"/activities/{placed.activity_id}/assessments/{assessment_of(app, placed.activity_id)}/release", {})
+    assert released.status == 200, released.text[:1500]
+    after = ana.get(path)
+    assert any("%" in text for text in after.texts("own-rank")), after.text[:2000]
+
+
+def assessment_of(app: Flask, activity_id: int) -> int:
+    with session_scope(app) as session:
+        found = session.scalar(select(Assessment.id).where(Assessment.activity_id == activity_id))
+        assert found is not None
+        return found
