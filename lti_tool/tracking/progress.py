@@ -391,8 +391,11 @@ def _revisions(
     return found
 
 
-def _follow_ups(session: Session, manager_id: int, people: Select[Any]) -> dict[int, list[FollowUpChange]]:
-    """The rubric follow-ups ``manager_id`` answered about the people, against the followed-up assessment's
+def _follow_ups(
+    session: Session, context_id: int, manager_id: int, people: Select[Any]
+) -> dict[int, list[FollowUpChange]]:
+    """The rubric follow-ups ``manager_id`` answered about the people in this course (a manager of the
+    same person in two courses sees each course's on its own page), against the followed-up assessment's
     in-force percentage."""
     source = aliased(AssessmentRevision)
     found: dict[int, list[FollowUpChange]] = defaultdict(list)
@@ -408,6 +411,7 @@ def _follow_ups(session: Session, manager_id: int, people: Select[Any]) -> dict[
         .join(Assessment, Assessment.id == FollowUp.source_assessment_id)
         .join(source, and_(source.assessment_id == Assessment.id, source.number == Assessment.revision_count))
         .where(
+            Activity.context_id == context_id,
             FollowUp.manager_id == manager_id,
             FollowUp.learner_id.in_(people),
             FollowUp.status == FollowUpStatus.ANSWERED,
@@ -448,7 +452,7 @@ def build(
         else {}
     )
     revisions = _revisions(session, ids, people, visible) if ids else {}
-    follow_ups = _follow_ups(session, reader_id, people) if as_manager else {}
+    follow_ups = _follow_ups(session, context.id, reader_id, people) if as_manager else {}
     refreshers = refreshers_for(session, person_ids, context.id, now)
     weeks = sorted({point.week for found in trends.values() for trend in found for point in trend.points})
     return Progress(

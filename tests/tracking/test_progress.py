@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from lti_tool import permissions
-from lti_tool.models import Activity, Assessment, ManagerLink
+from lti_tool.models import Activity, Assessment, Context, ManagerLink
 from lti_tool.permissions import NOT_YOUR_PERSON, Actor, PermissionDenied
 from lti_tool.programme.models import FollowUp
 from lti_tool.states import (
@@ -378,3 +378,11 @@ def test_a_managers_answered_follow_ups_show_beside_the_score_they_followed_up(d
         assert (change.before_percent, change.after_percent, change.change) == (before, after, after - before)
     own = progress.own_progress(db, learner_actor(seeded, planned.learner), seeded.context, now=NOW)
     assert own.people[0].follow_ups == []
+    # The same manager and person in another course: that course's follow-up stays on that course's page.
+    other = Context(platform_id=seeded.context.platform_id, context_id="another-course", title="Another")
+    db.add(other)
+    db.flush()
+    db.execute(update(Activity).where(Activity.id == seeded.written.activity_ids[1]).values(context_id=other.id))
+    db.expire_all()
+    shown = progress.person_of(db, manager_actor(seeded, 0), seeded.context, assessment.learner_id, now=NOW)
+    assert shown.people[0].follow_ups == []
