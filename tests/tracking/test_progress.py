@@ -382,7 +382,8 @@ def test_a_managers_answered_follow_ups_show_beside_the_score_they_followed_up(d
     other = Context(platform_id=seeded.context.platform_id, context_id="another-course", title="Another")
     db.add(other)
     db.flush()
-    db.execute(update(Activity).where(Activity.id == seeded.written.activity_ids[1]).values(context_id=other.id))
+    moved = seeded.written.activity_ids[1]
+    db.execute(update(Activity).where(Activity.id == moved).values(context_id=other.id))
     db.expire_all()
     shown = progress.person_of(db, manager_actor(seeded, 0), seeded.context, assessment.learner_id, now=NOW)
     assert shown.people[0].follow_ups == []
