@@ -27,15 +27,27 @@ from rubrics.calibration import Agreement, Flag, Rating
 
 
 def ratings_statement(context_id: int, activity_ids: list[int], filters: Filters) -> Select[object]:
+    """The managers' in-force per-criterion scores of the (activity, learner) pairs that two or more of
+    them scored, both counted and read within the filters' dates (a pair scored once in the range is no
+    pair there) and among the filters' learners."""
     score = CriterionScore
+    chosen = [score.activity_id.in_(activity_ids), score.assessor_role == AssessorRole.MANAGER]
+    if filters.by_learner:
+        chosen.append(
+            score.learner_id.in_(dashboard.expected_learners(context_id, filters.manager_id, filters.group))
+        )
+    if filters.starts_at is not None:
+        chosen.append(score.submitted_at >= filters.starts_at)
+    if filters.ends_before is not None:
+        chosen.append(score.submitted_at < filters.ends_before)
     shared = (
         select(score.activity_id, score.learner_id)
-        .where(score.activity_id.in_(activity_ids), score.assessor_role == AssessorRole.MANAGER)
+        .where(*chosen)
         .group_by(score.activity_id, score.learner_id)
         .having(func.count(distinct(score.assessor_id)) > 1)
         .subquery()
     )
-    query = (
+    return (
         select(
             score.activity_id,
             score.learner_id,
@@ -47,17 +59,8 @@ def ratings_statement(context_id: int, activity_ids: list[int], filters: Filters
         .join(
             shared, and_(shared.c.activity_id == score.activity_id, shared.c.learner_id == score.learner_id)
         )
-        .where(score.assessor_role == AssessorRole.MANAGER)
+        .where(*chosen)
     )
-    if filters.by_learner:
-        query = query.where(
-            score.learner_id.in_(dashboard.expected_learners(context_id, filters.manager_id, filters.group))
-        )
-    if filters.starts_at is not None:
-        query = query.where(score.submitted_at >= filters.starts_at)
-    if filters.ends_before is not None:
-        query = query.where(score.submitted_at < filters.ends_before)
-    return query
 
 
 @dataclass(frozen=True)

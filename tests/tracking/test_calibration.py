@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
+from datetime import date
 
 from flask import Flask
 from sqlalchemy import update
@@ -24,11 +25,16 @@ from tests.tracking.test_dashboard import make
 from tests.tracking.test_pages import SeededCourse, fill
 
 
-def plan_ratings(seeded, activity_ids: list[int], manager_ids: list[int]) -> dict[str, list[Rating]]:  # type: ignore[no-untyped-def]
+def plan_ratings(  # type: ignore[no-untyped-def]
+    seeded, activity_ids: list[int], manager_ids: list[int], within: tuple[date, date] | None = None
+) -> dict[str, list[Rating]]:
+    """The plan's ratings of the pairs two managers scored (both within the days ``within``, if given)."""
     plan = seeded.plan
     by_pair = defaultdict(list)
     for planned in plan.assessments:
         if planned.status is AssessmentStatus.SUBMITTED and planned.assessor is not None:
+            if within is not None and not within[0] <= planned.submitted_at.date() <= within[1]:
+                continue
             by_pair[(planned.activity, planned.learner)].append(planned)
     rubric = seed.seed_rubric(plan.criteria)
     ratings: dict[str, list[Rating]] = defaultdict(list)
@@ -60,6 +66,26 @@ def test_the_figures_are_those_of_the_plans_doubly_assessed_learners(db: Session
     assert all(
         row.agreement.subjects > 0 and row.agreement.pairs >= row.agreement.subjects for row in found.criteria
     )
+
+
+def test_with_dates_only_pairs_scored_twice_within_them_count(db: Session) -> None:
+    """A pair whose second manager scored outside the dates is no pair there: neither its rating in the
+    range counts (a subject of one rating) nor its other one."""
+    seeded = make(db, learners=140, activities=8, random_seed=9, criteria=6)
+    pairs: dict[tuple[int, int], list[date]] = defaultdict(list)
+    for planned in seeded.plan.assessments:
+        if planned.status is AssessmentStatus.SUBMITTED and planned.assessor is not None:
+            pairs[(planned.activity, planned.learner)].append(planned.submitted_at.date())
+    last_days = sorted(max(days) for days in pairs.values() if len(days) > 1)
+    # From the first day to the median pair's second scoring: half the pairs whole, others cut.
+    within = (min(min(days) for days in pairs.values()), last_days[len(last_days) // 2])
+    found = calibration.build(db, seeded.designer, seeded.context, Filters(since=within[0], until=within[1]))
+    expected = plan_ratings(seeded, seeded.written.activity_ids, seeded.written.manager_ids, within)
+    everything = plan_ratings(seeded, seeded.written.activity_ids, seeded.written.manager_ids)
+    assert expected and sum(map(len, expected.values())) < sum(map(len, everything.values()))
+    assert {row.identifier: row.agreement for row in found.criteria} == {
+        identifier: figures.agreement(ratings) for identifier, ratings in expected.items()
+    }
 
 
 def test_a_coach_who_always_rates_higher_is_flagged_with_the_comparisons(db: Session) -> None:
