@@ -1086,21 +1086,24 @@ def team_scores_visible(actor: Actor, score: Any) -> ColumnElement[bool]:
     return score.assessor_id == actor.user_id
 
 
-def released_to_learner(assessment: Any, activity: Any) -> ColumnElement[bool]:
-    """An assessment its learner may read the scores of: their self-assessment, or feedback released to
-    them (:func:`feedback_is_released` as SQL). What the learner may not read yet, nobody is shown through
-    them either: a leaderboard ranks by released scores only."""
+def released_to_learner(assessor_role: Any, activity: Any, released: Any) -> ColumnElement[bool]:
+    """Scores their learner may read (:func:`feedback_is_released` as SQL): their self-assessment's, or
+    feedback of an activity that shows it on submission, or feedback ``released`` (the assessment's
+    ``released_at`` is set; a correlated EXISTS where the assessment is not joined). What the learner may
+    not read yet, nobody is shown through them either: a leaderboard ranks by released scores only."""
     return or_(
-        assessment.assessor_role == AssessorRole.SELF,
+        assessor_role == AssessorRole.SELF,
         activity.feedback_release == FeedbackRelease.ON_SUBMISSION,
-        assessment.released_at.is_not(None),
+        released,
     )
 
 
 def own_progress_visible(actor: Actor, score: Any, assessment: Any, activity: Any) -> ColumnElement[bool]:
     """The scores a learner's progress view shows: their own, from their self-assessments and from the
     feedback released to them (:func:`released_to_learner`)."""
-    return (score.learner_id == actor.user_id) & released_to_learner(assessment, activity)
+    return (score.learner_id == actor.user_id) & released_to_learner(
+        assessment.assessor_role, activity, assessment.released_at.is_not(None)
+    )
 
 
 # -- peer coaching (lti_tool.programme.peer_coaching) ------------------------------------------------------
@@ -1299,13 +1302,29 @@ def can_complete_refresher(actor: Actor, scheduled: Any) -> Decision:
 
 def can_read_person_refreshers(actor: Actor, learner: User | None, session: Session) -> Decision:
     """A person's refreshers in the actor's course: the person, their active managers there, and the
-    course's designers and administrators. Anyone else, another course's person or a guessed id is
-    "not found"."""
+    course's designers and administrators for the course's people (launched from it, on its roster, linked
+    to a manager there, or assessed in one of its activities: everyone its staff's list shows). Anyone else,
+    another course's person or a guessed id is "not found"."""
+    from lti_tool.models import Membership, RosterMember
+
     if learner is None or actor.context_id is None or learner.platform_id != actor.platform_id:
         return refuse(404, "Person not found", NOT_YOUR_PERSON)
-    if learner.id == actor.user_id or actor.may_edit:
+    if learner.id == actor.user_id:
         return ALLOWED
-    linked = session.scalar(select(ManagerLink.id).where(own_active_links(actor, actor.context_id),
+    course_id = actor.context_id
+    if actor.may_edit:
+        in_course = session.scalar(select(or_(
+            select(Membership.id).where(Membership.context_id == course_id,
+                                        Membership.user_id == learner.id).exists(),
+            select(RosterMember.id).where(RosterMember.context_id == course_id,
+                                          RosterMember.user_id == learner.id).exists(),
+            select(ManagerLink.id).where(ManagerLink.context_id == course_id,
+                                         ManagerLink.learner_id == learner.id).exists(),
+            select(Assessment.id).join(Activity, Activity.id == Assessment.activity_id)
+            .where(Activity.context_id == course_id, Assessment.learner_id == learner.id).exists(),
+        )))
+        return ALLOWED if in_course else refuse(404, "Person not found", NOT_YOUR_PERSON)
+    linked = session.scalar(select(ManagerLink.id).where(own_active_links(actor, course_id),
                                                          ManagerLink.learner_id == learner.id).limit(1))
     if linked is None or actor.role not in (CadreRole.MANAGER, CadreRole.LEARNER):
         return refuse(404, "Person not found", NOT_YOUR_PERSON)

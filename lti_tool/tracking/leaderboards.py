@@ -39,7 +39,7 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import and_, distinct, func, or_, select
+from sqlalchemy import and_, distinct, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -298,12 +298,13 @@ def scores_statement(learner_ids: Any, activity_ids: list[int], *, per_activity:
     return (
         select(*group, *first, func.sum(score.hundredths), func.sum(score.scored))
         .join(Activity, Activity.id == score.activity_id)
-        .join(Assessment, Assessment.id == score.assessment_id)
         .where(
             score.activity_id.in_(activity_ids),
             _role_completes(Activity.assessors, score.assessor_role),
             score.learner_id.in_(learner_ids),
-            permissions.released_to_learner(Assessment, Activity),
+            # The assessment is only looked up where its activity waits for release.
+            permissions.released_to_learner(score.assessor_role, Activity, exists().where(
+                Assessment.id == score.assessment_id, Assessment.released_at.is_not(None))),
         )
         .group_by(*group)
     )
