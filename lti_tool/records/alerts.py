@@ -13,12 +13,13 @@ The job only writes outbox messages in its own transaction; the e-mails are comp
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from lti_tool import mail
 from lti_tool.db import utcnow
@@ -43,6 +44,20 @@ def admin_addresses(session: Session) -> list[tuple[str, str]]:
     return sorted(seen.items())
 
 
+def _mark_backlog_told(session: Session, store: LearningRecordStore, now: datetime) -> bool:
+    """Mark ``store``'s late backlog told, unless a run of another period (cron on two hosts across a
+    period's boundary) marked it first: a compare-and-set, which PostgreSQL re-checks after the other
+    run's commit, so one of two runs at once tells it. True when this run marked it."""
+    marked = session.execute(
+        update(LearningRecordStore)
+        .where(LearningRecordStore.id == store.id, LearningRecordStore.backlog_alerted_at.is_(None))
+        .values(backlog_alerted_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    set_committed_value(store, "backlog_alerted_at", now)
+    return bool(marked.rowcount)
+
+
 @periodic("lrs-delivery-alerts", every=CHECK_EVERY)
 def alert_admins(session: Session, period: Period) -> str:
     """Enqueue the e-mails the delivery's state calls for (see the module)."""
@@ -54,8 +69,7 @@ def alert_admins(session: Session, period: Period) -> str:
         assert store is not None
         age = entry.oldest_pending_age(now)
         if age is not None and age > threshold:
-            if store.backlog_alerted_at is None:
-                store.backlog_alerted_at = now
+            if store.backlog_alerted_at is None and _mark_backlog_told(session, store, now):
                 alerts.append((f"lrs-backlog:{store.id}:{now:%Y%m%d%H%M%S%f}",
                                {"alert": "backlog", "lrs_id": store.id, "pending": entry.pending,
                                 "minutes": int(age.total_seconds() // 60)}))

@@ -16,7 +16,7 @@ from lti_tool.models import OutboxMessage, User
 from lti_tool.outbox import Period
 from lti_tool.records import alerts
 from lti_tool.records import lrs as registry
-from lti_tool.records.models import StatementDelivery
+from lti_tool.records.models import LearningRecordStore, StatementDelivery
 from lti_tool.states import DeliveryStatus
 from tests.records.delivery_support import make_course, statement
 from tests.records.test_store import _record
@@ -67,6 +67,20 @@ def test_a_late_backlog_is_told_once_and_again_only_after_it_was_on_time(db: Ses
     db.execute(update(StatementDelivery).values(status=DeliveryStatus.PENDING))
     assert [payload["alert"] for payload in run_job(db)] == ["backlog"]  # a new late backlog
     assert store.backlog_alerted_at is not None
+
+
+def test_a_run_that_read_the_backlog_before_another_told_it_does_not_tell_it_again(  # type: ignore[no-untyped-def]
+    db: Session, setting
+) -> None:
+    """Two runs at once (cron on two hosts, across a period's boundary): the second read the store before
+    the first marked the backlog told. Its mark finds the row marked and it sends nothing."""
+    _course, store = setting
+    _age_backlog(db, 61)
+    assert store.backlog_alerted_at is None  # what this run read
+    db.execute(update(LearningRecordStore).where(LearningRecordStore.id == store.id)
+               .values(backlog_alerted_at=utcnow()).execution_options(synchronize_session=False))
+    assert run_job(db) == []
+    assert [payload["alert"] for payload in run_job(db)] == []
 
 
 def test_new_dead_letters_are_told_once(db: Session, setting) -> None:  # type: ignore[no-untyped-def]
