@@ -2,11 +2,14 @@
 
 Schedule, from an activity's due date, as its designer set it (:class:`ReminderSchedule`; by default 3
 days before, on the day from midnight in the activity's time zone, then weekly for 8 weeks after it).
-Each is an *occasion*; a manager gets one e-mail per activity and
-occasion, however often the job runs and from however many hosts: the outbox message is keyed
-``reminder:<activity>:<manager>:<occasion>``, and the job's period row is taken in the same transaction.
-The job runs hourly, so a reminder leaves within the hour of its occasion; a run that missed an occasion
-(cron stopped) still sends the latest one, never a stale "due in 3 days" after the due date.
+Each is an *occasion*; a manager gets one e-mail per activity, due day and occasion, however often the job
+runs and from however many hosts: the outbox message is keyed
+``reminder:<activity>:<manager>:<due day>:<occasion>``, and the job's period row is taken in the same
+transaction. The due day (in the activity's time zone) is in the key because a due date moved to another
+day makes new occasions ("3 days before" the new date is not the one already sent); a time moved within
+the day does not, so managers are not e-mailed again for it. The job runs hourly, so a reminder leaves
+within the hour of its occasion; a run that missed an occasion (cron stopped) still sends the latest one,
+never a stale "due in 3 days" after the due date.
 
 Who: every manager with an e-mail address and an active link in the course who still has people to give
 feedback on in the activity (as :func:`lti_tool.feedback.services.my_people` counts them: the activity's
@@ -20,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -61,16 +64,33 @@ def schedule_of(session: Session | None, activity: Activity) -> ReminderSchedule
                                      weeks_after=WEEKS_AFTER)
 
 
+def _zone(activity: Activity) -> ZoneInfo:
+    try:
+        return ZoneInfo(activity.due_timezone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def due_day(activity: Activity) -> date | None:
+    """The day the activity is due, in its time zone: the date the occasions of one due date share."""
+    return activity.due_at.astimezone(_zone(activity)).date() if activity.due_at is not None else None
+
+
+def reminder_key(activity: Activity, manager_id: int, occasion: str) -> str:
+    """The outbox key of a manager's reminder about ``activity`` at ``occasion`` of its due day (see the
+    module); the activity is due (the job reminds of nothing else)."""
+    due_on = due_day(activity)
+    assert due_on is not None
+    return f"reminder:{activity.id}:{manager_id}:{due_on.isoformat()}:{occasion}"
+
+
 def occasions(activity: Activity, schedule: ReminderSchedule | None = None) -> list[Occasion]:
     """The activity's reminder occasions, in order."""
     due = activity.due_at
     if due is None:
         return []
     schedule = schedule or schedule_of(None, activity)
-    try:
-        zone = ZoneInfo(activity.due_timezone or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo("UTC")
+    zone = _zone(activity)
     local_day = datetime.combine(due.astimezone(zone).date(), time(0), tzinfo=zone)
     found = []
     if schedule.days_before:
@@ -149,9 +169,9 @@ def remind_managers(session: Session, period: Period) -> str:
             if opted_out(session, manager.id, activity.context_id) or \
                     not pending_people(session, manager, activity, now):
                 continue
-            queued += mail.enqueue_mail(
-                session, MAIL_KIND, f"reminder:{activity.id}:{manager.id}:{occasion.key}",
-                {"activity_id": activity.id, "manager_id": manager.id, "occasion": occasion.key})
+            key = reminder_key(activity, manager.id, occasion.key)
+            queued += mail.enqueue_mail(session, MAIL_KIND, key, {
+                "activity_id": activity.id, "manager_id": manager.id, "occasion": occasion.key})
     return f"{queued} reminder(s) queued"
 
 

@@ -238,14 +238,14 @@ def save_manager_answers(session: Session, actor: Actor, conversation: CareerCon
 def record_agreement(session: Session, actor: Actor, conversation: CareerConversation,
                      rows: list[dict[str, str]], next_conversation: str, *,
                      today: date | None = None) -> CareerConversation:
-    """The actions agreed (replacing those recorded before) and the next conversation's date; the first
-    agreement marks the conversation as held today."""
+    """The actions agreed (they take the place of those recorded before: see :func:`_keep_or_replace`) and
+    the next conversation's date; the first agreement marks the conversation as held today."""
     ensure(permissions.can_edit_career_conversation(actor, conversation))
     if conversation.shared_at is None:
         raise CareerError(NOT_SHARED, status=409, title="Not shared yet")
     today = today or utcnow().date()
     problems: dict[str, str] = {}
-    actions: list[CareerAction] = []
+    actions: dict[int, tuple[str, str, date]] = {}
     for index, row in enumerate(rows):
         what, owner, due_text = row.get("what", "").strip(), row.get("owner", ""), row.get("due", "").strip()
         if not (what or due_text):
@@ -264,7 +264,7 @@ def record_agreement(session: Session, actor: Actor, conversation: CareerConvers
         elif due < today:
             problems[f"due-{index}"] = DUE_IN_PAST
         if due is not None and what and owner in ACTION_OWNERS:
-            actions.append(CareerAction(what=what, owner=owner, due_on=due))
+            actions[index] = (what, owner, due)
     next_on = parse_date(next_conversation) if next_conversation.strip() else None
     if not next_conversation.strip():
         problems["next_conversation"] = NEXT_NEEDED
@@ -274,7 +274,7 @@ def record_agreement(session: Session, actor: Actor, conversation: CareerConvers
         problems["next_conversation"] = NEXT_IN_PAST
     if problems:
         raise CareerProblems(problems)
-    conversation.actions = actions
+    conversation.actions = _keep_or_replace(conversation.actions, actions)
     conversation.next_conversation_on = next_on
     conversation.updated_at = utcnow()
     if conversation.manager_id is None:
@@ -288,6 +288,34 @@ def record_agreement(session: Session, actor: Actor, conversation: CareerConvers
     if first:
         career_events.career_conversation_held(session, conversation, actor)
     return conversation
+
+
+def _keep_or_replace(recorded: list[CareerAction],
+                     agreed: dict[int, tuple[str, str, date]]) -> list[CareerAction]:
+    """The conversation's actions once ``agreed`` (what, owner, due, by the form's row number) is saved.
+
+    An action agreed again unchanged keeps its row, and a changed one is changed in place (row N of the
+    form shows action N), because a reminder's outbox key names the action's id and its due date: a new
+    row for every save would e-mail again about the same action and date. Rows no longer agreed go."""
+    unused = list(recorded)
+    kept: dict[int, CareerAction] = {}
+    for index, values in agreed.items():
+        same = next((action for action in unused if (action.what, action.owner, action.due_on) == values),
+                    None)
+        if same is not None:
+            unused.remove(same)
+            kept[index] = same
+    for index, (what, owner, due) in agreed.items():
+        if index in kept:
+            continue
+        shown = recorded[index] if index < len(recorded) else None
+        if shown is not None and shown in unused:
+            unused.remove(shown)
+            shown.what, shown.owner, shown.due_on = what, owner, due
+            kept[index] = shown
+        else:
+            kept[index] = CareerAction(what=what, owner=owner, due_on=due)
+    return [kept[index] for index in sorted(kept)]
 
 
 def set_consent(session: Session, actor: Actor, conversation: CareerConversation, consent: bool) -> None:

@@ -14,9 +14,14 @@ Both add "What changed?". Rows are made at once when a survey answer is submitte
 saves the follow-up's settings; for feedback submissions (``lti_tool.feedback``, which knows nothing of
 follow-ups) the hourly job makes them, so a follow-up is never more than an hour late to exist and the
 feedback feature needs no hook. The same job e-mails the manager when a follow-up falls due and weekly
-after that for four weeks while it is not answered (outbox key ``follow-up:<id>:<occasion>``: once per
-follow-up and occasion however often, and from however many hosts, the job runs), through the course's
-reminder opt-out (``lti_tool.invitations.reminders``).
+after that for four weeks while it is not answered (outbox key ``follow-up:<id>:<due date>:<occasion>``:
+once per follow-up, due date and occasion however often, and from however many hosts, the job runs; a due
+date moved by new settings is a new occasion), through the course's reminder opt-out
+(``lti_tool.invitations.reminders``).
+
+A follow-up is cancelled, not deleted, when its feedback is withdrawn or the designer points the follow-up
+at another activity; it is scheduled again (the same row, due from its answer once more) when the feedback
+is submitted again or the designer points the follow-up back.
 """
 
 from __future__ import annotations
@@ -33,7 +38,15 @@ import rubrics
 from lti_tool import mail, permissions
 from lti_tool.db import utcnow
 from lti_tool.form_values import whole_number
-from lti_tool.models import Activity, Assessment, AssessmentRevision, RubricVersion, User, audit
+from lti_tool.models import (
+    Activity,
+    Assessment,
+    AssessmentRevision,
+    AssessmentWithdrawal,
+    RubricVersion,
+    User,
+    audit,
+)
 from lti_tool.outbox import Period, periodic
 from lti_tool.permissions import Actor, ensure
 from lti_tool.programme import events, survey
@@ -160,10 +173,18 @@ def due_at(settings: FollowUpSettings, anchored_at: datetime) -> datetime:
 def _add(session: Session, settings: FollowUpSettings, *, source_key: str, manager_id: int,
          learner_id: int | None, anchored_at: datetime, response_id: int | None = None,
          assessment_id: int | None = None) -> FollowUp | None:
-    exists = session.scalar(select(FollowUp.id).where(FollowUp.activity_id == settings.activity_id,
-                                                      FollowUp.source_key == source_key))
-    if exists is not None:
+    """The follow-up of one answer, made, or scheduled again when it was cancelled (its feedback was
+    withdrawn and is submitted again, or the follow-up followed another activity for a while): one row per
+    answer (``source_key``), so never two live ones. None when the answer has a live follow-up already."""
+    found = session.scalar(select(FollowUp).where(FollowUp.activity_id == settings.activity_id,
+                                                  FollowUp.source_key == source_key))
+    if found is not None and found.status is not FollowUpStatus.CANCELLED:
         return None
+    if found is not None:
+        found.status, found.anchored_at = FollowUpStatus.SCHEDULED, anchored_at
+        found.due_at = due_at(settings, anchored_at)
+        session.flush()
+        return found
     row = FollowUp(activity_id=settings.activity_id, source_activity_id=settings.source_activity_id,
                    source_key=source_key, source_response_id=response_id, source_assessment_id=assessment_id,
                    manager_id=manager_id, learner_id=learner_id, status=FollowUpStatus.SCHEDULED,
@@ -189,14 +210,28 @@ def schedule_for_survey_response(session: Session, response: SurveyResponse) -> 
 
 
 def schedule_missing(session: Session, activity: Activity | None = None) -> int:
-    """Make the follow-ups that submitted answers still lack (of ``activity``, or of every follow-up);
-    cancel the unanswered ones whose assessment was withdrawn. Reads only answers without a row."""
+    """Make the follow-ups that submitted answers still lack (of ``activity``, or of every follow-up), or
+    schedule again the cancelled ones whose answer is in force again; cancel the unanswered ones whose
+    assessment was withdrawn. Reads only answers without a live (scheduled or answered) row.
+
+    A feedback's follow-up counts from its first submission since it was last withdrawn: the withdrawn
+    submission is no longer the answer followed up."""
     query = select(FollowUpSettings)
     if activity is not None:
         query = query.where(FollowUpSettings.activity_id == activity.id)
     made = 0
+    last_withdrawn = (select(AssessmentWithdrawal.assessment_id,
+                             func.max(AssessmentWithdrawal.revision_number).label("number"))
+                      .group_by(AssessmentWithdrawal.assessment_id).subquery())
+    first_submitted = (select(AssessmentRevision.assessment_id,
+                              func.min(AssessmentRevision.submitted_at).label("at"))
+                       .outerjoin(last_withdrawn,
+                                  last_withdrawn.c.assessment_id == AssessmentRevision.assessment_id)
+                       .where(AssessmentRevision.number > func.coalesce(last_withdrawn.c.number, 0))
+                       .group_by(AssessmentRevision.assessment_id).subquery())
     for settings in session.scalars(query).all():
-        followed = select(FollowUp.id).where(FollowUp.activity_id == settings.activity_id)
+        followed = select(FollowUp.id).where(FollowUp.activity_id == settings.activity_id,
+                                             FollowUp.status != FollowUpStatus.CANCELLED)
         responses = session.scalars(
             select(SurveyResponse).where(
                 SurveyResponse.activity_id == settings.source_activity_id,
@@ -208,9 +243,6 @@ def schedule_missing(session: Session, activity: Activity | None = None) -> int:
             made += _add(session, settings, source_key=f"survey:{response.id}",
                          manager_id=response.respondent_id, learner_id=None,
                          anchored_at=response.first_submitted_at, response_id=response.id) is not None
-        first_submitted = (select(AssessmentRevision.assessment_id,
-                                  func.min(AssessmentRevision.submitted_at).label("at"))
-                           .group_by(AssessmentRevision.assessment_id).subquery())
         assessments = session.execute(
             select(Assessment, first_submitted.c.at)
             .join(first_submitted, first_submitted.c.assessment_id == Assessment.id)
@@ -268,8 +300,8 @@ def remind_follow_ups(session: Session, period: Period) -> str:
         occasion = occasion_of(row, now)
         if occasion is None or reminders.opted_out(session, row.manager_id, row.activity.context_id):
             continue
-        queued += mail.enqueue_mail(session, MAIL_KIND, f"follow-up:{row.id}:{occasion}",
-                                    {"follow_up_id": row.id, "occasion": occasion})
+        key = f"follow-up:{row.id}:{_aware(row.due_at):%Y-%m-%d}:{occasion}"
+        queued += mail.enqueue_mail(session, MAIL_KIND, key, {"follow_up_id": row.id, "occasion": occasion})
     return f"{made} follow-up(s) made, {queued} reminder(s) queued"
 
 

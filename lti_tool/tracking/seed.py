@@ -35,6 +35,7 @@ import rubrics
 from lti_tool.db import session_scope, utcnow
 from lti_tool.feedback.services import settings_snapshot
 from lti_tool.invitations.models import ReminderTally
+from lti_tool.invitations.reminders import reminder_key
 from lti_tool.mail import TOPIC as MAIL_TOPIC
 from lti_tool.models import (
     Activity,
@@ -617,7 +618,7 @@ def write(session: Session, plan: Plan, *, context_id: int | None = None) -> See
             {
                 "id": ids["outbox_messages"] + number,
                 "topic": MAIL_TOPIC,
-                "dedupe_key": f"reminder:{activities[index].id}:{manager_ids[manager]}:{occasion}",
+                "dedupe_key": reminder_key(activities[index], manager_ids[manager], occasion),
                 "payload": {
                     "kind": "reminder",
                     "activity_id": activities[index].id,

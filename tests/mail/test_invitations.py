@@ -335,6 +335,29 @@ def test_the_reminder_job_run_twice_sends_one_email_per_occasion_and_the_opt_out
         assert abs((tally.last_sent_at - datetime.now(UTC)).total_seconds()) < 60
 
 
+def test_a_due_date_moved_later_is_reminded_again_and_an_unchanged_one_is_not(
+    app: Flask, client: FlaskClient, learners_enrolled: Course, smtp: SmtpServer,
+) -> None:
+    course = learners_enrolled
+    omar = course.db.get(User, course.omar.user_id)
+    assert omar is not None
+    omar.email = "omar@example.org"
+    activity = course.activity(due_at=datetime.now(UTC) + timedelta(days=1))  # "3 days before" has come
+    course.db.flush()
+    now = datetime.now(UTC)
+    run_due_jobs(app, names=["manager-reminders"], now=now)
+    run_due_jobs(app, names=["manager-reminders"], now=now + timedelta(hours=1))  # the date unchanged
+    deliver_mail(app)
+    activity.due_at = activity.due_at + timedelta(hours=36)  # later, and "3 days before" again
+    course.db.flush()
+    for hour in (2, 3):  # the next periods: the new date is reminded once
+        run_due_jobs(app, names=["manager-reminders"], now=now + timedelta(hours=hour))
+    deliver_mail(app)
+    first, moved = smtp.mailbox.to("omar@example.org")
+    assert first["Subject"].strip().startswith(f"Feedback due {now + timedelta(days=1):%Y-%m-%d}")
+    assert moved["Subject"].strip().startswith(f"Feedback due {activity.due_at:%Y-%m-%d}")
+
+
 def test_an_invited_managers_reminder_carries_a_fresh_sign_in_link(
     app: Flask, client: FlaskClient, learners_enrolled: Course, smtp: SmtpServer,
 ) -> None:

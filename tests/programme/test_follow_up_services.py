@@ -17,7 +17,7 @@ from lti_tool.db import session_scope
 from lti_tool.feedback import content
 from lti_tool.feedback import services as feedback
 from lti_tool.invitations import reminders
-from lti_tool.models import Activity, OutboxMessage
+from lti_tool.models import Activity, AssessmentRevision, OutboxMessage
 from lti_tool.outbox import run_due_jobs
 from lti_tool.permissions import FOLLOW_UP_NOT_FOUND, PermissionDenied
 from lti_tool.programme import follow_ups, survey
@@ -225,6 +225,69 @@ def test_withdrawn_feedback_cancels_its_follow_up(course: Course) -> None:
     assert follow_ups.my_follow_ups(course.db, course.omar, activity) == []
 
 
+def test_feedback_withdrawn_and_submitted_again_gets_its_follow_up_back(course: Course) -> None:
+    source = feedback_activity(course)
+    activity = follow_up_of(course, source)
+    give_feedback(course, source)
+    course.db.execute(update(AssessmentRevision).values(submitted_at=datetime.now(UTC) - timedelta(days=30)))
+    follow_ups.schedule_missing(course.db)
+    assessment = feedback.find_assessment(course.db, source, course.ana, course.omar.user_id)
+    assert assessment is not None
+    feedback.withdraw(course.db, course.omar, assessment, "Wrong person")
+    follow_ups.schedule_missing(course.db)
+    again = feedback.submit(course.db, course.omar, source, course.ana, content.read_content(
+        complete_answers(), feedback.rubric_of(source)), based_on=assessment.draft_revision)
+    assert follow_ups.schedule_missing(course.db) == 1
+    assert follow_ups.schedule_missing(course.db) == 0
+    (row,) = course.db.scalars(select(FollowUp).where(FollowUp.activity_id == activity.id)).all()
+    assert row.status is FollowUpStatus.SCHEDULED
+    # Counted from the submission in force, not from the withdrawn one.
+    assert row.anchored_at == again.submitted_at and row.due_at == again.submitted_at + timedelta(days=182)
+    assert follow_ups.my_follow_ups(course.db, course.omar, activity) == [row]
+
+
+def test_a_follow_up_pointed_elsewhere_and_back_follows_its_answers_again(course: Course) -> None:
+    first, second = course.activity(title="First survey"), course.activity(title="Second survey")
+    course.answer(course.omar, first, mistake("Late"))
+    course.answer(course.managers[1], second, mistake("Late"))
+    activity = follow_up_of(course, first)
+    (omars,) = follow_ups.my_follow_ups(course.db, course.omar, activity)
+    follow_ups.save_settings(course.db, course.designer, activity,
+                             follow_ups.FollowUpInput(source_activity_id=str(second.id)))
+    assert follow_ups.my_follow_ups(course.db, course.omar, activity) == []
+    (ritas,) = follow_ups.my_follow_ups(course.db, course.managers[1], activity)
+    follow_ups.save_settings(course.db, course.designer, activity,
+                             follow_ups.FollowUpInput(source_activity_id=str(first.id), offset_days="100"))
+    assert follow_ups.my_follow_ups(course.db, course.omar, activity) == [omars]  # the same row, live again
+    assert omars.status is FollowUpStatus.SCHEDULED
+    assert omars.due_at == omars.anchored_at + timedelta(days=100)
+    assert follow_ups.my_follow_ups(course.db, course.managers[1], activity) == []
+    assert ritas.status is FollowUpStatus.CANCELLED
+    assert course.db.scalar(select(func.count()).select_from(FollowUp)) == 2
+
+
+def test_a_moved_due_date_is_reminded_again_and_an_unmoved_one_is_not(app: Flask, course: Course) -> None:
+    source = course.activity()
+    course.answer(course.omar, source, mistake("Late"))
+    activity = follow_up_of(course, source)
+    answered = datetime.now(UTC) - timedelta(days=185, hours=1)
+    course.db.execute(update(FollowUp).values(anchored_at=answered, due_at=answered + timedelta(days=182)))
+    course.db.expire_all()
+    now = datetime.now(UTC)
+    run_due_jobs(app, names=["follow-up-reminders"], now=now)  # due three days ago
+    run_due_jobs(app, names=["follow-up-reminders"], now=now + timedelta(hours=1))
+    follow_ups.save_settings(course.db, course.designer, activity, follow_ups.FollowUpInput(
+        source_activity_id=str(source.id), offset_days="185"))  # due an hour ago now
+    run_due_jobs(app, names=["follow-up-reminders"], now=now + timedelta(hours=2))
+    run_due_jobs(app, names=["follow-up-reminders"], now=now + timedelta(hours=3))
+    with session_scope(app) as session:
+        keys = session.scalars(select(OutboxMessage.dedupe_key).where(OutboxMessage.topic == "email")
+                               .order_by(OutboxMessage.id)).all()
+        (row,) = session.scalars(select(FollowUp)).all()
+    before, after = answered + timedelta(days=182), answered + timedelta(days=185)
+    assert keys == [f"follow-up:{row.id}:{before:%Y-%m-%d}:due", f"follow-up:{row.id}:{after:%Y-%m-%d}:due"]
+
+
 def test_reminder_occasions() -> None:
     due = datetime(2027, 6, 1, 9, tzinfo=UTC)
     row = FollowUp(due_at=due)
@@ -253,7 +316,7 @@ def test_the_job_reminds_each_due_follow_up_once_per_occasion(app: Flask, course
         rows = session.scalars(select(FollowUp).order_by(FollowUp.id)).all()
         assert len(rows) == 3
         # once each; none to the opted out
-        assert sorted(keys) == sorted(f"follow-up:{row.id}:due" for row in rows[:2])
+        assert sorted(keys) == sorted(f"follow-up:{row.id}:{row.due_at:%Y-%m-%d}:due" for row in rows[:2])
         with app.test_request_context():
             written = follow_ups.follow_up_mail(session, {"follow_up_id": rows[0].id})
         assert written is not None and written.to == "omar@example.com"
