@@ -76,7 +76,8 @@ class ScheduledRefresher(Base):
 
     A weak score (``trigger_revision_id``: the assessment's in-force revision then) schedules one row per
     step; the unique key makes a second run (or a second host) add nothing. A later revision at or above the
-    threshold stops the rows still scheduled (``stopped_percent`` says what it scored).
+    threshold stops the rows still scheduled (``stopped_percent`` says what it scored); a later revision
+    still below it continues them, whatever their state.
     """
 
     __tablename__ = "scheduled_refreshers"
@@ -112,6 +113,8 @@ class ScheduledRefresher(Base):
     emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     """When its e-mail was queued (the outbox key keeps it to one e-mail)."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    """When it was scheduled; the release, for a step paused while its feedback waited for release (its day
+    was counted again from the release: ``refreshers.schedule``)."""
 
     refresher: Mapped[Refresher] = relationship()
     learner: Mapped[User] = relationship()

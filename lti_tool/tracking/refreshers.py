@@ -15,8 +15,21 @@ of the course's e-mail (``invitations.reminders``: the same opt-out as managers'
 managers see where their people's refreshers stand (:func:`refreshers_for`).
 
 A **revised** assessment scoring at or above the threshold stops the steps still scheduled (a withdrawn one
-stops them too), and says so on the learner's page. A later revision scoring low again starts a new
-schedule; a revision still low while a schedule runs adds nothing.
+stops them too), and says so on the learner's page. One weak finding gets one schedule: a revision still
+below the threshold (the same score with a comment changed, a weaker score, or a better one still below)
+continues the schedule it started, whatever its steps' state (to come, done or missed), and adds nothing.
+A new schedule starts only for a new weak finding: a revision weak again after one at or above the threshold
+ended the last finding (whether or not it had steps left to stop), another criterion or competency weak
+(its own refresher), or another assessment weak when no schedule of that refresher runs for the learner.
+
+Feedback **waiting for release** (the activity has staff release it, even when its designer chose that after
+a schedule started) pauses its refreshers, and is never told as a withdrawal: nothing is scheduled from it,
+what it scheduled is shown to nobody (the learner, their managers), e-mailed or marked done, and a revision
+of it at or above the threshold still stops the steps left, silently until the release. Once released, the
+schedule resumes rather than starting over (its steps done stay done): the steps not done count their days
+again from the release, so the learner gets them spaced from when they may read the feedback, not all at
+once (an activity switched back to showing feedback on submission shows them on their first days: no
+release says when the pause ended). The course's designers see the paused steps in their counts.
 
 The scheduler is the ``refreshers`` job of ``cadre jobs run`` (every ten minutes): it schedules, stops and
 queues e-mails (outbox key ``refresher:<scheduled id>``). It is idempotent: the rows' unique key (refresher,
@@ -38,7 +51,20 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from markupsafe import Markup
-from sqlalchemy import Numeric, Select, and_, bindparam, case, cast, delete, event, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Numeric,
+    Select,
+    and_,
+    bindparam,
+    case,
+    cast,
+    delete,
+    event,
+    func,
+    select,
+    update,
+)
 from sqlalchemy import inspect as inspect_state
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
@@ -60,8 +86,8 @@ from lti_tool.models import (
 )
 from lti_tool.outbox import Period, periodic
 from lti_tool.permissions import Actor, ensure
-from lti_tool.states import AssessorRole, FeedbackRelease, RefresherStatus, RefresherTarget
-from lti_tool.tracking.models import CriterionScore
+from lti_tool.states import AssessorRole, RefresherStatus, RefresherTarget
+from lti_tool.tracking.models import CriterionScore, percent_of
 from lti_tool.tracking.refresher_models import Refresher, RefresherSettings, ScheduledRefresher
 from lti_tool.web.markdown import render_markdown
 
@@ -352,6 +378,15 @@ class Score:
     revision_id: int
     scored_at: datetime
     percent: Decimal
+    released: bool
+    """Whether the learner may read it: feedback waiting for release schedules nothing yet."""
+
+
+def _released_to_learner() -> ColumnElement[bool]:
+    """Feedback its learner may read (``permissions.released_to_learner``), where ``Assessment`` and its
+    ``Activity`` are joined."""
+    return permissions.released_to_learner(Assessment.assessor_role, Activity,
+                                           Assessment.released_at.is_not(None))
 
 
 def _percent_expression() -> Any:
@@ -362,19 +397,17 @@ def _percent_expression() -> Any:
 
 
 def _scores(session: Session, activity_ids: list[int] | None) -> list[Score]:
-    """Every in-force, learner-visible score on the live refreshers' targets: two grouped queries."""
+    """Every in-force score others gave on the live refreshers' targets, released to the learner or not (an
+    unreleased one is in force all the same: not a withdrawal): two grouped queries."""
     percent = _percent_expression()
-    visible = and_(
-        CriterionScore.assessor_role != AssessorRole.SELF,
-        or_(Activity.feedback_release == FeedbackRelease.ON_SUBMISSION, Assessment.released_at.is_not(None)),
-    )
+    visible = CriterionScore.assessor_role != AssessorRole.SELF
     scope = [Refresher.archived_at.is_(None)]
     if activity_ids is not None:
         scope.append(Refresher.activity_id.in_(activity_ids))
     group = (Refresher.id, CriterionScore.assessment_id, CriterionScore.learner_id,
              CriterionScore.revision_id)
     columns = (*group, func.max(CriterionScore.submitted_at), func.max(Assessment.released_at),
-               func.avg(percent))
+               func.avg(percent), func.max(case((_released_to_learner(), 1), else_=0)))
     by_criterion = (
         select(*columns)
         .join(CriterionScore, and_(CriterionScore.activity_id == Refresher.activity_id,
@@ -398,13 +431,13 @@ def _scores(session: Session, activity_ids: list[int] | None) -> list[Score]:
     )
     found = []
     for query in (by_criterion, by_competency):
-        for refresher_id, assessment_id, learner_id, revision_id, submitted, released, mean in \
+        for refresher_id, assessment_id, learner_id, revision_id, submitted, released, mean, shown in \
                 session.execute(query):
             if mean is None:
                 continue
             scored_at = _aware(submitted) if released is None else max(_aware(submitted), _aware(released))
             found.append(Score(refresher_id, assessment_id, learner_id, revision_id, scored_at,
-                               Decimal(str(mean)).quantize(Decimal("0.01"))))
+                               Decimal(str(mean)).quantize(Decimal("0.01")), bool(shown)))
     return found
 
 
@@ -418,26 +451,134 @@ class ScheduleReport:
     """Steps made."""
     stopped: int = 0
     """Steps stopped by a revision at or above the threshold, or a withdrawal."""
+    resumed: int = 0
+    """Steps paused while their feedback waited for release, counted again from the release."""
     emails: int = 0
 
     @property
     def summary(self) -> str:
         return (f"{self.scheduled} refresher step(s) scheduled, {self.stopped} stopped, "
-                f"{self.emails} e-mail(s) queued")
+                f"{self.resumed} resumed, {self.emails} e-mail(s) queued")
+
+
+@dataclass
+class _Schedule:
+    """The steps one weak score (its revision) scheduled for a learner."""
+
+    revision_id: int
+    running: bool
+    """A step is still scheduled (to come, or come and not done)."""
+    ended: bool
+    """Stopped: by a revision at or above the threshold, or a withdrawal."""
 
 
 @dataclass
 class _Rounds:
-    """What exists for one (refresher, learner): the revisions that started a schedule, the open ones."""
+    """What exists for one (refresher, learner): the schedules of each assessment, oldest first."""
 
-    triggers: set[int] = field(default_factory=set)
-    open_by_assessment: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
+    by_assessment: dict[int, list[_Schedule]] = field(default_factory=lambda: defaultdict(list))
+
+    @property
+    def triggers(self) -> set[int]:
+        return {item.revision_id for schedules in self.by_assessment.values() for item in schedules}
+
+    @property
+    def running(self) -> bool:
+        return any(item.running for schedules in self.by_assessment.values() for item in schedules)
+
+    def latest(self, assessment_id: int) -> _Schedule | None:
+        schedules = self.by_assessment.get(assessment_id)
+        return schedules[-1] if schedules else None
+
+
+def _rounds_of(session: Session, refresher_ids: Iterable[int]) -> dict[tuple[int, int], _Rounds]:
+    status = ScheduledRefresher.status
+    rounds: dict[tuple[int, int], _Rounds] = defaultdict(_Rounds)
+    group = (ScheduledRefresher.refresher_id, ScheduledRefresher.learner_id, ScheduledRefresher.assessment_id,
+             ScheduledRefresher.trigger_revision_id)
+    for refresher_id, learner_id, assessment_id, revision_id, running, ended in session.execute(
+        select(*group, func.max(case((status == RefresherStatus.SCHEDULED, 1), else_=0)),
+               func.max(case((status == RefresherStatus.STOPPED, 1), else_=0)))
+        .where(ScheduledRefresher.refresher_id.in_(refresher_ids))
+        .group_by(*group)
+        .order_by(ScheduledRefresher.trigger_revision_id)
+    ):
+        rounds[(refresher_id, learner_id)].by_assessment[assessment_id].append(
+            _Schedule(revision_id, bool(running), bool(ended)))
+    return rounds
+
+
+def _line_percent(line: dict[str, Any]) -> Decimal | None:
+    """One criterion of a stored revision as :func:`_percent_expression` reads its in-force row."""
+
+    def number(value: Any) -> Decimal | None:
+        return None if value is None or value == "" else Decimal(str(value))
+
+    percent = percent_of(number(line.get("points")), number(line.get("max_points")))
+    levels = int(line.get("level_count") or 0)
+    if percent is None and levels > 1:
+        percent = Decimal(int(line["level_number"]) - 1) * HUNDRED / (levels - 1)
+    return percent
+
+
+def _reached_since(session: Session, candidates: list[tuple[Score, int]], refreshers: dict[int, Refresher],
+                   thresholds: dict[int, Decimal]) -> set[tuple[int, int]]:
+    """The (refresher, revision) of each weak score of ``candidates`` (each with the revision that started
+    its assessment's last schedule) after a revision between the two that scored at or above the threshold:
+    that finding ended, though the learner had no step left for it to stop. Two queries at most."""
+    if not candidates:
+        return set()
+    revisions: dict[int, list[tuple[int, int | None, list[dict[str, Any]]]]] = defaultdict(list)
+    for revision_id, assessment_id, version_id, criteria in session.execute(
+        select(AssessmentRevision.id, AssessmentRevision.assessment_id, AssessmentRevision.rubric_version_id,
+               AssessmentRevision.criteria)
+        .where(AssessmentRevision.assessment_id.in_({score.assessment_id for score, _after in candidates}),
+               AssessmentRevision.id > min(after for _score, after in candidates))
+        .order_by(AssessmentRevision.id)
+    ):
+        revisions[assessment_id].append((revision_id, version_id, criteria or []))
+    tags = {refreshers[score.refresher_id].target for score, _after in candidates
+            if refreshers[score.refresher_id].target_kind is RefresherTarget.COMPETENCY}
+    tagged: dict[tuple[int, str], set[str]] = defaultdict(set)
+    if tags:
+        versions = {version_id for found in revisions.values() for _id, version_id, _criteria in found}
+        for version_id, tag, criterion in session.execute(
+            select(RubricVersionCompetency.version_id, RubricVersionCompetency.competency_tag,
+                   RubricVersionCompetency.criterion_identifier)
+            .where(RubricVersionCompetency.version_id.in_(versions),
+                   RubricVersionCompetency.competency_tag.in_(tags))
+        ):
+            tagged[(version_id, tag)].add(criterion)
+    reached = set()
+    for score, after in candidates:
+        refresher = refreshers[score.refresher_id]
+        for revision_id, version_id, criteria in revisions[score.assessment_id]:
+            if not after < revision_id < score.revision_id:
+                continue
+            wanted = {refresher.target} if refresher.target_kind is RefresherTarget.CRITERION \
+                else tagged.get((version_id or 0, refresher.target), set())
+            percents = [percent for line in criteria if str(line.get("criterion")) in wanted
+                        and (percent := _line_percent(line)) is not None]
+            if percents and sum(percents) / len(percents) >= thresholds[refresher.id]:
+                reached.add((score.refresher_id, score.revision_id))
+                break
+    return reached
+
+
+def _new_finding(score: Score, entry: _Rounds, reached: set[tuple[int, int]]) -> bool:
+    """Whether a weak score calls for a schedule of its own (the module's rule): the learner may read it, no
+    schedule of the refresher runs for them, and its assessment's last weak finding, if any, has ended."""
+    if not score.released or entry.running or score.revision_id in entry.triggers:
+        return False
+    latest = entry.latest(score.assessment_id)
+    return latest is None or latest.ended or (score.refresher_id, score.revision_id) in reached
 
 
 def schedule(session: Session, now: datetime, activity_ids: list[int] | None = None) -> ScheduleReport:
-    """Schedule the refreshers weak scores call for and stop those a better revision (or a withdrawal)
-    made needless, for ``activity_ids`` or every activity. Set-based: a fixed number of queries however
-    many learners, plus one insert per new schedule."""
+    """Schedule the refreshers new weak findings call for, stop those a better revision (or a withdrawal)
+    made needless, and resume those paused until their feedback was released, for ``activity_ids`` or every
+    activity (the rules: the module's docstring). Set-based: a fixed number of queries however many
+    learners, plus one insert per new schedule."""
     report = ScheduleReport()
     live = select(Refresher).where(Refresher.archived_at.is_(None))
     if activity_ids is not None:
@@ -450,38 +591,36 @@ def schedule(session: Session, now: datetime, activity_ids: list[int] | None = N
             {row.activity_id for row in refreshers.values()})))}
     contexts = dict(session.execute(select(Activity.id, Activity.context_id).where(
         Activity.id.in_({row.activity_id for row in refreshers.values()}))).all())
-    rounds: dict[tuple[int, int], _Rounds] = defaultdict(_Rounds)
-    for refresher_id, learner_id, assessment_id, revision_id, still_open in session.execute(
-        select(ScheduledRefresher.refresher_id, ScheduledRefresher.learner_id,
-               ScheduledRefresher.assessment_id, ScheduledRefresher.trigger_revision_id,
-               func.max(case((ScheduledRefresher.status == RefresherStatus.SCHEDULED, 1), else_=0)))
-        .where(ScheduledRefresher.refresher_id.in_(refreshers))
-        .group_by(ScheduledRefresher.refresher_id, ScheduledRefresher.learner_id,
-                  ScheduledRefresher.assessment_id, ScheduledRefresher.trigger_revision_id)
-    ):
-        entry = rounds[(refresher_id, learner_id)]
-        entry.triggers.add(revision_id)
-        if still_open:
-            entry.open_by_assessment[assessment_id].add(revision_id)
+    thresholds = {row.id: row.threshold_percent or (
+        settings[row.activity_id].threshold_percent if row.activity_id in settings else DEFAULT_THRESHOLD)
+        for row in refreshers.values()}
+    rounds = _rounds_of(session, refreshers)
+    scores = sorted(_scores(session, activity_ids),
+                    key=lambda score: (score.refresher_id, score.learner_id, score.revision_id))
+    candidates = []  # weak scores whose assessment's last finding may have ended unseen
+    for score in scores:
+        entry = rounds.get((score.refresher_id, score.learner_id))
+        latest = entry.latest(score.assessment_id) if entry else None
+        if entry and latest and not latest.ended and score.percent < thresholds[score.refresher_id] \
+                and score.released and not entry.running and score.revision_id not in entry.triggers:
+            candidates.append((score, latest.revision_id))
+    reached = _reached_since(session, candidates, refreshers, thresholds)
     in_force: set[tuple[int, int, int]] = set()
     to_stop: list[tuple[int, int, int, Decimal | None]] = []  # refresher, learner, assessment, percent
     new_rows: list[dict[str, Any]] = []
-    scores = sorted(_scores(session, activity_ids),
-                    key=lambda score: (score.refresher_id, score.learner_id, score.revision_id))
     for score in scores:
         refresher = refreshers[score.refresher_id]
         in_force.add((score.refresher_id, score.learner_id, score.assessment_id))
-        activity_settings = settings.get(refresher.activity_id)
-        threshold = refresher.threshold_percent or (
-            activity_settings.threshold_percent if activity_settings else DEFAULT_THRESHOLD)
+        threshold = thresholds[refresher.id]
         entry = rounds[(score.refresher_id, score.learner_id)]
         if score.percent >= threshold:
-            if any(revision != score.revision_id
-                   for revision in entry.open_by_assessment.get(score.assessment_id, ())):
+            if any(item.running and item.revision_id != score.revision_id
+                   for item in entry.by_assessment.get(score.assessment_id, ())):
                 to_stop.append((score.refresher_id, score.learner_id, score.assessment_id, score.percent))
             continue
-        if any(entry.open_by_assessment.values()) or score.revision_id in entry.triggers:
-            continue  # a schedule is running (or this revision had one): a weak score again adds nothing
+        if not _new_finding(score, entry, reached):
+            continue
+        activity_settings = settings.get(refresher.activity_id)
         days = list(activity_settings.spacing_days) if activity_settings else list(DEFAULT_SPACING)
         anchor = max(score.scored_at, _aware(refresher.created_at))
         new_rows += [
@@ -493,12 +632,13 @@ def schedule(session: Session, now: datetime, activity_ids: list[int] | None = N
              "created_at": now}
             for step, day in enumerate(days, start=1)
         ]
-        entry.triggers.add(score.revision_id)
-        entry.open_by_assessment[score.assessment_id].add(score.revision_id)
-    # Open schedules whose assessment no longer has an in-force score: withdrawn.
+        entry.by_assessment[score.assessment_id].append(
+            _Schedule(score.revision_id, running=True, ended=False))
+    # Running schedules whose assessment no longer has an in-force score: withdrawn.
     for (refresher_id, learner_id), entry in rounds.items():
-        for assessment_id, revisions in entry.open_by_assessment.items():
-            if revisions and (refresher_id, learner_id, assessment_id) not in in_force:
+        for assessment_id, schedules in entry.by_assessment.items():
+            if any(item.running for item in schedules) \
+                    and (refresher_id, learner_id, assessment_id) not in in_force:
                 to_stop.append((refresher_id, learner_id, assessment_id, None))
     report.scheduled = _insert_steps(session, new_rows)
     for refresher_id, learner_id, assessment_id, percent in to_stop:
@@ -512,7 +652,28 @@ def schedule(session: Session, now: datetime, activity_ids: list[int] | None = N
             .execution_options(synchronize_session=False)
         )
         report.stopped += int(result.rowcount or 0)
+    report.resumed = _count_from_the_release(session, list(refreshers))
     return report
+
+
+def _count_from_the_release(session: Session, refresher_ids: list[int]) -> int:
+    """Resume the steps scheduled before their feedback was released (the activity began waiting for
+    release after them): each not done keeps its distance from when it was scheduled, counted from the
+    release instead, and the release becomes when it was scheduled (so it is resumed once)."""
+    rows = session.execute(
+        select(ScheduledRefresher.id, ScheduledRefresher.due_at, ScheduledRefresher.created_at,
+               Assessment.released_at)
+        .join(Assessment, Assessment.id == ScheduledRefresher.assessment_id)
+        .where(ScheduledRefresher.refresher_id.in_(refresher_ids),
+               ScheduledRefresher.status == RefresherStatus.SCHEDULED,
+               Assessment.released_at > ScheduledRefresher.created_at)
+    ).all()
+    if rows:
+        session.execute(update(ScheduledRefresher), [
+            {"id": row_id, "due_at": _aware(due_at) + (_aware(released_at) - _aware(created_at)),
+             "created_at": released_at}
+            for row_id, due_at, created_at, released_at in rows])
+    return len(rows)
 
 
 def _insert_steps(session: Session, rows: list[dict[str, Any]]) -> int:
@@ -587,7 +748,7 @@ def _copy_with_the_activity(_mapper: Any, connection: Connection, activity: Acti
 def queue_emails(session: Session, now: datetime) -> int:
     """Queue the e-mail of every step that has come (within a week), once: the row's ``emailed_at`` and the
     outbox's key (``refresher:<id>``) both say it was queued. Learners without an address, those who opted
-    out of the course's e-mail, and activities that send none are skipped."""
+    out of the course's e-mail, activities that send none, and feedback waiting for release are skipped."""
     opted_out = select(ReminderOptOut.id).where(ReminderOptOut.user_id == ScheduledRefresher.learner_id,
                                                 ReminderOptOut.context_id == ScheduledRefresher.context_id)
     no_email = select(RefresherSettings.activity_id).where(RefresherSettings.send_email.is_(False))
@@ -595,11 +756,14 @@ def queue_emails(session: Session, now: datetime) -> int:
         select(ScheduledRefresher.id)
         .join(Refresher, Refresher.id == ScheduledRefresher.refresher_id)
         .join(User, User.id == ScheduledRefresher.learner_id)
+        .join(Activity, Activity.id == Refresher.activity_id)
+        .join(Assessment, Assessment.id == ScheduledRefresher.assessment_id)
         .where(ScheduledRefresher.status == RefresherStatus.SCHEDULED,
                ScheduledRefresher.emailed_at.is_(None),
                ScheduledRefresher.due_at <= now, ScheduledRefresher.due_at > now - EMAIL_WITHIN,
                User.email.is_not(None), User.email != "", ~opted_out.exists(),
-               Refresher.archived_at.is_(None), Refresher.activity_id.not_in(no_email))
+               Refresher.archived_at.is_(None), Refresher.activity_id.not_in(no_email),
+               _released_to_learner())
         .order_by(ScheduledRefresher.id)
     ).scalars().all()
     queued = 0
@@ -628,6 +792,8 @@ def refresher_mail(session: Session, payload: dict[str, Any]) -> mail.Mail | Non
     row = session.get(ScheduledRefresher, payload.get("scheduled_id"))
     if row is None or row.status is not RefresherStatus.SCHEDULED or not row.learner.email:
         return None  # done, stopped or removed since it was queued
+    if not _feedback_released(session, row):
+        return None  # the activity began waiting for release since: paused
     if reminders.opted_out(session, row.learner_id, row.context_id):
         return None
     refresher, learner = row.refresher, row.learner
@@ -655,6 +821,15 @@ def refresher_mail(session: Session, payload: dict[str, Any]) -> mail.Mail | Non
 # -- learners ----------------------------------------------------------------------------------------------
 
 
+def _feedback_released(session: Session, row: ScheduledRefresher) -> bool:
+    """Whether the learner may read the feedback that scheduled ``row``: a step of feedback waiting for
+    release is paused, shown to nobody and e-mailed to nobody (the module's docstring)."""
+    return session.scalar(
+        select(Assessment.id).join(Activity, Activity.id == Assessment.activity_id)
+        .where(Assessment.id == row.assessment_id, _released_to_learner())
+    ) is not None
+
+
 def complete(session: Session, actor: Actor, scheduled_id: int,
              now: datetime | None = None) -> ScheduledRefresher:
     """The learner marks a refresher that has come as done (again: nothing changes)."""
@@ -663,6 +838,9 @@ def complete(session: Session, actor: Actor, scheduled_id: int,
     row = session.get(ScheduledRefresher, scheduled_id)
     ensure(permissions.can_complete_refresher(actor, row))
     assert row is not None
+    if not _feedback_released(session, row):  # paused: to the learner, it does not exist until the release
+        raise permissions.PermissionDenied(
+            permissions.refuse(404, "Refresher not found", permissions.REFRESHER_NOT_FOUND))
     now = now or utcnow()
     if row.status is RefresherStatus.DONE:
         return row
@@ -780,21 +958,25 @@ def _state_of(row: ScheduledRefresher, now: datetime) -> str:
 
 @functools.cache
 def _refreshers_of() -> Select[tuple[ScheduledRefresher, Refresher, str]]:
-    """Built once: every learner's home page runs it."""
+    """Built once: every learner's home page runs it. Paused steps (feedback waiting for release) are left
+    out."""
     return (
         select(ScheduledRefresher, Refresher, Activity.title)
         .join(Refresher, Refresher.id == ScheduledRefresher.refresher_id)
         .join(Activity, Activity.id == Refresher.activity_id)
+        .join(Assessment, Assessment.id == ScheduledRefresher.assessment_id)
         .where(ScheduledRefresher.context_id == bindparam("context_id"),
-               ScheduledRefresher.learner_id.in_(bindparam("learner_ids", expanding=True)))
+               ScheduledRefresher.learner_id.in_(bindparam("learner_ids", expanding=True)),
+               _released_to_learner())
         .order_by(ScheduledRefresher.learner_id, ScheduledRefresher.due_at, ScheduledRefresher.id)
     )
 
 
 def refreshers_for(session: Session, learner_ids: Iterable[int], course: Context | int,
                    now: datetime | None = None) -> dict[int, list[RefresherState]]:
-    """Every refresher step of ``learner_ids`` in ``course``, by learner, in due order: one query however
-    many learners. The caller has checked that its viewer may see these people (``permissions``)."""
+    """Every refresher step of ``learner_ids`` in ``course``, by learner, in due order, but those paused
+    while their feedback waits for release: one query however many learners. The caller has checked that
+    its viewer may see these people (``permissions``)."""
     context_id = course if isinstance(course, int) else course.id
     ids = sorted(set(learner_ids))
     found: dict[int, list[RefresherState]] = {learner_id: [] for learner_id in ids}
@@ -889,7 +1071,9 @@ def due_count(session: Session, learner_id: int, context_id: int, now: datetime 
     return int(session.scalar(
         select(func.count(ScheduledRefresher.id))
         .join(Refresher, Refresher.id == ScheduledRefresher.refresher_id)
+        .join(Activity, Activity.id == Refresher.activity_id)
+        .join(Assessment, Assessment.id == ScheduledRefresher.assessment_id)
         .where(ScheduledRefresher.learner_id == learner_id, ScheduledRefresher.context_id == context_id,
                ScheduledRefresher.status == RefresherStatus.SCHEDULED, ScheduledRefresher.due_at <= now,
-               Refresher.archived_at.is_(None))
+               Refresher.archived_at.is_(None), _released_to_learner())
     ) or 0)

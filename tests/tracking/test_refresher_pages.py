@@ -14,10 +14,11 @@ from playwright.sync_api import expect
 from sqlalchemy import select, update
 
 from lti_tool.db import session_scope
+from lti_tool.models import Context, Membership, User
 from lti_tool.outbox import run_due_jobs
-from lti_tool.permissions import REFRESHER_NOT_FOUND, REFRESHER_PEOPLE_ROLES
+from lti_tool.permissions import NOT_YOUR_PERSON, REFRESHER_NOT_FOUND, REFRESHER_PEOPLE_ROLES
 from lti_tool.records.models import Statement
-from lti_tool.states import RefresherStatus
+from lti_tool.states import CadreRole, RefresherStatus
 from lti_tool.tracking.refresher_models import Refresher, RefresherSettings, ScheduledRefresher
 from lti_tool.tracking.refresher_views import NOTICES
 from tests.feedback.test_pages import Placed, filled, placed  # noqa: F401 - the fixture
@@ -292,3 +293,29 @@ def test_the_people_pages_queries_do_not_grow_with_the_people(
     assert len(small.attributes("person-row")) == 2 and len(large.attributes("person-row")) == 8
     assert sum(int(count) for count in large.texts("upcoming")) == 4 * 7 - 7
     assert more.count == few.count
+
+
+def test_staff_and_managers_read_only_their_courses_people(placed: Placed, app: Flask) -> None:  # noqa: F811
+    add_refresher(placed)
+    omar = omar_scores_ana_low(placed)
+    schedule_and_bring_step_one(app)
+    ana_id = placed.user_id("learner-ana")
+    with session_scope(app) as session:
+        ana = session.get(User, ana_id)
+        assert ana is not None
+        elsewhere = Context(platform_id=ana.platform_id, context_id="course-elsewhere", title="Elsewhere")
+        olga = User(platform_id=ana.platform_id, sub="learner-olga", name="Olga Elsewhere")
+        session.add_all([elsewhere, olga])
+        session.flush()
+        session.add(Membership(user_id=olga.id, context_id=elsewhere.id, role=CadreRole.LEARNER))
+        session.flush()
+        olga_id, ana_name = olga.id, ana.display_name
+    unknown = placed.designer.get("/refreshers/people/999999")
+    assert unknown.status == 404 and NOT_YOUR_PERSON in unknown.text
+    for visitor in (placed.designer, omar):
+        refused = visitor.get(f"/refreshers/people/{olga_id}")
+        assert refused.status == 404 and NOT_YOUR_PERSON in refused.text
+        assert "Olga" not in refused.text
+        allowed = visitor.get(f"/refreshers/people/{ana_id}")
+        assert allowed.status == 200 and f"Refreshers of {ana_name}" in allowed.text
+        assert [row["data-state"] for row in allowed.attributes("state-row")] == ["due"] + ["upcoming"] * 3

@@ -10,13 +10,21 @@ from decimal import Decimal
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from lti_tool import mail
 from lti_tool.feedback import content, services
 from lti_tool.invitations.models import ReminderOptOut
-from lti_tool.models import Activity, Assessment, AssessmentRevision, OutboxMessage, User
+from lti_tool.models import (
+    Activity,
+    Assessment,
+    AssessmentRevision,
+    ManagerLink,
+    Membership,
+    OutboxMessage,
+    User,
+)
 from lti_tool.permissions import (
     ACTIVITY_DESIGNERS_ONLY,
     NO_REFRESHERS_HERE,
@@ -164,6 +172,114 @@ def test_a_withdrawn_assessment_stops_its_refreshers(course: Course) -> None:
     states = refreshers.refreshers_for(course.db, [course.ana.id], course.context)[course.ana.id]
     assert {item.state for item in states} == {"stopped"}
     assert states[0].reason == "Stopped: the assessment that called for it was withdrawn."
+
+
+def finish(course: Course, rows: list[ScheduledRefresher]) -> None:
+    """The learner marks every step done, each on its day."""
+    for row in rows:
+        row.due_at = NOW - timedelta(hours=1)
+        refreshers.complete(course.db, course.ana_actor, row.id, now=NOW)
+
+
+@pytest.mark.parametrize("finished", ["done", "missed"])
+def test_a_revision_still_as_weak_continues_a_finished_or_missed_schedule(course: Course,
+                                                                          finished: str) -> None:
+    activity = course.activity()
+    add(course, activity)
+    submit(course, activity)
+    refreshers.schedule(course.db, NOW)
+    first = steps(course.db)
+    if finished == "done":
+        finish(course, first)
+    else:
+        for row in first:
+            row.due_at = NOW - timedelta(days=30)
+    # Omar revises a comment only: the criterion still scores 33.33%.
+    submit(course, activity, based_on=1, strengths="Listens well, and summarises.")
+    assert refreshers.schedule(course.db, NOW) == refreshers.ScheduleReport()
+    assert [row.id for row in steps(course.db)] == [row.id for row in first]
+    page = refreshers.learner_page(course.db, course.ana_actor, NOW)
+    assert len(page.done if finished == "done" else page.due) == 4 and page.upcoming == []
+
+
+@pytest.mark.parametrize("target", [CRITERION, COMPETENCY])
+def test_weaker_again_continues_but_weak_after_reaching_the_threshold_starts_anew(course: Course,
+                                                                                 target: str) -> None:
+    activity = course.activity()
+    add(course, activity, target)
+    submit(course, activity)
+    refreshers.schedule(course.db, NOW)
+    finish(course, steps(course.db))
+    # Weaker (0%) after the learner finished: the same weak finding, no new schedule.
+    submit(course, activity, based_on=1, **{"effect-on-results__level": "not-yet"})
+    assert refreshers.schedule(course.db, NOW).scheduled == 0
+    # At the threshold: nothing is left to stop, but the weak finding is over...
+    submit(course, activity, based_on=2, **{"effect-on-results__level": "consistent"})
+    assert refreshers.schedule(course.db, NOW) == refreshers.ScheduleReport()
+    # ...so weak again is a new one: a new schedule, then nothing more.
+    submit(course, activity, based_on=3, **{"effect-on-results__level": "starting"})
+    assert refreshers.schedule(course.db, NOW).scheduled == 4
+    assert refreshers.schedule(course.db, NOW).scheduled == 0
+    assert [row.status for row in steps(course.db)] == \
+        [RefresherStatus.DONE] * 4 + [RefresherStatus.SCHEDULED] * 4
+
+
+def test_a_revision_that_makes_another_criterion_weak_schedules_only_its_refresher(course: Course) -> None:
+    activity = course.activity()
+    results = add(course, activity)
+    training = add(course, activity, "criterion:uses-the-training", title="Use it")  # 66.67%: above 60
+    submit(course, activity)
+    refreshers.schedule(course.db, NOW)
+    finish(course, steps(course.db))
+    submit(course, activity, based_on=1, **{"uses-the-training__level": "starting"})
+    assert refreshers.schedule(course.db, NOW).scheduled == 4
+    made = [row for row in steps(course.db) if row.status is RefresherStatus.SCHEDULED]
+    assert {row.refresher_id for row in made} == {training.id}
+    done = [row for row in steps(course.db) if row.status is RefresherStatus.DONE]
+    assert {row.refresher_id for row in done} == {results.id}
+
+
+def test_feedback_waiting_for_release_pauses_its_refreshers_until_released(course: Course,
+                                                                           app: Flask) -> None:
+    activity = course.activity()
+    add(course, activity)
+    course.ana.email = "ana@example.org"
+    submit(course, activity)
+    scored = course.db.scalars(select(AssessmentRevision.submitted_at)).one()
+    refreshers.schedule(course.db, scored)  # as the submission's commit does
+    first = steps(course.db)
+    come = scored + timedelta(days=1, minutes=1)  # step 1's day
+    # The designer now has feedback wait for release: Ana may no longer read Omar's.
+    activity.feedback_release = FeedbackRelease.WHEN_RELEASED
+    course.db.flush()
+    assert refreshers.schedule(course.db, come) == refreshers.ScheduleReport()  # not stopped as withdrawn
+    assert {row.status for row in steps(course.db)} == {RefresherStatus.SCHEDULED}
+    page = refreshers.learner_page(course.db, course.ana_actor, come)
+    assert (page.due, page.upcoming, page.done, page.stopped) == ([], [], [], [])
+    assert refreshers.refreshers_for(course.db, [course.ana.id], course.context, come)[course.ana.id] == []
+    assert refreshers.due_count(course.db, course.ana.id, course.context.id, come) == 0
+    assert refreshers.queue_emails(course.db, come) == 0
+    with app.test_request_context():
+        assert refreshers.refresher_mail(course.db, {"scheduled_id": first[0].id}) is None
+    with pytest.raises(PermissionDenied) as refused:
+        refreshers.complete(course.db, course.ana_actor, first[0].id, now=come)
+    assert refused.value.decision.status == 404 and refused.value.decision.message == REFRESHER_NOT_FOUND
+    # Released: the same schedule resumes, its steps counted again from the release.
+    assessment = omars_assessment(course, activity)
+    services.release(course.db, course.designer, assessment)
+    report = refreshers.schedule(course.db, NOW)
+    assert (report.scheduled, report.stopped, report.resumed) == (0, 0, 4)
+    assert refreshers.schedule(course.db, NOW).resumed == 0
+    resumed = steps(course.db)
+    assert [row.id for row in resumed] == [row.id for row in first]
+    released_at = assessment.released_at
+    assert released_at is not None
+    assert [row.due_at - released_at for row in resumed] == [timedelta(days=day) for day in (1, 3, 7, 21)]
+    later = released_at + timedelta(days=1, minutes=1)
+    page = refreshers.learner_page(course.db, course.ana_actor, later)
+    assert len(page.due) == 1 and len(page.upcoming) == 3 and page.stopped == []
+    assert "scored 33.33%" in page.due[0].reason
+    assert refreshers.queue_emails(course.db, later) == 1
 
 
 def test_the_refreshers_own_threshold_wins_over_the_activitys(course: Course) -> None:
@@ -336,6 +452,40 @@ def test_who_may_read_a_persons_refreshers(course: Course) -> None:
                            (course.stranger, course.ben), (course.omar, course.chloe), (course.omar, None)):
         refused = can_read_person_refreshers(actor, learner, db)
         assert not refused and refused.status == 404 and refused.message == NOT_YOUR_PERSON
+
+
+def test_staff_read_only_their_own_courses_people(course: Course) -> None:
+    db = course.db
+    elsewhere = User(platform_id=course.platform.id, sub="olga", name="Olga Elsewhere")
+    db.add(elsewhere)
+    db.flush()
+    db.add_all([Membership(user_id=elsewhere.id, context_id=course.other_context.id, role=CadreRole.LEARNER),
+                Membership(user_id=course.chloe.id, context_id=course.context.id, role=CadreRole.LEARNER)])
+    db.flush()
+    admin = Actor(course.designer.user_id, "Maya", course.platform.id, course.context.id, CadreRole.ADMIN)
+    other_designer = Actor(course.designer.user_id, "Maya", course.platform.id, course.other_context.id,
+                           CadreRole.DESIGNER)
+    # Another course's person, and a person of this course to another course's staff: not found.
+    for actor, person in ((course.designer, elsewhere), (admin, elsewhere), (other_designer, course.ben)):
+        refused = can_read_person_refreshers(actor, person, db)
+        assert not refused and refused.status == 404 and refused.message == NOT_YOUR_PERSON
+    # The course's own people: by launch (Chloé), by a manager link (Ben), by an assessment here (Ben
+    # again, without his links: the staff's list of people with refreshers still shows him).
+    for actor in (course.designer, admin):
+        assert can_read_person_refreshers(actor, course.chloe, db)
+        assert can_read_person_refreshers(actor, course.ben, db)
+    assert can_read_person_refreshers(other_designer, course.ana, db)  # Sam's person there
+    activity = course.activity()
+    add(course, activity)
+    submit(course, activity, learner=course.ben)
+    refreshers.schedule(db, NOW)
+    db.execute(delete(ManagerLink).where(ManagerLink.learner_id == course.ben.id))
+    assert [user.id for user in refreshers.learners_with_refreshers(db, course.context.id)] == [course.ben.id]
+    assert can_read_person_refreshers(course.designer, course.ben, db)
+    # A manager, only for their own people in the course they launched from.
+    assert can_read_person_refreshers(course.stranger, course.ana, db)
+    for person in (course.ben, course.chloe, elsewhere):
+        assert not can_read_person_refreshers(course.stranger, person, db)
 
 
 def _emails(db: Session) -> list[str]:
