@@ -79,6 +79,7 @@ from lti_tool.models import (
     Assessment,
     AssessmentRevision,
     Context,
+    RosterMember,
     RubricVersion,
     RubricVersionCompetency,
     User,
@@ -748,7 +749,8 @@ def _copy_with_the_activity(_mapper: Any, connection: Connection, activity: Acti
 def queue_emails(session: Session, now: datetime) -> int:
     """Queue the e-mail of every step that has come (within a week), once: the row's ``emailed_at`` and the
     outbox's key (``refresher:<id>``) both say it was queued. Learners without an address, those who opted
-    out of the course's e-mail, activities that send none, and feedback waiting for release are skipped."""
+    out of the course's e-mail, those who left the course (:func:`left_the_course`), activities that send
+    none, and feedback waiting for release are skipped."""
     opted_out = select(ReminderOptOut.id).where(ReminderOptOut.user_id == ScheduledRefresher.learner_id,
                                                 ReminderOptOut.context_id == ScheduledRefresher.context_id)
     no_email = select(RefresherSettings.activity_id).where(RefresherSettings.send_email.is_(False))
@@ -762,6 +764,7 @@ def queue_emails(session: Session, now: datetime) -> int:
                ScheduledRefresher.emailed_at.is_(None),
                ScheduledRefresher.due_at <= now, ScheduledRefresher.due_at > now - EMAIL_WITHIN,
                User.email.is_not(None), User.email != "", ~opted_out.exists(),
+               ~left_the_course(ScheduledRefresher.learner_id, ScheduledRefresher.context_id).exists(),
                Refresher.archived_at.is_(None), Refresher.activity_id.not_in(no_email),
                _released_to_learner())
         .order_by(ScheduledRefresher.id)
@@ -774,6 +777,16 @@ def queue_emails(session: Session, now: datetime) -> int:
         session.execute(update(ScheduledRefresher).where(ScheduledRefresher.id.in_(rows))
                         .values(emailed_at=now).execution_options(synchronize_session=False))
     return queued
+
+
+def left_the_course(learner_id: Any, context_id: Any) -> Select[Any]:
+    """The roster row saying the learner is no longer in the course (the platform marked them inactive, or
+    no longer lists them): their steps stay on their page, and no e-mail goes to them."""
+    return select(RosterMember.id).where(
+        RosterMember.user_id == learner_id,
+        RosterMember.context_id == context_id,
+        RosterMember.active.is_(False),
+    )
 
 
 @periodic("refreshers", every=JOB_EVERY)
@@ -796,6 +809,8 @@ def refresher_mail(session: Session, payload: dict[str, Any]) -> mail.Mail | Non
         return None  # the activity began waiting for release since: paused
     if reminders.opted_out(session, row.learner_id, row.context_id):
         return None
+    if session.scalar(left_the_course(row.learner_id, row.context_id).limit(1)) is not None:
+        return None  # left the course since it was queued
     refresher, learner = row.refresher, row.learner
     if refresher.archived_at is not None:
         return None

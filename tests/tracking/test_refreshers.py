@@ -23,6 +23,7 @@ from lti_tool.models import (
     ManagerLink,
     Membership,
     OutboxMessage,
+    RosterMember,
     User,
 )
 from lti_tool.permissions import (
@@ -517,6 +518,32 @@ def test_steps_that_have_come_are_emailed_once_unless_opted_out_or_turned_off(co
     (ana_second,) = [row for row in steps(course.db, course.ana) if row.step == 2]
     ana_second.due_at = NOW - timedelta(minutes=1)
     assert refreshers.queue_emails(course.db, NOW) == 0
+
+
+def test_a_learner_who_left_the_course_is_not_emailed(course: Course, app: Flask) -> None:
+    """The roster says the learner left (inactive, or no longer listed): their steps stay, no e-mail goes,
+    not even one queued before they left."""
+    activity = course.activity()
+    add(course, activity)
+    course.ana.email, course.ben.email = "ana@example.org", "ben@example.org"
+    submit(course, activity)
+    submit(course, activity, learner=course.ben)
+    refreshers.schedule(course.db, NOW)
+    for row in steps(course.db):
+        if row.step == 1:
+            row.due_at = NOW - timedelta(hours=1)
+    course.db.add(RosterMember(context_id=course.context.id, user_id=course.ben.id, role=CadreRole.LEARNER,
+                               active=False))
+    course.db.flush()
+    assert refreshers.queue_emails(course.db, NOW) == 1
+    (ana_first,) = [row for row in steps(course.db, course.ana) if row.step == 1]
+    assert _emails(course.db) == [f"refresher:{ana_first.id}"]
+    course.db.add(RosterMember(context_id=course.context.id, user_id=course.ana.id, role=CadreRole.LEARNER,
+                               active=False))
+    course.db.flush()
+    with app.test_request_context():
+        assert refreshers.refresher_mail(course.db, {"scheduled_id": ana_first.id}) is None
+    assert len(steps(course.db, course.ben)) == 4  # kept: they are still on Ben's page
 
 
 def test_the_email_says_what_and_why_and_is_dropped_once_done(course: Course, app: Flask) -> None:
