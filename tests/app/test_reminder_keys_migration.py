@@ -20,23 +20,17 @@ from lti_tool.models import Activity, OutboxMessage
 from lti_tool.programme.models import FollowUp
 from lti_tool.states import FollowUpStatus, OutboxStatus
 from lti_tool.tracking import seed
-from tests.fixtures.database import BACKENDS, _postgres_database
+from tests.fixtures.database import BACKENDS, database_of_its_own
 
 
 @pytest.fixture(params=BACKENDS)
 def fresh_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     """A database of its own (the test moves it between revisions), migrated to head."""
-    if request.param == "sqlite":
-        urls: Iterator[str] = iter([f"sqlite:///{tmp_path / 'migrating.db'}"])
-    else:
-        urls = _postgres_database()
-    url = next(urls)
-    engine = build_engine(url)
-    migrate.upgrade(engine)
-    yield engine
-    engine.dispose()
-    for _ in urls:  # drops the PostgreSQL database
-        pass
+    with database_of_its_own(request.param, tmp_path) as url:
+        engine = build_engine(url)
+        migrate.upgrade(engine)
+        yield engine
+        engine.dispose()
 
 
 def to_revision(engine: Engine, revision: str, *, down: bool) -> None:

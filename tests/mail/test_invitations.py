@@ -27,7 +27,7 @@ from lti_tool.invitations.models import (
 )
 from lti_tool.lti.session import csrf_token_for
 from lti_tool.mail import TOPIC
-from lti_tool.models import AuditEntry, Launch, ManagerLink, OutboxMessage, User
+from lti_tool.models import Activity, AuditEntry, Launch, ManagerLink, OutboxMessage, User
 from lti_tool.observability import redact
 from lti_tool.outbox import Worker, run_due_jobs
 from lti_tool.permissions import Actor
@@ -291,20 +291,25 @@ def test_a_sign_in_form_posted_from_another_site_is_refused(
 # -- reminders ----------------------------------------------------------------------------------------------
 
 
-def test_the_reminder_job_run_twice_sends_one_email_per_occasion_and_the_opt_out_stops_it(
-    app: Flask, client: FlaskClient, learners_enrolled: Course, smtp: SmtpServer,
-) -> None:
-    course = learners_enrolled
+def remind_twice(app: Flask, course: Course, due_in: timedelta) -> tuple[User, Activity, datetime]:
+    """Omar, with an address, and an activity due in ``due_in``: the reminder job run in two periods in a
+    row (the date unchanged), and the mail delivered."""
     omar = course.db.get(User, course.omar.user_id)
     assert omar is not None
     omar.email = "omar@example.org"
     course.db.flush()
-    activity = course.activity(due_at=datetime.now(UTC) + timedelta(days=2, hours=12))  # due in 2.5 days
-
+    activity = course.activity(due_at=datetime.now(UTC) + due_in)
     now = datetime.now(UTC)
     run_due_jobs(app, names=["manager-reminders"], now=now)
     run_due_jobs(app, names=["manager-reminders"], now=now + timedelta(hours=1))  # the next period
     deliver_mail(app)
+    return omar, activity, now
+
+
+def test_the_reminder_job_run_twice_sends_one_email_per_occasion_and_the_opt_out_stops_it(
+    app: Flask, client: FlaskClient, learners_enrolled: Course, smtp: SmtpServer,
+) -> None:
+    omar, activity, now = remind_twice(app, learners_enrolled, timedelta(days=2, hours=12))  # due in 2.5 days
     (reminder,) = smtp.mailbox.to("omar@example.org")
     body = reminder.get_content()
     assert reminder["Subject"].strip().startswith("Feedback due ") and activity.title in reminder["Subject"]
@@ -339,15 +344,7 @@ def test_a_due_date_moved_later_is_reminded_again_and_an_unchanged_one_is_not(
     app: Flask, client: FlaskClient, learners_enrolled: Course, smtp: SmtpServer,
 ) -> None:
     course = learners_enrolled
-    omar = course.db.get(User, course.omar.user_id)
-    assert omar is not None
-    omar.email = "omar@example.org"
-    activity = course.activity(due_at=datetime.now(UTC) + timedelta(days=1))  # "3 days before" has come
-    course.db.flush()
-    now = datetime.now(UTC)
-    run_due_jobs(app, names=["manager-reminders"], now=now)
-    run_due_jobs(app, names=["manager-reminders"], now=now + timedelta(hours=1))  # the date unchanged
-    deliver_mail(app)
+    _omar, activity, now = remind_twice(app, course, timedelta(days=1))  # "3 days before" has come
     activity.due_at = activity.due_at + timedelta(hours=36)  # later, and "3 days before" again
     course.db.flush()
     for hour in (2, 3):  # the next periods: the new date is reminded once
@@ -375,8 +372,6 @@ def test_an_invited_managers_reminder_carries_a_fresh_sign_in_link(
 
 
 def test_reminder_occasions_follow_the_schedule() -> None:
-    from lti_tool.models import Activity
-
     due = datetime(2026, 3, 10, 17, 0, tzinfo=UTC)
     activity = Activity(due_at=due, due_timezone="Europe/Berlin")
     at = {occasion.key: occasion.at for occasion in reminders.occasions(activity)}

@@ -18,18 +18,18 @@ from lti_tool.migrate import PENDING_MIGRATIONS_MESSAGE
 from lti_tool.observability import JsonFormatter
 from lti_tool.ops import migration_guard
 from lti_tool.settings import Settings
-from tests.fixtures.database import BACKENDS, _postgres_database
+from tests.fixtures.database import BACKENDS, database_of_its_own
 
 MESSAGE = "Cadre's database needs upgrading: run `cadre db upgrade`"
 
 
 @pytest.fixture(params=BACKENDS)
 def unmigrated_app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flask]:
-    if request.param == "sqlite":
-        databases: Iterator[str] = iter([f"sqlite:///{tmp_path / 'unmigrated.db'}"])
-    else:
-        databases = _postgres_database()
-    database_url = next(databases)
+    with database_of_its_own(request.param, tmp_path) as database_url:
+        yield from _app_on(database_url)
+
+
+def _app_on(database_url: str) -> Iterator[Flask]:
     app = create_app(
         Settings(
             database_url=database_url,
@@ -41,7 +41,6 @@ def unmigrated_app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[F
     app.config["TESTING"] = True
     yield app
     get_engine(app).dispose()
-    next(databases, None)  # drops the PostgreSQL database
 
 
 def test_every_page_answers_503_naming_the_command(unmigrated_app: Flask) -> None:

@@ -494,13 +494,19 @@ def _emails(db: Session) -> list[str]:
                            .order_by(OutboxMessage.id)))
 
 
-def test_steps_that_have_come_are_emailed_once_unless_opted_out_or_turned_off(course: Course) -> None:
+def ana_and_ben_scheduled(course: Course) -> Activity:
+    """Ana and Ben, with e-mail addresses, each scored weak in a new activity: their steps scheduled."""
     activity = course.activity()
     add(course, activity)
     course.ana.email, course.ben.email = "ana@example.org", "ben@example.org"
     submit(course, activity)
     submit(course, activity, learner=course.ben)
     refreshers.schedule(course.db, NOW)
+    return activity
+
+
+def test_steps_that_have_come_are_emailed_once_unless_opted_out_or_turned_off(course: Course) -> None:
+    activity = ana_and_ben_scheduled(course)
     assert refreshers.queue_emails(course.db, NOW) == 0  # nothing has come yet
     for row in steps(course.db):
         if row.step == 1:
@@ -523,12 +529,7 @@ def test_steps_that_have_come_are_emailed_once_unless_opted_out_or_turned_off(co
 def test_a_learner_who_left_the_course_is_not_emailed(course: Course, app: Flask) -> None:
     """The roster says the learner left (inactive, or no longer listed): their steps stay, no e-mail goes,
     not even one queued before they left."""
-    activity = course.activity()
-    add(course, activity)
-    course.ana.email, course.ben.email = "ana@example.org", "ben@example.org"
-    submit(course, activity)
-    submit(course, activity, learner=course.ben)
-    refreshers.schedule(course.db, NOW)
+    ana_and_ben_scheduled(course)
     for row in steps(course.db):
         if row.step == 1:
             row.due_at = NOW - timedelta(hours=1)
