@@ -74,13 +74,14 @@
   }
   function same(a, b) { return JSON.stringify(a) === JSON.stringify(b); }
 
-  // What the saved copy has that differs from the form, field by field, in the form's own words.
-  function differences(saved) {
+  // What the saved copy has that differs from ``mine`` (the form as it stands, unless given), field by
+  // field, in the form's own words.
+  function differences(saved, mine) {
     var found = [];
     function add(label, theirs, yours) {
       if ((theirs || "") !== (yours || "")) { found.push([label, theirs || "(empty)", yours || "(empty)"]); }
     }
-    var mine = collect();
+    mine = mine || collect();
     Array.prototype.forEach.call(form.querySelectorAll("fieldset[data-criterion]"), function (set) {
       var id = set.getAttribute("data-criterion");
       var title = set.getAttribute("data-title") || id;
@@ -190,6 +191,12 @@
           if (local && same(local.content, content)) { store(null); }
           else if (local) { store({ base: answer.draft_revision, content: local.content }); }
           say("Draft saved at " + new Date(answer.saved_at).toLocaleTimeString() + ".");
+        } else if (response.status === 409 && answer.content && !differences(answer.content, content).length) {
+          // Another tab or device saved these very answers (a tab opened meanwhile offered this browser's
+          // copy back): nothing to choose between. Go on from its revision; what was typed since is saved next.
+          revisionField.value = String(answer.draft_revision);
+          if (!dirty) { store(null); }
+          say("Draft saved" + (answer.saved_at ? " at " + new Date(answer.saved_at).toLocaleTimeString() : "") + ".");
         } else if (response.status === 409) {
           showConflict(answer);
         } else if (response.status === 401 || response.status === 403) {
@@ -269,4 +276,5 @@
       fill(local.content);
     }
   }
+  form.setAttribute("data-autosave", "on");  // for whoever waits for it (the browser tests)
 }());
