@@ -109,8 +109,9 @@ class JsonFormatter(logging.Formatter):
             "msg": redact(record.getMessage()),
         }
         extra = getattr(record, "fields", None)
-        if extra:
-            entry.update(extra)
+        if extra:  # redacted too: a path, a request line or an error's text can hold a credential
+            entry.update({name: redact(value) if isinstance(value, str) else value
+                          for name, value in extra.items()})
         if record.exc_info:
             entry["exc"] = redact(self.formatException(record.exc_info))
         return json.dumps(entry, default=str)
@@ -182,7 +183,8 @@ def init_app(app: Flask, settings: Settings) -> None:
         response.headers["X-Request-Id"] = current_request_id()
         elapsed_ms = (time.perf_counter() - g.get("request_started", time.perf_counter())) * 1000
         # A view whose path holds a credential (an e-mailed sign-in link) names the path to log instead.
-        path = g.get("cadre_log_path", request.path)
+        # Any other sign-in or opt-out path (a 404 of one with a slash more, say) loses its credential.
+        path = g.get("cadre_log_path") or redact(request.path)
         request_log.info(
             "%s %s %s",
             request.method,

@@ -53,3 +53,21 @@ def test_a_sane_incoming_request_id_is_kept(
     assert replaced.headers["X-Request-Id"] != "bad id; with spaces"
     ids = [json.loads(line)["request_id"] for line in log_lines.getvalue().splitlines()]
     assert ids == ["abc123", replaced.headers["X-Request-Id"]]
+
+
+def test_a_sign_in_or_opt_out_credential_in_any_path_is_cut_out_of_every_field(
+    live_server: LiveServer, app: object, log_lines: io.StringIO
+) -> None:
+    """The views of e-mailed links name the path to log; a path their views never see (a slash more: a 404)
+    is cut by the request log itself, in the line and in its JSON fields."""
+    token = "SIGN-IN-SECRET-0123456789abcdef"
+    answers = [
+        httpx.get(f"{live_server.url}/invitations/sign-in/{token}/"),
+        httpx.get(f"{live_server.url}/reminders/opt-out/{token}/extra"),
+        httpx.get(f"{live_server.url}/invitations/sign-in/{token}"),
+    ]
+    assert [answer.status_code for answer in answers][:2] == [404, 404]
+    text = log_lines.getvalue()
+    assert token not in text
+    paths = [json.loads(line).get("path") for line in text.splitlines()]
+    assert "/invitations/sign-in/[redacted]" in paths and "/reminders/opt-out/[redacted]" in paths
