@@ -113,11 +113,26 @@ def _header_safe(text: str) -> str:
 
 
 def valid_address(address: str) -> bool:
-    """A plausible single e-mail address (``name@domain.tld``), no display name, no spaces."""
+    """A plausible single e-mail address (``name@domain.tld``), no display name, no spaces, that SMTP can
+    carry without SMTPUTF8 (:func:`ascii_address`: an ASCII mailbox name; the domain may be international)."""
     _name, parsed = parseaddr(address)
     local, at, domain = parsed.partition("@")
     return bool(at and local and "." in domain.strip(".") and parsed == address.strip()
-                and not any(character.isspace() for character in parsed) and len(parsed) <= 320)
+                and not any(character.isspace() for character in parsed) and len(parsed) <= 320
+                and ascii_address(parsed) is not None)
+
+
+def ascii_address(address: str) -> str | None:
+    """``address`` as Cadre sends to it: the domain in its IDNA form (``exämple.org`` is
+    ``xn--exmple-cua.org``); None when the mailbox name is not ASCII (it would need SMTPUTF8, which Cadre
+    does not rely on) or the domain has no IDNA form."""
+    local, _at, domain = address.strip().rpartition("@")
+    if not local.isascii():
+        return None
+    try:
+        return f"{local}@{domain.encode('idna').decode('ascii')}"
+    except UnicodeError:
+        return None
 
 
 def build_message(settings: Settings, mail: Mail) -> EmailMessage:
@@ -128,7 +143,8 @@ def build_message(settings: Settings, mail: Mail) -> EmailMessage:
         raise MailError(f"'{mail.to[:320]}' is not an e-mail address Cadre can send to.", permanent=True)
     message = EmailMessage()
     message["From"] = settings.smtp_from
-    message["To"] = formataddr((_header_safe(mail.to_name), mail.to)) if mail.to_name else mail.to
+    to = ascii_address(mail.to) or mail.to  # valid_address above: never None here
+    message["To"] = formataddr((_header_safe(mail.to_name), to)) if mail.to_name else to
     message["Subject"] = _header_safe(mail.subject)[:MAX_SUBJECT_LENGTH]
     _name, from_address = parseaddr(settings.smtp_from)
     message["Message-ID"] = make_msgid(domain=from_address.partition("@")[2] or None)

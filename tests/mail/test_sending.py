@@ -104,6 +104,19 @@ def test_an_address_that_is_not_one_is_refused_before_connecting(tls_smtp: SmtpS
                                                           Mail(to=address, subject="s", text="t")))
 
 
+def test_an_international_domain_is_sent_to_in_its_idna_form_and_a_non_ascii_mailbox_is_refused(
+    tls_smtp: SmtpServer,
+) -> None:
+    tls_smtp.mailbox.clear()
+    assert mail.valid_address("paula@exämple.org") and not mail.valid_address("päula@example.org")
+    mail.send(tls_smtp.settings(Settings()), Mail(to="paula@exämple.org", to_name="Paula Ärger", subject="s",
+                                                  text="t"))
+    (received,) = tls_smtp.mailbox.to("paula@xn--exmple-cua.org")
+    assert "paula@xn--exmple-cua.org" in received["To"] and "Paula" in received["To"]
+    assert "is not an e-mail address" in str(refused(tls_smtp.settings(Settings()),
+                                                      Mail(to="päula@example.org", subject="s", text="t")))
+
+
 def test_cadre_mail_test_sends_or_explains(runner: FlaskCliRunner, app: Flask, smtp: SmtpServer,
                                            monkeypatch: pytest.MonkeyPatch) -> None:
     sent = runner.invoke(main, ["mail", "test", "admin@example.org"])
