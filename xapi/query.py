@@ -93,6 +93,9 @@ def parse_statement_query(pairs: Iterable[tuple[str, str]], *, extra: Iterable[s
             raise QueryError(name, "is given more than once")
         if len(value) > MAX_PARAMETER_LENGTH:
             raise QueryError(name, f"is longer than {MAX_PARAMETER_LENGTH} characters")
+        if any(ord(character) < 32 for character in value):
+            raise QueryError(name, "has a control character (such as NUL), which no IRI, id or JSON value "
+                                   "of a query holds")
         values[name] = value
 
     for single in ("statementId", "voidedStatementId"):
@@ -162,7 +165,10 @@ def _timestamp(values: Mapping[str, str], name: str) -> datetime | None:
                                f"not {value!r:.40}") from None
     if moment.tzinfo is None:
         raise QueryError(name, "must give its time zone (Z or an offset such as +01:00)")
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+01:00 is before the first moment Python can hold
+        raise QueryError(name, f"is out of range, not {value!r:.40}") from None
 
 
 def _limit(values: Mapping[str, str], max_limit: int) -> int:
@@ -187,6 +193,8 @@ def _agent(value: str) -> dict[str, Any]:
     except json.JSONDecodeError as error:
         raise QueryError("agent", f"must be an Agent or identified Group as JSON ({error.msg} at character "
                                   f"{error.pos})") from None
+    except RecursionError:  # "[[[[…" thousands deep, within the length allowed
+        raise QueryError("agent", "must be an Agent or identified Group as JSON, not nested that deep") from None
     if not isinstance(agent, dict):
         raise QueryError("agent", "must be a JSON object (an Agent or an identified Group)")
     return agent

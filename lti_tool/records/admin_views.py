@@ -106,7 +106,7 @@ def export_statements() -> Any:
     for name in ("since", "until"):
         try:
             moments[name] = _moment(typed[name]) if typed[name] else None
-        except ValueError:
+        except (ValueError, OverflowError):  # OverflowError: 0001-01-01T00:00+01:00 is out of range
             problems[name] = "Give a date and time such as 2026-12-01T09:30."
     if not problems and moments["since"] and moments["until"] and moments["since"] >= moments["until"]:
         problems["until"] = "The end must come after the start."

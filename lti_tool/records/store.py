@@ -68,7 +68,10 @@ def record(session: Session, statement: Mapping[str, Any], *, platform_id: int |
     """Store ``statement`` in ``session``'s transaction and queue it for every LRS that takes it; True if it
     is new, False if a statement with its id was already stored (nothing changes then). See the module."""
     body = validated(statement)
-    now = utcnow()
+    moment = utcnow()
+    # To the millisecond, as the body's ``stored`` says it: a client that asks ``since`` the last
+    # ``stored`` it saw must not get that statement again (the column held microseconds).
+    now = moment.replace(microsecond=moment.microsecond // 1000 * 1000)
     body["stored"] = xapi_timestamp(now)
     body["authority"] = cadre_authority()
     body.setdefault("timestamp", body["stored"])

@@ -255,6 +255,19 @@ def test_registration_since_and_until(world: dict[str, Any], pull: Pull) -> None
     assert pull.ids(since="2099-01-01T00:00:00Z") == []
 
 
+def test_since_the_last_stored_a_client_saw_does_not_give_that_statement_again(
+    world: dict[str, Any], pull: Pull, db: Session
+) -> None:
+    """``stored`` is kept to the millisecond the body shows: polling ``since`` the newest ``stored`` seen
+    gives only what came after it, and ``until`` it includes it."""
+    ada = world["ada"]
+    made = store(db, make_statement(account_of(ada, world["lms"]), activity=77), platform=world["lms"],
+                 person=ada)
+    newest = made.body["stored"]
+    assert made.id not in pull.ids(since=newest)
+    assert made.id in pull.ids(until=newest)
+
+
 def test_cadre_filters_course_and_activity_kind(world: dict[str, Any], pull: Pull) -> None:
     assert pull.ids(course="course-3") == ids_of(world, "grace_completed")
     assert pull.ids(course=f"context:{world['other_course'].id}") == ids_of(world, "grace_completed")
@@ -306,6 +319,11 @@ def test_attachments_true_answers_multipart_with_the_statements_first(world: dic
     ({"activity_kind": "quiz"}, "activity_kind"),
     ({"course": " "}, "course"), ({"statementId": str(uuid.uuid4()), "course": "course-2"}, "statementId"),
     ({"statementId": str(uuid.uuid4()), "verb": SCORED}, "statementId"), ({"cursor": "forged"}, "cursor"),
+    # Out of Python's range once in UTC; nested past its recursion limit; NUL, which PostgreSQL refuses.
+    ({"since": "0001-01-01T00:00:00+01:00"}, "since"), ({"until": "9999-12-31T23:59:59-01:00"}, "until"),
+    ({"agent": "[" * 3000}, "agent"), ({"verb": "http://x/\x00y"}, "verb"),
+    ({"activity": "http://x/a\x00"}, "activity"), ({"course": "a\x00b"}, "course"),
+    ({"agent": '{"mbox": "mailto:a\x00@example.org"}'}, "agent"),
 ])
 def test_malformed_parameters_are_400_naming_the_parameter(pull: Pull, params: dict[str, str],
                                                            named: str) -> None:
