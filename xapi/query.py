@@ -194,7 +194,8 @@ def _agent(value: str) -> dict[str, Any]:
         raise QueryError("agent", f"must be an Agent or identified Group as JSON ({error.msg} at character "
                                   f"{error.pos})") from None
     except RecursionError:  # "[[[[…" thousands deep, within the length allowed
-        raise QueryError("agent", "must be an Agent or identified Group as JSON, not nested that deep") from None
+        raise QueryError("agent", "must be an Agent or identified Group as JSON, not nested that deep") \
+            from None
     if not isinstance(agent, dict):
         raise QueryError("agent", "must be a JSON object (an Agent or an identified Group)")
     return agent
