@@ -28,7 +28,8 @@ class Settings(BaseSettings):
     """
 
     model_config = SettingsConfigDict(
-        env_prefix="CADRE_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+        env_prefix="CADRE_", env_file=".env", env_file_encoding="utf-8", extra="ignore",
+        hide_input_in_errors=True,  # a refused value can hold a password (a URL's): messages never show it
     )
 
     database_url: str = Field(default_factory=default_database_url)
@@ -144,6 +145,20 @@ class Settings(BaseSettings):
     def _known_identity(cls, value: str) -> str:
         if value not in {"account", "mbox", "mbox_sha1sum"}:
             raise ValueError("CADRE_ACTOR_IDENTITY must be 'account', 'mbox' or 'mbox_sha1sum'")
+        return value
+
+    @field_validator("lrs_endpoint")
+    @classmethod
+    def _usable_lrs_endpoint(cls, value: str) -> str:
+        """Refused at start-up rather than at every recording (each launch and submission records)."""
+        from lti_tool.records.lrs import LrsConfigurationError, normalized_endpoint
+
+        if not value.strip():
+            return ""
+        try:
+            normalized_endpoint(value)
+        except LrsConfigurationError as refused:
+            raise ValueError(f"CADRE_LRS_ENDPOINT: {refused}") from None
         return value
 
     @field_validator("upload_types")

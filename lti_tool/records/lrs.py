@@ -113,7 +113,8 @@ def normalized_endpoint(endpoint: str) -> str:
     endpoint = endpoint.strip()
     parts = urlsplit(endpoint)
     if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise LrsConfigurationError(f"The LRS endpoint must be an http(s) URL with a host, not {endpoint!r}.")
+        shown = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()  # never its credentials
+        raise LrsConfigurationError(f"The LRS endpoint must be an http(s) URL with a host, not {shown!r}.")
     if parts.username or parts.password:
         raise LrsConfigurationError("Give the LRS's credentials with --username and the password prompt, "
                                     "not in its URL.")

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import pytest
 from flask import Flask
+from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lti_tool.records import lrs as registry
 from lti_tool.records.models import Statement, StatementActivity, StatementAgent, StatementDelivery
 from lti_tool.records.store import InvalidStatement, agent_key, record
+from lti_tool.settings import Settings
 from lti_tool.states import DeliveryStatus
 from tests.records.delivery_support import COMPLETED, LAUNCHED, make_course, statement
 
@@ -137,6 +139,19 @@ def test_each_lrs_gets_the_statements_its_filters_take(db: Session, in_app: Flas
         (completions.id, done_b["id"]), (completions.id, outside["id"]),
     }
     assert set(db.scalars(select(StatementDelivery.status))) == {DeliveryStatus.PENDING}
+
+
+@pytest.mark.parametrize("endpoint", [
+    "htps://cadre:s3cret-pw@lrs.invalid/xapi", "https://cadre:s3cret-pw@lrs.invalid/xapi",
+    "https://lrs.invalid/xapi?key=s3cret-pw", "lrs.invalid",
+])
+def test_an_unusable_lrs_endpoint_is_refused_at_start_up_without_its_password(endpoint: str) -> None:
+    """Refused when the settings are read (every launch and submission records a statement: a bad endpoint
+    found then would fail them all), with a message that names the variable and never the password."""
+    with pytest.raises(ValidationError) as refused:
+        Settings(lrs_endpoint=endpoint, _env_file=None)  # type: ignore[call-arg]
+    assert "CADRE_LRS_ENDPOINT" in str(refused.value) and "s3cret-pw" not in str(refused.value)
+    assert Settings(lrs_endpoint="  ", _env_file=None).lrs_endpoint == ""  # type: ignore[call-arg]
 
 
 def test_the_environment_lrs_is_made_when_the_first_statement_is_recorded(db: Session, app: Flask) -> None:
