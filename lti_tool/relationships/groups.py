@@ -18,6 +18,7 @@ a person may be in several. Cadre learns them from two places, each replacing on
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
@@ -53,14 +54,17 @@ class PersonGroup(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def clean_names(names: Iterable[Any]) -> tuple[str, ...]:
-    """Trimmed, non-empty, distinct (case kept, the first spelling wins), at most
-    :data:`MAX_GROUPS_PER_PERSON`."""
+    """Trimmed, non-empty, distinct (case kept, the first spelling wins), without control characters (a
+    platform's NUL would not even be storable), at most :data:`MAX_GROUPS_PER_PERSON`."""
     found: dict[str, str] = {}
     for name in names:
         if not isinstance(name, str):
             continue
-        text = " ".join(name.split())[:MAX_NAME]
+        text = " ".join(CONTROL.sub("", name).split())[:MAX_NAME]
         if text and text.casefold() not in found:
             found[text.casefold()] = text
     return tuple(found.values())[:MAX_GROUPS_PER_PERSON]

@@ -182,6 +182,11 @@ def check_rows(session: Session, context_id: int, text: str) -> tuple[ImportRepo
             if any(len(name) > 200 for name in values.get("group", "").split(GROUP_SEPARATOR)):
                 add(RowState.INVALID, "A group's name is longer than 200 characters.")
                 continue
+            if any(ord(character) < 32 and character not in "\t" for character in
+                   learner_text + manager_text + values.get("group", "")):
+                add(RowState.INVALID, "A cell has a control character (such as NUL): type it again as plain "
+                                      "text.")
+                continue
             relation = _relation(values.get("relation", ""))
             if relation is None:
                 add(RowState.INVALID, f"Unknown relation {values['relation']!r}: use line_manager, mentor or "

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from lti_tool.db import session_scope
 from lti_tool.models import Context, RosterMember, User
-from lti_tool.relationships import roster, roster_csv
+from lti_tool.relationships import groups, roster, roster_csv
 from lti_tool.relationships.groups import PersonGroup, groups_of_member, replace_groups
 from lti_tool.states import CadreRole, GroupSource
 from lti_tool.tracking import dashboard
@@ -27,6 +27,11 @@ from tests.tracking.test_dashboard import NOW, Seeded, expected_figures, make, s
 from tests.tracking.test_pages import course_of, fill
 
 CUSTOM = "https://purl.imsglobal.org/spec/lti/claim/custom"
+
+
+def test_group_names_from_a_platform_lose_their_control_characters() -> None:
+    assert groups.clean_names(["Sales\x00East", " North\tshift ", "\x07", "north shift"]) == (
+        "SalesEast", "North shift")
 
 
 def test_the_groups_an_nrps_member_carries_are_read_in_each_shape() -> None:
@@ -105,6 +110,10 @@ def test_a_roster_csv_group_column_sets_the_groups_of_the_learners_it_names(db: 
     assert roster_csv.import_links(db, None, context.id, b"learner,manager\nben,omar\n").stored
     too_long = roster_csv.import_links(db, None, context.id, b"learner,manager,group\nben,omar," + b"x" * 201)
     assert not too_long.stored and "longer than 200" in too_long.rows[0].message
+    assert len(_groups(db, context.id)) == 2
+    with_nul = roster_csv.import_links(db, None, context.id,
+                                       b"learner,manager,group\nben,omar,Sales\x00East\n")
+    assert not with_nul.stored and "control character" in with_nul.rows[0].message
     assert len(_groups(db, context.id)) == 2
     exported = roster_csv.export_links(db, context.id).splitlines()
     assert exported[0].startswith("learner,manager,relation,group,")
