@@ -38,13 +38,15 @@ from lti_tool.relationships.services import (
     link,
     links_of_course,
 )
-from lti_tool.states import GroupSource, ManagerLinkRelation, ManagerLinkSource
+from lti_tool.states import GroupSource, ManagerLinkRelation, ManagerLinkSource, ManagerLinkStatus
 from rubrics.spreadsheet_cells import restore, writer
 
 MAX_BYTES = 1024 * 1024
 MAX_ROWS = 5000
 MAX_CELL = 320
-COLUMNS = ("learner", "manager", "relation", "group")
+COLUMNS = ("learner", "manager", "relation", "group", "status")
+INVITED_SUB_PREFIX = "cadre-invited:"
+"""The LMS user id Cadre gives a manager invited by e-mail (``lti_tool.invitations.services``)."""
 GROUP_SEPARATOR = ";"
 
 
@@ -52,6 +54,8 @@ class RowState(StrEnum):
     MATCHED = "matched"
     NOT_MATCHED = "not_matched"
     INVALID = "invalid"
+    SKIPPED = "skipped"
+    """A row the import leaves as it is: an exported link that is not active, or an invited manager's."""
 
 
 @dataclass(frozen=True)
@@ -79,13 +83,15 @@ class ImportReport:
     @property
     def ok(self) -> bool:
         return self.file_problem is None and bool(self.rows) and \
-            all(row.state is RowState.MATCHED for row in self.rows)
+            all(row.state in (RowState.MATCHED, RowState.SKIPPED) for row in self.rows)
 
     def summary(self) -> str:
         if self.file_problem:
             return self.file_problem
         counts = (f"{self.count(RowState.MATCHED)} matched, {self.count(RowState.NOT_MATCHED)} not matched, "
                   f"{self.count(RowState.INVALID)} invalid")
+        if self.count(RowState.SKIPPED):
+            counts += f", {self.count(RowState.SKIPPED)} left as they are"
         if self.stored:
             return f"Imported: {counts}; {self.changed} link(s) added or changed."
         if self.ok:
@@ -174,6 +180,17 @@ def check_rows(session: Session, context_id: int, text: str) -> tuple[ImportRepo
 
             if not learner_text or not manager_text:
                 add(RowState.INVALID, "Both the learner and the manager are needed.")
+                continue
+            status = values.get("status", "")
+            if status and status.casefold() != STATUS_LABELS[ManagerLinkStatus.ACTIVE].casefold():
+                # An exported file lists every link: importing it again must not make ended or declined
+                # links active (ending and declining are done on the people page, by their people).
+                add(RowState.SKIPPED, f"{status[:40]} in the file: left as it is (an import makes links "
+                                      "active).")
+                continue
+            if manager_text.startswith(INVITED_SUB_PREFIX):
+                add(RowState.SKIPPED, "A manager invited by e-mail: their link is the invitation's, left as "
+                                      "it is.")
                 continue
             if max(len(learner_text), len(manager_text)) > MAX_CELL:
                 add(RowState.INVALID, f"A name is longer than {MAX_CELL} characters.")

@@ -308,6 +308,24 @@ def test_roster_csv_reports_every_row_by_line_and_stores_all_or_nothing(
     header = "learner,manager,relation,group,status,learner_name,manager_name,since,ended"
     assert exported.text.splitlines()[0] == header
 
+    # Importing the export again changes nothing: an ended link stays ended (the file says so), an invited
+    # manager's row is left to its invitation.
+    with session_scope(app) as session:
+        chloe_omar = session.scalar(select(ManagerLink).join(User, User.id == ManagerLink.learner_id)
+                                    .where(User.sub == "learner-chloe"))
+        assert chloe_omar is not None
+        chloe_omar.status, chloe_omar.ended_at = ManagerLinkStatus.ENDED, chloe_omar.created_at
+    ended_export = designer.client.get("/people/links.csv",
+                                       headers={"X-Cadre-Launch": designer.launch_token}).text
+    assert ",Ended," in ended_export
+    ended_export += "learner-ben,cadre-invited:0123abcd,line_manager,,Active,Ben,Paula,2026-12-01,\n"
+    again = designer.submit(designer.get("/people"), "import-form",
+                            files={"file": ("links.csv", ended_export.encode(), "text/csv")})
+    assert again.status == 200, again.text[:1500]
+    assert "left as they are" in again.texts("import-summary")[0]
+    assert ("manager-omar", "learner-chloe", "line_manager", "ended") in links(app)
+    assert {row["data-state"] for row in again.attributes("import-row")} == {"matched", "skipped"}
+
     # The command line: same rules, exit status 1 and nothing stored on a bad file.
     path = tmp_path / "links.csv"
     path.write_text("learner,manager,relation\nlearner-ben,manager-rita,coach\nghost,manager-rita,coach\n")
