@@ -2,19 +2,22 @@
 
 What happens, in one transaction:
 
-1. **Void.** Every statement about the person (``person_id``) or made by them (their actor key) that is not
-   voided yet, and is no voiding statement itself, is answered with a voiding statement by Cadre
+1. **Void.** Every statement about the person (``person_id``) or made by them (their actor key, on their
+   own platform: another platform's same e-mail or LMS id is someone else) that is not voided yet, and is
+   no voiding statement itself, is answered with a voiding statement by Cadre
    (:func:`xapi.statements.voided`, actor Cadre's own agent), recorded through
    :func:`lti_tool.records.store.record`: it is delivered like every statement, and also to each LRS that
    was sent (or is to be sent) the statement it voids, even if that LRS's verb filter leaves voiding out.
 2. **Scrub.** Those statements' bodies (voided earlier or now) are replaced by a minimal form that names
    nobody: the id, verb, the activity, the course activities, the times, and the actor replaced by
    :data:`ERASED_ACTOR`; result, extensions, registration, instructor and team go. ``actor_key`` becomes
-   the erased key and ``person_id`` is cleared. Another person's statement that only mentions them (as the
-   instructor who assessed, an agent object, a team) keeps its own content, with the person replaced by
-   :data:`ERASED_ACTOR` wherever they appear.
-3. **Side rows.** ``statement_agents`` rows of the person's keys go; the erased key takes their place, so
-   ``related_agents`` queries stay consistent.
+   the erased key and ``person_id`` is cleared. Another person's statement on their platform that only
+   mentions them (as the instructor who assessed, an agent object, a member of a team) keeps its own
+   content, with the person replaced by :data:`ERASED_ACTOR` wherever they appear. ``object_id`` follows the
+   new body: an agent object that was the person is the erased key.
+3. **Side rows.** ``statement_agents`` rows of those statements are written again from the new bodies, as
+   the store writes them: the erased key where the person was, so ``related_agents`` queries stay
+   consistent.
 
 An LRS keeps what it was sent before: xAPI has no erasure, only voiding, which tells every LRS that the
 statements no longer stand; removing them from an LRS is that LRS operator's task (docs/xapi-profile.md).
@@ -29,14 +32,21 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import and_, delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from lti_tool.db import utcnow
 from lti_tool.models import Platform, User
 from lti_tool.ops import audit
 from lti_tool.records.models import Statement, StatementAgent
-from lti_tool.records.store import VOIDED_VERB, agent_key, forward_voiding, record
+from lti_tool.records.store import (
+    VOIDED_VERB,
+    agent_key,
+    forward_voiding,
+    object_key,
+    record,
+    related_agents,
+)
 from lti_tool.settings import get_settings
 
 ERASED_NAME = "erased-person"
@@ -99,10 +109,13 @@ def erase_person(session: Session, person: User, *, erased_by: str) -> ErasureRe
     keys = keys_of(person, platform)
     erased = erased_actor()
     erased_key = agent_key(erased)
+    # Only the person's platform: another one's statements may carry the same keys for someone else (the
+    # same e-mail address, or the same account where platforms share an issuer, as Canvas's customers do).
+    on_platform = Statement.platform_id == person.platform_id
     own = session.execute(
         select(Statement.seq, Statement.id, Statement.voided, Statement.verb, Statement.platform_id,
                Statement.context_id, Statement.activity_kind)
-        .where(or_(Statement.person_id == person.id, Statement.actor_key.in_(keys)))
+        .where(or_(Statement.person_id == person.id, and_(on_platform, Statement.actor_key.in_(keys))))
         .order_by(Statement.seq)
     ).all()
     deployment = Deployment(public_url=get_settings().public_url, identity=get_settings().actor_identity)
@@ -118,41 +131,31 @@ def erase_person(session: Session, person: User, *, erased_by: str) -> ErasureRe
         forward_voiding(session, voiding_id=voiding["id"], target_id=row.id)
 
     own_seqs = [row.seq for row in own]
-    bodies = session.execute(select(Statement.seq, Statement.body).where(Statement.seq.in_(own_seqs))).all()
-    for seq, body in bodies:
-        session.execute(update(Statement).where(Statement.seq == seq).values(
-            body=minimal_form(body, erased), actor_key=erased_key, person_id=None, registration=None,
-        ).execution_options(synchronize_session=False))
-
+    own_set = set(own_seqs)
     mentioned = sorted(set(session.scalars(
-        select(StatementAgent.statement_seq).where(StatementAgent.agent_key.in_(keys))
-    )) - set(own_seqs))
-    bodies = session.execute(select(Statement.seq, Statement.body).where(Statement.seq.in_(mentioned))).all()
-    for seq, body in bodies:
-        session.execute(update(Statement).where(Statement.seq == seq)
-                        .values(body=without_agents(body, keys, erased))
+        select(StatementAgent.statement_seq)
+        .join(Statement, Statement.seq == StatementAgent.statement_seq)
+        .where(on_platform, StatementAgent.agent_key.in_(keys))
+    )) - own_set)
+    bodies = dict(session.execute(
+        select(Statement.seq, Statement.body).where(Statement.seq.in_(own_seqs + mentioned))).all())
+    scrubbed = {seq: minimal_form(bodies[seq], erased) for seq in own_seqs}
+    scrubbed |= {seq: without_agents(bodies[seq], keys, erased) for seq in mentioned}
+    for seq, body in scrubbed.items():
+        # The columns copied out of the body follow it: an agent object's key is the object_id.
+        values: dict[str, Any] = {"body": body, "object_id": object_key(body["object"])[:2048]}
+        if seq in own_set:
+            values |= {"actor_key": erased_key, "person_id": None, "registration": None}
+        session.execute(update(Statement).where(Statement.seq == seq).values(**values)
                         .execution_options(synchronize_session=False))
 
-    touched = own_seqs + mentioned
-    roles = session.execute(select(StatementAgent.statement_seq, StatementAgent.role).where(
-        StatementAgent.statement_seq.in_(touched), StatementAgent.agent_key.in_(keys))).all()
-    own_set = set(own_seqs)
-    session.execute(delete(StatementAgent).where(StatementAgent.statement_seq.in_(touched),
-                                                 StatementAgent.agent_key.in_(keys)))
-    already = {(seq, role) for seq, role in session.execute(
-        select(StatementAgent.statement_seq, StatementAgent.role)
-        .where(StatementAgent.statement_seq.in_(touched), StatementAgent.agent_key == erased_key))}
-    # The scrubbed form keeps only the actor; a mention keeps the person's roles, now the erased agent's.
-    replacements = {(seq, role) for seq, role in roles if seq not in own_set or role == "actor"}
-    replacements |= {(seq, "actor") for seq in own_seqs}
-    rows = [{"statement_seq": seq, "agent_key": erased_key, "role": role}
-            for seq, role in sorted(replacements - already)]
+    # Side rows as the store would write them for the new bodies: the erased agent where the person was,
+    # and a group's key that follows its new members; the scrubbed form's instructor and team are gone.
+    session.execute(delete(StatementAgent).where(StatementAgent.statement_seq.in_(list(scrubbed))))
+    rows = [{"statement_seq": seq, "agent_key": key, "role": role}
+            for seq, body in sorted(scrubbed.items()) for key, role in sorted(related_agents(body))]
     if rows:
         session.execute(insert(StatementAgent), rows)
-    # The scrubbed form has no instructor or team: their side rows go with them.
-    session.execute(delete(StatementAgent).where(StatementAgent.statement_seq.in_(own_seqs),
-                                                 StatementAgent.role.in_(("instructor", "team", "object")),
-                                                 StatementAgent.agent_key != erased_key))
 
     report = ErasureReport(person.id, voided_count, len(own_seqs), len(mentioned))
     audit.record(session, ERASE_ACTION, erased_by, person_id=person.id, platform_id=person.platform_id,

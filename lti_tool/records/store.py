@@ -254,21 +254,29 @@ def related_activities(body: Mapping[str, Any]) -> set[tuple[str, str]]:
 
 def related_agents(body: Mapping[str, Any]) -> set[tuple[str, str]]:
     """(agent key, role) for the actor, an agent object, the instructor, the team and the authority, a
-    sub-statement's included (xAPI's ``related_agents``)."""
+    sub-statement's included, and the members of each of them that is a group, in the group's role
+    (xAPI's ``related_agents``; erasure finds a person in someone else's team by these)."""
     found: set[tuple[str, str]] = set()
     for part in _with_sub_statement(body):
         if part.get("actor"):
-            found.add((agent_key(part["actor"]), "actor"))
+            found |= _agent_and_members(part["actor"], "actor")
         target = part.get("object") or {}
         if target.get("objectType") in {"Agent", "Group"}:
-            found.add((agent_key(target), "object"))
+            found |= _agent_and_members(target, "object")
         context = part.get("context") or {}
         for role in ("instructor", "team"):
             if context.get(role):
-                found.add((agent_key(context[role]), role))
+                found |= _agent_and_members(context[role], role)
     if body.get("authority"):
-        found.add((agent_key(body["authority"]), "authority"))
+        found |= _agent_and_members(body["authority"], "authority")
     return found
+
+
+def _agent_and_members(agent: Mapping[str, Any], role: str) -> set[tuple[str, str]]:
+    # A group's members are related agents too: an anonymous group's own key is only a digest of theirs.
+    members = agent.get("member") if agent.get("objectType") == "Group" else None
+    return {(agent_key(agent), role)} | {(agent_key(member), role) for member in members or []
+                                         if isinstance(member, Mapping)}
 
 
 def _with_sub_statement(body: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:

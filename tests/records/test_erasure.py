@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 import pytest
@@ -16,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from lti_tool.cli import main
 from lti_tool.db import session_scope
-from lti_tool.models import AuditEntry, User
+from lti_tool.models import AuditEntry, Platform, User
+from lti_tool.records import api
 from lti_tool.records.erasure import (
     ERASE_ACTION,
     ERASED_NAME,
@@ -28,6 +30,7 @@ from lti_tool.records.erasure import (
 )
 from lti_tool.records.models import Statement, StatementAgent, StatementDelivery
 from lti_tool.records.store import VOIDED_VERB, agent_key
+from lti_tool.settings import get_settings
 from lti_tool.states import DeliveryStatus
 from tests.records.delivery_support import COMPLETED, add_lrs, deliverer
 from tests.records.pull_data import (
@@ -41,6 +44,8 @@ from tests.records.pull_data import (
     store,
     void,
 )
+from xapi.events import Activity, Course, PeerCoachingSessionHeld, Person
+from xapi.statements import Deployment, peer_coaching_session_held
 
 ADA_SUB, ADA_NAME, ADA_EMAIL = "sub-ada-77310", "Ada Lovelace", "sub-ada-77310@people.example"
 
@@ -79,7 +84,7 @@ def made_world(db: Session) -> dict[str, Any]:
     statements["voiding"] = void(db, statements["withdrawn"], platform=lms, actor=ada_agent)
     db.flush()
     return {"lms": lms, "ada": ada, "grace": grace, "boss": boss, "namesake": namesake,
-            "statements": statements}
+            "namesake_lms": other_lms, "statements": statements}
 
 
 def dump(db: Session, statement_id: str) -> str:
@@ -229,3 +234,120 @@ def test_the_command_refuses_bad_input(runner: FlaskCliRunner, in_app: None, arg
                                        words: str) -> None:
     result = runner.invoke(main, ["person", "erase", *args, "--yes"])
     assert result.exit_code == code and words in result.output
+
+
+# -- what erasure reaches -----------------------------------------------------------------------------------
+
+
+def statements_found(db: Session, platform_id: int, **params: str) -> set[str]:
+    """The ids the pull API answers for ``params`` on the platform (its own conditions, no HTTP)."""
+    found = api.read_filter(list(params.items()), platform_id, "secret")
+    return set(db.scalars(select(Statement.id).where(*api.conditions(found))))
+
+
+def test_erasure_stays_on_the_persons_platform(db: Session, in_app: None) -> None:
+    world = made_world(db)
+    ada, lms = world["ada"], world["lms"]
+    # The same e-mail on another platform, and an LMS that shares Ada's issuer (Canvas does so between
+    # customers): the same keys, other people.
+    shared_issuer = Platform(name="shared", issuer=lms.issuer, client_id="another-customer",
+                             auth_login_url=f"{lms.issuer}/auth", auth_token_url=f"{lms.issuer}/token",
+                             key_set_url=f"{lms.issuer}/jwks")
+    db.add(shared_issuer)
+    db.flush()
+    twin = make_person(db, shared_issuer, ADA_SUB, ADA_NAME)
+    by_mail = {"objectType": "Agent", "mbox": f"mailto:{ADA_EMAIL}"}
+    other = {
+        "mail_elsewhere": store(db, make_statement(by_mail), platform=world["namesake_lms"],
+                                person=world["namesake"]),
+        "mail_instructor_elsewhere": store(db, make_statement(account_of(world["namesake"],
+                                                                         world["namesake_lms"]),
+                                                              instructor=by_mail),
+                                           platform=world["namesake_lms"], person=world["namesake"]),
+        "same_account_elsewhere": store(db, make_statement(account_of(twin, shared_issuer)),
+                                        platform=shared_issuer, person=twin),
+    }
+    before = {name: dump(db, recorded.id) for name, recorded in other.items()}
+    erase_person(db, ada, erased_by="test")
+    db.flush()
+    for name, recorded in other.items():
+        row = db.scalar(select(Statement).where(Statement.id == recorded.id))
+        assert not row.voided and dump(db, recorded.id) == before[name], name
+        assert db.scalar(select(Statement).where(Statement.voids_statement_id == recorded.id)) is None, name
+        keys = set(db.scalars(select(StatementAgent.agent_key)
+                              .where(StatementAgent.statement_seq == recorded.seq)))
+        assert agent_key(erased_actor()) not in keys, name
+
+
+def test_an_agent_object_is_erased_from_the_object_column(db: Session, in_app: None) -> None:
+    world = made_world(db)
+    lms, ada, grace = world["lms"], world["ada"], world["grace"]
+    bob = make_person(db, lms, "sub-bob-2", "Bob")
+    bob_agent = account_of(bob, lms)
+    about_bob = dict(make_statement(account_of(ada, lms)), object=bob_agent)  # Ada's, about Bob
+    by_bob = dict(make_statement(bob_agent), object=account_of(grace, lms))  # Bob's own, about Grace
+    mention = store(db, about_bob, platform=lms, person=ada)
+    own = store(db, by_bob, platform=lms, person=bob)
+    assert statements_found(db, lms.id, agent=json.dumps(bob_agent)) == {mention.id, own.id}
+
+    erase_person(db, bob, erased_by="test")
+    db.flush()
+    erased_key = agent_key(erased_actor())
+    for recorded in (mention, own):
+        row = db.scalar(select(Statement).where(Statement.id == recorded.id))
+        db.refresh(row)
+        assert row.object_id == erased_key and row.body["object"] == erased_actor()
+    assert db.scalars(select(Statement.id).where(Statement.object_id.in_(keys_of(bob, lms)))).all() == []
+    assert db.scalar(select(Statement.voided).where(Statement.id == mention.id)) is False
+    assert statements_found(db, lms.id, agent=json.dumps(bob_agent)) == set()
+    assert own.id not in statements_found(db, lms.id, agent=json.dumps(account_of(grace, lms)))
+
+
+def peer_coaching_statement(lms: Platform, learner: User, others: list[User]) -> dict[str, Any]:
+    deployment = Deployment(public_url=get_settings().public_url)
+    person = {user.id: Person(lms.issuer, user.sub, email=user.email) for user in [learner, *others]}
+    return peer_coaching_session_held(deployment, PeerCoachingSessionHeld(
+        person[learner.id], tuple(person[other.id] for other in others),
+        Course(deployment.course_iri(3), "Leading customer conversations"),
+        Activity(deployment.activity_iri(18), "Peer coaching", "peer_coaching"),
+        deployment.peer_group_iri(4), "Group 2", deployment.peer_coaching_session_iri(31), 31,
+        held_on=date(2026, 12, 2),
+    ))
+
+
+def test_team_members_are_related_agents(db: Session, in_app: None) -> None:
+    world = made_world(db)
+    lms, ada, grace = world["lms"], world["ada"], world["grace"]
+    bob = make_person(db, lms, "sub-bob-2", "Bob")
+    held = store(db, peer_coaching_statement(lms, ada, [bob, grace]), platform=lms, person=ada,
+                 activity_kind="peer_coaching")
+    team_of_two = {"objectType": "Group", "member": [account_of(bob, lms), account_of(grace, lms)]}
+    group_actor = store(db, dict(make_statement(team_of_two)), platform=lms, person=None)
+    bob_agent = json.dumps(account_of(bob, lms))
+    assert statements_found(db, lms.id, agent=bob_agent, related_agents="true") == {held.id, group_actor.id}
+    assert held.id not in statements_found(db, lms.id, agent=bob_agent)  # the team is no actor or object
+
+
+def test_erasure_takes_a_person_out_of_teams(db: Session, in_app: None) -> None:
+    world = made_world(db)
+    lms, ada, grace = world["lms"], world["ada"], world["grace"]
+    bob = make_person(db, lms, "sub-bob-2", "Bob")
+    held = store(db, peer_coaching_statement(lms, ada, [bob, grace]), platform=lms, person=ada,
+                 activity_kind="peer_coaching")
+
+    report = erase_person(db, bob, erased_by="test")
+    db.flush()
+    assert report.mentions == 1
+    row = db.scalar(select(Statement).where(Statement.id == held.id))
+    db.refresh(row)
+    assert not row.voided and row.actor_key == agent_key(account_of(ada, lms))
+    members = row.body["context"]["team"]["member"]
+    assert erased_actor() in members and agent_key(account_of(grace, lms)) in map(agent_key, members)
+    assert "sub-bob-2" not in json.dumps(row.body)
+    keys = set(db.scalars(select(StatementAgent.agent_key).where(StatementAgent.statement_seq == held.seq)))
+    assert not keys & keys_of(bob, lms) and agent_key(erased_actor()) in keys
+    assert agent_key(row.body["context"]["team"]) in keys  # the group's key follows its new members
+    bob_agent = json.dumps(account_of(bob, lms))
+    assert statements_found(db, lms.id, agent=bob_agent, related_agents="true") == set()
+    assert statements_found(db, lms.id, agent=json.dumps(account_of(grace, lms)),
+                            related_agents="true") >= {held.id}
