@@ -30,8 +30,8 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Flask, Response, current_app, request
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import ColumnElement, Select, Text, cast, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, Text, and_, cast, or_, select, true
+from sqlalchemy.orm import Session, aliased
 
 from lti_tool.db import get_session, utcnow
 from lti_tool.permissions import (
@@ -141,39 +141,58 @@ def read_cursor(cursor: str, pairs: Iterable[tuple[str, str]], secret: str) -> i
 
 
 def conditions(found: StatementFilter) -> list[ColumnElement[bool]]:
-    """The SQL conditions of a (list) query: xAPI's filters, Cadre's, and the caller's platform."""
+    """The SQL conditions of a (list) query: xAPI's filters, Cadre's, and the caller's platform.
+
+    A statement whose object is a StatementRef (Cadre's: voiding statements) meets the filters that are
+    not about time or order when the statement it targets meets them (xAPI 1.0.3, 2.1.3): a sync by verb,
+    agent or activity hears of the voiding of what it was sent."""
     query = found.query
     where: list[ColumnElement[bool]] = [Statement.voided.is_(False)]
     if found.platform_id is not None:
         where.append(Statement.platform_id == found.platform_id)
-    if query.agent is not None:
-        key = agent_key(query.agent)
-        if query.related_agents:
-            where.append(Statement.seq.in_(select(StatementAgent.statement_seq)
-                                           .where(StatementAgent.agent_key == key)))
-        else:
-            # xAPI: the agent is the statement's actor or its object (an agent's object_id is its key)
-            where.append((Statement.actor_key == key) | (Statement.object_id == key))
-    if query.verb is not None:
-        where.append(Statement.verb == query.verb)
-    if query.activity is not None:
-        if query.related_activities:
-            where.append(Statement.seq.in_(select(StatementActivity.statement_seq)
-                                           .where(StatementActivity.activity_id == query.activity)))
-        else:
-            where.append(Statement.object_id == query.activity)
-    if query.registration is not None:
-        where.append(Statement.registration == query.registration)
+    matching = _matching(found, Statement)
+    if matching:
+        target = aliased(Statement)
+        targets = select(target.id).where(*_matching(found, target))
+        if found.platform_id is not None:
+            targets = targets.where(target.platform_id == found.platform_id)
+        where.append(or_(and_(*matching), Statement.voids_statement_id.in_(targets)))
     if query.since is not None:
         where.append(Statement.stored > query.since)
     if query.until is not None:
         where.append(Statement.stored <= query.until)
-    if found.course is not None:
-        where.append(course_condition(found.course))
-    if found.activity_kind is not None:
-        where.append(Statement.activity_kind == found.activity_kind)
     if found.after_seq is not None:
         where.append(Statement.seq > found.after_seq if query.ascending else Statement.seq < found.after_seq)
+    return where
+
+
+def _matching(found: StatementFilter, table: Any) -> list[ColumnElement[bool]]:
+    """The filters about what a statement says (not when it was stored), on ``table`` (the statements or
+    an alias of them)."""
+    query = found.query
+    where: list[ColumnElement[bool]] = []
+    if query.agent is not None:
+        key = agent_key(query.agent)
+        if query.related_agents:
+            where.append(table.seq.in_(select(StatementAgent.statement_seq)
+                                       .where(StatementAgent.agent_key == key)))
+        else:
+            # xAPI: the agent is the statement's actor or its object (an agent's object_id is its key)
+            where.append((table.actor_key == key) | (table.object_id == key))
+    if query.verb is not None:
+        where.append(table.verb == query.verb)
+    if query.activity is not None:
+        if query.related_activities:
+            where.append(table.seq.in_(select(StatementActivity.statement_seq)
+                                       .where(StatementActivity.activity_id == query.activity)))
+        else:
+            where.append(table.object_id == query.activity)
+    if query.registration is not None:
+        where.append(table.registration == query.registration)
+    if found.course is not None:
+        where.append(course_condition(found.course, table))
+    if found.activity_kind is not None:
+        where.append(table.activity_kind == found.activity_kind)
     return where
 
 

@@ -76,13 +76,14 @@ class ExportFilter:
         return where
 
 
-def course_condition(course: str) -> ColumnElement[bool]:
+def course_condition(course: str, table: Any = Statement) -> ColumnElement[bool]:
     """A course by the LMS's id (any platform's course of that id; a platform condition narrows it) or by
-    ``context:<Cadre id>``, the two names an LRS's course filter takes too."""
+    ``context:<Cadre id>``, the two names an LRS's course filter takes too (on ``table``: the statements,
+    or an alias of them)."""
     prefix, _, rest = course.partition("context:")
     if not prefix and (number := whole_number(rest, digits=18)) is not None:
-        return Statement.context_id == number
-    return Statement.context_id.in_(select(Context.id).where(Context.context_id == course))
+        return table.context_id == number
+    return table.context_id.in_(select(Context.id).where(Context.context_id == course))
 
 
 def count(session: Session | Connection, chosen: ExportFilter) -> int:
