@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 from lti_tool import mail
 from lti_tool.db import insert_with_conflicts, utcnow
 from lti_tool.feedback import services as feedback
+from lti_tool.form_values import whole_number
 from lti_tool.invitations import services as invitations
 from lti_tool.invitations.models import ManagerInvitation, ReminderOptOut, ReminderSchedule, ReminderTally
 from lti_tool.models import Activity, ManagerLink, User
@@ -128,8 +129,11 @@ def opted_out(session: Session, user_id: int, context_id: int) -> bool:
 
 
 def opt_out(session: Session, user_id: int, context_id: int) -> None:
-    if not opted_out(session, user_id, context_id):
-        session.add(ReminderOptOut(user_id=user_id, context_id=context_id))
+    """One INSERT that does nothing when the opt-out is there: a mail client's one-click POST racing the
+    person's own click both succeed (a look first, then an insert, would fail the second on the UNIQUE)."""
+    statement = insert_with_conflicts(session.get_bind().dialect.name)(ReminderOptOut).values(
+        user_id=user_id, context_id=context_id, created_at=utcnow())
+    session.execute(statement.on_conflict_do_nothing(index_elements=["user_id", "context_id"]))
 
 
 def _manager_actor(manager: User, activity: Activity) -> Actor:
@@ -248,11 +252,11 @@ class ScheduleProblems(Exception):
 
 
 def _whole(text: str, field: str, low: int, high: int, problems: dict[str, str]) -> int:
-    text = text.strip()
-    if not text.isdigit() or not low <= int(text) <= high:
+    number = whole_number(text.strip(), digits=10)
+    if number is None or not low <= number <= high:
         problems[field] = f"Give a whole number from {low} to {high}."
         return low
-    return int(text)
+    return number
 
 
 def save_schedule(session: Session, actor: Actor, activity: Activity, *, days_before: str, on_due_day: bool,

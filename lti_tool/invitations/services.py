@@ -1,7 +1,14 @@
 """Inviting a manager from outside the LMS, and their e-mailed sign-in links.
 
 Invite: a designer (for chosen learners of the course) or a learner (for themself) gives a manager's
-e-mail address; Cadre links that manager to those learners in the course and e-mails a sign-in link.
+e-mail address, and Cadre e-mails that manager a sign-in link. A designer's invitation links the manager to
+those learners in the course at once (as the designer's people page would: an ended or declined link is put
+back in force openly, a new start with its audit entry). A learner's invitation is a nomination
+(:func:`lti_tool.relationships.services.nominate`): the link waits for the manager's answer, given once they
+have signed in, and nothing a learner sends puts a link in force (nor an ended or declined one back in force).
+
+Every sign-in e-mail an inviter asks for (the invitation, and each new link sent with "Send a new link")
+counts against the inviter's daily limit and against the invitation's own.
 
 A sign-in link is ``/invitations/sign-in/<token>``: 32 random bytes, made when the e-mail is written (by
 the ``email`` outbox handler, so the token is never stored, queued or logged; the database keeps its
@@ -36,14 +43,22 @@ from lti_tool.permissions import (
     ensure,
     refuse,
 )
+from lti_tool.records import events as learning_records
+from lti_tool.relationships import services as relationships
 from lti_tool.settings import Settings
-from lti_tool.states import CadreRole, ManagerLinkSource, ManagerLinkStatus, MessageType
+from lti_tool.states import CadreRole, ManagerLinkRelation, ManagerLinkSource, ManagerLinkStatus, MessageType
 
 MAIL_KIND = "invitation"
 TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{43}")
 MAX_NAME_LENGTH = 200
 DAILY_INVITATIONS = {CadreRole.LEARNER: 5, CadreRole.DESIGNER: 200, CadreRole.ADMIN: 200}
-"""Invitations one person may send in 24 hours: Cadre's mail must not become a way to spam strangers."""
+"""Sign-in e-mails one person may have Cadre send in 24 hours, invitations and new links alike: Cadre's mail
+must not become a way to spam strangers."""
+DAILY_SENDS_PER_INVITATION = 3
+"""Sign-in e-mails one invitation may be sent in 24 hours at its inviters' asking (the invitation and its
+new links, whoever asked): its address is not flooded by resending."""
+WINDOW = timedelta(days=1)
+RESENT = "invitation.resent"
 
 
 class InvitationError(Exception):
@@ -52,6 +67,14 @@ class InvitationError(Exception):
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
         self.field = field
+
+
+class SendingLimit(InvitationError):
+    """One more e-mail would pass a daily limit; ``retry_at`` is when it would not."""
+
+    def __init__(self, field: str, message: str, retry_at: datetime) -> None:
+        super().__init__(field, message)
+        self.retry_at = retry_at
 
 
 class LinkRefusal(StrEnum):
@@ -107,8 +130,8 @@ def _manager_for(session: Session, platform_id: int, email: str, name: str) -> U
 
 def invite(session: Session, actor: Actor, email: str, name: str,
            learner_ids: list[int]) -> ManagerInvitation:
-    """Invite the manager at ``email`` to the actor's course for ``learner_ids`` (a learner: themself)
-    and e-mail them a sign-in link once this transaction commits."""
+    """Invite the manager at ``email`` to the actor's course for ``learner_ids`` (a learner: themself, as a
+    nomination the manager answers) and e-mail them a sign-in link once this transaction commits."""
     context_id = actor.course_id
     email = email.strip().lower()
     name = " ".join(name.split())
@@ -127,27 +150,12 @@ def invite(session: Session, actor: Actor, email: str, name: str,
         allowed = {user.id for user in course_learners(session, context_id)}
         if not set(learner_ids) <= allowed:
             raise InvitationError("learners", "Choose learners of this course.")
-    sent_today = session.scalar(
-        select(func.count()).select_from(ManagerInvitation)
-        .where(ManagerInvitation.invited_by_id == actor.user_id,
-               ManagerInvitation.created_at > utcnow() - timedelta(days=1))
-    ) or 0
-    if sent_today >= DAILY_INVITATIONS.get(actor.role, 0):
-        raise InvitationError("email", f"You have sent {sent_today} invitations in the last 24 hours, the "
-                                       "most Cadre sends for one person; try again tomorrow.")
+    _check_sending_limits(session, actor, None, "email")
     manager = _manager_for(session, actor.platform_id, email, name)
     if manager.id in learner_ids:
         raise InvitationError("email", "A learner cannot be their own manager: give another address.")
-    source = ManagerLinkSource.NOMINATION if actor.role is CadreRole.LEARNER else ManagerLinkSource.DESIGNER
     for learner_id in learner_ids:
-        link = session.scalars(select(ManagerLink).where(
-            ManagerLink.context_id == context_id, ManagerLink.manager_id == manager.id,
-            ManagerLink.learner_id == learner_id)).first()
-        if link is None:
-            session.add(ManagerLink(context_id=context_id, manager_id=manager.id, learner_id=learner_id,
-                                    source=source, status=ManagerLinkStatus.ACTIVE))
-        elif link.status is not ManagerLinkStatus.ACTIVE:
-            link.status = ManagerLinkStatus.ACTIVE
+        _link_invited_manager(session, actor, learner_id, manager)
     invitation = ManagerInvitation(platform_id=actor.platform_id, context_id=context_id,
                                    manager_id=manager.id, email=email, invited_by_id=actor.user_id)
     session.add(invitation)
@@ -156,6 +164,90 @@ def invite(session: Session, actor: Actor, email: str, name: str,
           learner_ids=learner_ids)
     send_sign_in_link(session, invitation, reason="invited")
     return invitation
+
+
+def _link_invited_manager(session: Session, actor: Actor, learner_id: int, manager: User) -> None:
+    """The learner's link to the invited manager, as the inviter may make it (see the module): the way
+    :func:`lti_tool.relationships.services.link` makes every link, so the row, its new start and its audit
+    entry are the people pages' own. A link in force stays as it is (its relation too)."""
+    existing = session.scalars(select(ManagerLink).where(
+        ManagerLink.context_id == actor.course_id, ManagerLink.manager_id == manager.id,
+        ManagerLink.learner_id == learner_id)).first()
+    nominating = actor.role is CadreRole.LEARNER
+    if existing is not None and (existing.status is ManagerLinkStatus.ACTIVE
+                                 or nominating and existing.status is ManagerLinkStatus.PENDING):
+        return
+    learner = session.get(User, learner_id)
+    assert learner is not None
+    relation = existing.relation if existing is not None else ManagerLinkRelation.LINE_MANAGER
+    row, changed = relationships.link(
+        session, actor, actor.course_id, relationships.Person(learner, CadreRole.LEARNER),
+        relationships.Person(manager, CadreRole.MANAGER), relation,
+        ManagerLinkSource.NOMINATION if nominating else ManagerLinkSource.DESIGNER,
+        ManagerLinkStatus.PENDING if nominating else ManagerLinkStatus.ACTIVE)
+    if changed and nominating:
+        learning_records.manager_nominated(session, row)
+
+
+def _sent_by(session: Session, sender_id: int, since: datetime) -> list[datetime]:
+    """When the sender's sign-in e-mails of the window were asked for: invitations, then new links."""
+    invited = session.scalars(select(ManagerInvitation.created_at).where(
+        ManagerInvitation.invited_by_id == sender_id, ManagerInvitation.created_at > since))
+    resent = session.scalars(select(AuditEntry.at).where(
+        AuditEntry.action == RESENT, AuditEntry.at > since, AuditEntry.actor_user_id == sender_id))
+    return sorted([*invited, *resent])
+
+
+def _sent_for(session: Session, invitation: ManagerInvitation, since: datetime) -> list[datetime]:
+    """When the invitation's sign-in e-mails of the window were asked for, by whoever asked."""
+    resent = session.scalars(select(AuditEntry.at).where(
+        AuditEntry.action == RESENT, AuditEntry.at > since,
+        AuditEntry.details["invitation_id"].as_integer() == invitation.id))
+    return sorted([*([invitation.created_at] if invitation.created_at > since else []), *resent])
+
+
+def _again_after(sent: list[datetime], limit: int) -> datetime:
+    """When enough of ``sent`` (sorted, at least ``limit``) has left the window for one more to fit."""
+    return sent[len(sent) - limit] + WINDOW
+
+
+def _minute_of(at: datetime) -> str:
+    """``at`` as people are told it: rounded up to the minute, so that sending works then."""
+    minute = at.replace(second=0, microsecond=0)
+    return f"{minute if minute == at else minute + timedelta(minutes=1):%Y-%m-%d %H:%M} UTC"
+
+
+def _check_sending_limits(session: Session, actor: Actor, invitation: ManagerInvitation | None,
+                          field: str) -> None:
+    """Refuse one more sign-in e-mail past the actor's daily limit or the invitation's; when both are
+    reached, the refusal names the later time."""
+    since = utcnow() - WINDOW
+    refusals: list[SendingLimit] = []
+    by_sender, sender_limit = _sent_by(session, actor.user_id, since), DAILY_INVITATIONS.get(actor.role, 0)
+    if sender_limit and len(by_sender) >= sender_limit:
+        again = _again_after(by_sender, sender_limit)
+        refusals.append(SendingLimit(field, (
+            f"You have sent {len(by_sender)} invitations in the last 24 hours (new sign-in links count too), "
+            f"the most Cadre sends for one person: you can send again after {_minute_of(again)}."), again))
+    for_invitation = _sent_for(session, invitation, since) if invitation is not None else []
+    if invitation is not None and len(for_invitation) >= DAILY_SENDS_PER_INVITATION:
+        again = _again_after(for_invitation, DAILY_SENDS_PER_INVITATION)
+        refusals.append(SendingLimit(field, (
+            f"{invitation.email} was sent {len(for_invitation)} sign-in e-mails in the last 24 hours for "
+            "this invitation, the most Cadre sends for one: you can send again after "
+            f"{_minute_of(again)}."), again))
+    if refusals:
+        raise max(refusals, key=lambda refusal: refusal.retry_at)
+
+
+def resend(session: Session, actor: Actor, invitation: ManagerInvitation) -> None:
+    """E-mail the invitation's address a new sign-in link, within the daily limits."""
+    ensure(can_revoke_invitation(actor, invitation))
+    if invitation.revoked_at is not None:
+        raise InvitationError("list", "This invitation was withdrawn: invite the manager again instead.")
+    _check_sending_limits(session, actor, invitation, "list")
+    audit(session, actor, RESENT, invitation_id=invitation.id)
+    send_sign_in_link(session, invitation, reason="resent")
 
 
 def send_sign_in_link(session: Session, invitation: ManagerInvitation, *, reason: str) -> bool:

@@ -4,13 +4,15 @@ and the invited manager's start page (their course's activities, leading to the 
 from __future__ import annotations
 
 import hmac
+import math
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, current_app, g, redirect, render_template, request
 from sqlalchemy import select
 
-from lti_tool.db import get_session
+from lti_tool.db import get_session, utcnow
+from lti_tool.form_values import whole_number
 from lti_tool.invitations import reminders, services
 from lti_tool.lti import session as cadre_session
 from lti_tool.lti.activity_kinds import kind_info
@@ -30,6 +32,7 @@ from lti_tool.permissions import (
     refuse,
     the_actor,
 )
+from lti_tool.relationships import services as relationships
 from lti_tool.settings import get_settings
 from lti_tool.states import Assessors
 from lti_tool.web import error_page
@@ -37,6 +40,8 @@ from lti_tool.web import error_page
 blueprint = Blueprint("invitations", __name__, url_prefix="/invitations")
 LOG_PATH = "/invitations/sign-in/[token]"
 FOREIGN_FORM = "This form was sent from another website, so Cadre refused it. Use the link in your e-mail."
+INVITATION = "<int(max=2147483647):invitation_id>"
+ACTIVITY = "<int(max=2147483647):activity_id>"
 
 
 def _form_page(status: int = 200, problems: dict[str, str] | None = None, typed: dict[str, Any] | None = None,
@@ -67,15 +72,25 @@ def manage() -> Any:
 @permission(may_invite_managers)
 def invite() -> Any:
     email, name = request.form.get("email", "")[:400], request.form.get("name", "")[:400]
-    chosen = [int(value) for value in request.form.getlist("learners") if value.isdigit() and len(value) < 12]
+    chosen = [number for value in request.form.getlist("learners")
+              if (number := whole_number(value, digits=10)) is not None]
+    typed = {"email": email, "name": name, "learners": chosen}
     try:
         services.invite(get_session(), the_actor(), email, name, chosen)
+    except services.SendingLimit as error:
+        return _too_many(_form_page(429, {error.field: str(error)}, typed), error)
     except services.InvitationError as error:
-        return _form_page(400, {error.field: str(error)}, {"email": email, "name": name, "learners": chosen})
+        return _form_page(400, {error.field: str(error)}, typed)
     return redirect(launch_url("invitations.manage", notice="invited"), code=303)
 
 
-@blueprint.post("/<int:invitation_id>/revoke")
+def _too_many(page: tuple[str, int], limit: services.SendingLimit) -> tuple[str, int, dict[str, str]]:
+    """The page refusing one more e-mail, telling clients when to ask again (the page says it to people)."""
+    seconds = max(1, math.ceil((limit.retry_at - utcnow()).total_seconds()))
+    return (*page, {"Retry-After": str(seconds)})
+
+
+@blueprint.post(f"/{INVITATION}/revoke")
 @permission(may_invite_managers)
 def revoke(invitation_id: int) -> Any:
     session = get_session()
@@ -84,14 +99,17 @@ def revoke(invitation_id: int) -> Any:
     return redirect(launch_url("invitations.manage", notice="revoked"), code=303)
 
 
-@blueprint.post("/<int:invitation_id>/resend")
+@blueprint.post(f"/{INVITATION}/resend")
 @permission(may_invite_managers)
 def resend(invitation_id: int) -> Any:
     session = get_session()
     invitation = services.invitation_for(session, the_actor(), invitation_id)
-    if invitation.revoked_at is not None:
-        return _form_page(400, {"list": "This invitation was withdrawn: invite the manager again instead."})
-    services.send_sign_in_link(session, invitation, reason="resent")
+    try:
+        services.resend(session, the_actor(), invitation)
+    except services.SendingLimit as error:
+        return _too_many(_form_page(429, {error.field: str(error)}), error)
+    except services.InvitationError as error:
+        return _form_page(400, {error.field: str(error)})
     return redirect(launch_url("invitations.manage", notice="resent"), code=303)
 
 
@@ -117,16 +135,14 @@ def _schedule_page(activity: Activity, status: int = 200, problems: dict[str, st
     return html, status
 
 
-@blueprint.get("/activities/<int:activity_id>/reminders")
+@blueprint.route(f"/activities/{ACTIVITY}/reminders", methods=["GET", "POST"])
 @permission(may_configure_activities)
 def reminder_schedule(activity_id: int) -> Any:
-    return _schedule_page(_configurable(activity_id), notice=request.args.get("notice"))
-
-
-@blueprint.post("/activities/<int:activity_id>/reminders")
-@permission(may_configure_activities)
-def save_reminder_schedule(activity_id: int) -> Any:
+    """One rule for the page and its form: with two, Werkzeug answers an id past the bound with 405 for
+    the second method instead of 404."""
     activity = _configurable(activity_id)
+    if request.method == "GET":
+        return _schedule_page(activity, notice=request.args.get("notice"))
     typed = {"days_before": request.form.get("days_before", "")[:10], "on_due_day": bool(
         request.form.get("on_due_day")), "weeks_after": request.form.get("weeks_after", "")[:10]}
     try:
@@ -220,14 +236,16 @@ def home() -> Any:
                                Activity.configured_at.is_not(None))
         .order_by(Activity.due_at.is_(None), Activity.due_at, Activity.title)
     ))
+    nominations = relationships.nominations_for(session, actor.course_id, actor.user_id)
     return render_template("invitations/home.html", activities=activities, kind_info=kind_info,
-                           course=services.course_of(session, actor.course_id), actor=actor)
+                           course=services.course_of(session, actor.course_id), actor=actor,
+                           nominations=nominations)
 
 
 # -- reminders' opt-out -------------------------------------------------------------------------------------
 
 reminders_blueprint = Blueprint("reminders", __name__, url_prefix="/reminders")
-OPT_OUT = "/opt-out/<int:user_id>/<int:context_id>/<signature>"
+OPT_OUT = "/opt-out/<int(max=2147483647):user_id>/<int(max=2147483647):context_id>/<signature>"
 BAD_OPT_OUT = "This opt-out link is not one Cadre sent, or it was copied incompletely."
 
 

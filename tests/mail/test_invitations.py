@@ -37,6 +37,7 @@ from tests.mail.conftest import SmtpServer
 
 SIGN_IN_LINK = re.compile(r"http://localhost/invitations/sign-in/([A-Za-z0-9_-]{43})")
 OPT_OUT_LINK = re.compile(r"http://localhost(/reminders/opt-out/\S+)")
+LAUNCH_IN_FRAGMENT = re.compile(r"#lt=([A-Za-z0-9_-]+)$")
 
 
 def deliver_mail(app: Flask) -> None:
@@ -67,6 +68,23 @@ class Staff:
 
     def post(self, path: str, data: dict[str, object]):  # type: ignore[no-untyped-def]
         return self.client.post(path, data={"lt": self.token, "csrf_token": self.csrf, **data})
+
+
+class InvitedManager:
+    """Someone who signed in with the last sign-in link e-mailed to ``address``, posting forms as the
+    pages' own forms do (the launch token the sign-in put in the address's fragment, and its CSRF token)."""
+
+    def __init__(self, app: Flask, smtp: SmtpServer, address: str) -> None:
+        self.client = app.test_client()
+        signed_in = sign_in(self.client, link_in(smtp.mailbox.to(address)[-1]))
+        assert signed_in.status_code == 303, signed_in.text
+        found = LAUNCH_IN_FRAGMENT.search(signed_in.headers["Location"])
+        assert found
+        self.token = found.group(1)
+        self.csrf = csrf_token_for(self.token, app.config["SECRET_KEY"])
+
+    def post(self, path: str):  # type: ignore[no-untyped-def]
+        return self.client.post(path, data={"lt": self.token, "csrf_token": self.csrf})
 
 
 def invite_paula(app: Flask, client: FlaskClient, course: Course, learners: list[User]):  # type: ignore[no-untyped-def]
@@ -159,11 +177,19 @@ def test_a_learner_invites_their_own_manager_by_email(
     assert page.status_code == 200 and 'name="learners"' not in page.text  # a learner invites for themself
     sent = chloe.post("/invitations/", {"email": "boss@example.org", "learners": [str(course.ana.id)]})
     assert sent.status_code == 303
+    assert "once they accept your nomination" in chloe.get("/invitations/?notice=invited").text
     deliver_mail(app)
-    (message,) = smtp.mailbox.to("boss@example.org")
-    manager = app.test_client()
-    assert sign_in(manager, link_in(message)).status_code == 303
-    people = manager.get(f"/activities/{activity.id}/people")
+    assert len(smtp.mailbox.to("boss@example.org")) == 1
+    manager = InvitedManager(app, smtp, "boss@example.org")
+    home = manager.client.get("/invitations/home")
+    assert 'data-testid="nominations-waiting"' in home.text and "1 learner asks you" in home.text
+    assert "Chloé Martin" not in manager.client.get(f"/activities/{activity.id}/people").text  # not yet
+    with session_scope(app) as session:  # a nomination, as from Chloé's own page
+        link = session.scalars(select(ManagerLink).where(ManagerLink.learner_id == course.chloe.id,
+                                                         ManagerLink.status == "pending")).one()
+        assert link.source.value == "nomination"
+    assert manager.post(f"/nominations/{link.id}/accept").status_code == 303
+    people = manager.client.get(f"/activities/{activity.id}/people")
     assert "Chloé Martin" in people.text and "Ana Lima" not in people.text
 
 
@@ -176,7 +202,7 @@ def test_a_learner_sends_at_most_five_invitations_a_day(
     for number in range(5):
         assert chloe.post("/invitations/", {"email": f"boss{number}@example.org"}).status_code == 303
     sixth = chloe.post("/invitations/", {"email": "boss5@example.org"})
-    assert sixth.status_code == 400 and "5 invitations in the last 24 hours" in sixth.text
+    assert sixth.status_code == 429 and "5 invitations in the last 24 hours" in sixth.text
     assert 'value="boss5@example.org"' in sixth.text
     deliver_mail(app)
     assert smtp.mailbox.to("boss5@example.org") == [] and len(smtp.mailbox.messages) == 5
