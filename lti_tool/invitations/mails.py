@@ -30,13 +30,14 @@ def invitation_mail(session: Session, payload: dict[str, Any]) -> mail.Mail | No
         return None  # withdrawn before the e-mail left: nothing to send
     settings = current_app.config["CADRE"]
     sign_in = services.new_link(session, invitation, settings)
-    learners = list(session.scalars(
+    people_of = {status: list(session.scalars(
         select(User).join(ManagerLink, ManagerLink.learner_id == User.id)
         .where(ManagerLink.context_id == invitation.context_id,
                ManagerLink.manager_id == invitation.manager_id,
-               ManagerLink.status == ManagerLinkStatus.ACTIVE)
+               ManagerLink.status == status)
         .order_by(User.name, User.sub)
-    ))
+    )) for status in (ManagerLinkStatus.ACTIVE, ManagerLinkStatus.PENDING)}
+    learners, asking = people_of[ManagerLinkStatus.ACTIVE], people_of[ManagerLinkStatus.PENDING]
     course = invitation.context.display_title
     inviter = invitation.invited_by.display_name if invitation.invited_by else "The course team"
     link = settings.url(SIGN_IN_PATH + sign_in.token)
@@ -45,9 +46,17 @@ def invitation_mail(session: Session, payload: dict[str, Any]) -> mail.Mail | No
     subject = f"Your new sign-in link for {course}" if fresh else \
         f"{inviter} invites you to give feedback in {course}"
     people = _names(learners) or "your people"
-    intro = "Here is the new sign-in link you asked for." if fresh else (
-        f"{inviter} invited you to give feedback to {people} in the training course \"{course}\", "
-        f"with {settings.tool_name}. You do not need an account in the learning platform.")
+    if fresh:
+        intro = "Here is the new sign-in link you asked for."
+    elif invitation.invited_by_id in {user.id for user in asking}:  # a learner's nomination: answered
+        intro = (f"{inviter} asked you to be their manager in the training course \"{course}\", with "
+                 f"{settings.tool_name}: to give them feedback. Sign in to accept or decline; you do not need "
+                 "an account in the learning platform.")
+        if learners:
+            intro += f" You already give feedback to {people} there."
+    else:
+        intro = (f"{inviter} invited you to give feedback to {people} in the training course \"{course}\", "
+                 f"with {settings.tool_name}. You do not need an account in the learning platform.")
     greeting = f"Hello {invitation.manager.name}," if invitation.manager.name else "Hello,"
     text = (
         f"{greeting}\n\n{intro}\n\n"

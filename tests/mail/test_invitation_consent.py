@@ -112,6 +112,8 @@ def test_a_learner_never_makes_a_platform_user_their_manager_without_that_users_
 
     deliver_mail(app)
     (message,) = smtp.mailbox.to("rita@example.org")
+    body = " ".join(message.get_content().split())
+    assert "Ben Okafor asked you to be their manager" in body and "accept or decline" in body
     invited = InvitedManager(app, smtp, "rita@example.org")
     assert invited.post(f"/nominations/{row.id}/accept").status_code == 303
     assert link_between(app, course, course.rita.user_id, course.ben.id).status is ManagerLinkStatus.ACTIVE
