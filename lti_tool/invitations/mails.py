@@ -50,8 +50,8 @@ def invitation_mail(session: Session, payload: dict[str, Any]) -> mail.Mail | No
         intro = "Here is the new sign-in link you asked for."
     elif invitation.invited_by_id in {user.id for user in asking}:  # a learner's nomination: answered
         intro = (f"{inviter} asked you to be their manager in the training course \"{course}\", with "
-                 f"{settings.tool_name}: to give them feedback. Sign in to accept or decline; you do not need "
-                 "an account in the learning platform.")
+                 f"{settings.tool_name}: to give them feedback. Sign in to accept or decline; you do not "
+                 "need an account in the learning platform.")
         if learners:
             intro += f" You already give feedback to {people} there."
     else:
