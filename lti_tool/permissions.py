@@ -39,6 +39,8 @@ from lti_tool.models import (
     Context,
     Launch,
     ManagerLink,
+    Membership,
+    RosterMember,
     Rubric,
     User,
     WorkProduct,
@@ -1305,8 +1307,6 @@ def can_read_person_refreshers(actor: Actor, learner: User | None, session: Sess
     course's designers and administrators for the course's people (launched from it, on its roster, linked
     to a manager there, or assessed in one of its activities: everyone its staff's list shows). Anyone else,
     another course's person or a guessed id is "not found"."""
-    from lti_tool.models import Membership, RosterMember
-
     if learner is None or actor.context_id is None or learner.platform_id != actor.platform_id:
         return refuse(404, "Person not found", NOT_YOUR_PERSON)
     if learner.id == actor.user_id:

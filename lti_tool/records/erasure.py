@@ -42,10 +42,10 @@ from lti_tool.records.models import Statement, StatementAgent
 from lti_tool.records.store import (
     VOIDED_VERB,
     agent_key,
+    agent_rows,
     forward_voiding,
     object_key,
     record,
-    related_agents,
 )
 from lti_tool.settings import get_settings
 
@@ -152,8 +152,7 @@ def erase_person(session: Session, person: User, *, erased_by: str) -> ErasureRe
     # Side rows as the store would write them for the new bodies: the erased agent where the person was,
     # and a group's key that follows its new members; the scrubbed form's instructor and team are gone.
     session.execute(delete(StatementAgent).where(StatementAgent.statement_seq.in_(list(scrubbed))))
-    rows = [{"statement_seq": seq, "agent_key": key, "role": role}
-            for seq, body in sorted(scrubbed.items()) for key, role in sorted(related_agents(body))]
+    rows = [row for seq, body in sorted(scrubbed.items()) for row in agent_rows(seq, body)]
     if rows:
         session.execute(insert(StatementAgent), rows)
 

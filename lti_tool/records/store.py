@@ -92,9 +92,7 @@ def record(session: Session, statement: Mapping[str, Any], *, platform_id: int |
                   for activity_id, role in sorted(related_activities(body))]
     if activities:  # a voiding statement's object is a StatementRef: no activity (an empty list would
         session.execute(insert(StatementActivity), activities)  # insert one row of defaults)
-    session.execute(insert(StatementAgent), [
-        {"statement_seq": seq, "agent_key": key, "role": role} for key, role in sorted(related_agents(body))
-    ])
+    session.execute(insert(StatementAgent), agent_rows(seq, body))
     if voided_id is not None:
         # A voiding statement cannot itself be voided (xAPI 1.0.3, 2.3.2): such a target stays as it is.
         session.execute(
@@ -270,6 +268,12 @@ def related_agents(body: Mapping[str, Any]) -> set[tuple[str, str]]:
     if body.get("authority"):
         found |= _agent_and_members(body["authority"], "authority")
     return found
+
+
+def agent_rows(seq: int, body: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The ``statement_agents`` rows of the statement ``seq`` whose body is ``body``."""
+    return [{"statement_seq": seq, "agent_key": key, "role": role}
+            for key, role in sorted(related_agents(body))]
 
 
 def _agent_and_members(agent: Mapping[str, Any], role: str) -> set[tuple[str, str]]:

@@ -260,7 +260,8 @@ def percent_of(points: Decimal | None, max_points: Decimal | None) -> Decimal | 
     return (points * HUNDRED / max_points).quantize(Decimal("0.01"))
 
 
-def _decimal(text: Any) -> Decimal | None:
+def decimal_of(text: Any) -> Decimal | None:
+    """A number as a revision stores it (text, or empty for none)."""
     return None if text is None or text == "" else Decimal(str(text))
 
 
@@ -279,7 +280,7 @@ def rows_of_revision(
     """The :class:`CriterionScore` rows of one revision (``criteria`` as the revision stores them)."""
     rows = []
     for line in criteria:
-        points, max_points = _decimal(line.get("points")), _decimal(line.get("max_points"))
+        points, max_points = decimal_of(line.get("points")), decimal_of(line.get("max_points"))
         rows.append(
             {
                 "assessment_id": assessment_id,

@@ -88,7 +88,7 @@ from lti_tool.models import (
 from lti_tool.outbox import Period, periodic
 from lti_tool.permissions import Actor, ensure
 from lti_tool.states import AssessorRole, RefresherStatus, RefresherTarget
-from lti_tool.tracking.models import CriterionScore, percent_of
+from lti_tool.tracking.models import CriterionScore, decimal_of, percent_of
 from lti_tool.tracking.refresher_models import Refresher, RefresherSettings, ScheduledRefresher
 from lti_tool.web.markdown import render_markdown
 
@@ -511,11 +511,7 @@ def _rounds_of(session: Session, refresher_ids: Iterable[int]) -> dict[tuple[int
 
 def _line_percent(line: dict[str, Any]) -> Decimal | None:
     """One criterion of a stored revision as :func:`_percent_expression` reads its in-force row."""
-
-    def number(value: Any) -> Decimal | None:
-        return None if value is None or value == "" else Decimal(str(value))
-
-    percent = percent_of(number(line.get("points")), number(line.get("max_points")))
+    percent = percent_of(decimal_of(line.get("points")), decimal_of(line.get("max_points")))
     levels = int(line.get("level_count") or 0)
     if percent is None and levels > 1:
         percent = Decimal(int(line["level_number"]) - 1) * HUNDRED / (levels - 1)
